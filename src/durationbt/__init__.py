@@ -1,0 +1,51 @@
+"""durationbt: a duration-sensitivity backtester.
+
+Buckets assets by cash-flow duration, builds signals of capital scarcity, rotates between
+buckets with strategy plugins, and scores the result honestly. Heavy dependencies
+(vectorbt, quantstats) load only when a backtest runs."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# name -> module; resolved on first access so `import durationbt` stays fast
+_EXPORTS = {
+    "Bucket": "universe", "Universe": "universe", "SignalInputs": "universe",
+    "load_universe": "universe", "list_universes": "universe",
+    "Param": "strategy", "Context": "strategy", "Strategy": "strategy",
+    "Costs": "engine", "EngineResult": "engine", "simulate": "engine",
+    "RunSettings": "api", "BacktestResult": "api", "run_backtest": "api",
+    "MarketData": "data", "load_market_data": "data", "resolve_provider": "data",
+    "CsvProvider": "data", "YahooProvider": "data",
+    "StrategyRegistry": "plugins", "discover_strategies": "plugins",
+    "DurationbtError": "errors", "UniverseError": "errors", "DataError": "errors",
+    "StrategyError": "errors", "ParameterError": "errors", "EngineError": "errors",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'durationbt' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs
+    from .api import BacktestResult, RunSettings, run_backtest
+    from .data import CsvProvider, MarketData, YahooProvider, load_market_data, resolve_provider
+    from .engine import Costs, EngineResult, simulate
+    from .errors import (DataError, DurationbtError, EngineError, ParameterError,
+                         StrategyError, UniverseError)
+    from .plugins import StrategyRegistry, discover_strategies
+    from .strategy import Context, Param, Strategy
+    from .universe import Bucket, SignalInputs, Universe, list_universes, load_universe

@@ -1,0 +1,191 @@
+"""run_backtest(...) and friends: what the CLI and notebooks call. Each step of the flow
+lives in its own module; this one wires them together and reports progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import platform
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .data import MarketData, load_market_data, rebalance_dates, resolve_provider
+from .engine import DEFAULT_INIT_CASH, Costs, EngineResult, simulate
+from .errors import DurationbtError, StrategyError
+from .plugins import StrategyRegistry, discover_strategies
+from .runs import git_revision, run_id, staging_folder, write_frame, write_json
+from .scoring import score_run
+from .strategy import Context, Strategy, parse_param_overrides
+from .universe import Universe, load_universe
+from .weights import resolve_target_weights
+
+__all__ = ["RunSettings", "BacktestResult", "run_backtest", "build_context", "compute_weights",
+           "benchmark_equity", "load_data"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything a run depends on besides the strategy's name."""
+
+    universe: str | Path = "ai_capex"
+    start: dt.date | None = None
+    end: dt.date | None = None
+    rebalance: str = "monthly"
+    costs: Costs = field(default_factory=Costs)
+    init_cash: float = DEFAULT_INIT_CASH
+    params: dict[str, Any] = field(default_factory=dict)
+    data: str | Path | None = None
+    out: Path = Path("results")
+    strategies_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """A finished run: its folder, scores, manifest and the simulated path."""
+
+    run_dir: Path
+    metrics: dict[str, Any]
+    manifest: dict[str, Any]
+    result: EngineResult
+    benchmark: pd.Series
+
+
+def load_data(universe: Universe, settings: RunSettings) -> MarketData:
+    provider = resolve_provider(settings.data)
+    return load_market_data(universe, provider, start=settings.start, end=settings.end)
+
+
+def build_context(universe: Universe, market: MarketData, rebalance: str) -> Context:
+    """Context for a strategy: decisions on the schedule plus the first day, so the
+    portfolio is invested from the second trading day on."""
+    calendar = market.calendar
+    scheduled = rebalance_dates(calendar, rebalance)
+    in_range = scheduled[(scheduled >= market.start) & (scheduled <= market.end)]
+    decisions = in_range.union(pd.DatetimeIndex([market.start]))
+    return Context(universe=universe, prices=market.prices, inputs=market.inputs,
+                   rebalance_dates=pd.DatetimeIndex(decisions, name="date"),
+                   start=market.start, end=market.end)
+
+
+def compute_weights(strategy: Strategy, ctx: Context) -> pd.DataFrame:
+    """Call the plugin and validate what it returns; its own errors name the plugin."""
+    try:
+        raw = strategy.target_weights(ctx)
+    except DurationbtError:
+        raise
+    except Exception as exc:
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        raise StrategyError(f'Strategy "{strategy.name}" raised {type(exc).__name__}: {exc} '
+                            f"({frame.filename}, line {frame.lineno}).") from exc
+    return resolve_target_weights(raw, strategy, ctx)
+
+
+def benchmark_equity(prices: pd.Series, first_fill: pd.Timestamp, init_cash: float) -> pd.Series:
+    """Buy-and-hold of the benchmark, bought at the strategy's first fill (no costs)."""
+    growth = prices / prices.loc[first_fill]
+    equity = (init_cash * growth).where(prices.index >= first_fill, init_cash)
+    return equity.rename("benchmark")
+
+
+def _package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("durationbt", "vectorbt", "quantstats", "pandas", "numpy", "numba", "yfinance"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _file_sha256(path: Path | None) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() else None
+
+
+def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
+                 registry: StrategyRegistry | None = None,
+                 progress: Progress | None = None) -> BacktestResult:
+    """Run one backtest end to end and write its run folder atomically."""
+    say = progress or (lambda _msg: None)
+    say("Loading universe and strategy")
+    universe = load_universe(settings.universe)
+    registry = registry or discover_strategies(settings.strategies_dir)
+    strategy_cls = registry.get(strategy_name)
+    strategy = strategy_cls(**parse_param_overrides(settings.params))
+
+    say(f"Loading prices for {len(universe.tickers)} tickers")
+    market = load_data(universe, settings)
+    ctx = build_context(universe, market, settings.rebalance)
+
+    say(f"Computing target weights on {len(ctx.rebalance_dates)} decision dates")
+    targets = compute_weights(strategy, ctx)
+
+    say("Simulating with vectorbt")
+    window = market.prices.loc[market.start:market.end]
+    result = simulate(window, targets, costs=settings.costs, init_cash=settings.init_cash)
+    first_fill = window.index[1]
+    bench = benchmark_equity(window[universe.benchmark], first_fill, settings.init_cash)
+    bench_traded = pd.Series(0.0, index=bench.index)
+    bench_traded.loc[first_fill] = settings.init_cash
+
+    say("Scoring")
+    metrics = score_run(result.equity, result.traded, bench, bench_traded)
+    identity = {
+        "universe": universe.model_dump(mode="json", exclude={"path"}),
+        "strategy": strategy.name, "params": strategy.values(),
+        "rebalance": settings.rebalance, "fees_bps": settings.costs.fees_bps,
+        "slippage_bps": settings.costs.slippage_bps, "init_cash": settings.init_cash,
+        "start": str(market.start.date()), "end": str(market.end.date()),
+        "data": market.fingerprint(),
+    }
+    created = pd.Timestamp.now(tz="UTC")
+    name = run_id(created, strategy.name, identity)
+    manifest = {
+        "schema": 1,
+        "run_id": name,
+        "created_utc": created.isoformat(timespec="seconds"),
+        "command": "run",
+        "universe": {"name": universe.name, "path": str(universe.path),
+                     "sha256": _file_sha256(universe.path),
+                     "definition": identity["universe"]},
+        "strategy": {"name": strategy.name, "source": registry.source(strategy.name),
+                     "params": strategy.values(), "weights_by": strategy.weights_by,
+                     "spread": strategy.spread},
+        "settings": {"start": identity["start"], "end": identity["end"],
+                     "rebalance": settings.rebalance, "fees_bps": settings.costs.fees_bps,
+                     "slippage_bps": settings.costs.slippage_bps,
+                     "init_cash": settings.init_cash,
+                     "timing": "decide on close t, fill on close t+1",
+                     "fee_convention": "targets are fractions of pre-trade value; costs paid "
+                                       "from cash"},
+        "data": {"source": market.source, "fingerprint": identity["data"],
+                 "gaps": [str(g) for g in market.gaps], "warnings": list(market.warnings)},
+        "engine": {"orders": result.orders, "decisions": len(ctx.rebalance_dates),
+                   "executed_rebalances": len(result.targets),
+                   "costs_paid": float(result.costs_paid.sum())},
+        "packages": _package_versions(),
+        "git": git_revision(Path(__file__).resolve().parent),
+    }
+
+    with staging_folder(Path(settings.out), name) as (folder, final):
+        write_json(folder / "manifest.json", manifest)
+        write_json(folder / "metrics.json", metrics)
+        write_frame(folder / "equity.csv",
+                    pd.DataFrame({"equity": result.equity, "benchmark": bench}))
+        write_frame(folder / "weights.csv", result.weights)
+        write_frame(folder / "targets.csv", targets)
+        say("Writing the quantstats tearsheet")
+        from .report import write_tearsheet
+
+        write_tearsheet(folder / "tearsheet.html", result.equity, bench,
+                        title=f"durationbt: {strategy.name} on {universe.name}",
+                        benchmark_name=universe.benchmark)
+    return BacktestResult(run_dir=final[0], metrics=metrics, manifest=manifest, result=result,
+                          benchmark=bench)

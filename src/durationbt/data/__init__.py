@@ -1,0 +1,14 @@
+"""Data layer: providers (csv, yahoo), one trading calendar, and market data for a universe."""
+
+from .calendar import SCHEDULES, Gap, align_to_calendar, rebalance_dates, trading_calendar
+from .csv import CsvProvider
+from .market import MarketData, load_market_data
+from .providers import PriceProvider
+from .source import DATA_ENV, resolve_provider
+from .yahoo import YahooProvider
+
+__all__ = [
+    "SCHEDULES", "Gap", "align_to_calendar", "rebalance_dates", "trading_calendar",
+    "CsvProvider", "MarketData", "load_market_data", "PriceProvider", "DATA_ENV",
+    "resolve_provider", "YahooProvider",
+]

@@ -1,0 +1,131 @@
+"""The ``yahoo`` provider: yfinance downloads, cached as one parquet file per ticker so a
+second run works offline. A failed download falls back to the cache; no network and no
+cache is a DataError that says how to use a CSV folder instead."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+import pandas as pd
+
+from ..errors import DataError
+
+__all__ = ["YahooProvider", "default_cache_dir"]
+
+Downloader = Callable[..., pd.DataFrame]
+
+_NO_NETWORK_HINT = ("Without network access, point durationbt at a folder of per-ticker CSVs: "
+                    "pass --data DIR (e.g. --data ../shared/market-data) or set DURATIONBT_DATA.")
+
+
+def default_cache_dir() -> Path:
+    """``$DURATIONBT_CACHE``, else ``$XDG_CACHE_HOME/durationbt``, else ``~/.cache/durationbt``."""
+    if os.environ.get("DURATIONBT_CACHE"):
+        return Path(os.environ["DURATIONBT_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "durationbt"
+
+
+def _yf_download(*args, **kwargs) -> pd.DataFrame:
+    import yfinance as yf  # imported here: yfinance is slow to import and only needed online
+
+    return yf.download(*args, **kwargs)
+
+
+def _extract(frame: pd.DataFrame, ticker: str) -> pd.Series:
+    """The adjusted close of ``ticker`` from a yfinance download frame (any column layout)."""
+    if frame is None or frame.empty:
+        return pd.Series(dtype=float)
+    cols = frame.columns
+    for field in ("Adj Close", "Close"):
+        if isinstance(cols, pd.MultiIndex):
+            for key in ((field, ticker), (ticker, field)):
+                if key in cols:
+                    series = frame[key]
+                    if series.notna().any():
+                        return series
+        elif field in cols and frame[field].notna().any():
+            return frame[field]
+    return pd.Series(dtype=float)
+
+
+class YahooProvider:
+    """Downloads with yfinance (``auto_adjust=False``, so ``Adj Close`` is Yahoo's own)."""
+
+    name = "yahoo"
+
+    def __init__(self, cache_dir: Path | None = None, *, max_age_hours: float = 12.0,
+                 download: Downloader | None = None) -> None:
+        self.cache_dir = (cache_dir or default_cache_dir()) / "yahoo"
+        self.max_age_seconds = max_age_hours * 3600
+        self._download = download or _yf_download
+
+    def describe(self) -> str:
+        return f"yahoo (cache {self.cache_dir})"
+
+    def _cache_path(self, ticker: str) -> Path:
+        return self.cache_dir / f"{quote(ticker, safe='')}.parquet"
+
+    def available(self, ticker: str) -> bool:
+        return self._cache_path(ticker).is_file()
+
+    def _fresh(self, ticker: str) -> bool:
+        path = self._cache_path(ticker)
+        return path.is_file() and time.time() - path.stat().st_mtime < self.max_age_seconds
+
+    def _read_cache(self, ticker: str) -> pd.Series:
+        frame = pd.read_parquet(self._cache_path(ticker))
+        series = frame["adj_close"].rename(ticker)
+        series.index = pd.DatetimeIndex(series.index).as_unit("ns")
+        series.index.name = "date"
+        return series
+
+    def _write_cache(self, ticker: str, series: pd.Series) -> None:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        path = self._cache_path(ticker)
+        tmp = path.with_suffix(".parquet.tmp")
+        series.rename("adj_close").to_frame().to_parquet(tmp)
+        os.replace(tmp, path)
+
+    def load_prices(self, tickers: list[str]) -> dict[str, pd.Series]:
+        stale = [t for t in tickers if not self._fresh(t)]
+        downloaded: dict[str, pd.Series] = {}
+        failure = ""
+        if stale:
+            try:
+                frame = self._download(stale, period="max", interval="1d", auto_adjust=False,
+                                       actions=False, progress=False, threads=False,
+                                       group_by="column")
+            except Exception as exc:  # yfinance raises many kinds; every one means "no data"
+                frame, failure = pd.DataFrame(), f"{type(exc).__name__}: {exc}"
+            for ticker in stale:
+                series = _extract(frame, ticker).dropna()
+                if series.empty:
+                    continue
+                series = series.astype(float).rename(ticker)
+                series.index = pd.DatetimeIndex(series.index).tz_localize(None).normalize()
+                series = series[~series.index.duplicated(keep="last")].sort_index()
+                series.index = series.index.as_unit("ns")
+                series.index.name = "date"
+                self._write_cache(ticker, series)
+                downloaded[ticker] = series
+        out: dict[str, pd.Series] = {}
+        for ticker in tickers:
+            if ticker in downloaded:
+                out[ticker] = downloaded[ticker]
+            elif self.available(ticker):
+                out[ticker] = self._read_cache(ticker)
+            else:
+                reason = f" ({failure})" if failure else ""
+                raise DataError(f"No data for ticker {ticker}: the Yahoo Finance download failed"
+                                f"{reason} and there is no cached copy in {self.cache_dir}. "
+                                + _NO_NETWORK_HINT)
+        return out
+
+    def load_fred(self, series: list[str]) -> dict[str, pd.Series]:
+        """Yahoo has no FRED series; they come from a CSV folder (``--data``)."""
+        return {}

@@ -1,0 +1,128 @@
+"""Target weights -> a vectorbt portfolio, with the timing and cost conventions durationbt
+promises:
+
+* decisions on the close of day t trade at the close of the next trading day t+1;
+* between rebalances positions drift; uninvested weight is cash earning nothing;
+* fees (bps of traded notional) and slippage (bps on the fill price: buys pay more, sells
+  receive less) are on by default;
+* targets are fractions of the portfolio's value at t+1's close *before* the rebalance
+  (vectorbt's ``targetpercent``). Sells run before buys; costs are paid from cash, so a
+  fully invested target leaves the last buy slightly short by the rebalance's costs, and
+  that sliver stays in cash until the next rebalance.
+
+vectorbt silently skips orders whose price is NaN; the engine refuses to hand it one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import EngineError
+
+__all__ = ["Costs", "EngineResult", "simulate", "execution_schedule", "DEFAULT_INIT_CASH"]
+
+DEFAULT_INIT_CASH = 1_000_000.0
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Trading costs in basis points: fees on traded notional, slippage on the fill price."""
+
+    fees_bps: float = 10.0
+    slippage_bps: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("fees_bps", "slippage_bps"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value < 0 or value >= 10_000:
+                raise EngineError(f"--{name.replace('_', '-')} must be a number in [0, 10000), "
+                                  f"got {value}.")
+
+    @property
+    def fees(self) -> float:
+        return self.fees_bps / 10_000
+
+    @property
+    def slippage(self) -> float:
+        return self.slippage_bps / 10_000
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """The simulated path. ``weights`` are end-of-day weights after that day's trades."""
+
+    equity: pd.Series           # portfolio value at each close
+    weights: pd.DataFrame       # date x ticker, fraction of equity at each close
+    cash: pd.Series             # uninvested cash at each close
+    traded: pd.Series           # traded notional at each close (fills x price, both sides)
+    costs_paid: pd.Series       # fees + slippage paid at each close, in currency
+    orders: int                 # number of filled orders
+    targets: pd.DataFrame       # execution date x ticker, the weights that were traded
+
+
+def execution_schedule(calendar: pd.DatetimeIndex, decisions: pd.DatetimeIndex) -> pd.Series:
+    """Map each decision date to the next trading day; the last day's decision has no next
+    day and is dropped. Returns a Series execution date -> decision date."""
+    positions = calendar.get_indexer(decisions)
+    if (positions < 0).any():
+        bad = decisions[positions < 0][0]
+        raise EngineError(f"Decision date {bad.date()} is not a trading day of the calendar.")
+    nxt = positions + 1
+    keep = nxt < len(calendar)
+    return pd.Series(decisions[keep], index=calendar[nxt[keep]], name="decided")
+
+
+def simulate(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs = Costs(),
+             init_cash: float = DEFAULT_INIT_CASH) -> EngineResult:
+    """Run ``targets`` (decision date x ticker) over ``prices`` (date x ticker, the backtest's
+    calendar from its first to its last day) with vectorbt's ``Portfolio.from_orders``."""
+    import vectorbt as vbt  # heavy: imported only when a backtest runs
+
+    if not np.isfinite(init_cash) or init_cash <= 0:
+        raise EngineError(f"Initial capital must be a positive number, got {init_cash}.")
+    tickers = list(targets.columns)
+    close = prices[tickers]
+    schedule = execution_schedule(pd.DatetimeIndex(close.index), pd.DatetimeIndex(targets.index))
+    executed = targets.loc[schedule.to_numpy()].set_axis(schedule.index)
+
+    size = pd.DataFrame(np.nan, index=close.index, columns=tickers)
+    size.loc[executed.index] = executed.to_numpy()
+    held = executed.gt(0).cummax()  # targeted now or at an earlier rebalance: may be held
+    needs_price = close.loc[executed.index].isna() & held
+    if needs_price.to_numpy().any():
+        row, col = np.argwhere(needs_price.to_numpy())[0]
+        raise EngineError(f"No price for {tickers[col]} on {executed.index[row].date()}, a day "
+                          "the portfolio must trade it (vectorbt would skip the order silently). "
+                          "Check the data for a gap or a delisting.")
+    # an asset that is not listed yet is neither held nor traded: no order at all, and a
+    # back-filled valuation price so that its zero position does not turn the value into NaN
+    size = size.where(close.notna())
+    valuation = close.bfill()
+    if valuation.isna().to_numpy().any():
+        missing = valuation.columns[valuation.isna().any()][0]
+        raise EngineError(f"Ticker {missing} has no price at the end of the backtest; "
+                          "shorten the date range.")
+
+    pf = vbt.Portfolio.from_orders(
+        close=valuation, size=size, size_type="targetpercent", direction="longonly",
+        fees=costs.fees, slippage=costs.slippage, init_cash=init_cash,
+        cash_sharing=True, group_by=True, call_seq="auto", freq="1D", engine="numba",
+    )
+    equity = pf.value().rename("equity")
+    asset_value = pf.asset_value(group_by=False)
+    weights = asset_value.div(equity, axis=0)
+    records = pf.orders.records
+    idx = records["idx"]
+    notional = records["size"] * records["price"]
+    traded = pd.Series(np.bincount(idx, weights=notional, minlength=len(close)),
+                       index=close.index, name="traded")
+    # slippage is already inside the fill price; its cost is the gap to the close
+    slip_cost = np.abs(records["price"] - valuation.to_numpy()[idx, records["col"]]) * records["size"]
+    paid = pd.Series(np.bincount(idx, weights=records["fees"] + slip_cost, minlength=len(close)),
+                     index=close.index, name="costs")
+    return EngineResult(equity=equity, weights=weights, cash=pf.cash().rename("cash"),
+                        traded=traded, costs_paid=paid, orders=int(len(records)),
+                        targets=executed)

@@ -1,0 +1,138 @@
+"""Strategy discovery into one registry object (no globals): ``strategies/*.py`` files and
+installed packages under the entry-point group ``durationbt.strategies``. A plugin that
+fails to import is recorded with its file and line while the others still load."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from .errors import StrategyError, did_you_mean
+from .paths import search_dirs
+from .strategy import Strategy
+
+__all__ = ["StrategyRegistry", "LoadError", "discover_strategies", "ENTRY_POINT_GROUP"]
+
+ENTRY_POINT_GROUP = "durationbt.strategies"
+DISABLE_AUTOLOAD_ENV = "DURATIONBT_DISABLE_PLUGIN_AUTOLOAD"
+
+
+@dataclass(frozen=True)
+class LoadError:
+    """A plugin source that could not be loaded, with where and why."""
+
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+@dataclass
+class StrategyRegistry:
+    """Strategy classes keyed by their declared ``name``, each with its source."""
+
+    _classes: dict[str, type[Strategy]] = field(default_factory=dict)
+    _sources: dict[str, str] = field(default_factory=dict)
+    errors: list[LoadError] = field(default_factory=list)
+
+    def register(self, cls: type[Strategy], source: str) -> None:
+        name = getattr(cls, "name", "")
+        if not isinstance(name, str) or not name:
+            raise StrategyError(f"{source}: strategy class {cls.__name__} has no `name`.")
+        if name in self._classes:
+            raise StrategyError(f'Two strategies are named "{name}": {self._sources[name]} and '
+                                f"{source}. Rename one of them.")
+        self._classes[name] = cls
+        self._sources[name] = source
+
+    def load_file(self, path: Path) -> None:
+        """Import one plugin file; record (not raise) import failures with file and line."""
+        path = path.resolve()
+        digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+        module_name = f"durationbt_plugin_{path.stem}_{digest}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            self.errors.append(LoadError(str(path), "not an importable Python file"))
+            return
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # any error in user code must not stop the other plugins
+            sys.modules.pop(module_name, None)
+            self.errors.append(LoadError(str(path), _describe_import_error(exc, path)))
+            return
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, Strategy) and obj is not Strategy and obj.__module__ == module_name \
+                    and getattr(obj, "name", ""):
+                self.register(obj, str(path))
+
+    def load_dir(self, folder: Path) -> None:
+        for path in sorted(folder.glob("*.py")):
+            if not path.name.startswith("_"):
+                self.load_file(path)
+
+    def load_entry_points(self) -> None:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            source = f"entry point {ep.name} ({ep.value})"
+            try:
+                obj = ep.load()
+            except Exception as exc:  # a broken installed package must not hide the others
+                self.errors.append(LoadError(source, f"{type(exc).__name__}: {exc}"))
+                continue
+            if not (inspect.isclass(obj) and issubclass(obj, Strategy)):
+                self.errors.append(LoadError(source, "is not a durationbt Strategy subclass"))
+                continue
+            self.register(obj, source)
+
+    def names(self) -> list[str]:
+        return sorted(self._classes)
+
+    def source(self, name: str) -> str:
+        return self._sources[name]
+
+    def get(self, name: str) -> type[Strategy]:
+        """The strategy class called ``name``; a StrategyError with a suggestion otherwise."""
+        if name in self._classes:
+            return self._classes[name]
+        msg = f'Unknown strategy "{name}".' + did_you_mean(name, self._classes)
+        msg += f" Available: {', '.join(self.names()) or 'none'} (see `durationbt strategies list`)."
+        if self.errors:
+            msg += " Plugins that failed to load: " + "; ".join(map(str, self.errors)) + "."
+        raise StrategyError(msg)
+
+
+def _describe_import_error(exc: Exception, path: Path) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"line {exc.lineno}: syntax error: {exc.msg}"
+    line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))
+                 if Path(f.filename).resolve() == path), None)
+    where = f"line {line}: " if line else ""
+    return f"{where}{type(exc).__name__}: {exc}"
+
+
+def discover_strategies(strategies_dir: Path | None = None, *,
+                        entry_points_enabled: bool | None = None) -> StrategyRegistry:
+    """Load ``strategies_dir`` (or ``./strategies`` plus the built-in folder) and entry points."""
+    registry = StrategyRegistry()
+    if strategies_dir is not None:
+        if not Path(strategies_dir).is_dir():
+            raise StrategyError(f"Strategies folder {strategies_dir} does not exist.")
+        folders = [Path(strategies_dir)]
+    else:
+        folders = search_dirs("strategies")
+    for folder in folders:
+        registry.load_dir(folder)
+    if entry_points_enabled is None:
+        entry_points_enabled = os.environ.get(DISABLE_AUTOLOAD_ENV, "") not in ("1", "true")
+    if entry_points_enabled:
+        registry.load_entry_points()
+    return registry

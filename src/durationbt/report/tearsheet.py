@@ -1,0 +1,37 @@
+"""The quantstats HTML tearsheet, strategy vs benchmark, made to work offline."""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["write_tearsheet"]
+
+# quantstats links a favicon on a remote host; offline it is a failed request, so drop it
+_REMOTE_FAVICON = re.compile(r'\s*<link[^>]+rel="shortcut icon"[^>]*>', re.IGNORECASE)
+
+
+def write_tearsheet(path: Path, equity: pd.Series, benchmark: pd.Series, *, title: str,
+                    benchmark_name: str) -> Path:
+    """Render quantstats' full HTML report to ``path`` (SVG charts inline, no CDN)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)  # no screen on servers and CI
+    # quantstats asks for Arial; matplotlib falls back to DejaVu Sans and logs every lookup
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    import quantstats as qs
+
+    returns = equity.pct_change().iloc[1:].rename("Strategy")
+    bench = benchmark.pct_change().iloc[1:].rename(benchmark_name)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"(quantstats|matplotlib|seaborn)(\..*)?")
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        qs.reports.html(returns, benchmark=bench, output=str(path), title=title,
+                        periods_per_year=252, figfmt="svg", download_filename=path.name)
+    html = path.read_text(encoding="utf-8")
+    path.write_text(_REMOTE_FAVICON.sub("", html), encoding="utf-8")
+    return path

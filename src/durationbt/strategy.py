@@ -1,0 +1,155 @@
+"""The strategy contract. A strategy is a class with a unique ``name``, a docstring that is
+its help, parameters declared as ``Param`` class attributes, and one method,
+``target_weights(ctx)``, that maps a typed Context to target weights per decision date.
+
+Weights are decided on the close of day t and traded on the close of day t+1 by the engine.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import pandas as pd
+
+from .errors import ParameterError, did_you_mean
+from .universe import Universe
+
+__all__ = ["Param", "Context", "Strategy", "parse_param_overrides"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A strategy parameter: default value (its type is the parameter's type), a help line
+    with units, optional bounds, and an optional sweep grid."""
+
+    default: float | int | str | bool
+    help: str = ""
+    low: float | None = None
+    high: float | None = None
+    grid: tuple[Any, ...] = ()
+
+    @property
+    def type(self) -> type:
+        return type(self.default)
+
+    def coerce(self, name: str, value: Any, owner: str) -> Any:
+        """``value`` (a string from the CLI, or a Python value) as this parameter's type."""
+        kind = self.type
+        try:
+            if kind is bool and isinstance(value, str):
+                lowered = value.strip().lower()
+                if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(value)
+                result: Any = lowered in ("true", "1", "yes")
+            elif kind is int and isinstance(value, str | float):
+                as_float = float(value)
+                if not as_float.is_integer():
+                    raise ValueError(value)
+                result = int(as_float)
+            else:
+                result = kind(value)
+        except (TypeError, ValueError):
+            raise ParameterError(f'Parameter "{name}" of strategy "{owner}" must be '
+                                 f"{kind.__name__}, got {value!r}.") from None
+        if kind in (int, float):
+            if result != result or result in (float("inf"), float("-inf")):
+                raise ParameterError(f'Parameter "{name}" of strategy "{owner}" must be finite.')
+            if (self.low is not None and result < self.low) or (
+                    self.high is not None and result > self.high):
+                raise ParameterError(f'Parameter "{name}" of strategy "{owner}" must lie in '
+                                     f"[{self.low}, {self.high}], got {result}.")
+        return result
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a strategy sees. Every frame is on one trading calendar and holds history up to
+    the backtest's last day; a strategy must use only rows <= t for the weight at t."""
+
+    universe: Universe
+    prices: pd.DataFrame            # date x tickers (bucket members + benchmark), adjusted close
+    inputs: pd.DataFrame            # date x signal inputs (e.g. ^TNX), levels in percent for yields
+    rebalance_dates: pd.DatetimeIndex  # decision dates inside [start, end]
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    @property
+    def returns(self) -> pd.DataFrame:
+        """Daily simple returns (NaN where a price is missing)."""
+        return self.prices.pct_change(fill_method=None)
+
+    def bucket_prices(self, bucket: str) -> pd.DataFrame:
+        return self.prices[list(self.universe.bucket(bucket).tickers)]
+
+    def require_inputs(self, owner: str, *tickers: str) -> None:
+        """Fail clearly when a signal input this strategy needs is absent."""
+        from .errors import StrategyError
+
+        missing = [t for t in tickers if t not in self.inputs.columns
+                   or self.inputs[t].loc[self.start:self.end].isna().all()]
+        if missing:
+            raise StrategyError(f'Strategy "{owner}" needs signal input(s) {", ".join(missing)}, '
+                                f"which the data do not provide. Add them to the universe's "
+                                "[signal] tickers and make sure the data folder has them.")
+
+
+class Strategy:
+    """Base class. Subclasses set ``name``, document themselves, declare ``Param``s and
+    implement ``target_weights``."""
+
+    name: ClassVar[str] = ""
+    weights_by: ClassVar[Literal["bucket", "ticker"]] = "bucket"
+    spread: ClassVar[Literal["equal", "inverse_vol"]] = "equal"
+
+    def __init__(self, **overrides: Any) -> None:
+        params = self.params()
+        for key, value in overrides.items():
+            if key not in params:
+                known = ", ".join(params) or "none"
+                raise ParameterError(f'Strategy "{self.name}" has no parameter "{key}".'
+                                     + did_you_mean(key, params) + f" Parameters: {known}.")
+            setattr(self, key, params[key].coerce(key, value, self.name))
+        for key, param in params.items():
+            if key not in overrides:
+                setattr(self, key, param.default)
+
+    @classmethod
+    def params(cls) -> dict[str, Param]:
+        """Declared parameters in definition order (base classes first)."""
+        out: dict[str, Param] = {}
+        for klass in reversed(cls.__mro__):
+            for key, value in vars(klass).items():
+                if isinstance(value, Param):
+                    out[key] = value
+        return out
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first line of the docstring."""
+        doc = inspect.getdoc(cls) or ""
+        return doc.strip().splitlines()[0] if doc.strip() else ""
+
+    def values(self) -> dict[str, Any]:
+        """This instance's parameter values."""
+        return {key: getattr(self, key) for key in self.params()}
+
+    def target_weights(self, ctx: Context) -> pd.DataFrame:
+        """Target weights indexed by (at least) ``ctx.rebalance_dates``; columns are bucket
+        names when ``weights_by == "bucket"``, else tickers. Rows sum to <= 1; the rest is cash."""
+        raise NotImplementedError
+
+
+def parse_param_overrides(pairs: Sequence[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """``["k=v", ...]`` from the CLI into a dict; a malformed pair is a ParameterError."""
+    if isinstance(pairs, Mapping):
+        return dict(pairs)
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f'--param "{pair}" is not of the form name=value.')
+        out[key.strip()] = value.strip()
+    return out

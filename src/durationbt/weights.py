@@ -1,0 +1,104 @@
+"""Strategy output -> validated per-ticker target weights on the decision dates.
+
+This is where a plugin's return value enters the system, so it is checked here: a
+DataFrame, known columns, every decision date present, finite, long-only, rows summing to
+at most 1, and no weight on a ticker without a price that day. Bucket weights are spread
+over the members that have a price on the decision date (equal or inverse-volatility)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .errors import StrategyError, did_you_mean
+from .strategy import Context, Strategy
+
+__all__ = ["resolve_target_weights", "WEIGHT_TOLERANCE", "VOL_WINDOW"]
+
+WEIGHT_TOLERANCE = 1e-9
+VOL_WINDOW = 63  # trading days of returns behind inverse-volatility spreading
+
+
+def _fail(strategy: Strategy, problem: str) -> StrategyError:
+    return StrategyError(f'Strategy "{strategy.name}" returned bad weights: {problem}')
+
+
+def _check_frame(raw: object, strategy: Strategy, ctx: Context) -> pd.DataFrame:
+    if not isinstance(raw, pd.DataFrame):
+        raise _fail(strategy, f"expected a pandas DataFrame, got {type(raw).__name__}.")
+    if strategy.weights_by == "bucket":
+        known, kind = ctx.universe.bucket_names, "bucket"
+    else:
+        known, kind = ctx.universe.tickers, "ticker"
+    for column in raw.columns:
+        if column not in known:
+            raise _fail(strategy, f'unknown {kind} "{column}".' + did_you_mean(str(column), known)
+                        + f" Known {kind}s: {', '.join(known)}.")
+    if not isinstance(raw.index, pd.DatetimeIndex):
+        raise _fail(strategy, "the index must be dates (a DatetimeIndex).")
+    missing = ctx.rebalance_dates.difference(raw.index)
+    if len(missing):
+        raise _fail(strategy, f"no row for decision date {missing[0].date()} "
+                    f"({len(missing)} of {len(ctx.rebalance_dates)} decision dates missing).")
+    if raw.index.has_duplicates:
+        dup = raw.index[raw.index.duplicated()][0]
+        raise _fail(strategy, f"date {dup.date()} appears more than once.")
+    frame = raw.loc[ctx.rebalance_dates]
+    try:
+        values = frame.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise _fail(strategy, "weights must be numbers.") from None
+    if not np.isfinite(values).all():
+        row, col = np.argwhere(~np.isfinite(values))[0]
+        raise _fail(strategy, f"{values[row, col]} for {frame.columns[col]} on "
+                    f"{frame.index[row].date()}; weights must be finite numbers.")
+    if (values < -WEIGHT_TOLERANCE).any():
+        row, col = np.argwhere(values < -WEIGHT_TOLERANCE)[0]
+        raise _fail(strategy, f"{values[row, col]:.6g} for {frame.columns[col]} on "
+                    f"{frame.index[row].date()}; durationbt is long-only, weights must be >= 0.")
+    sums = values.sum(axis=1)
+    if (sums > 1 + WEIGHT_TOLERANCE).any():
+        row = int(np.argmax(sums))
+        raise _fail(strategy, f"weights sum to {sums[row]:.6g} on {frame.index[row].date()}; "
+                    "they must sum to at most 1 (the rest is held as cash).")
+    # columns the strategy left out hold nothing; tiny negatives within tolerance are zero
+    return frame.astype(float).reindex(columns=list(known), fill_value=0.0).clip(lower=0.0)
+
+
+def _spread(weights: pd.DataFrame, strategy: Strategy, ctx: Context) -> pd.DataFrame:
+    tickers = list(ctx.universe.tickers)
+    dates = weights.index
+    listed = ctx.prices[tickers].loc[dates].notna()
+    if strategy.spread == "inverse_vol":
+        vol = ctx.returns[tickers].rolling(VOL_WINDOW, min_periods=20).std().loc[dates]
+    out = pd.DataFrame(0.0, index=dates, columns=tickers)
+    for bucket in ctx.universe.buckets:
+        members = list(bucket.tickers)
+        live = listed[members]
+        if strategy.spread == "inverse_vol":
+            inv = (1.0 / vol[members]).where(live & (vol[members] > 0))
+            # members without enough history share like the rest: fall back to the mean
+            inv = inv.apply(lambda row: row.fillna(row.mean()) if row.notna().any() else row,
+                            axis=1).where(live)
+            share = inv.div(inv.sum(axis=1), axis=0)
+            share = share.where(share.notna(), live.div(live.sum(axis=1), axis=0))
+        else:
+            share = live.div(live.sum(axis=1), axis=0)
+        out[members] = share.fillna(0.0).mul(weights[bucket.name], axis=0)
+    return out
+
+
+def resolve_target_weights(raw: object, strategy: Strategy, ctx: Context) -> pd.DataFrame:
+    """Validated target weights: decision date x every universe ticker, rows sum <= 1.
+
+    A bucket weight on a date when none of its members has a price stays as cash."""
+    frame = _check_frame(raw, strategy, ctx)
+    if strategy.weights_by == "bucket":
+        return _spread(frame, strategy, ctx)
+    tickers = list(ctx.universe.tickers)
+    unpriced = frame.gt(0) & ctx.prices[tickers].loc[frame.index].isna()
+    if unpriced.to_numpy().any():
+        row, col = np.argwhere(unpriced.to_numpy())[0]
+        raise _fail(strategy, f"weight on {tickers[col]} on {frame.index[row].date()}, a day "
+                    "on which it has no price (not listed yet).")
+    return frame
