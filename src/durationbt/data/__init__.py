@@ -5,10 +5,11 @@ from .csv import CsvProvider
 from .market import MarketData, load_market_data
 from .providers import PriceProvider
 from .source import DATA_ENV, resolve_provider
+from .status import DataStatus, TickerStatus, data_status
 from .yahoo import YahooProvider
 
 __all__ = [
     "SCHEDULES", "Gap", "align_to_calendar", "rebalance_dates", "trading_calendar",
     "CsvProvider", "MarketData", "load_market_data", "PriceProvider", "DATA_ENV",
-    "resolve_provider", "YahooProvider",
+    "resolve_provider", "YahooProvider", "DataStatus", "TickerStatus", "data_status",
 ]

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..errors import DataError, ParameterError
 
-__all__ = ["Gap", "is_continuous", "trading_calendar", "align_to_calendar", "rebalance_dates",
+__all__ = ["Gap", "true_runs", "is_continuous", "trading_calendar", "align_to_calendar", "rebalance_dates",
            "SCHEDULES", "MAX_FILL_DAYS"]
 
 SCHEDULES = ("daily", "weekly", "monthly")
@@ -41,18 +41,25 @@ def is_continuous(series: pd.Series) -> bool:
 
 
 def trading_calendar(series: dict[str, pd.Series]) -> pd.DatetimeIndex:
-    """Union of the dates of all exchange-traded (not 7-day) series."""
-    traded = [s.index for s in series.values() if not is_continuous(s)]
+    """Exchange trading days: dates on which at least half of the exchange-traded (not
+    7-day) series that are alive that day have a price. One file with a stray holiday row
+    therefore cannot add a day on which everything else is missing."""
+    traded = [s.index for s in series.values() if not is_continuous(s) and len(s)]
     if not traded:
         raise DataError("Cannot build a trading calendar: every series trades 7 days a week. "
                         "Add at least one exchange-traded ticker (e.g. the benchmark).")
-    calendar = traded[0]
+    union = traded[0]
     for index in traded[1:]:
-        calendar = calendar.union(index)
-    return pd.DatetimeIndex(calendar, name="date")
+        union = union.union(index)
+    present = pd.Series(0, index=union)
+    alive = pd.Series(0, index=union)
+    for index in traded:
+        present.loc[index] += 1
+        alive.loc[(union >= index[0]) & (union <= index[-1])] += 1
+    return pd.DatetimeIndex(union[(present >= 0.5 * alive).to_numpy()], name="date")
 
 
-def _runs(mask: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]:
+def true_runs(mask: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]:
     """Consecutive True runs of a boolean series as (first, last, length)."""
     runs: list[tuple[pd.Timestamp, pd.Timestamp, int]] = []
     start = None
@@ -85,7 +92,7 @@ def align_to_calendar(series: pd.Series, calendar: pd.DatetimeIndex,
     gaps: list[Gap] = []
     if missing.any():
         filled = aligned.ffill(limit=max_fill).where(inside)
-        for first, last, days in _runs(missing):
+        for first, last, days in true_runs(missing):
             gaps.append(Gap(str(series.name), first, last, days, days <= max_fill))
         # a long hole must stay empty in full, not be filled for its first max_fill days
         for gap in gaps:

@@ -1,0 +1,5 @@
+"""``python -m durationbt``."""
+
+from .cli.app import main
+
+main()

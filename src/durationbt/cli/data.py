@@ -1,0 +1,56 @@
+"""``durationbt data status``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from .console import out
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Inspect the market data behind a universe.", no_args_is_help=True)
+
+
+@app.command("status")
+def status(
+    universe: str = typer.Option("ai_capex", "--universe", "-u",
+                                 help="Universe name in universes/ or path to a .toml file."),
+    data: Path = typer.Option(None, "--data", help="Folder of per-ticker CSVs (default: "
+                              "$DURATIONBT_DATA, else Yahoo Finance with a local cache)."),
+) -> None:
+    """Per ticker: first and last date, rows, missing days and the longest hole; and which
+    tickers limit the common date range."""
+    from ..data import data_status, resolve_provider
+    from ..universe import load_universe
+
+    u = load_universe(universe)
+    report = data_status(u, resolve_provider(data))
+    table = Table(title=f"Data for {u.name} from {report.source}")
+    for column in ("ticker", "role", "first", "last", "rows", "missing", "longest", "limits"):
+        table.add_column(column, justify="right" if column in ("rows", "missing",
+                                                                "longest") else "left",
+                         no_wrap=column != "limits")
+    for row in report.tickers:
+        limits = []
+        if row.ticker in report.limits_start:
+            limits.append("start")
+        if row.ticker in report.limits_end:
+            limits.append("end")
+        if row.error:
+            table.add_row(row.ticker, row.role, "-", "-", "0", "-", "-", f"[red]{row.error}[/]")
+            continue
+        role = f"{row.role} (7-day)" if row.calendar == "7-day" else row.role
+        table.add_row(row.ticker, role, str(row.first.date()), str(row.last.date()),
+                      f"{row.rows:,}", f"{row.missing_days:,}", f"{row.longest_gap:,}",
+                      " & ".join(limits))
+    out.print(table)
+    out.print("missing: expected days without a price between the ticker's first and last date "
+              "(trading days; calendar days for 7-day series); longest: the longest such run.")
+    if report.common_start is not None:
+        out.print(f"All assets have prices from {report.common_start.date()} (limited by "
+                  f"{', '.join(report.limits_start)}) to {report.common_end.date()} (limited by "
+                  f"{', '.join(report.limits_end)}). Assets that list later join their bucket "
+                  "when their first price appears.")

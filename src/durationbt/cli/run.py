@@ -1,0 +1,70 @@
+"""``durationbt run STRATEGY``: one backtest, a summary table, and the run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from .console import err, fmt_num, fmt_pct, out, parse_date
+
+__all__ = ["run"]
+
+_ROWS = (("Total return", "total_return", fmt_pct), ("CAGR", "cagr", fmt_pct),
+         ("Volatility", "volatility", fmt_pct), ("Sharpe", "sharpe", fmt_num),
+         ("Sortino", "sortino", fmt_num), ("Max drawdown", "max_drawdown", fmt_pct),
+         ("Calmar", "calmar", fmt_num), ("Turnover (1-way, /yr)", "turnover", fmt_num),
+         ("Final equity", "final_equity", lambda v: fmt_num(v, 0)))
+
+
+def run(
+    strategy: str = typer.Argument(..., help="Strategy name (see strategies/ folder)."),
+    universe: str = typer.Option("ai_capex", "--universe", "-u",
+                                 help="Universe name in universes/ or path to a .toml file."),
+    start: str = typer.Option(None, "--start", help="First day, YYYY-MM-DD (default: universe's)."),
+    end: str = typer.Option(None, "--end",
+                            help="Last day, YYYY-MM-DD (default: last day all tickers have data)."),
+    rebalance: str = typer.Option("monthly", "--rebalance",
+                                  help="daily | weekly (last trading day) | monthly (last trading day)."),
+    fees_bps: float = typer.Option(10.0, "--fees-bps", help="Fees in bps of traded notional."),
+    slippage_bps: float = typer.Option(5.0, "--slippage-bps",
+                                       help="Slippage in bps on the fill price."),
+    init_cash: float = typer.Option(1_000_000.0, "--init-cash", help="Initial capital."),
+    param: list[str] = typer.Option([], "--param", "-p",
+                                    help="Strategy parameter as name=value; repeat for more."),
+    data: Path = typer.Option(None, "--data", help="Folder of per-ticker CSVs (default: "
+                              "$DURATIONBT_DATA, else Yahoo Finance with a local cache)."),
+    out_dir: Path = typer.Option(Path("results"), "--out", help="Folder that receives run folders."),
+    strategies_dir: Path = typer.Option(None, "--strategies-dir",
+                                        help="Load strategies from this folder instead of ./strategies."),
+) -> None:
+    """Backtest STRATEGY on a universe and write a run folder (metrics, equity, weights,
+    quantstats tearsheet). Decisions on the close of day t trade on the close of t+1."""
+    from ..api import RunSettings, run_backtest
+    from ..engine import Costs
+
+    settings = RunSettings(
+        universe=universe, start=parse_date(start, "--start"), end=parse_date(end, "--end"),
+        rebalance=rebalance, costs=Costs(fees_bps, slippage_bps), init_cash=init_cash,
+        params=param, data=data, out=out_dir, strategies_dir=strategies_dir)
+    with err.status("Starting", spinner="dots") as status:
+        result = run_backtest(strategy, settings, progress=lambda msg: status.update(msg))
+    metrics = result.metrics
+    manifest = result.manifest
+    table = Table(title=f"{manifest['strategy']['name']} on {manifest['universe']['name']}: "
+                        f"{metrics['strategy']['start']} to {metrics['strategy']['end']}")
+    table.add_column("metric")
+    table.add_column("strategy", justify="right")
+    table.add_column(f"benchmark ({result.manifest['universe']['definition']['benchmark']})",
+                     justify="right")
+    for label, key, fmt in _ROWS:
+        table.add_row(label, fmt(metrics["strategy"][key]), fmt(metrics["benchmark"][key]))
+    out.print(table)
+    s = manifest["settings"]
+    out.print(f"{s['rebalance']} rebalancing, fees {s['fees_bps']:g} bps, slippage "
+              f"{s['slippage_bps']:g} bps, {manifest['engine']['orders']} orders, costs paid "
+              f"{manifest['engine']['costs_paid']:,.0f}; data {manifest['data']['source']}")
+    for warning in manifest["data"]["warnings"] + manifest["data"]["gaps"]:
+        err.print(f"[yellow]note:[/] {warning}", soft_wrap=True)
+    out.print(str(result.run_dir), soft_wrap=True)

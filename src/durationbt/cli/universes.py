@@ -1,0 +1,55 @@
+"""``durationbt universes list|show``."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from .console import out
+
+__all__ = ["app"]
+
+app = typer.Typer(help="List and inspect universes (buckets ranked by cash-flow duration).",
+                  no_args_is_help=True)
+
+
+@app.command("list")
+def list_() -> None:
+    """List universes in ./universes and the built-in ones."""
+    from ..errors import UniverseError
+    from ..universe import list_universes, load_universe
+
+    table = Table(title="Universes")
+    for column in ("name", "buckets", "tickers", "benchmark", "description", "file"):
+        table.add_column(column)
+    for name, path in sorted(list_universes().items()):
+        try:
+            u = load_universe(path)
+        except UniverseError as exc:
+            table.add_row(name, "-", "-", "-", f"[red]invalid: {exc}[/]", str(path))
+            continue
+        table.add_row(name, str(len(u.buckets)), str(len(u.tickers)), u.benchmark,
+                      u.description, str(path))
+    out.print(table)
+
+
+@app.command("show")
+def show(name: str = typer.Argument("ai_capex", help="Universe name or .toml path.")) -> None:
+    """Show a universe's buckets in duration order, its dates and signal inputs."""
+    from ..universe import load_universe
+
+    u = load_universe(name)
+    table = Table(title=f"{u.name}: {u.description}")
+    for column in ("rank", "bucket", "tickers", "description"):
+        table.add_column(column)
+    for bucket in sorted(u.buckets, key=lambda b: b.duration):
+        table.add_row(str(bucket.duration), bucket.name, ", ".join(bucket.tickers),
+                      bucket.description)
+    out.print(table)
+    out.print(f"benchmark {u.benchmark}; cash asset {u.cash or 'none'}; start {u.start}; "
+              f"end {u.end or 'last common date'}")
+    if u.ticker_start:
+        out.print("ticker starts: " + ", ".join(f"{t} from {d}" for t, d in u.ticker_start.items()))
+    out.print(f"signal inputs: {', '.join(u.signal.tickers) or 'none'}; "
+              f"FRED: {', '.join(u.signal.fred) or 'none'}")
+    out.print(f"file: {u.path}", soft_wrap=True)

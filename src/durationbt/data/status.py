@@ -1,0 +1,102 @@
+"""``durationbt data status``: what the data hold for a universe, ticker by ticker, and
+which tickers limit the common date range."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..errors import DataError
+from ..universe import Universe
+from .calendar import true_runs, is_continuous, trading_calendar
+from .providers import PriceProvider
+
+__all__ = ["TickerStatus", "DataStatus", "data_status"]
+
+
+@dataclass(frozen=True)
+class TickerStatus:
+    ticker: str
+    role: str                 # bucket name, "benchmark", "signal" or "fred"
+    first: pd.Timestamp | None
+    last: pd.Timestamp | None
+    rows: int
+    missing_days: int         # expected days without a row, between first and last
+    longest_gap: int          # longest run of such days
+    calendar: str             # "trading days", "7-day" or "macro"
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class DataStatus:
+    source: str
+    tickers: tuple[TickerStatus, ...]
+    common_start: pd.Timestamp | None   # first date on which every asset has a price
+    common_end: pd.Timestamp | None     # last date on which every asset has a price
+    limits_start: tuple[str, ...]
+    limits_end: tuple[str, ...]
+
+
+def _gaps(series: pd.Series, calendar: pd.DatetimeIndex) -> tuple[int, int]:
+    if series.empty:
+        return 0, 0
+    if is_continuous(series):
+        expected = pd.date_range(series.index[0], series.index[-1], freq="D")
+    else:
+        expected = calendar[(calendar >= series.index[0]) & (calendar <= series.index[-1])]
+    missing = pd.Series(~expected.isin(series.index), index=expected)
+    runs = true_runs(missing)
+    return int(missing.sum()), max((r[2] for r in runs), default=0)
+
+
+def data_status(universe: Universe, provider: PriceProvider) -> DataStatus:
+    """Per-ticker coverage of a universe's assets, benchmark and signal inputs."""
+    roles: dict[str, str] = {}
+    for bucket in universe.buckets:
+        for ticker in bucket.tickers:
+            roles[ticker] = bucket.name
+    roles.setdefault(universe.benchmark, "benchmark")
+    for ticker in universe.signal.tickers:
+        roles.setdefault(ticker, "signal")
+    loaded: dict[str, pd.Series] = {}
+    errors: dict[str, str] = {}
+    for ticker in roles:
+        try:
+            loaded.update(provider.load_prices([ticker]))
+        except DataError as exc:
+            errors[ticker] = str(exc)
+    for ticker, first in universe.ticker_start.items():
+        if ticker in loaded:
+            loaded[ticker] = loaded[ticker][loaded[ticker].index >= pd.Timestamp(first)]
+    exchange = {t: s for t, s in loaded.items() if roles[t] != "signal"}
+    calendar = trading_calendar(exchange) if exchange else pd.DatetimeIndex([])
+    rows: list[TickerStatus] = []
+    for ticker, role in roles.items():
+        if ticker not in loaded:
+            rows.append(TickerStatus(ticker, role, None, None, 0, 0, 0, "", errors[ticker]))
+            continue
+        series = loaded[ticker]
+        missing, longest = _gaps(series, calendar)
+        rows.append(TickerStatus(ticker, role, series.index[0], series.index[-1], len(series),
+                                 missing, longest,
+                                 "7-day" if is_continuous(series) else "trading days"))
+    fred = provider.load_fred(list(universe.signal.fred))
+    for sid in universe.signal.fred:
+        if sid in fred and not fred[sid].empty:
+            s = fred[sid]
+            rows.append(TickerStatus(sid, "fred", s.index[0], s.index[-1], len(s), 0, 0, "macro"))
+        else:
+            rows.append(TickerStatus(sid, "fred", None, None, 0, 0, 0, "macro",
+                                     f"not available from {provider.describe()}"))
+    assets = [r for r in rows if r.role not in ("signal", "fred") and r.first is not None]
+    if assets:
+        common_start = max(r.first for r in assets)
+        common_end = min(r.last for r in assets)
+        limits_start = tuple(r.ticker for r in assets if r.first == common_start)
+        limits_end = tuple(r.ticker for r in assets if r.last == common_end)
+    else:
+        common_start = common_end = None
+        limits_start = limits_end = ()
+    return DataStatus(provider.describe(), tuple(rows), common_start, common_end,
+                      limits_start, limits_end)
