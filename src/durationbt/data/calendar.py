@@ -37,7 +37,7 @@ def is_continuous(series: pd.Series) -> bool:
     """True for series that trade every day (crypto): more than 10% of dates on weekends."""
     if series.empty:
         return False
-    return float((series.index.dayofweek >= 5).mean()) > 0.10
+    return float((series.index.day_of_week >= 5).mean()) > 0.10
 
 
 def trading_calendar(series: dict[str, pd.Series]) -> pd.DatetimeIndex:

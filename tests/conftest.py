@@ -1,0 +1,119 @@
+"""Shared fixtures: seeded synthetic CSV folders and universes, and the real snapshot."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SNAPSHOT = Path(os.environ.get("DURATIONBT_TEST_DATA", REPO.parent / "shared" / "market-data"))
+
+SYNTH_UNIVERSE = """
+description = "synthetic test universe"
+benchmark = "BENCH"
+cash = "CASH"
+start = 2019-01-02
+
+[ticker_start]
+LATE = 2020-06-01
+
+[buckets.bills]
+duration = 0
+description = "cash-like"
+tickers = ["CASH"]
+
+[buckets.chips]
+duration = 1
+description = "short duration"
+tickers = ["CHIPA", "LATE"]
+
+[buckets.software]
+duration = 4
+description = "long duration"
+tickers = ["SOFTA", "SOFTB"]
+
+[buckets.coins]
+duration = 5
+description = "7-day asset"
+tickers = ["COIN-USD"]
+
+[signal]
+tickers = ["^TNX"]
+"""
+
+
+def business_days(start: str, end: str) -> pd.DatetimeIndex:
+    """Weekdays minus a couple of fixed holidays, standing in for an exchange calendar."""
+    days = pd.bdate_range(start, end)
+    holidays = pd.DatetimeIndex(["2019-07-04", "2019-12-25", "2020-01-01", "2020-07-03",
+                                 "2020-12-25", "2021-01-01"])
+    return days.difference(holidays)
+
+
+def random_walk(index: pd.DatetimeIndex, seed: int, vol: float = 0.015, drift: float = 3e-4,
+                start: float = 100.0) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    steps = rng.normal(drift, vol, len(index))
+    return pd.Series(start * np.exp(np.cumsum(steps)), index=index)
+
+
+def write_yahoo_csv(path: Path, prices: pd.Series, *, with_ohlc: bool = False) -> None:
+    frame = pd.DataFrame({"Date": prices.index.strftime("%Y-%m-%d")})
+    for col in ("Open", "High", "Low"):
+        frame[col] = prices.to_numpy() if with_ohlc else ""
+    frame["Close"] = prices.to_numpy()
+    frame["Adj Close"] = prices.to_numpy()
+    frame["Volume"] = 1000 if with_ohlc else ""
+    frame.to_csv(path, index=False)
+
+
+def build_synthetic_folder(folder: Path) -> Path:
+    """Five stocks/ETFs on a business-day calendar, one 7-day coin, a yield level ^TNX."""
+    folder.mkdir(parents=True, exist_ok=True)
+    days = business_days("2018-01-02", "2021-06-30")
+    for seed, ticker in enumerate(["CASH", "CHIPA", "SOFTA", "SOFTB", "BENCH"], start=1):
+        vol = 0.0005 if ticker == "CASH" else 0.015
+        write_yahoo_csv(folder / f"{ticker}.csv", random_walk(days, seed, vol=vol),
+                        with_ohlc=ticker == "BENCH")
+    late_days = days[days >= "2020-05-01"]  # trimmed further by ticker_start
+    write_yahoo_csv(folder / "LATE.csv", random_walk(late_days, 11))
+    coin_days = pd.date_range("2018-01-01", "2021-06-30", freq="D")
+    coin = random_walk(coin_days, 12, vol=0.04, start=5000.0)
+    write_yahoo_csv(folder / "COIN-USD.csv", coin.drop(pd.Timestamp("2020-03-11")))
+    tnx = pd.Series(2.0 + np.cumsum(np.random.default_rng(13).normal(0, 0.03, len(days))),
+                    index=days)
+    write_yahoo_csv(folder / "^TNX.csv", tnx)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def synth_data(tmp_path_factory) -> Path:
+    return build_synthetic_folder(tmp_path_factory.mktemp("synth") / "data")
+
+
+@pytest.fixture(scope="session")
+def synth_universe(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("universes") / "synth.toml"
+    path.write_text(SYNTH_UNIVERSE)
+    return path
+
+
+@pytest.fixture(scope="session")
+def snapshot() -> Path:
+    if not (SNAPSHOT / "SPY.csv").is_file():
+        pytest.skip(f"real market-data snapshot not found at {SNAPSHOT}")
+    return SNAPSHOT
+
+
+@pytest.fixture(scope="session")
+def strategies_dir() -> Path:
+    return REPO / "strategies"
+
+
+@pytest.fixture(scope="session")
+def default_universe() -> Path:
+    return REPO / "universes" / "ai_capex.toml"

@@ -1,0 +1,216 @@
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from durationbt.data import (CsvProvider, YahooProvider, align_to_calendar, load_market_data,
+                             rebalance_dates, resolve_provider, trading_calendar)
+from durationbt.data.csv import read_price_csv
+from durationbt.data.status import data_status
+from durationbt.errors import DataError, ParameterError
+from durationbt.universe import load_universe
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+# --- csv provider ---------------------------------------------------------------------------
+
+def test_csv_reads_adjusted_close_with_empty_ohlc(tmp_path):
+    path = tmp_path / "X.csv"
+    path.write_text("Date,Open,High,Low,Close,Adj Close,Volume\n"
+                    "2024-01-03,,,,10.5,10.0,\n2024-01-02,,,,11.0,9.5,\n")
+    series = read_price_csv(path)
+    assert list(series.index.date) == [dt.date(2024, 1, 2), dt.date(2024, 1, 3)]
+    assert series.tolist() == [9.5, 10.0]
+
+
+def test_csv_falls_back_to_close(tmp_path):
+    path = tmp_path / "X.csv"
+    path.write_text("Date,Close\n2024-01-02,3.25\n")
+    assert read_price_csv(path).tolist() == [3.25]
+
+
+@pytest.mark.parametrize("body, message", [
+    ("Day,Close\n2024-01-02,1\n", "no 'Date' column"),
+    ("Date,Open\n2024-01-02,1\n", "needs a non-empty column among Adj Close, Close"),
+    ("Date,Close\n2024-01-02,abc\n", "field 'Close' has a value that is not a number: 'abc'"),
+    ("Date,Close\nyesterday,1\n", "field 'Date' has a value that is not a date"),
+    ("Date,Close\n2024-01-02,1\n2024-01-02,2\n", "date 2024-01-02 appears more than once"),
+])
+def test_csv_errors_name_file_and_field(tmp_path, body, message):
+    path = tmp_path / "BAD.csv"
+    path.write_text(body)
+    with pytest.raises(DataError) as info:
+        read_price_csv(path)
+    assert str(path) in str(info.value) and message in str(info.value)
+
+
+def test_missing_ticker_suggests(synth_data):
+    with pytest.raises(DataError, match='No data for ticker CHIPB.*Did you mean "CHIPA"'):
+        CsvProvider(synth_data).load_prices(["CHIPB"])
+
+
+def test_missing_folder_says_how_to_fix(tmp_path):
+    with pytest.raises(DataError, match="--data DIR"):
+        CsvProvider(tmp_path / "nope")
+
+
+def test_fred_series_read_from_subfolder(tmp_path):
+    (tmp_path / "fred").mkdir()
+    (tmp_path / "fred" / "DGS10.csv").write_text("Date,Value\n2024-01-02,3.9\n2024-01-03,.\n")
+    fred = CsvProvider(tmp_path).load_fred(["DGS10", "ABSENT"])
+    assert list(fred) == ["DGS10"] and fred["DGS10"].tolist() == [3.9]
+
+
+# --- calendar ---------------------------------------------------------------------------------
+
+def test_calendar_ignores_seven_day_series_and_stray_holiday_rows():
+    days = pd.bdate_range("2024-01-01", "2024-01-31")
+    stocks = {f"S{i}": pd.Series(1.0, index=days) for i in range(3)}
+    stray = pd.Series(1.0, index=days.union(pd.DatetimeIndex(["2024-01-13"])))  # a Saturday
+    coin = pd.Series(1.0, index=pd.date_range("2024-01-01", "2024-02-10", freq="D"))
+    cal = trading_calendar({**stocks, "STRAY": stray, "COIN": coin})
+    assert cal.equals(pd.DatetimeIndex(days, name="date"))
+
+
+def test_calendar_needs_an_exchange_series():
+    coin = pd.Series(1.0, index=pd.date_range("2024-01-01", "2024-02-10", freq="D"))
+    with pytest.raises(DataError, match="every series trades 7 days"):
+        trading_calendar({"COIN": coin})
+
+
+def test_crypto_sampled_on_trading_days_and_short_gap_filled_and_reported():
+    cal = pd.bdate_range("2024-01-01", "2024-01-12")
+    coin_days = pd.date_range("2024-01-01", "2024-01-12", freq="D").drop(pd.Timestamp("2024-01-09"))
+    coin = pd.Series(np.arange(len(coin_days), dtype=float), index=coin_days, name="COIN")
+    aligned, gaps = align_to_calendar(coin, cal)
+    assert aligned.loc["2024-01-08"] == coin.loc["2024-01-08"]   # Monday's own close
+    assert aligned.loc["2024-01-09"] == coin.loc["2024-01-08"]   # carried one day
+    assert [(g.first.date(), g.days, g.filled) for g in gaps] == [(dt.date(2024, 1, 9), 1, True)]
+
+
+def test_long_gap_is_not_filled():
+    cal = pd.bdate_range("2024-01-01", "2024-01-31")
+    s = pd.Series(1.0, index=cal.drop(cal[5:10]), name="HOLEY")
+    aligned, gaps = align_to_calendar(s, cal, max_fill=3)
+    assert aligned.iloc[5:10].isna().all()
+    assert gaps[0].days == 5 and not gaps[0].filled
+
+
+def test_late_listing_is_nan_before_first_price():
+    cal = pd.bdate_range("2024-01-01", "2024-01-31")
+    s = pd.Series(2.0, index=cal[10:], name="LATE")
+    aligned, gaps = align_to_calendar(s, cal)
+    assert aligned.iloc[:10].isna().all() and aligned.iloc[10:].eq(2.0).all() and gaps == []
+
+
+def test_rebalance_dates():
+    cal = pd.bdate_range("2024-01-01", "2024-03-15").drop(pd.Timestamp("2024-01-31"))
+    monthly = rebalance_dates(cal, "monthly")
+    assert [d.date() for d in monthly] == [dt.date(2024, 1, 30), dt.date(2024, 2, 29),
+                                           dt.date(2024, 3, 15)]
+    weekly = rebalance_dates(cal, "weekly")
+    assert all(d.day_of_week == 4 for d in weekly[:-1]) and len(weekly) == 11
+    assert rebalance_dates(cal, "daily").equals(cal)
+    with pytest.raises(ParameterError, match='Did you mean "monthly"'):
+        rebalance_dates(cal, "montly")
+
+
+# --- market data for a universe ---------------------------------------------------------------
+
+def test_market_data_on_one_calendar(synth_data, synth_universe):
+    u = load_universe(synth_universe)
+    md = load_market_data(u, CsvProvider(synth_data))
+    assert md.start == pd.Timestamp("2019-01-02")
+    assert md.end == pd.Timestamp("2021-06-30")
+    assert (md.calendar.day_of_week < 5).all()
+    assert md.prices["LATE"].loc[:"2020-05-29"].isna().all()       # ticker_start trims
+    assert md.prices["LATE"].loc["2020-06-01":].notna().all()
+    assert md.prices.loc[md.start:, ["CHIPA", "COIN-USD", "BENCH"]].notna().all().all()
+    assert [str(g) for g in md.gaps] == [
+        "COIN-USD: 1 trading day(s) without a price (2020-03-11), filled with the previous close"]
+    assert list(md.inputs.columns) == ["^TNX"]
+    assert len(md.fingerprint()) == 64
+    again = load_market_data(u, CsvProvider(synth_data))
+    assert again.fingerprint() == md.fingerprint()
+
+
+@pytest.mark.parametrize("start, end, message", [
+    (dt.date(2020, 1, 1), dt.date(2019, 1, 1), "is not before end"),
+    (dt.date(2019, 1, 2), dt.date(2022, 1, 1), "do not reach --end 2022-01-01"),
+    (dt.date(2030, 1, 1), None, "No overlapping data"),
+    (dt.date(2010, 1, 1), None, "Benchmark BENCH has no data before 2018-01-02"),
+])
+def test_bad_date_ranges(synth_data, synth_universe, start, end, message):
+    u = load_universe(synth_universe)
+    with pytest.raises(DataError, match=message):
+        load_market_data(u, CsvProvider(synth_data), start=start, end=end)
+
+
+def test_data_status_reports_limits(synth_data, synth_universe):
+    report = data_status(load_universe(synth_universe), CsvProvider(synth_data))
+    rows = {r.ticker: r for r in report.tickers}
+    assert report.limits_start == ("LATE",) and rows["LATE"].first == pd.Timestamp("2020-06-01")
+    assert rows["COIN-USD"].calendar == "7-day" and rows["COIN-USD"].missing_days == 1
+    assert rows["CHIPA"].missing_days == 0
+    assert rows["^TNX"].role == "signal"
+
+
+# --- provider choice and the yahoo provider ---------------------------------------------------
+
+def test_provider_precedence(tmp_path, synth_data):
+    assert isinstance(resolve_provider(synth_data, environ={}), CsvProvider)
+    env = {"DURATIONBT_DATA": str(synth_data)}
+    assert resolve_provider(None, environ=env).folder == synth_data
+    assert isinstance(resolve_provider(None, cache_dir=tmp_path, environ={}), YahooProvider)
+
+
+def recorded_download(*args, **kwargs) -> pd.DataFrame:
+    """A yfinance 1.x ``download`` response (MultiIndex Price x Ticker), recorded to CSV."""
+    frame = pd.read_csv(FIXTURES / "yfinance_download_BTC-USD_MU_2024-01.csv", header=[0, 1],
+                        index_col=0, parse_dates=True)
+    tickers = args[0]
+    return frame.loc[:, frame.columns.get_level_values("Ticker").isin(tickers)]
+
+
+def offline_download(*args, **kwargs) -> pd.DataFrame:
+    raise ConnectionError("Failed to resolve 'query2.finance.yahoo.com'")
+
+
+def test_yahoo_downloads_then_serves_from_cache_offline(tmp_path):
+    calls = []
+
+    def recording(*args, **kwargs):
+        calls.append((args, kwargs))
+        return recorded_download(*args, **kwargs)
+
+    online = YahooProvider(tmp_path, download=recording)
+    got = online.load_prices(["MU", "BTC-USD"])
+    assert calls[0][1]["auto_adjust"] is False and calls[0][1]["progress"] is False
+    assert len(got["MU"]) == 21 and len(got["BTC-USD"]) == 30          # MU: no weekend NaNs
+    assert got["MU"].loc["2024-01-02"] == pytest.approx(81.67503356933594)
+    assert (tmp_path / "yahoo" / "MU.parquet").is_file()
+
+    offline = YahooProvider(tmp_path, max_age_hours=0, download=offline_download)
+    cached = offline.load_prices(["MU"])
+    pd.testing.assert_series_equal(cached["MU"], got["MU"])
+
+
+def test_yahoo_fresh_cache_makes_no_call(tmp_path):
+    YahooProvider(tmp_path, download=recorded_download).load_prices(["MU"])
+    YahooProvider(tmp_path, download=offline_download).load_prices(["MU"])  # would raise if called
+
+
+def test_yahoo_without_network_or_cache_says_how_to_use_csv(tmp_path):
+    with pytest.raises(DataError) as info:
+        YahooProvider(tmp_path, download=offline_download).load_prices(["MU"])
+    text = str(info.value)
+    assert "MU" in text and "no cached copy" in text and "--data" in text
+    assert "DURATIONBT_DATA" in text
+
+
+def test_yahoo_unknown_ticker_is_an_error(tmp_path):
+    with pytest.raises(DataError, match="No data for ticker NOPE"):
+        YahooProvider(tmp_path, download=recorded_download).load_prices(["NOPE"])
