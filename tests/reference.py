@@ -1,0 +1,60 @@
+"""An independent share-based simulation of the engine's conventions, in plain numpy, to
+cross-check vectorbt. It shares no code with durationbt.engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def simulate_shares(close: pd.DataFrame, executed: pd.DataFrame, fees: float = 0.0,
+                    slippage: float = 0.0, init_cash: float = 1_000_000.0,
+                    exact_post_fee: bool = False) -> pd.Series:
+    """Equity at each close. ``executed`` holds target weights on the days they trade.
+
+    Default convention (durationbt's): targets are fractions of the pre-trade value; sells
+    first, then buys from the smallest to the largest order value, each trimmed to the cash
+    left. With ``exact_post_fee`` the post-trade holdings are exactly ``w * V_after`` where
+    ``V_after`` is the value left after paying this rebalance's costs (found by fixed point).
+    """
+    prices = close.to_numpy(dtype=float)
+    valuation = close.bfill().to_numpy(dtype=float)
+    cash = init_cash
+    shares = np.zeros(prices.shape[1])
+    equity = np.empty(len(close))
+    exec_rows = {close.index.get_loc(d): executed.loc[d].to_numpy(dtype=float)
+                 for d in executed.index}
+    for i in range(len(close)):
+        p = valuation[i]
+        if i in exec_rows:
+            w = exec_rows[i]
+            live = ~np.isnan(prices[i])
+            value = cash + float(np.sum(shares * p))
+            if exact_post_fee:
+                after = value
+                for _ in range(200):
+                    delta = np.where(live, w * after / p - shares, 0.0)
+                    buy_cost = np.sum(np.where(delta > 0, delta * p * (1 + slippage) * (1 + fees), 0.0))
+                    sell_gain = np.sum(np.where(delta < 0, -delta * p * (1 - slippage) * (1 - fees), 0.0))
+                    new_after = cash - buy_cost + sell_gain + float(np.sum((shares + delta) * p))
+                    if abs(new_after - after) < 1e-12 * value:
+                        break
+                    after = new_after
+                delta = np.where(live, w * after / p - shares, 0.0)
+                order = np.argsort(delta * p, kind="stable")
+            else:
+                delta = np.where(live, w * value / p - shares, 0.0)
+                order = np.argsort(delta * p, kind="stable")
+            for j in order:
+                d = delta[j]
+                if d < 0:
+                    cash += -d * p[j] * (1 - slippage) * (1 - fees)
+                    shares[j] += d
+                elif d > 0:
+                    unit = p[j] * (1 + slippage) * (1 + fees)
+                    if d * unit > cash:
+                        d = cash / unit
+                    cash -= d * unit
+                    shares[j] += d
+        equity[i] = cash + float(np.sum(shares * p))
+    return pd.Series(equity, index=close.index, name="equity")
