@@ -62,10 +62,10 @@ def test_costs_against_exact_post_fee_model_are_bounded():
     exact = simulate_shares(prices, executed(prices, targets), fees=costs.fees,
                             slippage=costs.slippage, exact_post_fee=True)
     gap = abs(result.equity.iloc[-1] / exact.iloc[-1] - 1)
-    print(f"final-equity gap to the exact post-fee model: {gap:.3e}")
-    assert gap > 0                                  # the conventions really differ...
-    assert gap < 2e-4                               # ...by less than 2 bp of final equity
-    assert result.costs_paid.sum() > 0
+    cost_share = result.costs_paid.sum() / 1_000_000
+    print(f"final-equity gap to the exact post-fee model: {gap:.3e}; costs paid {cost_share:.3e}")
+    assert gap > 0                       # the conventions really differ...
+    assert gap < 0.05 * cost_share       # ...by a small fraction of the costs themselves
 
 
 def test_costs_paid_equal_fees_plus_slippage_on_notional():

@@ -1,15 +1,11 @@
-"""``durationbt``: the entry point. Commands live one module per group; user mistakes
-(DurationbtError) print one paragraph and exit 2, with the traceback only under --debug."""
+"""``durationbt``: the entry point. Commands live one module per group; each is wrapped by
+``user_errors`` so a user mistake prints one paragraph and exits 2."""
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
-from ..errors import DurationbtError
-from . import data, run, universes
-from .console import err
+from . import data, run, strategies, universes
 
 __all__ = ["app", "main"]
 
@@ -32,15 +28,9 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
 app.command("run", help=run.run.__doc__)(run.run)
 app.add_typer(universes.app, name="universes")
 app.add_typer(data.app, name="data")
+app.add_typer(strategies.app, name="strategies")
 
 
-def main(argv: list[str] | None = None) -> None:
+def main() -> None:
     """Console-script entry point."""
-    args = sys.argv[1:] if argv is None else argv
-    try:
-        app(args=args, prog_name="durationbt")
-    except DurationbtError as exc:
-        if "--debug" in args:
-            raise
-        err.print(f"[bold red]Error:[/] {exc}", soft_wrap=True, markup=True, highlight=False)
-        sys.exit(exc.exit_code)
+    app(prog_name="durationbt")

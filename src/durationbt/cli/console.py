@@ -4,12 +4,18 @@ progress and errors to stderr."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
 
+import typer
 from rich.console import Console
+from rich.markup import escape
 
-from ..errors import ParameterError
+from ..errors import DurationbtError, ParameterError
 
-__all__ = ["out", "err", "parse_date", "fmt_pct", "fmt_num"]
+__all__ = ["out", "err", "parse_date", "fmt_pct", "fmt_num", "user_errors"]
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -32,3 +38,25 @@ def fmt_pct(value: object) -> str:
 
 def fmt_num(value: object, digits: int = 2) -> str:
     return "n/a" if value is None else f"{float(value):,.{digits}f}"
+
+
+def user_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Turn a DurationbtError into one paragraph on stderr and exit code 2; with the root
+    ``--debug`` flag the traceback is raised instead. Typer injects the context through an
+    extra keyword-only parameter added to the command's signature."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, _ctx: typer.Context, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except DurationbtError as exc:
+            if _ctx.find_root().params.get("debug"):
+                raise
+            err.print(f"[bold red]Error:[/] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    signature = inspect.signature(command)
+    context = inspect.Parameter("_ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), context])
+    return wrapper

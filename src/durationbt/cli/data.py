@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .console import out
+from .console import user_errors, out
 
 __all__ = ["app"]
 
@@ -15,6 +15,7 @@ app = typer.Typer(help="Inspect the market data behind a universe.", no_args_is_
 
 
 @app.command("status")
+@user_errors
 def status(
     universe: str = typer.Option("ai_capex", "--universe", "-u",
                                  help="Universe name in universes/ or path to a .toml file."),

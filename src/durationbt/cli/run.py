@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .console import err, fmt_num, fmt_pct, out, parse_date
+from .console import user_errors, err, fmt_num, fmt_pct, out, parse_date
 
 __all__ = ["run"]
 
@@ -18,6 +18,7 @@ _ROWS = (("Total return", "total_return", fmt_pct), ("CAGR", "cagr", fmt_pct),
          ("Final equity", "final_equity", lambda v: fmt_num(v, 0)))
 
 
+@user_errors
 def run(
     strategy: str = typer.Argument(..., help="Strategy name (see strategies/ folder)."),
     universe: str = typer.Option("ai_capex", "--universe", "-u",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from .console import out
+from .console import user_errors, out
 
 __all__ = ["app"]
 
@@ -14,6 +14,7 @@ app = typer.Typer(help="List and inspect universes (buckets ranked by cash-flow 
 
 
 @app.command("list")
+@user_errors
 def list_() -> None:
     """List universes in ./universes and the built-in ones."""
     from ..errors import UniverseError
@@ -34,6 +35,7 @@ def list_() -> None:
 
 
 @app.command("show")
+@user_errors
 def show(name: str = typer.Argument("ai_capex", help="Universe name or .toml path.")) -> None:
     """Show a universe's buckets in duration order, its dates and signal inputs."""
     from ..universe import load_universe

@@ -1,0 +1,181 @@
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from durationbt.api import build_context, compute_weights
+from durationbt.data import CsvProvider, load_market_data
+from durationbt.errors import ParameterError, StrategyError
+from durationbt.plugins import StrategyRegistry, discover_strategies
+from durationbt.strategy import Param, Strategy, parse_param_overrides
+from durationbt.universe import load_universe
+
+
+class Tilt(Strategy):
+    """A test strategy."""
+
+    name = "tilt"
+    share = Param(0.5, "weight of chips", low=0.0, high=1.0)
+    window = Param(21, "days", low=1)
+    label = Param("x")
+    flag = Param(False)
+
+    def target_weights(self, ctx):
+        w = pd.DataFrame(0.0, index=ctx.rebalance_dates, columns=ctx.universe.bucket_names)
+        w["chips"] = self.share
+        return w
+
+
+@pytest.fixture(scope="module")
+def ctx(synth_data, synth_universe):
+    u = load_universe(synth_universe)
+    return build_context(u, load_market_data(u, CsvProvider(synth_data)), "monthly")
+
+
+def test_params_default_and_coerced():
+    s = Tilt(share="0.25", window="10", flag="yes")
+    assert s.values() == {"share": 0.25, "window": 10, "label": "x", "flag": True}
+    assert Tilt().values()["share"] == 0.5
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"shar": 1}, 'no parameter "shar". Did you mean "share"'),
+    ({"share": "abc"}, "must be float, got 'abc'"),
+    ({"share": 1.5}, r"must lie in \[0.0, 1.0\]"),
+    ({"window": "2.5"}, "must be int"),
+    ({"flag": "maybe"}, "must be bool"),
+    ({"share": "nan"}, "must be finite"),
+])
+def test_bad_params(overrides, message):
+    with pytest.raises(ParameterError, match=message):
+        Tilt(**overrides)
+
+
+def test_parse_param_overrides():
+    assert parse_param_overrides(["a=1", " b = x "]) == {"a": "1", "b": "x"}
+    with pytest.raises(ParameterError, match='"oops" is not of the form name=value'):
+        parse_param_overrides(["oops"])
+
+
+def test_bucket_weights_spread_over_listed_members(ctx):
+    weights = compute_weights(Tilt(), ctx)
+    before = weights.loc[:"2020-05-29"]
+    after = weights.loc["2020-06-30":]
+    assert (before["CHIPA"] == 0.5).all() and (before["LATE"] == 0).all()
+    assert np.allclose(after["CHIPA"], 0.25) and np.allclose(after["LATE"], 0.25)
+    assert weights.index.equals(ctx.rebalance_dates)
+    assert ctx.rebalance_dates[0] == ctx.start
+
+
+def test_inverse_vol_spread(ctx):
+    class InvVol(Tilt):
+        name = "invvol"
+        spread = "inverse_vol"
+
+        def target_weights(self, ctx):
+            w = pd.DataFrame(0.0, index=ctx.rebalance_dates, columns=["software"])
+            w["software"] = 1.0
+            return w
+
+    weights = compute_weights(InvVol(), ctx)
+    date = ctx.rebalance_dates[10]
+    vol = ctx.returns[["SOFTA", "SOFTB"]].loc[:date].tail(63).std()
+    expected = (1 / vol) / (1 / vol).sum()
+    np.testing.assert_allclose(weights.loc[date, ["SOFTA", "SOFTB"]], expected, rtol=1e-12)
+
+
+def bad(body):
+    class Bad(Strategy):
+        name = "bad"
+        weights_by = "bucket"
+
+        def target_weights(self, ctx):
+            return body(ctx)
+
+    return Bad()
+
+
+def frame(ctx, **cols):
+    return pd.DataFrame(cols, index=ctx.rebalance_dates)
+
+
+@pytest.mark.parametrize("body, message", [
+    (lambda c: None, "expected a pandas DataFrame, got NoneType"),
+    (lambda c: frame(c, chips=np.nan), "nan for chips .* must be finite"),
+    (lambda c: frame(c, chips=0.8, software=0.5), "sum to 1.3 .* at most 1"),
+    (lambda c: frame(c, chips=-0.1), "must be >= 0"),
+    (lambda c: frame(c, chipz=0.5), 'unknown bucket "chipz". Did you mean "chips"'),
+    (lambda c: frame(c, chips=0.5).iloc[1:], "no row for decision date"),
+    (lambda c: 1 / 0, r'"bad" raised ZeroDivisionError: division by zero \(.*line'),
+])
+def test_bad_strategy_output_names_plugin_and_problem(ctx, body, message):
+    with pytest.raises(StrategyError, match=message):
+        compute_weights(bad(body), ctx)
+
+
+def test_ticker_weight_on_unlisted_ticker_is_refused(ctx):
+    class Early(Strategy):
+        name = "early"
+        weights_by = "ticker"
+
+        def target_weights(self, ctx):
+            return pd.DataFrame({"LATE": 0.5}, index=ctx.rebalance_dates)
+
+    with pytest.raises(StrategyError, match="weight on LATE on 2019-01-02, a day on which it has no"):
+        compute_weights(Early(), ctx)
+
+
+# --- discovery --------------------------------------------------------------------------------
+
+PLUGIN = '''
+import pandas as pd
+from durationbt import Strategy
+
+class {cls}(Strategy):
+    """{doc}"""
+    name = "{name}"
+
+    def target_weights(self, ctx):
+        return pd.DataFrame(0.0, index=ctx.rebalance_dates, columns=["bills"])
+'''
+
+
+def write_plugin(folder, file, name, cls="P", doc="Doc line."):
+    (folder / file).write_text(PLUGIN.format(cls=cls, name=name, doc=doc))
+
+
+def test_discovery_loads_builtin_strategies(strategies_dir):
+    registry = discover_strategies(strategies_dir, entry_points_enabled=False)
+    assert {"buy_and_hold", "liquidity_rotation"} <= set(registry.names())
+    assert registry.source("buy_and_hold").endswith("buy_and_hold.py")
+
+
+def test_duplicate_names_are_an_error_naming_both(tmp_path):
+    write_plugin(tmp_path, "a.py", "same")
+    write_plugin(tmp_path, "b.py", "same", cls="Q")
+    with pytest.raises(StrategyError, match=r'Two strategies are named "same": .*a\.py and .*b\.py'):
+        discover_strategies(tmp_path, entry_points_enabled=False)
+
+
+def test_broken_plugin_is_reported_with_line_and_others_load(tmp_path):
+    write_plugin(tmp_path, "good.py", "good")
+    (tmp_path / "broken.py").write_text("import pandas\n\ndef oops(:\n")
+    (tmp_path / "raises.py").write_text(textwrap.dedent("""
+        x = 1
+        raise RuntimeError("boom")
+    """))
+    registry = discover_strategies(tmp_path, entry_points_enabled=False)
+    assert registry.names() == ["good"]
+    errors = sorted(map(str, registry.errors))
+    assert "broken.py: line 3: syntax error" in errors[0]
+    assert "raises.py: line 3: RuntimeError: boom" in errors[1]
+    with pytest.raises(StrategyError, match=r'Unknown strategy "goo". Did you mean "good".*broken\.py'):
+        registry.get("goo")
+
+
+def test_registry_is_an_object_not_global(tmp_path):
+    write_plugin(tmp_path, "one.py", "one")
+    a = discover_strategies(tmp_path, entry_points_enabled=False)
+    b = StrategyRegistry()
+    assert a.names() == ["one"] and b.names() == []
