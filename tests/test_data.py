@@ -5,8 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from durationbt.data import (CsvProvider, YahooProvider, align_to_calendar, load_market_data,
-                             rebalance_dates, resolve_provider, trading_calendar)
+from durationbt.data import (
+    CsvProvider,
+    YahooProvider,
+    align_to_calendar,
+    load_market_data,
+    rebalance_dates,
+    resolve_provider,
+    trading_calendar,
+)
 from durationbt.data.csv import read_price_csv
 from durationbt.data.status import data_status
 from durationbt.errors import DataError, ParameterError

@@ -1,10 +1,10 @@
 import numpy as np
 import pandas as pd
 import pytest
-from reference import simulate_shares
 
 from durationbt.engine import Costs, execution_schedule, simulate
 from durationbt.errors import EngineError
+from reference import simulate_shares
 
 
 def synthetic_prices(seed: int = 7, days: int = 400, assets: int = 5) -> pd.DataFrame:

@@ -44,8 +44,14 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     from .api import BacktestResult, RunSettings, run_backtest
     from .data import CsvProvider, MarketData, YahooProvider, load_market_data, resolve_provider
     from .engine import Costs, EngineResult, simulate
-    from .errors import (DataError, DurationbtError, EngineError, ParameterError,
-                         StrategyError, UniverseError)
+    from .errors import (
+        DataError,
+        DurationbtError,
+        EngineError,
+        ParameterError,
+        StrategyError,
+        UniverseError,
+    )
     from .plugins import StrategyRegistry, discover_strategies
     from .strategy import Context, Param, Strategy
     from .universe import Bucket, SignalInputs, Universe, list_universes, load_universe

@@ -59,6 +59,7 @@ class BacktestResult:
 
 
 def load_data(universe: Universe, settings: RunSettings) -> MarketData:
+    """Market data for ``universe`` from the provider the settings point at."""
     provider = resolve_provider(settings.data)
     return load_market_data(universe, provider, start=settings.start, end=settings.end)
 

@@ -59,6 +59,7 @@ def write_json(path: Path, obj: Any) -> None:
 
 
 def write_frame(path: Path, frame: pd.DataFrame | pd.Series) -> None:
+    """CSV with ISO dates and 10 significant digits: readable, diffable, stable."""
     frame.to_csv(path, float_format="%.10g", date_format="%Y-%m-%d", lineterminator="\n")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .console import user_errors, out
+from .console import out, user_errors
 
 __all__ = ["app"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .console import user_errors, err, fmt_num, fmt_pct, out, parse_date
+from .console import err, fmt_num, fmt_pct, out, parse_date, user_errors
 
 __all__ = ["run"]
 

@@ -25,8 +25,11 @@ def list_(
 
     registry = discover_strategies(strategies_dir)
     table = Table(title="Strategies")
-    for column in ("name", "weights by", "summary", "parameters (default)", "source"):
-        table.add_column(column)
+    table.add_column("name", no_wrap=True)
+    table.add_column("weights by")
+    table.add_column("summary", ratio=2)
+    table.add_column("parameters (default)", ratio=1)
+    table.add_column("source", overflow="fold", ratio=1)
     for name in registry.names():
         cls = registry.get(name)
         params = ", ".join(f"{k}={p.default!r}" for k, p in cls.params().items()) or "-"

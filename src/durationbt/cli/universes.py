@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from .console import user_errors, out
+from .console import out, user_errors
 
 __all__ = ["app"]
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..universe import Universe
-from .calendar import true_runs, is_continuous, trading_calendar
+from .calendar import is_continuous, trading_calendar, true_runs
 from .providers import PriceProvider
 
 __all__ = ["TickerStatus", "DataStatus", "data_status"]

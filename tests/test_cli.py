@@ -1,0 +1,173 @@
+"""Every command through typer's CliRunner, on the synthetic data (fast, no network)."""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from durationbt.cli.app import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def base(synth_data, synth_universe, strategies_dir, tmp_path):
+    out = tmp_path / "results"
+    return ["--universe", str(synth_universe), "--data", str(synth_data),
+            "--strategies-dir", str(strategies_dir), "--out", str(out)], out
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_help_lists_commands():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("run", "universes", "data", "strategies"):
+        assert command in result.output
+
+
+def test_run_writes_complete_folder_and_prints_path_last(base):
+    args, out = base
+    result = invoke("run", "liquidity_rotation", *args, "--param", "threshold=0.1")
+    assert result.exit_code == 0, result.output
+    run_dir = result.output.strip().splitlines()[-1]
+    assert run_dir.startswith(str(out))
+    folder = out / run_dir.rsplit("/", 1)[-1]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "equity.csv", "manifest.json", "metrics.json", "targets.csv", "tearsheet.html",
+        "weights.csv"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["strategy"]["params"]["threshold"] == 0.1
+    assert manifest["settings"]["fees_bps"] == 10.0 and manifest["settings"]["slippage_bps"] == 5.0
+    assert "Sharpe" in result.output and "benchmark (BENCH)" in result.output
+
+
+def test_run_options_reach_the_engine(base):
+    args, out = base
+    result = invoke("run", "buy_and_hold", *args, "--rebalance", "weekly", "--fees-bps", "0",
+                    "--slippage-bps", "0", "--start", "2020-01-02", "--end", "2020-12-31",
+                    "--init-cash", "5000")
+    assert result.exit_code == 0, result.output
+    folder = next(out.iterdir())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert manifest["settings"]["rebalance"] == "weekly"
+    assert manifest["engine"]["costs_paid"] == 0
+    assert metrics["strategy"]["start"] == "2020-01-02"
+    assert metrics["strategy"]["end"] == "2020-12-31"
+    equity = (folder / "equity.csv").read_text().splitlines()
+    assert equity[0] == "date,equity,benchmark" and equity[1] == "2020-01-02,5000,5000"
+
+
+BAD = [
+    (["run", "buy_and_hold", "--universe", "{tmp}/bad.toml"], "not valid TOML"),
+    (["run", "buy_and_hold", "--universe", "ai_capx"], 'Did you mean "ai_capex"'),
+    (["run", "buy_and_hld"], 'Unknown strategy "buy_and_hld". Did you mean "buy_and_hold"'),
+    (["run", "liquidity_rotation", "--param", "treshold=1"], 'Did you mean "threshold"'),
+    (["run", "liquidity_rotation", "--param", "threshold=abc"], "must be float, got 'abc'"),
+    (["run", "buy_and_hold", "--universe", "{tmp}/ghost.toml"], "No data for ticker GHOST"),
+    (["run", "buy_and_hold", "--start", "2021-01-01", "--end", "2020-01-01"], "is not before end"),
+    (["run", "buy_and_hold", "--start", "2031-01-01"], "No overlapping data"),
+    (["run", "buy_and_hold", "--start", "2021-02-30"], "is not a date"),
+    (["run", "buy_and_hold", "--rebalance", "yearly"], 'Unknown rebalance schedule "yearly"'),
+    (["run", "buy_and_hold", "--fees-bps", "abc"], "--fees-bps"),
+    (["run", "buy_and_hold", "--fees-bps", "-5"], "must be a number in [0, 10000)"),
+]
+
+
+@pytest.mark.parametrize("argv, message", BAD)
+def test_bad_input_exits_2_with_message_and_no_run_folder(argv, message, synth_data,
+                                                          synth_universe, strategies_dir,
+                                                          tmp_path):
+    (tmp_path / "bad.toml").write_text("benchmark = [\n")
+    ghost = synth_universe.read_text().replace('tickers = ["SOFTA", "SOFTB"]',
+                                               'tickers = ["SOFTA", "GHOST"]')
+    (tmp_path / "ghost.toml").write_text(ghost)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    if "--universe" not in argv:
+        argv += ["--universe", str(synth_universe)]
+    out = tmp_path / "results"
+    result = invoke(*argv, "--data", synth_data, "--strategies-dir", strategies_dir,
+                    "--out", out)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_failure_while_writing_leaves_nothing(base, monkeypatch):
+    import durationbt.report as report
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report, "write_tearsheet", broken)
+    args, out = base
+    result = invoke("run", "buy_and_hold", *args)
+    assert result.exit_code != 0
+    assert list(out.iterdir()) == []          # neither a run folder nor a .tmp- folder
+
+
+def test_debug_shows_traceback(base):
+    args, _ = base
+    result = invoke("--debug", "run", "nope", *args)
+    assert result.exit_code == 1 and result.exception is not None
+
+
+def test_universes_list_and_show(synth_universe):
+    result = invoke("universes", "list")
+    assert result.exit_code == 0 and "ai_capex" in result.output
+    result = invoke("universes", "show", synth_universe)
+    assert result.exit_code == 0
+    lines = [line for line in result.output.splitlines() if "│" in line]
+    ranks = [line.split("│")[1].strip() for line in lines if line.split("│")[1].strip()]
+    assert ranks == ["0", "1", "4", "5"]
+    assert "benchmark BENCH" in result.output
+
+
+def test_universes_show_unknown():
+    result = invoke("universes", "show", "nope")
+    assert result.exit_code == 2 and 'Unknown universe "nope"' in result.output
+
+
+def test_data_status(synth_data, synth_universe):
+    result = invoke("data", "status", "--universe", synth_universe, "--data", synth_data)
+    assert result.exit_code == 0, result.output
+    assert "limited by LATE" in " ".join(result.output.split())
+    assert "COIN-USD" in result.output
+
+
+def test_data_status_without_network_or_cache(synth_universe, tmp_path, monkeypatch):
+    monkeypatch.setenv("DURATIONBT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("DURATIONBT_DATA", raising=False)
+    import durationbt.data.yahoo as yahoo
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("no network")
+
+    monkeypatch.setattr(yahoo, "_yf_download", offline)
+    result = invoke("run", "buy_and_hold", "--universe", synth_universe, "--out", tmp_path / "r")
+    assert result.exit_code == 2
+    assert "--data" in result.output and "no cached copy" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_strategies_list(strategies_dir):
+    result = invoke("strategies", "list", "--strategies-dir", strategies_dir)
+    assert result.exit_code == 0
+    assert "buy_and_hold" in result.output and "liquidity_rota" in result.output
+
+
+def test_env_var_selects_csv_folder(synth_data, synth_universe, strategies_dir, tmp_path,
+                                    monkeypatch):
+    monkeypatch.setenv("DURATIONBT_DATA", str(synth_data))
+    result = invoke("run", "buy_and_hold", "--universe", synth_universe, "--strategies-dir",
+                    strategies_dir, "--out", tmp_path / "r")
+    assert result.exit_code == 0, result.output
+    folder = next((tmp_path / "r").iterdir())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["data"]["source"] == f"csv:{synth_data.resolve()}"
+    shutil.rmtree(tmp_path / "r")
