@@ -1,43 +1,41 @@
-"""Rotate between short- and long-duration buckets on the 10-year yield's momentum."""
+"""Rotate between short- and long-duration buckets on the liquidity-scarcity regime."""
 
 import pandas as pd
 
 from durationbt import Context, Param, Strategy
+from durationbt.errors import ParameterError
 
 
 class LiquidityRotation(Strategy):
-    """Hold short-duration buckets while the 10-year yield rises, long-duration ones otherwise.
+    """Hold short-duration buckets when capital is scarce, long-duration ones when abundant.
 
-    On each decision date t, the change of ^TNX (10-year Treasury yield, in percentage points)
-    over the last ``lookback`` trading days is compared with ``threshold``. Above it, capital
-    is treated as scarce: the buckets with duration rank <= ``short_max_rank`` (bills, memory
-    chips) share the portfolio equally. Otherwise the buckets with rank >= ``long_min_rank``
-    (long Treasuries, SaaS, crypto) do. Uses ^TNX up to and including t only."""
+    On each decision date t the scarcity regime (composite of the universe's signal
+    components, with hysteresis; data up to t only) picks the mix: ``scarce`` puts
+    everything in the buckets with duration rank <= ``short_max_rank`` (bills, memory
+    chips), ``abundant`` everything in the buckets with rank >= ``long_min_rank`` (long
+    Treasuries, SaaS, crypto), ``neutral`` puts ``neutral_short`` in the short buckets and
+    the rest in the long ones. Buckets within a side share equally."""
 
     name = "liquidity_rotation"
 
-    lookback = Param(63, "trading days over which the 10-year yield change is measured",
-                     low=1, grid=(21, 63, 126))
-    threshold = Param(0.25, "yield rise in percentage points above which capital is scarce",
-                      grid=(0.0, 0.25, 0.5))
     short_max_rank = Param(1, "highest duration rank held when capital is scarce", low=0)
     long_min_rank = Param(3, "lowest duration rank held when capital is abundant", low=0)
+    neutral_short = Param(0.5, "share in short-duration buckets in the neutral regime",
+                          low=0.0, high=1.0, grid=(0.25, 0.5, 0.75))
 
     def target_weights(self, ctx: Context) -> pd.DataFrame:
-        ctx.require_inputs(self.name, "^TNX")
-        tnx = ctx.inputs["^TNX"]
-        change = (tnx - tnx.shift(self.lookback)).loc[ctx.rebalance_dates]
-        scarce = change > self.threshold
+        regime = ctx.require_signal(self.name).regime.loc[ctx.rebalance_dates]
         ranks = {b.name: b.duration for b in ctx.universe.buckets}
         short = [b for b, r in ranks.items() if r <= self.short_max_rank]
         long = [b for b, r in ranks.items() if r >= self.long_min_rank]
-        if not short or not long:
-            from durationbt.errors import ParameterError
-
-            raise ParameterError(f'Strategy "{self.name}": no bucket has rank <= '
-                                 f"{self.short_max_rank} or none has rank >= "
-                                 f"{self.long_min_rank} in universe {ctx.universe.name}.")
+        if not short or not long or set(short) & set(long):
+            raise ParameterError(f'Strategy "{self.name}": short_max_rank {self.short_max_rank} '
+                                 f"and long_min_rank {self.long_min_rank} must each select "
+                                 f"buckets of universe {ctx.universe.name}, and not the same ones.")
+        short_share = regime.map({"scarce": 1.0, "abundant": 0.0}).fillna(self.neutral_short)
         weights = pd.DataFrame(0.0, index=ctx.rebalance_dates, columns=list(ranks))
-        weights.loc[scarce, short] = 1.0 / len(short)
-        weights.loc[~scarce, long] = 1.0 / len(long)
+        for bucket in short:
+            weights[bucket] = short_share / len(short)
+        for bucket in long:
+            weights[bucket] = (1.0 - short_share) / len(long)
         return weights

@@ -31,16 +31,16 @@ def test_help_lists_commands():
 
 def test_run_writes_complete_folder_and_prints_path_last(base):
     args, out = base
-    result = invoke("run", "liquidity_rotation", *args, "--param", "threshold=0.1")
+    result = invoke("run", "liquidity_rotation", *args, "--param", "neutral_short=0.25")
     assert result.exit_code == 0, result.output
     run_dir = result.output.strip().splitlines()[-1]
     assert run_dir.startswith(str(out))
     folder = out / run_dir.rsplit("/", 1)[-1]
     assert sorted(p.name for p in folder.iterdir()) == [
-        "equity.csv", "manifest.json", "metrics.json", "targets.csv", "tearsheet.html",
-        "weights.csv"]
+        "equity.csv", "manifest.json", "metrics.json", "signal.csv", "targets.csv",
+        "tearsheet.html", "weights.csv"]
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["strategy"]["params"]["threshold"] == 0.1
+    assert manifest["strategy"]["params"]["neutral_short"] == 0.25
     assert manifest["settings"]["fees_bps"] == 10.0 and manifest["settings"]["slippage_bps"] == 5.0
     assert "Sharpe" in result.output and "benchmark (BENCH)" in result.output
 
@@ -66,8 +66,8 @@ BAD = [
     (["run", "buy_and_hold", "--universe", "{tmp}/bad.toml"], "not valid TOML"),
     (["run", "buy_and_hold", "--universe", "ai_capx"], 'Did you mean "ai_capex"'),
     (["run", "buy_and_hld"], 'Unknown strategy "buy_and_hld". Did you mean "buy_and_hold"'),
-    (["run", "liquidity_rotation", "--param", "treshold=1"], 'Did you mean "threshold"'),
-    (["run", "liquidity_rotation", "--param", "threshold=abc"], "must be float, got 'abc'"),
+    (["run", "liquidity_rotation", "--param", "neutral_shrt=1"], 'Did you mean "neutral_short"'),
+    (["run", "liquidity_rotation", "--param", "neutral_short=abc"], "must be float, got 'abc'"),
     (["run", "buy_and_hold", "--universe", "{tmp}/ghost.toml"], "No data for ticker GHOST"),
     (["run", "buy_and_hold", "--start", "2021-01-01", "--end", "2020-01-01"], "is not before end"),
     (["run", "buy_and_hold", "--start", "2031-01-01"], "No overlapping data"),

@@ -16,8 +16,8 @@ from reference import simulate_shares
 
 pytestmark = pytest.mark.integration
 
-FILES = ["equity.csv", "manifest.json", "metrics.json", "targets.csv", "tearsheet.html",
-         "weights.csv"]
+FILES = ["equity.csv", "manifest.json", "metrics.json", "signal.csv", "targets.csv",
+         "tearsheet.html", "weights.csv"]
 
 
 @pytest.fixture(scope="module")
@@ -122,13 +122,17 @@ def test_engine_cross_check_on_real_data(market, registry, fees_bps, slippage_bp
     np.testing.assert_allclose(result.equity.to_numpy(), ref.to_numpy(), rtol=rtol)
 
 
-def test_liquidity_rotation_holds_what_the_yield_says(runs, market):
-    _, md = market
-    targets = runs["liquidity_rotation"].result.targets
-    tnx = md.inputs["^TNX"]
-    change = tnx - tnx.shift(63)
-    for exec_day, row in targets.iloc[::7].iterrows():
-        decided = md.calendar[md.calendar.get_loc(exec_day) - 1]
-        scarce = change.loc[decided] > 0.25
+def test_liquidity_rotation_holds_what_the_regime_says(runs):
+    run = runs["liquidity_rotation"]
+    signal = pd.read_csv(run.run_dir / "signal.csv", index_col=0, parse_dates=True)
+    targets = run.result.targets
+    calendar = signal.index
+    expected_short = {"scarce": 1.0, "neutral": 0.5, "abundant": 0.0}
+    seen = set()
+    for exec_day, row in targets.iterrows():
+        decided = calendar[calendar.get_loc(exec_day) - 1]
+        regime = signal.loc[decided, "regime"]
+        seen.add(regime)
         short = row[["BIL", "SHV", "MU", "WDC", "STX", "SNDK"]].sum()
-        assert short == pytest.approx(1.0 if scarce else 0.0)
+        assert short == pytest.approx(expected_short[regime])
+    assert seen == {"scarce", "neutral", "abundant"}

@@ -66,14 +66,18 @@ def load_data(universe: Universe, settings: RunSettings) -> MarketData:
 
 def build_context(universe: Universe, market: MarketData, rebalance: str) -> Context:
     """Context for a strategy: decisions on the schedule plus the first day, so the
-    portfolio is invested from the second trading day on."""
+    portfolio is invested from the second trading day on; the scarcity signal included."""
+    from .signals import build_signal, signal_data_from_market
+
     calendar = market.calendar
     scheduled = rebalance_dates(calendar, rebalance)
     in_range = scheduled[(scheduled >= market.start) & (scheduled <= market.end)]
     decisions = in_range.union(pd.DatetimeIndex([market.start]))
     return Context(universe=universe, prices=market.prices, inputs=market.inputs,
                    rebalance_dates=pd.DatetimeIndex(decisions, name="date"),
-                   start=market.start, end=market.end)
+                   start=market.start, end=market.end,
+                   signal=build_signal(signal_data_from_market(market), universe.signal,
+                                       str(universe.path or universe.name)))
 
 
 def compute_weights(strategy: Strategy, ctx: Context) -> pd.DataFrame:
@@ -167,7 +171,12 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
                      "fee_convention": "targets are fractions of pre-trade value; costs paid "
                                        "from cash"},
         "data": {"source": market.source, "fingerprint": identity["data"],
-                 "gaps": [str(g) for g in market.gaps], "warnings": list(market.warnings)},
+                 "gaps": [str(g) for g in market.gaps],
+                 "warnings": list(market.warnings) + [
+                     f"signal component {k} dropped: {v}" for k, v in ctx.signal.dropped.items()]},
+        "signal": {"components": ctx.signal.weights, "config": universe.signal.model_dump(
+            mode="json", include={"window", "min_history", "clip", "enter_scarce", "exit_scarce",
+                                  "enter_abundant", "exit_abundant"})},
         "engine": {"orders": result.orders, "decisions": len(ctx.rebalance_dates),
                    "executed_rebalances": len(result.targets),
                    "costs_paid": float(result.costs_paid.sum())},
@@ -182,6 +191,7 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
                     pd.DataFrame({"equity": result.equity, "benchmark": bench}))
         write_frame(folder / "weights.csv", result.weights)
         write_frame(folder / "targets.csv", targets)
+        write_frame(folder / "signal.csv", ctx.signal.frame().loc[market.start:market.end])
         say("Writing the quantstats tearsheet")
         from .report import write_tearsheet
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pandas as pd
 
 from .errors import ParameterError, did_you_mean
 from .universe import Universe
+
+if TYPE_CHECKING:
+    from .signals import Signal
 
 __all__ = ["Param", "Context", "Strategy", "parse_param_overrides"]
 
@@ -75,6 +78,7 @@ class Context:
     rebalance_dates: pd.DatetimeIndex  # decision dates inside [start, end]
     start: pd.Timestamp
     end: pd.Timestamp
+    signal: Signal | None = None    # scarcity composite, z-scored components, regimes
 
     @property
     def returns(self) -> pd.DataFrame:
@@ -83,6 +87,15 @@ class Context:
 
     def bucket_prices(self, bucket: str) -> pd.DataFrame:
         return self.prices[list(self.universe.bucket(bucket).tickers)]
+
+    def require_signal(self, owner: str) -> Signal:
+        """The scarcity signal, or a StrategyError saying why it is missing."""
+        from .errors import StrategyError
+
+        if self.signal is None or self.signal.components.empty:
+            raise StrategyError(f'Strategy "{owner}" trades on the scarcity signal, but no '
+                                "signal component could be computed from the data.")
+        return self.signal
 
     def require_inputs(self, owner: str, *tickers: str) -> None:
         """Fail clearly when a signal input this strategy needs is absent."""

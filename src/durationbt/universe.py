@@ -39,10 +39,29 @@ class Bucket(_Model):
 
 
 class SignalInputs(_Model):
-    """Market series (Yahoo symbols, e.g. ``^TNX``) and FRED series the signal needs."""
+    """The ``[signal]`` table: input series, which components make the scarcity score, their
+    weights, the standardisation window and the regime thresholds (in z-score units)."""
 
     tickers: tuple[Ticker, ...] = ()
     fred: tuple[Ticker, ...] = ()
+    components: tuple[str, ...] | None = None      # None: every built-in component
+    weights: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    window: Annotated[int, Field(ge=20)] = 756      # trailing z-score window, trading days
+    min_history: Annotated[int, Field(ge=20)] = 252
+    clip: Annotated[float, Field(gt=0)] = 3.0
+    enter_scarce: float = 0.5
+    exit_scarce: float = 0.0
+    enter_abundant: float = -0.5
+    exit_abundant: float = 0.0
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> SignalInputs:
+        if not (self.enter_abundant <= self.exit_abundant <= self.exit_scarce <= self.enter_scarce):
+            raise ValueError("regime thresholds must satisfy enter_abundant <= exit_abundant <= "
+                             "exit_scarce <= enter_scarce")
+        if self.min_history > self.window:
+            raise ValueError("min_history must not exceed window")
+        return self
 
 
 class Universe(_Model):

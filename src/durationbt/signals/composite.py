@@ -1,0 +1,119 @@
+"""Standardise components with past data only, blend them into the scarcity score, and
+turn the score into regimes with hysteresis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UniverseError, did_you_mean
+from ..universe import SignalInputs
+from .components import Component, MissingInput, default_components
+from .inputs import SignalData
+
+__all__ = ["Signal", "standardise", "regimes_with_hysteresis", "build_signal", "REGIMES"]
+
+REGIMES = ("scarce", "neutral", "abundant")
+
+
+@dataclass(frozen=True)
+class Signal:
+    """Daily composite score, standardised components, their weights, and regimes."""
+
+    composite: pd.Series          # weighted mean of available standardised components
+    components: pd.DataFrame      # date x component, z-scores clipped to +/- clip
+    weights: dict[str, float]     # component -> weight (before renormalising over NaNs)
+    regime: pd.Series             # "scarce" / "neutral" / "abundant"
+    dropped: dict[str, str]       # component -> why it is not in the composite
+    config: SignalInputs
+
+    def contributions(self) -> pd.DataFrame:
+        """Each component's share of the composite: weight x z / sum of live weights."""
+        live = self.components.notna()
+        w = pd.DataFrame({c: self.weights[c] for c in self.components.columns},
+                         index=self.components.index).where(live)
+        return self.components.mul(w).div(w.sum(axis=1), axis=0)
+
+    def regime_since(self, date: pd.Timestamp | None = None) -> pd.Timestamp:
+        """The first day of the regime in force on ``date`` (default: the last day)."""
+        regime = self.regime.loc[:date] if date is not None else self.regime
+        changes = regime.ne(regime.shift())
+        return pd.Timestamp(regime.index[changes.to_numpy()][-1])
+
+    def frame(self) -> pd.DataFrame:
+        """One table for CSV output: composite, regime, then each component's z-score."""
+        out = pd.DataFrame({"composite": self.composite, "regime": self.regime})
+        return out.join(self.components)
+
+
+def standardise(raw: pd.Series, window: int, min_history: int, clip: float) -> pd.Series:
+    """Trailing z-score: (x_t - mean) / std over the last ``window`` values up to and
+    including t, NaN until ``min_history`` values exist, clipped to +/- ``clip``. Uses data
+    <= t only, so later data never change earlier values."""
+    rolling = raw.rolling(window, min_periods=min_history)
+    z = (raw - rolling.mean()) / rolling.std()
+    return z.replace([np.inf, -np.inf], np.nan).clip(-clip, clip)
+
+
+def regimes_with_hysteresis(score: pd.Series, cfg: SignalInputs) -> pd.Series:
+    """``scarce`` from when the score reaches ``enter_scarce`` until it falls below
+    ``exit_scarce``; ``abundant`` from ``enter_abundant`` until it rises above
+    ``exit_abundant``; ``neutral`` otherwise (and while the score is unknown)."""
+    values = score.to_numpy(dtype=float)
+    out = np.empty(len(values), dtype=object)
+    state = "neutral"
+    for i, x in enumerate(values):
+        if np.isnan(x):
+            state = "neutral"
+        elif state == "scarce":
+            if x < cfg.exit_scarce:
+                state = "abundant" if x <= cfg.enter_abundant else "neutral"
+        elif state == "abundant":
+            if x > cfg.exit_abundant:
+                state = "scarce" if x >= cfg.enter_scarce else "neutral"
+        elif x >= cfg.enter_scarce:
+            state = "scarce"
+        elif x <= cfg.enter_abundant:
+            state = "abundant"
+        out[i] = state
+    return pd.Series(out, index=score.index, name="regime")
+
+
+def _select(cfg: SignalInputs, source: str) -> list[Component]:
+    known = default_components()
+    names = list(cfg.components) if cfg.components is not None else list(known)
+    for name in [*names, *cfg.weights]:
+        if name not in known:
+            raise UniverseError(f"{source}: field 'signal.components' names unknown component "
+                                f'"{name}".' + did_you_mean(name, known)
+                                + f" Components: {', '.join(known)}.")
+    return [known[n] for n in names]
+
+
+def build_signal(data: SignalData, cfg: SignalInputs, source: str = "universe") -> Signal:
+    """Compute every selected component, standardise, blend and classify."""
+    zs: dict[str, pd.Series] = {}
+    dropped: dict[str, str] = {}
+    for component in _select(cfg, source):
+        try:
+            raw = component.compute(data)
+        except MissingInput as exc:
+            dropped[component.name] = str(exc)
+            continue
+        z = standardise(raw.astype(float), cfg.window, cfg.min_history, cfg.clip)
+        if z.notna().any():
+            zs[component.name] = z
+        else:
+            dropped[component.name] = f"fewer than {cfg.min_history} days of history"
+    components = pd.DataFrame(zs, index=data.calendar)
+    weights = {name: float(cfg.weights.get(name, 1.0)) for name in components.columns}
+    if components.empty or sum(weights.values()) == 0:
+        composite = pd.Series(np.nan, index=data.calendar)
+    else:
+        w = pd.DataFrame(weights, index=components.index).where(components.notna())
+        composite = components.mul(w).sum(axis=1, min_count=1) / w.sum(axis=1).replace(0, np.nan)
+    composite = composite.rename("composite")
+    return Signal(composite, components, weights, regimes_with_hysteresis(composite, cfg),
+                  dropped, cfg)
