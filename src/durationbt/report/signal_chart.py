@@ -1,0 +1,55 @@
+"""The scarcity signal as a self-contained plotly page: composite with regime shading on
+top, standardised components below. plotly.js is embedded, so it works offline."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ..signals import Signal
+
+__all__ = ["write_signal_chart", "REGIME_COLOURS"]
+
+REGIME_COLOURS = {"scarce": "rgba(214, 39, 40, 0.15)", "abundant": "rgba(44, 160, 44, 0.15)"}
+
+
+def _runs(regime: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
+    starts = regime.ne(regime.shift())
+    ids = starts.cumsum()
+    return [(g.index[0], g.index[-1], g.iloc[0]) for _, g in regime.groupby(ids)]
+
+
+def write_signal_chart(path: Path, signal: Signal, title: str,
+                       start: pd.Timestamp | None = None) -> Path:
+    """Write the chart to ``path`` (via a temporary file, so a failure leaves nothing)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    frame = signal.frame().loc[start:]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        row_heights=[0.45, 0.55],
+                        subplot_titles=("Scarcity score (z) and regime", "Components (z)"))
+    fig.add_trace(go.Scatter(x=frame.index, y=frame["composite"], name="composite",
+                             line={"color": "black", "width": 1.6}), row=1, col=1)
+    for first, last, regime in _runs(frame["regime"]):
+        if regime in REGIME_COLOURS:
+            fig.add_vrect(x0=first, x1=last, fillcolor=REGIME_COLOURS[regime], line_width=0,
+                          layer="below", row=1, col=1)
+    cfg = signal.config
+    for level, dash in ((cfg.enter_scarce, "dash"), (cfg.enter_abundant, "dash")):
+        fig.add_hline(y=level, line={"dash": dash, "width": 1, "color": "grey"}, row=1, col=1)
+    for name in signal.components.columns:
+        fig.add_trace(go.Scatter(x=frame.index, y=frame[name], name=name,
+                                 line={"width": 1}), row=2, col=1)
+    fig.update_layout(title=title, height=800, template="plotly_white",
+                      legend={"orientation": "h", "y": -0.08})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fig.write_html(tmp, include_plotlyjs=True, full_html=True)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
