@@ -102,11 +102,9 @@ def build_signal(data: SignalData, cfg: SignalInputs, source: str = "universe") 
         except MissingInput as exc:
             dropped[component.name] = str(exc)
             continue
-        z = standardise(raw.astype(float), cfg.window, cfg.min_history, cfg.clip)
-        if z.notna().any():
-            zs[component.name] = z
-        else:
-            dropped[component.name] = f"fewer than {cfg.min_history} days of history"
+        # kept even while it has too little history: it joins the composite when it can,
+        # so the set of columns never depends on where the data end
+        zs[component.name] = standardise(raw.astype(float), cfg.window, cfg.min_history, cfg.clip)
     components = pd.DataFrame(zs, index=data.calendar)
     weights = {name: float(cfg.weights.get(name, 1.0)) for name in components.columns}
     if components.empty or sum(weights.values()) == 0:
