@@ -24,3 +24,24 @@ def test_readme_strategy_example(snapshot, default_universe):
     memory = weights[["MU", "WDC", "STX", "SNDK"]].sum(axis=1)
     saas = weights[["CRM", "NOW", "ADBE", "WDAY", "INTU", "ADSK"]].sum(axis=1)
     assert ((memory.round(12) == 1) ^ (saas.round(12) == 1)).all()
+
+
+def test_readme_signal_table_is_valid():
+    import tomllib
+
+    from durationbt.universe import SignalInputs
+
+    text = (REPO / "README.md").read_text()
+    block = re.search(r"```toml\n(\[signal\].*?)```", text, re.S).group(1)
+    cfg = SignalInputs.model_validate(tomllib.loads(block)["signal"])
+    assert cfg.components == ("rates", "credit", "dollar") and cfg.weights == {"rates": 2.0}
+
+
+def test_readme_cli_examples_use_real_parameters():
+    from durationbt.plugins import discover_strategies
+
+    text = (REPO / "README.md").read_text()
+    registry = discover_strategies(REPO / "strategies", entry_points_enabled=False)
+    for strategy, params in re.findall(r"durationbt run (\w+)((?: --param \w+=\S+)+)", text):
+        names = re.findall(r"--param (\w+)=", params)
+        assert set(names) <= set(registry.get(strategy).params()), (strategy, names)
