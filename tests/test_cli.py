@@ -37,7 +37,7 @@ def test_run_writes_complete_folder_and_prints_path_last(base):
     assert run_dir.startswith(str(out))
     folder = out / run_dir.rsplit("/", 1)[-1]
     assert sorted(p.name for p in folder.iterdir()) == [
-        "equity.csv", "manifest.json", "metrics.json", "signal.csv", "targets.csv",
+        "duration.csv", "equity.csv", "manifest.json", "metrics.json", "signal.csv", "targets.csv",
         "tearsheet.html", "weights.csv"]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["strategy"]["params"]["neutral_short"] == 0.25

@@ -16,7 +16,7 @@ from reference import simulate_shares
 
 pytestmark = pytest.mark.integration
 
-FILES = ["equity.csv", "manifest.json", "metrics.json", "signal.csv", "targets.csv",
+FILES = ["duration.csv", "equity.csv", "manifest.json", "metrics.json", "signal.csv", "targets.csv",
          "tearsheet.html", "weights.csv"]
 
 
@@ -178,3 +178,31 @@ def test_real_signal_evaluation_is_finite(real_signal, market):
     results = information_coefficients(sig, md.prices, universe, md.start, md.end)
     assert len(results) == 27
     assert all(np.isfinite(r.ic) and np.isfinite(r.t_stat) and r.n > 2000 for r in results)
+
+
+def test_treasury_etfs_measure_near_their_published_durations(snapshot):
+    """Published effective durations: SHY ~1.9, IEI ~4.5, IEF ~7, TLT ~16.5 years. Measured
+    against the 10-year yield, the short end reads lower (2-year yields move less than 1:1
+    with the 10-year), so the bands are wide at the short end and tight at 7-10 years."""
+    from durationbt.data import align_to_calendar, trading_calendar
+    from durationbt.duration import asset_durations
+
+    raw = CsvProvider(snapshot).load_prices(["SHY", "IEI", "IEF", "TLT", "SPY", "^TNX"])
+    cal = trading_calendar({k: v for k, v in raw.items() if k != "^TNX"})
+    cal = cal[(cal >= "2015-01-01") & (cal <= "2026-07-31")]
+    frame = pd.DataFrame({k: align_to_calendar(v, cal)[0] for k, v in raw.items()})
+    est = {e.name: e.value for e in asset_durations(frame.drop(columns="^TNX"), frame["^TNX"],
+                                                    "SPY", ["SHY", "IEI", "IEF", "TLT"])}
+    assert 1.0 < est["SHY"] < 2.5
+    assert 3.5 < est["IEI"] < 5.5
+    assert 6.0 < est["IEF"] < 8.5
+    assert 13.0 < est["TLT"] < 19.0
+    assert est["SHY"] < est["IEI"] < est["IEF"] < est["TLT"]
+
+
+def test_run_reports_portfolio_duration(runs):
+    metrics = json.loads((runs["liquidity_rotation"].run_dir / "metrics.json").read_text())
+    d = metrics["portfolio_duration"]
+    assert d["min"] <= d["average"] <= d["max"]
+    frame = pd.read_csv(runs["liquidity_rotation"].run_dir / "duration.csv", index_col=0)
+    assert frame["duration"].mean() == pytest.approx(d["average"], rel=1e-9)

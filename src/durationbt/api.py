@@ -20,7 +20,7 @@ from .engine import DEFAULT_INIT_CASH, Costs, EngineResult, simulate
 from .errors import DurationbtError, StrategyError
 from .plugins import StrategyRegistry, discover_strategies
 from .runs import git_revision, run_id, staging_folder, write_frame, write_json
-from .scoring import score_run
+from .scoring import score_run, summarise_duration
 from .strategy import Context, Strategy, parse_param_overrides
 from .universe import Universe, load_universe
 from .weights import resolve_target_weights
@@ -100,6 +100,20 @@ def benchmark_equity(prices: pd.Series, first_fill: pd.Timestamp, init_cash: flo
     return equity.rename("benchmark")
 
 
+def _portfolio_duration(universe: Universe, market: MarketData,
+                        result: EngineResult) -> pd.DataFrame | None:
+    """Daily portfolio duration from 104-week rolling asset durations (None without ^TNX)."""
+    from .duration import portfolio_duration, rolling_durations
+
+    if "^TNX" not in market.inputs.columns or market.inputs["^TNX"].isna().all():
+        return None
+    tickers = list(universe.tickers)
+    history = market.prices.loc[:market.end, list(dict.fromkeys([*tickers, universe.benchmark]))]
+    rolling = rolling_durations(history, market.inputs["^TNX"].loc[:market.end],
+                                universe.benchmark, 104, columns=tickers)
+    return portfolio_duration(result.weights, rolling)
+
+
 def _package_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in ("durationbt", "vectorbt", "quantstats", "pandas", "numpy", "numba", "yfinance"):
@@ -142,6 +156,9 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
 
     say("Scoring")
     metrics = score_run(result.equity, result.traded, bench, bench_traded)
+    port_duration = _portfolio_duration(universe, market, result)
+    if port_duration is not None:
+        metrics["portfolio_duration"] = summarise_duration(port_duration["duration"])
     identity = {
         "universe": universe.model_dump(mode="json", exclude={"path"}),
         "strategy": strategy.name, "params": strategy.values(),
@@ -192,6 +209,8 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
         write_frame(folder / "weights.csv", result.weights)
         write_frame(folder / "targets.csv", targets)
         write_frame(folder / "signal.csv", ctx.signal.frame().loc[market.start:market.end])
+        if port_duration is not None:
+            write_frame(folder / "duration.csv", port_duration)
         say("Writing the quantstats tearsheet")
         from .report import write_tearsheet
 

@@ -12,7 +12,7 @@ import warnings
 import pandas as pd
 
 __all__ = ["METRICS_SCHEMA", "METRIC_KEYS", "PERIODS_PER_YEAR", "performance_metrics",
-           "annual_turnover", "score_run"]
+           "annual_turnover", "score_run", "summarise_duration"]
 
 METRICS_SCHEMA = 1
 PERIODS_PER_YEAR = 252
@@ -71,3 +71,10 @@ def score_run(equity: pd.Series, traded: pd.Series, benchmark: pd.Series,
         "strategy": performance_metrics(equity, traded),
         "benchmark": performance_metrics(benchmark, benchmark_traded),
     }
+
+
+def summarise_duration(duration: pd.Series) -> dict[str, float | None]:
+    """``metrics.json``'s ``portfolio_duration``: average, min and max of the daily
+    portfolio duration (% per 100 bp of the 10-year yield)."""
+    return {"average": _clean(duration.mean()), "min": _clean(duration.min()),
+            "max": _clean(duration.max())}

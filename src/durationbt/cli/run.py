@@ -62,6 +62,10 @@ def run(
     for label, key, fmt in _ROWS:
         table.add_row(label, fmt(metrics["strategy"][key]), fmt(metrics["benchmark"][key]))
     out.print(table)
+    if "portfolio_duration" in metrics:
+        d = metrics["portfolio_duration"]
+        out.print(f"portfolio duration (% per 100 bp): average {fmt_num(d['average'])}, "
+                  f"min {fmt_num(d['min'])}, max {fmt_num(d['max'])}")
     s = manifest["settings"]
     out.print(f"{s['rebalance']} rebalancing, fees {s['fees_bps']:g} bps, slippage "
               f"{s['slippage_bps']:g} bps, {manifest['engine']['orders']} orders, costs paid "

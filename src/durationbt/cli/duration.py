@@ -1,0 +1,93 @@
+"""``durationbt duration``: measured rate duration and liquidity beta of every asset and
+bucket, beside the declared ranks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from .console import err, out, parse_date, user_errors
+
+__all__ = ["duration"]
+
+
+@user_errors
+def duration(
+    universe: str = typer.Option("ai_capex", "--universe", "-u",
+                                 help="Universe name in universes/ or path to a .toml file."),
+    start: str = typer.Option(None, "--start", help="First day, YYYY-MM-DD (default: universe's)."),
+    end: str = typer.Option(None, "--end", help="Last day, YYYY-MM-DD (default: last common day)."),
+    window: int = typer.Option(104, "--window", help="Rolling window in weeks (>= 52)."),
+    csv: Path = typer.Option(None, "--csv", help="Write the asset and bucket table to this CSV."),
+    html: Path = typer.Option(None, "--html", help="Write the rolling bucket-duration chart here "
+                              "(default: results/duration-<universe>-<end>.html)."),
+    data: Path = typer.Option(None, "--data", help="Folder of per-ticker CSVs (default: "
+                              "$DURATIONBT_DATA, else Yahoo Finance with a local cache)."),
+) -> None:
+    """Empirical duration (% price change per 100 bp rise of the 10-year yield, controlling
+    for the benchmark; weekly returns, Newey-West errors) and liquidity beta (% per one-z rise
+    of the scarcity score) of each asset and bucket, sorted by measured duration."""
+    import pandas as pd
+
+    from ..data import load_market_data, resolve_provider
+    from ..duration import MIN_WEEKS, measure_durations
+    from ..errors import DataError
+    from ..report.duration_chart import write_duration_chart
+    from ..signals import build_signal, signal_data_from_market
+    from ..universe import load_universe
+
+    if window < MIN_WEEKS:
+        raise DataError(f"--window must be at least {MIN_WEEKS} weeks, got {window}.")
+    u = load_universe(universe)
+    with err.status("Measuring durations", spinner="dots"):
+        market = load_market_data(u, resolve_provider(data), start=parse_date(start, "--start"),
+                                  end=parse_date(end, "--end"))
+        if "^TNX" not in market.inputs.columns or market.inputs["^TNX"].isna().all():
+            raise DataError(f"Duration needs the 10-year yield ^TNX: add it to [signal] tickers "
+                            f"of {u.path} and to the data folder.")
+        signal = build_signal(signal_data_from_market(market), u.signal, str(u.path))
+        score = signal.composite if signal.composite.notna().any() else None
+        report = measure_durations(u, market.prices, market.inputs["^TNX"], score,
+                                   market.start, market.end, window)
+    table = Table(title=f"Measured duration, {u.name}, {market.start.date()}..{market.end.date()}"
+                        " (weekly, vs ^TNX, controlling for " + u.benchmark + ")")
+    for column in ("bucket", "rank", "asset", "duration", "s.e.", "R²", "weeks", "liq. beta",
+                   "s.e. "):
+        table.add_column(column, justify="left" if column in ("bucket", "asset") else "right")
+    ordered = sorted(report.buckets, key=lambda r: r.duration.value)
+    for brow in ordered:
+        members = sorted((r for r in report.assets if r.bucket == brow.name),
+                         key=lambda r: r.duration.value)
+        for row in [brow, *members]:
+            is_bucket = row is brow
+            liq = row.liquidity
+            table.add_row(brow.name if is_bucket else "", str(row.rank) if is_bucket else "",
+                          "[b]equal weight[/]" if is_bucket else row.name,
+                          f"{row.duration.value:+.2f}", f"{row.duration.se:.2f}",
+                          f"{row.duration.r2:.2f}", str(row.duration.weeks),
+                          "n/a" if liq is None else f"{liq.value:+.2f}",
+                          "" if liq is None else f"{liq.se:.2f}",
+                          end_section=row is members[-1] if members else is_bucket)
+    out.print(table)
+    out.print("duration: % price change per 100 bp rise of ^TNX; liq. beta: % price change per "
+              "one-z rise of the scarcity score; s.e.: Newey-West.")
+    if report.contradictions:
+        for issue in report.contradictions:
+            out.print(f"[yellow]declared rank contradicted:[/] {issue}", soft_wrap=True)
+    else:
+        out.print("Measured bucket durations agree with the declared ranks (within 2 s.e.).")
+    if csv is not None:
+        rows = [{"kind": kind, "name": r.name, "bucket": r.bucket, "rank": r.rank,
+                 "duration": r.duration.value, "duration_se": r.duration.se,
+                 "r2": r.duration.r2, "weeks": r.duration.weeks,
+                 "liquidity_beta": r.liquidity.value if r.liquidity else None,
+                 "liquidity_beta_se": r.liquidity.se if r.liquidity else None}
+                for kind, group in (("bucket", report.buckets), ("asset", report.assets))
+                for r in group]
+        pd.DataFrame(rows).to_csv(csv, index=False, float_format="%.6g")
+        out.print(f"table: {csv}", soft_wrap=True)
+    chart = html or Path("results") / f"duration-{u.name}-{market.end.date()}.html"
+    write_duration_chart(chart, report, f"Rolling empirical duration by bucket: {u.name}")
+    out.print(f"chart: {chart}", soft_wrap=True)

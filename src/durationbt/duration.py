@@ -1,0 +1,227 @@
+"""Empirical duration: how much an asset's price moves when the 10-year yield moves,
+controlling for the market. For each asset, weekly returns are regressed on the weekly
+change of ^TNX (percentage points) and the benchmark's weekly return:
+
+    r_t = a + b_y * dy_t + b_m * r_m,t + e_t,     duration = -b_y * 100
+
+i.e. the % price change per 100 bp rise in yields. Standard errors are Newey-West (HAC);
+rolling estimates use the trailing window of weeks up to t only. The liquidity beta is the
+same regression with the weekly change of the scarcity score in place of dy (in % per
+one z-unit of score)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+from .universe import Universe
+
+__all__ = ["Estimate", "weekly", "regress", "asset_durations", "liquidity_betas", "rolling_durations",
+           "bucket_returns", "portfolio_duration", "rank_contradictions", "MIN_WEEKS",
+           "DurationRow", "DurationReport", "measure_durations"]
+
+MIN_WEEKS = 52
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One regression: the sensitivity, its HAC standard error, R^2 and sample size."""
+
+    name: str
+    value: float        # duration (% per 100 bp) or liquidity beta (% per z-unit)
+    se: float
+    r2: float
+    weeks: int
+
+
+def weekly(daily: pd.DataFrame) -> pd.DataFrame:
+    """Last value of each week (weeks ending Friday) of daily levels or prices."""
+    return daily.resample("W-FRI").last()
+
+
+def _hac_lags(n: int) -> int:
+    return int(np.floor(4 * (n / 100.0) ** (2.0 / 9.0)))
+
+
+def regress(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """OLS of ``y`` on ``[1, x]`` with Newey-West standard errors (Bartlett kernel,
+    lags = floor(4 (n/100)^(2/9))). Rows with any NaN are dropped. Returns coefficients,
+    standard errors, R^2 and n."""
+    ok = np.isfinite(y) & np.isfinite(x).all(axis=1)
+    y, x = y[ok], x[ok]
+    n = len(y)
+    k = x.shape[1] + 1
+    if n < max(MIN_WEEKS // 2, k + 2):
+        nan = np.full(k, np.nan)
+        return nan, nan, float("nan"), n
+    X = np.column_stack([np.ones(n), x])
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ beta
+    xtx_inv = np.linalg.inv(X.T @ X)
+    scores = X * resid[:, None]
+    meat = scores.T @ scores
+    lags = _hac_lags(n)
+    for lag in range(1, lags + 1):
+        w = 1.0 - lag / (lags + 1.0)
+        gamma = scores[lag:].T @ scores[:-lag]
+        meat += w * (gamma + gamma.T)
+    cov = xtx_inv @ meat @ xtx_inv
+    tss = ((y - y.mean()) ** 2).sum()
+    r2 = 1.0 - (resid @ resid) / tss if tss > 0 else float("nan")
+    return beta, np.sqrt(np.diag(cov)), float(r2), n
+
+
+def _factor_frame(prices: pd.DataFrame, factor: pd.Series, benchmark: str,
+                  factor_is_level: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    wk = weekly(prices)
+    returns = wk.pct_change(fill_method=None)
+    f = weekly(factor.to_frame()).iloc[:, 0]
+    x = pd.DataFrame({"factor": f.diff() if factor_is_level else f,
+                      "market": returns[benchmark]})
+    return returns, x
+
+
+def asset_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
+                    columns: list[str] | None = None) -> list[Estimate]:
+    """Full-sample duration of each column of ``prices`` (daily adjusted closes)."""
+    returns, x = _factor_frame(prices, tnx, benchmark)
+    out = []
+    for name in columns or list(prices.columns):
+        beta, se, r2, n = regress(returns[name].to_numpy(), x.to_numpy())
+        out.append(Estimate(name, -beta[1] * 100, se[1] * 100, r2, n))
+    return out
+
+
+def liquidity_betas(prices: pd.DataFrame, score: pd.Series, benchmark: str,
+                    columns: list[str] | None = None) -> list[Estimate]:
+    """Full-sample sensitivity (% per one z-unit rise of the weekly scarcity score)."""
+    returns, x = _factor_frame(prices, score, benchmark)
+    out = []
+    for name in columns or list(prices.columns):
+        beta, se, r2, n = regress(returns[name].to_numpy(), x.to_numpy())
+        out.append(Estimate(name, beta[1] * 100, se[1] * 100, r2, n))
+    return out
+
+
+def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
+                      window: int = 104, columns: list[str] | None = None) -> pd.DataFrame:
+    """Week x asset duration estimated on the trailing ``window`` weeks ending that week
+    (NaN until ``MIN_WEEKS`` weeks with data). Uses past data only."""
+    if window < MIN_WEEKS:
+        raise DataError(f"--window must be at least {MIN_WEEKS} weeks, got {window}.")
+    returns, x = _factor_frame(prices, tnx, benchmark)
+    cols = columns or list(prices.columns)
+    X = np.column_stack([np.ones(len(x)), x.to_numpy()])
+    out = pd.DataFrame(np.nan, index=returns.index, columns=cols)
+    for name in cols:
+        y = returns[name].to_numpy()
+        ok = np.isfinite(y) & np.isfinite(X).all(axis=1)
+        Xo = np.where(ok[:, None], X, 0.0)
+        yo = np.where(ok, y, 0.0)
+        xtx = np.cumsum(Xo[:, :, None] * Xo[:, None, :], axis=0)
+        xty = np.cumsum(Xo * yo[:, None], axis=0)
+        count = np.cumsum(ok)
+        shift = lambda a: np.concatenate([np.zeros((window,) + a.shape[1:]), a[:-window]])  # noqa: E731
+        A = xtx - shift(xtx)
+        b = xty - shift(xty)
+        n = count - shift(count)
+        good = (n >= MIN_WEEKS) & (np.abs(np.linalg.det(A)) > 1e-14)
+        coef = np.full((len(y), 3), np.nan)
+        coef[good] = np.linalg.solve(A[good], b[good][:, :, None])[:, :, 0]
+        out[name] = -coef[:, 1] * 100
+    return out
+
+
+def bucket_returns(prices: pd.DataFrame, universe: Universe) -> pd.DataFrame:
+    """Daily equal-weight bucket index (members listed that day), as a price level."""
+    returns = prices.pct_change(fill_method=None)
+    levels = {}
+    for bucket in universe.buckets:
+        daily = returns[list(bucket.tickers)].mean(axis=1)
+        first = prices[list(bucket.tickers)].notna().any(axis=1)
+        levels[bucket.name] = (1 + daily.fillna(0.0)).cumprod().where(first)
+    return pd.DataFrame(levels, index=prices.index)
+
+
+def portfolio_duration(weights: pd.DataFrame, rolling: pd.DataFrame) -> pd.DataFrame:
+    """Daily portfolio duration: sum of weight x the asset's latest rolling duration known
+    that day (a week's estimate is known from that Friday), cash counting as 0. Assets
+    without an estimate yet are left out; ``coverage`` is the share of invested weight
+    that has one."""
+    known = rolling.reindex(weights.index.union(rolling.index)).ffill().reindex(weights.index)
+    known = known.reindex(columns=weights.columns)
+    has = known.notna()
+    duration = (weights * known.fillna(0.0)).sum(axis=1)
+    invested = weights.sum(axis=1)
+    coverage = (weights.where(has, 0.0).sum(axis=1) / invested).where(invested > 0)
+    return pd.DataFrame({"duration": duration, "coverage": coverage})
+
+
+def rank_contradictions(universe: Universe, measured: dict[str, Estimate]) -> list[str]:
+    """Pairs of buckets whose measured durations order against their declared ranks by
+    more than two standard errors of the difference (covariance ignored)."""
+    issues = []
+    buckets = sorted(universe.buckets, key=lambda b: b.duration)
+    for i, low in enumerate(buckets):
+        for high in buckets[i + 1:]:
+            a, b = measured[low.name], measured[high.name]
+            gap = float(a.value - b.value)
+            if high.duration > low.duration and gap > 2 * float(np.hypot(a.se, b.se)):
+                issues.append(f"{low.name} (rank {low.duration}) measures longer than "
+                              f"{high.name} (rank {high.duration}): {a.value:.1f} vs "
+                              f"{b.value:.1f} % per 100 bp")
+    return issues
+
+
+@dataclass(frozen=True)
+class DurationRow:
+    """One asset or bucket: declared rank, measured duration, liquidity beta."""
+
+    name: str
+    bucket: str
+    rank: int
+    duration: Estimate
+    liquidity: Estimate | None
+
+
+@dataclass(frozen=True)
+class DurationReport:
+    """Everything ``durationbt duration`` shows."""
+
+    assets: tuple[DurationRow, ...]
+    buckets: tuple[DurationRow, ...]
+    contradictions: tuple[str, ...]
+    rolling_buckets: pd.DataFrame      # week x bucket, rolling duration
+    start: pd.Timestamp
+    end: pd.Timestamp
+    window: int
+
+
+def measure_durations(universe: Universe, prices: pd.DataFrame, tnx: pd.Series,
+                      score: pd.Series | None, start: pd.Timestamp, end: pd.Timestamp,
+                      window: int = 104) -> DurationReport:
+    """Full-sample durations over [start, end] of every asset and bucket, liquidity betas
+    against ``score`` when given, and rolling bucket durations (history before ``start``
+    may feed the first rolling windows)."""
+    bench = universe.benchmark
+    tickers = list(universe.tickers)
+    span = prices.loc[start:end]
+    buckets = bucket_returns(prices, universe)
+    combined = pd.concat([span[[*tickers, bench]], buckets.loc[start:end]], axis=1)
+    factor = tnx.loc[start:end]
+    dur = {e.name: e for e in asset_durations(combined, factor, bench)}
+    liq = ({e.name: e for e in liquidity_betas(combined, score.loc[start:end], bench)}
+           if score is not None else {})
+    rows = tuple(DurationRow(t, universe.bucket_of(t).name, universe.bucket_of(t).duration,
+                             dur[t], liq.get(t)) for t in tickers)
+    brows = tuple(DurationRow(b.name, b.name, b.duration, dur[b.name], liq.get(b.name))
+                  for b in universe.buckets)
+    measured = {r.name: r.duration for r in brows}
+    history = pd.concat([prices.loc[:end, [bench]], buckets.loc[:end]], axis=1)
+    rolling = rolling_durations(history, tnx.loc[:end], bench, window,
+                                columns=list(universe.bucket_names)).loc[start:end]
+    return DurationReport(rows, brows, tuple(rank_contradictions(universe, measured)),
+                          rolling, pd.Timestamp(start), pd.Timestamp(end), window)

@@ -1,0 +1,109 @@
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from durationbt.cli.app import app
+from durationbt.duration import (
+    MIN_WEEKS,
+    Estimate,
+    asset_durations,
+    portfolio_duration,
+    rank_contradictions,
+    regress,
+    rolling_durations,
+)
+from durationbt.universe import load_universe
+
+
+def synthetic(weeks: int = 400, seed: int = 2) -> tuple[pd.DataFrame, pd.Series]:
+    """Daily prices whose weekly returns have a known yield beta and market beta."""
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2015-01-02", periods=weeks * 5)
+    dy = rng.normal(0, 0.02, len(days))                 # daily yield changes, pp
+    rm = rng.normal(3e-4, 0.01, len(days))
+    tnx = pd.Series(2.0 + np.cumsum(dy), index=days)
+    returns = {
+        "BOND7": -0.07 * dy + 0.0 * rm + rng.normal(0, 0.001, len(days)),
+        "ZERO": 0.0 * dy + 0.8 * rm + rng.normal(0, 0.01, len(days)),
+        "MKT": rm,
+    }
+    prices = pd.DataFrame({k: 100 * np.cumprod(1 + v) for k, v in returns.items()}, index=days)
+    return prices, tnx
+
+
+def test_known_yield_beta_is_recovered():
+    prices, tnx = synthetic()
+    est = {e.name: e for e in asset_durations(prices, tnx, "MKT")}
+    assert est["BOND7"].value == pytest.approx(7.0, abs=0.3)
+    assert est["BOND7"].se < 0.4 and est["BOND7"].r2 > 0.5
+    assert abs(est["ZERO"].value) < 2.5 * est["ZERO"].se     # indistinguishable from zero
+    assert est["BOND7"].weeks == 400       # 2,000 days: 400 Friday-ending weeks
+
+
+def test_regress_matches_textbook_ols():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 2))
+    y = 1.0 + 2.0 * x[:, 0] - 3.0 * x[:, 1] + rng.normal(0, 0.1, 200)
+    beta, se, r2, n = regress(y, x)
+    np.testing.assert_allclose(beta, [1.0, 2.0, -3.0], atol=0.03)
+    X = np.column_stack([np.ones(200), x])
+    ref, *_ = np.linalg.lstsq(X, y, rcond=None)
+    np.testing.assert_allclose(beta, ref, rtol=1e-12)
+    assert n == 200 and r2 > 0.99 and (se > 0).all()
+
+
+def test_rolling_uses_only_past_weeks_and_matches_direct_regression():
+    prices, tnx = synthetic(weeks=200)
+    full = rolling_durations(prices, tnx, "MKT", window=60)
+    cut = prices.index[600]
+    part = rolling_durations(prices.loc[:cut], tnx.loc[:cut], "MKT", window=60)
+    common = part.index[part.index < cut - pd.Timedelta(days=7)]
+    pd.testing.assert_frame_equal(part.loc[common], full.loc[common], rtol=1e-10)
+    # one window checked against a direct full regression on the same 60 weeks
+    week = full.index[150]
+    span = prices.loc[(week - pd.Timedelta(weeks=60)) + pd.Timedelta(days=1):week]
+    direct = {e.name: e.value for e in asset_durations(
+        prices.loc[span.index[0] - pd.Timedelta(days=7):week],
+        tnx.loc[span.index[0] - pd.Timedelta(days=7):week], "MKT")}
+    assert full.loc[week, "BOND7"] == pytest.approx(direct["BOND7"], rel=1e-8)
+    assert full["BOND7"].iloc[:MIN_WEEKS - 1].isna().all()
+
+
+def test_portfolio_duration_hand_computed():
+    days = pd.bdate_range("2024-01-01", periods=10)
+    weights = pd.DataFrame({"A": 0.5, "B": 0.3}, index=days)
+    rolling = pd.DataFrame({"A": [10.0, 12.0], "B": [np.nan, 2.0]},
+                           index=pd.to_datetime(["2024-01-05", "2024-01-12"]))
+    out = portfolio_duration(weights, rolling)
+    assert out.loc["2024-01-04", "duration"] == 0.0            # nothing known yet
+    assert out.loc["2024-01-08", "duration"] == pytest.approx(5.0)
+    assert out.loc["2024-01-08", "coverage"] == pytest.approx(0.5 / 0.8)
+    assert out.loc["2024-01-12", "duration"] == pytest.approx(0.5 * 12 + 0.3 * 2)
+
+
+def test_rank_contradictions_need_two_standard_errors(synth_universe):
+    u = load_universe(synth_universe)            # ranks: bills 0, chips 1, software 4, coins 5
+    e = lambda v, se=0.1: Estimate("x", v, se, 0.5, 100)  # noqa: E731
+    agree = {"bills": e(0.0), "chips": e(1.0), "software": e(5.0), "coins": e(6.0)}
+    assert rank_contradictions(u, agree) == []
+    noisy = {**agree, "coins": e(4.9, se=1.0)}
+    assert rank_contradictions(u, noisy) == []
+    wrong = {**agree, "chips": e(8.0)}
+    issues = rank_contradictions(u, wrong)
+    assert len(issues) == 2 and "chips (rank 1) measures longer than software (rank 4)" in issues[0]
+
+
+def test_duration_cli(synth_data, synth_universe, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["duration", "--universe", str(synth_universe), "--data",
+                                 str(synth_data), "--csv", str(tmp_path / "d.csv"), "--html",
+                                 str(tmp_path / "d.html"), "--window", "52"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "d.csv")
+    assert set(table["kind"]) == {"bucket", "asset"}
+    assert set(table.loc[table.kind == "asset", "name"]) == set(load_universe(synth_universe).tickers)
+    assert "plotly" in (tmp_path / "d.html").read_text()
+    bad = runner.invoke(app, ["duration", "--universe", str(synth_universe), "--data",
+                              str(synth_data), "--window", "10"])
+    assert bad.exit_code == 2 and "at least 52 weeks" in bad.output
