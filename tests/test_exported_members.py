@@ -24,7 +24,8 @@ def test_every_public_item_has_a_docstring():
     for module_name in ("universe", "engine", "api", "scoring", "runs", "weights", "plugins",
                         "strategy", "data.calendar", "data.market", "data.csv", "data.yahoo",
                         "signals.components", "signals.composite", "signals.inputs",
-                        "signals.evaluate", "report.signal_chart"):
+                        "signals.evaluate", "report.signal_chart", "duration",
+                        "report.duration_chart"):
         module = importlib.import_module(f"durationbt.{module_name}")
         assert inspect.getdoc(module), module_name
         for name in getattr(module, "__all__", []):
