@@ -74,36 +74,36 @@ def regress(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float
     return beta, np.sqrt(np.diag(cov)), float(r2), n
 
 
-def _factor_frame(prices: pd.DataFrame, factor: pd.Series, benchmark: str,
-                  factor_is_level: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _factor_frame(prices: pd.DataFrame, factor: pd.Series,
+                  benchmark: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     wk = weekly(prices)
     returns = wk.pct_change(fill_method=None)
     f = weekly(factor.to_frame()).iloc[:, 0]
-    x = pd.DataFrame({"factor": f.diff() if factor_is_level else f,
+    x = pd.DataFrame({"factor": f.diff(),
                       "market": returns[benchmark]})
     return returns, x
+
+
+def _sensitivities(prices: pd.DataFrame, factor: pd.Series, benchmark: str,
+                   columns: list[str] | None, sign: float) -> list[Estimate]:
+    returns, x = _factor_frame(prices, factor, benchmark)
+    out = []
+    for name in columns or list(prices.columns):
+        beta, se, r2, n = regress(returns[name].to_numpy(), x.to_numpy())
+        out.append(Estimate(name, sign * beta[1] * 100, se[1] * 100, r2, n))
+    return out
 
 
 def asset_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
                     columns: list[str] | None = None) -> list[Estimate]:
     """Full-sample duration of each column of ``prices`` (daily adjusted closes)."""
-    returns, x = _factor_frame(prices, tnx, benchmark)
-    out = []
-    for name in columns or list(prices.columns):
-        beta, se, r2, n = regress(returns[name].to_numpy(), x.to_numpy())
-        out.append(Estimate(name, -beta[1] * 100, se[1] * 100, r2, n))
-    return out
+    return _sensitivities(prices, tnx, benchmark, columns, sign=-1.0)
 
 
 def liquidity_betas(prices: pd.DataFrame, score: pd.Series, benchmark: str,
                     columns: list[str] | None = None) -> list[Estimate]:
     """Full-sample sensitivity (% per one z-unit rise of the weekly scarcity score)."""
-    returns, x = _factor_frame(prices, score, benchmark)
-    out = []
-    for name in columns or list(prices.columns):
-        beta, se, r2, n = regress(returns[name].to_numpy(), x.to_numpy())
-        out.append(Estimate(name, beta[1] * 100, se[1] * 100, r2, n))
-    return out
+    return _sensitivities(prices, score, benchmark, columns, sign=1.0)
 
 
 def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,

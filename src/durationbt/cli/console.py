@@ -15,7 +15,20 @@ from rich.markup import escape
 
 from ..errors import DurationbtError, ParameterError
 
-__all__ = ["out", "err", "parse_date", "fmt_pct", "fmt_num", "user_errors"]
+__all__ = ["out", "err", "parse_date", "fmt_pct", "fmt_num", "user_errors", "universe_option",
+           "data_option"]
+
+
+def universe_option() -> Any:
+    """``--universe/-u``, shared by every command that reads a universe."""
+    return typer.Option("ai_capex", "--universe", "-u",
+                        help="Universe name in universes/ or path to a .toml file.")
+
+
+def data_option() -> Any:
+    """``--data``, shared by every command that reads market data."""
+    return typer.Option(None, "--data", help="Folder of per-ticker CSVs (default: "
+                        "$DURATIONBT_DATA, else Yahoo Finance with a local cache).")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .console import out, user_errors
+from .console import data_option, out, universe_option, user_errors
 
 __all__ = ["app"]
 
@@ -17,10 +17,8 @@ app = typer.Typer(help="Inspect the market data behind a universe.", no_args_is_
 @app.command("status")
 @user_errors
 def status(
-    universe: str = typer.Option("ai_capex", "--universe", "-u",
-                                 help="Universe name in universes/ or path to a .toml file."),
-    data: Path = typer.Option(None, "--data", help="Folder of per-ticker CSVs (default: "
-                              "$DURATIONBT_DATA, else Yahoo Finance with a local cache)."),
+    universe: str = universe_option(),
+    data: Path = data_option(),
 ) -> None:
     """Per ticker: first and last date, rows, missing days and the longest hole; and which
     tickers limit the common date range."""

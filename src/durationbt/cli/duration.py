@@ -8,23 +8,21 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .console import err, out, parse_date, user_errors
+from .console import data_option, err, out, parse_date, universe_option, user_errors
 
 __all__ = ["duration"]
 
 
 @user_errors
 def duration(
-    universe: str = typer.Option("ai_capex", "--universe", "-u",
-                                 help="Universe name in universes/ or path to a .toml file."),
+    universe: str = universe_option(),
     start: str = typer.Option(None, "--start", help="First day, YYYY-MM-DD (default: universe's)."),
     end: str = typer.Option(None, "--end", help="Last day, YYYY-MM-DD (default: last common day)."),
     window: int = typer.Option(104, "--window", help="Rolling window in weeks (>= 52)."),
     csv: Path = typer.Option(None, "--csv", help="Write the asset and bucket table to this CSV."),
     html: Path = typer.Option(None, "--html", help="Write the rolling bucket-duration chart here "
                               "(default: results/duration-<universe>-<end>.html)."),
-    data: Path = typer.Option(None, "--data", help="Folder of per-ticker CSVs (default: "
-                              "$DURATIONBT_DATA, else Yahoo Finance with a local cache)."),
+    data: Path = data_option(),
 ) -> None:
     """Empirical duration (% price change per 100 bp rise of the 10-year yield, controlling
     for the benchmark; weekly returns, Newey-West errors) and liquidity beta (% per one-z rise

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .console import err, fmt_num, fmt_pct, out, parse_date, user_errors
+from .console import data_option, err, fmt_num, fmt_pct, out, parse_date, universe_option, user_errors
 
 __all__ = ["run"]
 
@@ -21,8 +21,7 @@ _ROWS = (("Total return", "total_return", fmt_pct), ("CAGR", "cagr", fmt_pct),
 @user_errors
 def run(
     strategy: str = typer.Argument(..., help="Strategy name (see strategies/ folder)."),
-    universe: str = typer.Option("ai_capex", "--universe", "-u",
-                                 help="Universe name in universes/ or path to a .toml file."),
+    universe: str = universe_option(),
     start: str = typer.Option(None, "--start", help="First day, YYYY-MM-DD (default: universe's)."),
     end: str = typer.Option(None, "--end",
                             help="Last day, YYYY-MM-DD (default: last day all tickers have data)."),
@@ -34,8 +33,7 @@ def run(
     init_cash: float = typer.Option(1_000_000.0, "--init-cash", help="Initial capital."),
     param: list[str] = typer.Option([], "--param", "-p",
                                     help="Strategy parameter as name=value; repeat for more."),
-    data: Path = typer.Option(None, "--data", help="Folder of per-ticker CSVs (default: "
-                              "$DURATIONBT_DATA, else Yahoo Finance with a local cache)."),
+    data: Path = data_option(),
     out_dir: Path = typer.Option(Path("results"), "--out", help="Folder that receives run folders."),
     strategies_dir: Path = typer.Option(None, "--strategies-dir",
                                         help="Load strategies from this folder instead of ./strategies."),

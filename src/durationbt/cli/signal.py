@@ -7,15 +7,14 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .console import err, out, parse_date, user_errors
+from .console import data_option, err, out, parse_date, universe_option, user_errors
 
 __all__ = ["signal"]
 
 
 @user_errors
 def signal(
-    universe: str = typer.Option("ai_capex", "--universe", "-u",
-                                 help="Universe name in universes/ or path to a .toml file."),
+    universe: str = universe_option(),
     start: str = typer.Option(None, "--start", help="First day shown in CSV, chart and "
                               "evaluation, YYYY-MM-DD (history before it still feeds z-scores)."),
     end: str = typer.Option(None, "--end", help="Read the signal as of this day, YYYY-MM-DD "
@@ -26,8 +25,7 @@ def signal(
                               "results/signal-<universe>-<date>.html)."),
     evaluate: bool = typer.Option(False, "--evaluate", help="Information coefficients of the "
                                   "score vs forward short-minus-long bucket returns."),
-    data: Path = typer.Option(None, "--data", help="Folder of per-ticker CSVs (default: "
-                              "$DURATIONBT_DATA, else Yahoo Finance with a local cache)."),
+    data: Path = data_option(),
 ) -> None:
     """The liquidity-scarcity signal: composite score, regime (since when), each component's
     z-score and contribution; optional CSV history, a chart, and an --evaluate table."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..duration import DurationReport
+from .html import write_plotly_html
 
 __all__ = ["write_duration_chart"]
 
@@ -22,11 +22,4 @@ def write_duration_chart(path: Path, report: DurationReport, title: str) -> Path
     fig.add_hline(y=0, line={"color": "grey", "width": 1})
     fig.update_layout(title=title, template="plotly_white", height=550,
                       yaxis_title=f"duration, % per 100 bp ({report.window}-week rolling)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        fig.write_html(tmp, include_plotlyjs=True, full_html=True)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_plotly_html(fig, path)

@@ -3,12 +3,12 @@ top, standardised components below. plotly.js is embedded, so it works offline."
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from ..signals import Signal
+from .html import write_plotly_html
 
 __all__ = ["write_signal_chart", "REGIME_COLOURS"]
 
@@ -45,11 +45,4 @@ def write_signal_chart(path: Path, signal: Signal, title: str,
                                  line={"width": 1}), row=2, col=1)
     fig.update_layout(title=title, height=800, template="plotly_white",
                       legend={"orientation": "h", "y": -0.08})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        fig.write_html(tmp, include_plotlyjs=True, full_html=True)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_plotly_html(fig, path)
