@@ -93,6 +93,19 @@ def compute_weights(strategy: Strategy, ctx: Context) -> pd.DataFrame:
     return resolve_target_weights(raw, strategy, ctx)
 
 
+def _refuse_lookahead(strategy: Strategy, universe: Universe, market: MarketData,
+                      rebalance: str, ctx: Context) -> None:
+    """Alter the data after the middle decision date; weights up to it must not move."""
+    from .checks import find_lookahead
+
+    cut = ctx.rebalance_dates[len(ctx.rebalance_dates) // 2]
+    problems = find_lookahead(strategy, universe, market, rebalance, [cut])
+    if problems:
+        raise StrategyError(f'Strategy "{strategy.name}" looks into the future: {problems[0]}. '
+                            "Use only rows up to each decision date (see "
+                            "`durationbt strategies check`).")
+
+
 def benchmark_equity(prices: pd.Series, first_fill: pd.Timestamp, init_cash: float) -> pd.Series:
     """Buy-and-hold of the benchmark, bought at the strategy's first fill (no costs)."""
     growth = prices / prices.loc[first_fill]
@@ -145,6 +158,8 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
 
     say(f"Computing target weights on {len(ctx.rebalance_dates)} decision dates")
     targets = compute_weights(strategy, ctx)
+    say("Checking for lookahead")
+    _refuse_lookahead(strategy, universe, market, settings.rebalance, ctx)
 
     say("Simulating with vectorbt")
     window = market.prices.loc[market.start:market.end]

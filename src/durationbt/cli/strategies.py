@@ -1,25 +1,25 @@
-"""``durationbt strategies list``."""
+"""``durationbt strategies list|new|check``."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from .console import err, out, user_errors
+from .console import data_option, err, out, universe_option, user_errors
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Strategy plugins: list what is installed.", no_args_is_help=True)
+app = typer.Typer(help="Strategy plugins: list, scaffold and check them.", no_args_is_help=True)
+
+_DIR_HELP = "Load strategies from this folder instead of ./strategies."
 
 
 @app.command("list")
 @user_errors
-def list_(
-    strategies_dir: Path = typer.Option(None, "--strategies-dir",
-                                        help="Load strategies from this folder instead of ./strategies."),
-) -> None:
+def list_(strategies_dir: Path = typer.Option(None, "--strategies-dir", help=_DIR_HELP)) -> None:
     """List strategies with their source, one-line help and parameters."""
     from ..plugins import discover_strategies
 
@@ -37,3 +37,80 @@ def list_(
     out.print(table)
     for problem in registry.errors:
         err.print(f"[red]failed to load:[/] {problem}", soft_wrap=True, markup=True)
+
+
+@app.command("new")
+@user_errors
+def new(
+    name: str = typer.Argument(..., help="Strategy name: lowercase letters, digits, underscores."),
+    strategies_dir: Path = typer.Option(Path("strategies"), "--strategies-dir",
+                                        help="Folder for the new plugin."),
+    tests_dir: Path = typer.Option(Path("tests"), "--tests-dir", help="Folder for its test."),
+) -> None:
+    """Scaffold strategies/NAME.py (a documented template) and tests/test_NAME.py; never
+    overwrites an existing file."""
+    from ..errors import StrategyError
+    from ..templates import STRATEGY_TEMPLATE, TEST_TEMPLATE
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise StrategyError(f'Strategy name "{name}" must start with a lowercase letter and '
+                            "use only lowercase letters, digits and underscores.")
+    plugin = strategies_dir / f"{name}.py"
+    test = tests_dir / f"test_{name}.py"
+    for path in (plugin, test):
+        if path.exists():
+            raise StrategyError(f"{path} already exists; choose another name or remove it.")
+    cls = "".join(part.capitalize() for part in name.split("_"))
+    strategies_dir.mkdir(parents=True, exist_ok=True)
+    tests_dir.mkdir(parents=True, exist_ok=True)
+    plugin.write_text(STRATEGY_TEMPLATE.format(name=name, cls=cls,
+                                               title=name.replace("_", " ").capitalize()))
+    test.write_text(TEST_TEMPLATE.format(name=name))
+    out.print(f"created {plugin} and {test}")
+    out.print(f"next: durationbt strategies check {name}  then  durationbt run {name}")
+
+
+@app.command("check")
+@user_errors
+def check(
+    name: str = typer.Argument(..., help="Strategy name."),
+    universe: str = universe_option(),
+    rebalance: str = typer.Option("monthly", "--rebalance", help="daily | weekly | monthly."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Parameter as name=value."),
+    data: Path = data_option(),
+    strategies_dir: Path = typer.Option(None, "--strategies-dir", help=_DIR_HELP),
+) -> None:
+    """Run a strategy on synthetic data and on the real data, validate its weights
+    (finite, >= 0, sum <= 1, known buckets/tickers, every decision date) and detect
+    lookahead by altering the data after cut dates. Exits 2 when anything fails."""
+    import os
+
+    from ..checks import check_strategy
+    from ..data import DATA_ENV, load_market_data, resolve_provider
+    from ..errors import StrategyError
+    from ..plugins import discover_strategies
+    from ..strategy import parse_param_overrides
+    from ..synthetic import synthetic_market
+    from ..universe import load_universe
+
+    u = load_universe(universe)
+    strategy = discover_strategies(strategies_dir).get(name)(**parse_param_overrides(param))
+    markets = [synthetic_market(u)]
+    if data or os.environ.get(DATA_ENV):
+        markets.append(load_market_data(u, resolve_provider(data)))
+    else:
+        err.print("[yellow]note:[/] no --data or $DURATIONBT_DATA: checked on synthetic data only")
+    table = Table(title=f"strategies check {name}")
+    for column in ("data", "decisions", "time per call", "result"):
+        table.add_column(column)
+    failures = []
+    with err.status("Checking", spinner="dots"):
+        results = [check_strategy(strategy, u, m, rebalance=rebalance) for m in markets]
+    for result in results:
+        table.add_row(result.data, str(result.decisions), f"{result.seconds * 1000:,.1f} ms",
+                      "[green]ok[/]" if result.ok else "[red]" + "; ".join(result.problems) + "[/]")
+        failures += result.problems
+    out.print(table)
+    if failures:
+        raise StrategyError(f'Strategy "{name}" failed its checks: ' + " | ".join(failures))
+    out.print(f"{name}: weights valid and no lookahead found.")

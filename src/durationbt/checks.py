@@ -1,0 +1,88 @@
+"""`strategies check`: run a strategy, validate its weights, and catch lookahead by
+changing the future: for each cut date the data after it are altered, and no weight on a
+decision date up to the cut may move."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from .api import build_context, compute_weights
+from .data.market import MarketData
+from .errors import DurationbtError
+from .strategy import Strategy
+from .universe import Universe
+
+__all__ = ["CheckResult", "alter_after", "find_lookahead", "check_strategy"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of checking one strategy on one data set."""
+
+    data: str
+    ok: bool
+    problems: tuple[str, ...]
+    seconds: float            # one call of target_weights, validation included
+    decisions: int
+
+
+def alter_after(market: MarketData, cut: pd.Timestamp, seed: int = 99) -> MarketData:
+    """A copy of ``market`` whose prices and inputs after ``cut`` follow a different random
+    path and whose FRED observations after ``cut`` are gone."""
+    rng = np.random.default_rng(seed)
+    after = market.prices.index > cut
+
+    def scramble(frame: pd.DataFrame) -> pd.DataFrame:
+        shock = np.exp(np.cumsum(rng.normal(0, 0.03, (int(after.sum()), frame.shape[1])), axis=0))
+        out = frame.copy()
+        out.loc[after] = frame.loc[after].to_numpy() * shock
+        return out
+
+    fred = {k: v.loc[:cut] for k, v in market.fred.items()}
+    return replace(market, prices=scramble(market.prices), inputs=scramble(market.inputs),
+                   fred=fred)
+
+
+def find_lookahead(strategy: Strategy, universe: Universe, market: MarketData,
+                   rebalance: str, cuts: list[pd.Timestamp],
+                   tolerance: float = 1e-12) -> list[str]:
+    """Weights on decision dates <= cut that change when only data after the cut change."""
+    base = compute_weights(strategy, build_context(universe, market, rebalance))
+    problems = []
+    for cut in cuts:
+        altered = compute_weights(strategy, build_context(universe, alter_after(market, cut),
+                                                          rebalance))
+        past = base.index[base.index <= cut]
+        diff = (base.loc[past] - altered.loc[past]).abs()
+        moved = diff.gt(tolerance)
+        if moved.to_numpy().any():
+            row, col = np.argwhere(moved.to_numpy())[0]
+            date, ticker = past[row], base.columns[col]
+            problems.append(f"lookahead: the weight of {ticker} on {date.date()} changed from "
+                            f"{base.loc[date, ticker]:.6g} to {altered.loc[date, ticker]:.6g} "
+                            f"when only data after {cut.date()} were altered")
+    return problems
+
+
+def check_strategy(strategy: Strategy, universe: Universe, market: MarketData, *,
+                   rebalance: str = "monthly", cuts: int = 3) -> CheckResult:
+    """Run, validate and lookahead-check ``strategy`` on ``market``."""
+    ctx = build_context(universe, market, rebalance)
+    began = time.perf_counter()
+    try:
+        compute_weights(strategy, ctx)
+    except DurationbtError as exc:
+        return CheckResult(market.source, False, (str(exc),), time.perf_counter() - began,
+                           len(ctx.rebalance_dates))
+    seconds = time.perf_counter() - began
+    dates = ctx.rebalance_dates
+    picks = [dates[int(len(dates) * q)] for q in np.linspace(0.25, 0.75, cuts)]
+    try:
+        problems = find_lookahead(strategy, universe, market, rebalance, picks)
+    except DurationbtError as exc:
+        problems = [f"on altered future data: {exc}"]
+    return CheckResult(market.source, not problems, tuple(problems), seconds, len(dates))
