@@ -95,11 +95,13 @@ def compute_weights(strategy: Strategy, ctx: Context) -> pd.DataFrame:
 
 def _refuse_lookahead(strategy: Strategy, universe: Universe, market: MarketData,
                       rebalance: str, ctx: Context) -> None:
-    """Alter the data after the middle decision date; weights up to it must not move."""
+    """Alter the data after two decision dates (a third and two thirds in); weights up to
+    each cut must not move."""
     from .checks import find_lookahead
 
-    cut = ctx.rebalance_dates[len(ctx.rebalance_dates) // 2]
-    problems = find_lookahead(strategy, universe, market, rebalance, [cut])
+    dates = ctx.rebalance_dates
+    cuts = [dates[len(dates) // 3], dates[2 * len(dates) // 3]]
+    problems = find_lookahead(strategy, universe, market, rebalance, cuts)
     if problems:
         raise StrategyError(f'Strategy "{strategy.name}" looks into the future: {problems[0]}. '
                             "Use only rows up to each decision date (see "
@@ -120,8 +122,8 @@ def _portfolio_duration(universe: Universe, market: MarketData,
 
     if "^TNX" not in market.inputs.columns or market.inputs["^TNX"].isna().all():
         return None
-    tickers = list(universe.tickers)
-    history = market.prices.loc[:market.end, list(dict.fromkeys([*tickers, universe.benchmark]))]
+    tickers = list(dict.fromkeys([*universe.tickers, universe.benchmark]))
+    history = market.prices.loc[:market.end, tickers]
     rolling = rolling_durations(history, market.inputs["^TNX"].loc[:market.end],
                                 universe.benchmark, 104, columns=tickers)
     return portfolio_duration(result.weights, rolling)

@@ -30,21 +30,33 @@ class CheckResult:
     decisions: int
 
 
-def alter_after(market: MarketData, cut: pd.Timestamp, seed: int = 99) -> MarketData:
-    """A copy of ``market`` whose prices and inputs after ``cut`` follow a different random
-    path and whose FRED observations after ``cut`` are gone."""
+def alter_after(market: MarketData, cut: pd.Timestamp, how: str = "reflect",
+                seed: int = 99) -> MarketData:
+    """A copy of ``market`` whose future differs after ``cut`` and whose FRED observations
+    after ``cut`` are gone. ``reflect`` mirrors every path at its level on the cut (positive series
+    multiplicatively, series that can be <= 0 such as yields additively), so each later rise becomes a fall;
+    ``scramble`` multiplies prices and inputs by an unrelated random walk."""
     rng = np.random.default_rng(seed)
     after = market.prices.index > cut
+    at_cut = market.prices.index[market.prices.index <= cut][-1]
 
-    def scramble(frame: pd.DataFrame) -> pd.DataFrame:
-        shock = np.exp(np.cumsum(rng.normal(0, 0.03, (int(after.sum()), frame.shape[1])), axis=0))
+    def alter(frame: pd.DataFrame) -> pd.DataFrame:
         out = frame.copy()
-        out.loc[after] = frame.loc[after].to_numpy() * shock
+        future = frame.loc[after].to_numpy()
+        anchor = frame.loc[at_cut].to_numpy()
+        if how == "reflect":
+            # positive series (prices, VIX) mirror in logs so they stay positive
+            positive = (frame.fillna(1.0) > 0).all().to_numpy()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mirrored = np.where(positive, anchor ** 2 / future, 2 * anchor - future)
+            out.loc[after] = mirrored
+        else:
+            shape = (int(after.sum()), frame.shape[1])
+            out.loc[after] = future * np.exp(np.cumsum(rng.normal(0, 0.03, shape), axis=0))
         return out
 
     fred = {k: v.loc[:cut] for k, v in market.fred.items()}
-    return replace(market, prices=scramble(market.prices), inputs=scramble(market.inputs),
-                   fred=fred)
+    return replace(market, prices=alter(market.prices), inputs=alter(market.inputs), fred=fred)
 
 
 def find_lookahead(strategy: Strategy, universe: Universe, market: MarketData,
@@ -53,9 +65,9 @@ def find_lookahead(strategy: Strategy, universe: Universe, market: MarketData,
     """Weights on decision dates <= cut that change when only data after the cut change."""
     base = compute_weights(strategy, build_context(universe, market, rebalance))
     problems = []
-    for cut in cuts:
-        altered = compute_weights(strategy, build_context(universe, alter_after(market, cut),
-                                                          rebalance))
+    for cut, how in ((c, h) for c in cuts for h in ("reflect", "scramble")):
+        altered = compute_weights(strategy, build_context(
+            universe, alter_after(market, cut, how), rebalance))
         past = base.index[base.index <= cut]
         diff = (base.loc[past] - altered.loc[past]).abs()
         moved = diff.gt(tolerance)
@@ -64,7 +76,8 @@ def find_lookahead(strategy: Strategy, universe: Universe, market: MarketData,
             date, ticker = past[row], base.columns[col]
             problems.append(f"lookahead: the weight of {ticker} on {date.date()} changed from "
                             f"{base.loc[date, ticker]:.6g} to {altered.loc[date, ticker]:.6g} "
-                            f"when only data after {cut.date()} were altered")
+                            f"when only data after {cut.date()} were altered ({how})")
+            break
     return problems
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from .errors import StrategyError, did_you_mean
 from .strategy import Context, Strategy
 
-__all__ = ["resolve_target_weights", "WEIGHT_TOLERANCE", "VOL_WINDOW"]
+__all__ = ["resolve_target_weights", "tradable", "WEIGHT_TOLERANCE", "VOL_WINDOW"]
 
 WEIGHT_TOLERANCE = 1e-9
 VOL_WINDOW = 63  # trading days of returns behind inverse-volatility spreading
@@ -29,7 +29,7 @@ def _check_frame(raw: object, strategy: Strategy, ctx: Context) -> pd.DataFrame:
     if strategy.weights_by == "bucket":
         known, kind = ctx.universe.bucket_names, "bucket"
     else:
-        known, kind = ctx.universe.tickers, "ticker"
+        known, kind = tradable(ctx), "ticker"
     for column in raw.columns:
         if column not in known:
             raise _fail(strategy, f'unknown {kind} "{column}".' + did_you_mean(str(column), known)
@@ -65,13 +65,18 @@ def _check_frame(raw: object, strategy: Strategy, ctx: Context) -> pd.DataFrame:
     return frame.astype(float).reindex(columns=list(known), fill_value=0.0).clip(lower=0.0)
 
 
+def tradable(ctx: Context) -> tuple[str, ...]:
+    """Bucket members plus the benchmark (so benchmarks such as 60/40 SPY/IEF can trade it)."""
+    return tuple(dict.fromkeys([*ctx.universe.tickers, ctx.universe.benchmark]))
+
+
 def _spread(weights: pd.DataFrame, strategy: Strategy, ctx: Context) -> pd.DataFrame:
-    tickers = list(ctx.universe.tickers)
+    tickers = list(tradable(ctx))
     dates = weights.index
     listed = ctx.prices[tickers].loc[dates].notna()
     if strategy.spread == "inverse_vol":
         vol = ctx.returns[tickers].rolling(VOL_WINDOW, min_periods=20).std().loc[dates]
-    out = pd.DataFrame(0.0, index=dates, columns=tickers)
+    out = pd.DataFrame(0.0, index=dates, columns=tickers)  # the benchmark stays at 0
     for bucket in ctx.universe.buckets:
         members = list(bucket.tickers)
         live = listed[members]
@@ -95,7 +100,7 @@ def resolve_target_weights(raw: object, strategy: Strategy, ctx: Context) -> pd.
     frame = _check_frame(raw, strategy, ctx)
     if strategy.weights_by == "bucket":
         return _spread(frame, strategy, ctx)
-    tickers = list(ctx.universe.tickers)
+    tickers = list(tradable(ctx))
     unpriced = frame.gt(0) & ctx.prices[tickers].loc[frame.index].isna()
     if unpriced.to_numpy().any():
         row, col = np.argwhere(unpriced.to_numpy())[0]

@@ -1,0 +1,1 @@
+"""Example third-party durationbt plugin package."""

@@ -1,0 +1,222 @@
+"""The built-in strategy library, plugin checks, scaffolding and entry points."""
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from durationbt.api import build_context, compute_weights
+from durationbt.checks import check_strategy, find_lookahead
+from durationbt.cli.app import app
+from durationbt.errors import ParameterError
+from durationbt.plugins import discover_strategies
+from durationbt.synthetic import synthetic_market
+from durationbt.universe import load_universe
+
+LIBRARY = ["buy_and_hold", "sixty_forty", "liquidity_rotation", "duration_tilt",
+           "momentum_gate", "inverse_vol_duration"]
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def registry(strategies_dir):
+    return discover_strategies(strategies_dir, entry_points_enabled=False)
+
+
+@pytest.fixture(scope="module")
+def world(default_universe):
+    universe = load_universe(default_universe)
+    market = synthetic_market(universe)
+    return universe, market, build_context(universe, market, "monthly")
+
+
+@pytest.mark.parametrize("name", LIBRARY)
+def test_library_strategy_passes_checks_and_is_documented(registry, world, name):
+    universe, market, _ = world
+    cls = registry.get(name)
+    assert cls.summary() and len((cls.__doc__ or "").splitlines()) >= 2
+    result = check_strategy(cls(), universe, market)
+    assert result.ok, result.problems
+
+
+def with_score(ctx, score):
+    sig = ctx.signal
+    composite = pd.Series(score, index=ctx.prices.index)
+    from durationbt.signals import regimes_with_hysteresis
+
+    return replace(ctx, signal=replace(sig, composite=composite,
+                                       regime=regimes_with_hysteresis(composite, sig.config)))
+
+
+def test_sixty_forty(registry, world):
+    _, _, ctx = world
+    w = compute_weights(registry.get("sixty_forty")(), ctx)
+    assert (w["SPY"] == 0.6).all() and np.allclose(w["IEF"], 0.4) and np.allclose(w.sum(axis=1), 1)
+    with pytest.raises(ParameterError, match="QQQ is neither a member nor the benchmark"):
+        compute_weights(registry.get("sixty_forty")(equity="QQQ"), ctx)
+
+
+def test_duration_tilt_follows_the_score(registry, world):
+    _, _, ctx = world
+    strategy = registry.get("duration_tilt")()
+    neutral = compute_weights(strategy, with_score(ctx, 0.0))
+    bucket = lambda w, members: w[members].sum(axis=1)  # noqa: E731
+    assert np.allclose(bucket(neutral, ["IEI", "IEF"]), 0.5)          # rank 2
+    assert np.allclose(bucket(neutral, ["TLT"]), 0.5)                 # rank 3
+    scarce = compute_weights(strategy, with_score(ctx, 3.0))          # 2.5 - 4.5 -> rank 0
+    assert np.allclose(bucket(scarce, ["BIL", "SHV"]), 1.0)
+    abundant = compute_weights(strategy, with_score(ctx, -1.0))       # 2.5 + 1.5 = rank 4
+    assert np.allclose(bucket(abundant, ["CRM", "NOW", "ADBE", "WDAY", "INTU", "ADSK"]), 1.0)
+
+
+def test_momentum_gate_bars_long_duration_when_scarce(registry, world):
+    _, _, ctx = world
+    w = compute_weights(registry.get("momentum_gate")(), with_score(ctx, 2.0))
+    long = ["TLT", "CRM", "NOW", "ADBE", "WDAY", "INTU", "ADSK", "BTC-USD", "ETH-USD"]
+    assert (w[long] == 0).all().all()
+    assert np.allclose(w.sum(axis=1), 1.0)
+
+
+def test_inverse_vol_duration_respects_the_cap(registry, world):
+    universe, _, ctx = world
+    w = compute_weights(registry.get("inverse_vol_duration")(max_avg_rank=1.5), ctx)
+    ranks = pd.Series({t: universe.bucket_of(t).duration for t in universe.tickers})
+    average = w[list(universe.tickers)].mul(ranks, axis=1).sum(axis=1)
+    assert (average <= 1.5 + 1e-9).all() and np.allclose(w.sum(axis=1), 1.0)
+
+
+# --- bad plugins ---------------------------------------------------------------------------
+
+BAD_PLUGINS = {
+    "syntax_error": "def oops(:\n",
+    "raises": "raise_in_method",
+    "nan_weights": "frame(ctx, bills=float('nan'))",
+    "too_much": "frame(ctx, bills=0.8, saas=0.5)",
+    "unknown_ticker": "frame(ctx, XYZ=0.5)",
+    "peeking": "peek(ctx)",
+}
+
+PLUGIN = '''
+import pandas as pd
+from durationbt import Strategy
+
+def frame(ctx, **cols):
+    return pd.DataFrame(cols, index=ctx.rebalance_dates)
+
+def peek(ctx):
+    future = ctx.prices["MU"].shift(-21).loc[ctx.rebalance_dates]
+    up = (future > ctx.prices["MU"].loc[ctx.rebalance_dates]).astype(float)
+    return pd.DataFrame({{"MU": up, "BIL": 1 - up}})
+
+class Bad(Strategy):
+    """A broken plugin."""
+    name = "{name}"
+    weights_by = "{by}"
+
+    def target_weights(self, ctx):
+        if "{body}" == "raise_in_method":
+            raise KeyError("no such column")
+        return {body}
+'''
+
+
+def write_bad_plugins(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, body in BAD_PLUGINS.items():
+        if name == "syntax_error":
+            (folder / f"{name}.py").write_text(body)
+            continue
+        by = "ticker" if name in ("unknown_ticker", "peeking") else "bucket"
+        code = PLUGIN.format(name=name, by=by, body=body if body != "raise_in_method" else "None")
+        code = code.replace('if "None" == "raise_in_method"', 'if True') if name == "raises" else code
+        (folder / f"{name}.py").write_text(code)
+    return folder
+
+
+@pytest.mark.parametrize("name, message", [
+    ("syntax_error", "syntax_error.py: line 1: syntax error"),
+    ("raises", '"raises" raised KeyError'),
+    ("nan_weights", "nan for bills"),
+    ("too_much", "sum to 1.3"),
+    ("unknown_ticker", 'unknown ticker "XYZ"'),
+    ("peeking", 'Strategy "peeking" looks into the future: lookahead: the weight of'),
+])
+def test_bad_plugins_are_caught_by_run(name, message, tmp_path, default_universe, snapshot):
+    plugins = write_bad_plugins(tmp_path / "strategies")
+    out = tmp_path / "results"
+    result = runner.invoke(app, ["run", name, "--universe", str(default_universe), "--data",
+                                 str(snapshot), "--strategies-dir", str(plugins), "--out",
+                                 str(out)])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_check_reports_lookahead_date_and_ticker(tmp_path, default_universe):
+    plugins = write_bad_plugins(tmp_path / "strategies")
+    universe = load_universe(default_universe)
+    registry = discover_strategies(plugins, entry_points_enabled=False)
+    market = synthetic_market(universe)
+    ctx = build_context(universe, market, "monthly")
+    cut = ctx.rebalance_dates[20]
+    problems = find_lookahead(registry.get("peeking")(), universe, market, "monthly", [cut])
+    assert len(problems) == 1
+    assert "lookahead: the weight of" in problems[0] and str(cut.date()) in problems[0]
+    result = runner.invoke(app, ["strategies", "check", "peeking", "--universe",
+                                 str(default_universe), "--strategies-dir", str(plugins)])
+    assert result.exit_code == 2 and "failed its checks" in " ".join(result.output.split())
+
+
+# --- scaffolding ---------------------------------------------------------------------------
+
+def test_new_scaffolds_a_working_strategy_and_refuses_to_overwrite(tmp_path, default_universe):
+    args = ["--strategies-dir", str(tmp_path / "strategies"), "--tests-dir",
+            str(tmp_path / "tests")]
+    result = runner.invoke(app, ["strategies", "new", "my_tilt", *args])
+    assert result.exit_code == 0, result.output
+    plugin = tmp_path / "strategies" / "my_tilt.py"
+    assert plugin.is_file() and (tmp_path / "tests" / "test_my_tilt.py").is_file()
+    registry = discover_strategies(tmp_path / "strategies", entry_points_enabled=False)
+    universe = load_universe(default_universe)
+    assert check_strategy(registry.get("my_tilt")(), universe, synthetic_market(universe)).ok
+    again = runner.invoke(app, ["strategies", "new", "my_tilt", *args])
+    assert again.exit_code == 2 and "already exists" in again.output
+    bad = runner.invoke(app, ["strategies", "new", "My-Tilt", *args])
+    assert bad.exit_code == 2 and "must start with a lowercase letter" in bad.output
+
+
+# --- entry points --------------------------------------------------------------------------
+
+@pytest.fixture
+def installed_example(tmp_path, monkeypatch):
+    """The tests/plugin_pkg package made importable with its dist-info, as pip would."""
+    pkg = Path(__file__).parent / "plugin_pkg"
+    site = tmp_path / "site"
+    info = site / "durationbt_example_plugin-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: durationbt-example-plugin\n"
+                                   "Version: 0.1.0\n")
+    import tomllib
+
+    eps = tomllib.loads((pkg / "pyproject.toml").read_text())["project"]["entry-points"]
+    lines = ["[durationbt.strategies]"] + [f"{k} = {v}" for k, v in
+                                          eps["durationbt.strategies"].items()]
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(pkg / "src"))
+    yield
+    sys.modules.pop("durationbt_example.strategies", None)
+    sys.modules.pop("durationbt_example", None)
+
+
+def test_entry_point_plugins_load_and_can_be_disabled(installed_example, strategies_dir,
+                                                     monkeypatch):
+    registry = discover_strategies(strategies_dir)
+    assert "all_bills" in registry.names()
+    assert registry.source("all_bills").startswith("entry point all_bills")
+    monkeypatch.setenv("DURATIONBT_DISABLE_PLUGIN_AUTOLOAD", "1")
+    assert "all_bills" not in discover_strategies(strategies_dir).names()
