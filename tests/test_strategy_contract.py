@@ -179,3 +179,18 @@ def test_registry_is_an_object_not_global(tmp_path):
     a = discover_strategies(tmp_path, entry_points_enabled=False)
     b = StrategyRegistry()
     assert a.names() == ["one"] and b.names() == []
+
+
+def test_local_file_shadows_the_builtin_file_of_the_same_name(tmp_path, monkeypatch,
+                                                              strategies_dir):
+    local = tmp_path / "strategies"
+    local.mkdir()
+    (local / "buy_and_hold.py").write_text((strategies_dir / "buy_and_hold.py").read_text())
+    write_plugin(local, "mine.py", "mine")
+    monkeypatch.chdir(tmp_path)
+    registry = discover_strategies(entry_points_enabled=False)
+    assert registry.source("buy_and_hold") == str((local / "buy_and_hold.py").resolve())
+    assert "liquidity_rotation" in registry.names() and "mine" in registry.names()
+    write_plugin(local, "clash.py", "liquidity_rotation", cls="Q")
+    with pytest.raises(StrategyError, match='Two strategies are named "liquidity_rotation"'):
+        discover_strategies(entry_points_enabled=False)

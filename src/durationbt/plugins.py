@@ -75,9 +75,9 @@ class StrategyRegistry:
                     and getattr(obj, "name", ""):
                 self.register(obj, str(path))
 
-    def load_dir(self, folder: Path) -> None:
+    def load_dir(self, folder: Path, skip_names: set[str] | None = None) -> None:
         for path in sorted(folder.glob("*.py")):
-            if not path.name.startswith("_"):
+            if not path.name.startswith("_") and path.name not in (skip_names or set()):
                 self.load_file(path)
 
     def load_entry_points(self) -> None:
@@ -129,8 +129,12 @@ def discover_strategies(strategies_dir: Path | None = None, *,
         folders = [Path(strategies_dir)]
     else:
         folders = search_dirs("strategies")
+    seen_files: set[str] = set()
     for folder in folders:
-        registry.load_dir(folder)
+        # a file in ./strategies shadows the built-in file of the same name (a local copy
+        # to edit); two different files declaring one name are still an error
+        registry.load_dir(folder, skip_names=seen_files)
+        seen_files |= {p.name for p in folder.glob("*.py")}
     if entry_points_enabled is None:
         entry_points_enabled = os.environ.get(DISABLE_AUTOLOAD_ENV, "") not in ("1", "true")
     if entry_points_enabled:
