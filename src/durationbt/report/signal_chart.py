@@ -33,10 +33,11 @@ def write_signal_chart(path: Path, signal: Signal, title: str,
                         subplot_titles=("Scarcity score (z) and regime", "Components (z)"))
     fig.add_trace(go.Scatter(x=frame.index, y=frame["composite"], name="composite",
                              line={"color": "black", "width": 1.6}), row=1, col=1)
-    for first, last, regime in _runs(frame["regime"]):
-        if regime in REGIME_COLOURS:
-            fig.add_vrect(x0=first, x1=last, fillcolor=REGIME_COLOURS[regime], line_width=0,
-                          layer="below", row=1, col=1)
+    # one layout update for all shading (add_vrect per run is slow on decades of history)
+    fig.update_layout(shapes=[
+        {"type": "rect", "xref": "x", "yref": "y domain", "x0": first, "x1": last, "y0": 0,
+         "y1": 1, "fillcolor": REGIME_COLOURS[regime], "line": {"width": 0}, "layer": "below"}
+        for first, last, regime in _runs(frame["regime"]) if regime in REGIME_COLOURS])
     cfg = signal.config
     for level, dash in ((cfg.enter_scarce, "dash"), (cfg.enter_abundant, "dash")):
         fig.add_hline(y=level, line={"dash": dash, "width": 1, "color": "grey"}, row=1, col=1)
