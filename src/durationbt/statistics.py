@@ -1,0 +1,122 @@
+"""Statistics that keep a backtest honest, as pure functions (the building blocks of the
+sweep and compare commands, which are not built yet).
+
+* Probabilistic and deflated Sharpe ratio: Bailey & López de Prado, "The Sharpe Ratio
+  Efficient Frontier" (2012) and "The Deflated Sharpe Ratio" (2014). The variance term uses
+  the *raw* (Pearson) kurtosis, 3 for a normal; vectorbt plugs in excess kurtosis there.
+* Stationary bootstrap (Politis & Romano 1994): resamples blocks of geometric length so
+  volatility clustering survives, unlike i.i.d. resampling.
+* Probability of backtest overfitting by combinatorially symmetric cross-validation
+  (Bailey, Borwein, López de Prado & Zhu 2017).
+
+Sharpe ratios here are per period (not annualised) unless a function says otherwise."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from statistics import NormalDist
+
+import numpy as np
+
+__all__ = ["sharpe", "probabilistic_sharpe_ratio", "expected_max_sharpe",
+           "deflated_sharpe_ratio", "stationary_bootstrap_indices", "bootstrap_ci",
+           "probability_of_backtest_overfitting", "EULER_GAMMA"]
+
+EULER_GAMMA = 0.5772156649015329
+_N = NormalDist()
+
+
+def sharpe(returns: np.ndarray) -> float:
+    """Per-period Sharpe ratio mean / std (ddof=1); NaN for fewer than 2 returns."""
+    r = np.asarray(returns, dtype=float)
+    if len(r) < 2 or r.std(ddof=1) == 0:
+        return float("nan")
+    return float(r.mean() / r.std(ddof=1))
+
+
+def probabilistic_sharpe_ratio(returns: np.ndarray, benchmark_sr: float = 0.0) -> float:
+    """P(true SR > ``benchmark_sr``) = Phi((SR - SR*) sqrt(n - 1) /
+    sqrt(1 - skew SR + (kurt - 1) / 4 SR^2)), with kurt the raw kurtosis (normal = 3)."""
+    r = np.asarray(returns, dtype=float)
+    n = len(r)
+    sr = sharpe(r)
+    if n < 3 or not math.isfinite(sr):
+        return float("nan")
+    z = (r - r.mean()) / r.std(ddof=0)
+    skew = float((z ** 3).mean())
+    kurt = float((z ** 4).mean())
+    denom = 1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr ** 2
+    if denom <= 0:
+        return float("nan")
+    return _N.cdf((sr - benchmark_sr) * math.sqrt(n - 1) / math.sqrt(denom))
+
+
+def expected_max_sharpe(n_trials: int, sr_variance: float) -> float:
+    """Expected maximum per-period SR of ``n_trials`` unskilled trials whose SRs vary with
+    ``sr_variance``: sqrt(V) ((1 - g) Phi^-1(1 - 1/N) + g Phi^-1(1 - 1/(N e)))."""
+    if n_trials < 1:
+        raise ValueError("n_trials must be at least 1")
+    if n_trials == 1:
+        return 0.0
+    return math.sqrt(sr_variance) * ((1 - EULER_GAMMA) * _N.inv_cdf(1 - 1 / n_trials)
+                                     + EULER_GAMMA * _N.inv_cdf(1 - 1 / (n_trials * math.e)))
+
+
+def deflated_sharpe_ratio(returns: np.ndarray, n_trials: int, sr_variance: float) -> float:
+    """PSR against the SR that the best of ``n_trials`` noise strategies would reach."""
+    return probabilistic_sharpe_ratio(returns, expected_max_sharpe(n_trials, sr_variance))
+
+
+def stationary_bootstrap_indices(n: int, mean_block: float, n_boot: int,
+                                 rng: np.random.Generator) -> np.ndarray:
+    """``n_boot`` x ``n`` index arrays: each run starts at a random point and continues
+    (wrapping) with probability 1 - 1/mean_block, else jumps to a new random start."""
+    if mean_block < 1:
+        raise ValueError("mean_block must be at least 1")
+    idx = np.empty((n_boot, n), dtype=np.int64)
+    idx[:, 0] = rng.integers(0, n, n_boot)
+    jumps = rng.random((n_boot, n)) < 1.0 / mean_block
+    starts = rng.integers(0, n, (n_boot, n))
+    for t in range(1, n):
+        idx[:, t] = np.where(jumps[:, t], starts[:, t], (idx[:, t - 1] + 1) % n)
+    return idx
+
+
+def bootstrap_ci(series: np.ndarray, statistic: Callable[[np.ndarray], float], *,
+                 mean_block: float = 21.0, n_boot: int = 2000, level: float = 0.95,
+                 seed: int = 0) -> tuple[float, float, float]:
+    """(estimate, low, high): percentile interval of ``statistic`` over stationary-bootstrap
+    resamples of the rows of ``series`` (1-D, or 2-D to keep columns paired)."""
+    data = np.asarray(series, dtype=float)
+    rng = np.random.default_rng(seed)
+    idx = stationary_bootstrap_indices(len(data), mean_block, n_boot, rng)
+    draws = np.array([statistic(data[i]) for i in idx])
+    tail = (1 - level) / 2
+    low, high = np.nanquantile(draws, [tail, 1 - tail])
+    return float(statistic(data)), float(low), float(high)
+
+
+def probability_of_backtest_overfitting(returns: np.ndarray, n_splits: int = 16) -> float:
+    """CSCV PBO of a T x N matrix (one column per trial): over all ways of choosing half of
+    ``n_splits`` blocks as in-sample, the share of times the in-sample best trial ranks at
+    or below the median out of sample (logit <= 0)."""
+    m = np.asarray(returns, dtype=float)
+    t, n = m.shape
+    if n < 2 or n_splits % 2 or t < n_splits * 2:
+        raise ValueError("need >= 2 trials, an even n_splits and >= 2 rows per split")
+    blocks = np.array_split(np.arange(t), n_splits)
+    below = 0
+    total = 0
+    for chosen in itertools.combinations(range(n_splits), n_splits // 2):
+        ins = np.concatenate([blocks[i] for i in chosen])
+        oos = np.concatenate([blocks[i] for i in range(n_splits) if i not in chosen])
+        sr_in = m[ins].mean(axis=0) / m[ins].std(axis=0, ddof=1)
+        sr_out = m[oos].mean(axis=0) / m[oos].std(axis=0, ddof=1)
+        best = int(np.nanargmax(sr_in))
+        rank = (sr_out < sr_out[best]).sum() + 0.5 * ((sr_out == sr_out[best]).sum() - 1) + 1
+        omega = rank / (n + 1)
+        below += math.log(omega / (1 - omega)) <= 0
+        total += 1
+    return below / total
