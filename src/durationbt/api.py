@@ -94,14 +94,14 @@ def compute_weights(strategy: Strategy, ctx: Context) -> pd.DataFrame:
 
 
 def _refuse_lookahead(strategy: Strategy, universe: Universe, market: MarketData,
-                      rebalance: str, ctx: Context) -> None:
+                      rebalance: str, ctx: Context, targets: pd.DataFrame) -> None:
     """Alter the data after two decision dates (a third and two thirds in); weights up to
     each cut must not move."""
     from .checks import find_lookahead
 
     dates = ctx.rebalance_dates
     cuts = [dates[len(dates) // 3], dates[2 * len(dates) // 3]]
-    problems = find_lookahead(strategy, universe, market, rebalance, cuts)
+    problems = find_lookahead(strategy, universe, market, rebalance, cuts, base=targets)
     if problems:
         raise StrategyError(f'Strategy "{strategy.name}" looks into the future: {problems[0]}. '
                             "Use only rows up to each decision date (see "
@@ -161,7 +161,7 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
     say(f"Computing target weights on {len(ctx.rebalance_dates)} decision dates")
     targets = compute_weights(strategy, ctx)
     say("Checking for lookahead")
-    _refuse_lookahead(strategy, universe, market, settings.rebalance, ctx)
+    _refuse_lookahead(strategy, universe, market, settings.rebalance, ctx, targets)
 
     say("Simulating with vectorbt")
     window = market.prices.loc[market.start:market.end]

@@ -60,10 +60,12 @@ def alter_after(market: MarketData, cut: pd.Timestamp, how: str = "reflect",
 
 
 def find_lookahead(strategy: Strategy, universe: Universe, market: MarketData,
-                   rebalance: str, cuts: list[pd.Timestamp],
-                   tolerance: float = 1e-12) -> list[str]:
-    """Weights on decision dates <= cut that change when only data after the cut change."""
-    base = compute_weights(strategy, build_context(universe, market, rebalance))
+                   rebalance: str, cuts: list[pd.Timestamp], tolerance: float = 1e-12,
+                   base: pd.DataFrame | None = None) -> list[str]:
+    """Weights on decision dates <= cut that change when only data after the cut change.
+    ``base``: the weights on the unaltered data, when the caller already has them."""
+    if base is None:
+        base = compute_weights(strategy, build_context(universe, market, rebalance))
     problems = []
     for cut, how in ((c, h) for c in cuts for h in ("reflect", "scramble")):
         altered = compute_weights(strategy, build_context(
@@ -87,7 +89,7 @@ def check_strategy(strategy: Strategy, universe: Universe, market: MarketData, *
     ctx = build_context(universe, market, rebalance)
     began = time.perf_counter()
     try:
-        compute_weights(strategy, ctx)
+        weights = compute_weights(strategy, ctx)
     except DurationbtError as exc:
         return CheckResult(market.source, False, (str(exc),), time.perf_counter() - began,
                            len(ctx.rebalance_dates))
@@ -95,7 +97,7 @@ def check_strategy(strategy: Strategy, universe: Universe, market: MarketData, *
     dates = ctx.rebalance_dates
     picks = [dates[int(len(dates) * q)] for q in np.linspace(0.25, 0.75, cuts)]
     try:
-        problems = find_lookahead(strategy, universe, market, rebalance, picks)
+        problems = find_lookahead(strategy, universe, market, rebalance, picks, base=weights)
     except DurationbtError as exc:
         problems = [f"on altered future data: {exc}"]
     return CheckResult(market.source, not problems, tuple(problems), seconds, len(dates))
