@@ -20,7 +20,7 @@ from .errors import DataError
 from .universe import Universe
 
 __all__ = ["Estimate", "weekly", "regress", "asset_durations", "liquidity_betas", "rolling_durations",
-           "bucket_returns", "portfolio_duration", "rank_contradictions", "MIN_WEEKS",
+           "bucket_returns", "bucket_daily_returns", "portfolio_duration", "rank_contradictions", "MIN_WEEKS",
            "DurationRow", "DurationReport", "measure_durations"]
 
 MIN_WEEKS = 52
@@ -135,14 +135,21 @@ def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
     return out
 
 
+def bucket_daily_returns(prices: pd.DataFrame, universe: Universe) -> pd.DataFrame:
+    """Daily return of each bucket held at equal weight over the members listed that day
+    (NaN while none is)."""
+    returns = prices.pct_change(fill_method=None)
+    return pd.DataFrame({b.name: returns[list(b.tickers)].mean(axis=1) for b in universe.buckets},
+                        index=prices.index)
+
+
 def bucket_returns(prices: pd.DataFrame, universe: Universe) -> pd.DataFrame:
     """Daily equal-weight bucket index (members listed that day), as a price level."""
-    returns = prices.pct_change(fill_method=None)
+    daily = bucket_daily_returns(prices, universe)
     levels = {}
     for bucket in universe.buckets:
-        daily = returns[list(bucket.tickers)].mean(axis=1)
         first = prices[list(bucket.tickers)].notna().any(axis=1)
-        levels[bucket.name] = (1 + daily.fillna(0.0)).cumprod().where(first)
+        levels[bucket.name] = (1 + daily[bucket.name].fillna(0.0)).cumprod().where(first)
     return pd.DataFrame(levels, index=prices.index)
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pandas as pd
 
-from .errors import ParameterError, did_you_mean
+from .errors import ParameterError, StrategyError, did_you_mean
 from .universe import Universe
 
 if TYPE_CHECKING:
@@ -90,8 +90,6 @@ class Context:
 
     def require_signal(self, owner: str) -> Signal:
         """The scarcity signal, or a StrategyError saying why it is missing."""
-        from .errors import StrategyError
-
         if self.signal is None or self.signal.components.empty:
             raise StrategyError(f'Strategy "{owner}" trades on the scarcity signal, but no '
                                 "signal component could be computed from the data.")
@@ -99,8 +97,6 @@ class Context:
 
     def require_inputs(self, owner: str, *tickers: str) -> None:
         """Fail clearly when a signal input this strategy needs is absent."""
-        from .errors import StrategyError
-
         missing = [t for t in tickers if t not in self.inputs.columns
                    or self.inputs[t].loc[self.start:self.end].isna().all()]
         if missing:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..errors import DataError, ParameterError
+from ..errors import DataError, ParameterError, did_you_mean
 
 __all__ = ["Gap", "true_runs", "is_continuous", "trading_calendar", "align_to_calendar", "rebalance_dates",
            "SCHEDULES", "MAX_FILL_DAYS"]
@@ -106,8 +106,6 @@ def rebalance_dates(calendar: pd.DatetimeIndex, schedule: str) -> pd.DatetimeInd
     """Decision dates on ``calendar``: every day, the last trading day of each week
     (Monday-Sunday), or the last trading day of each month."""
     if schedule not in SCHEDULES:
-        from ..errors import did_you_mean
-
         raise ParameterError(f'Unknown rebalance schedule "{schedule}".'
                              + did_you_mean(schedule, SCHEDULES)
                              + f" Choose one of: {', '.join(SCHEDULES)}.")

@@ -15,12 +15,6 @@ __all__ = ["write_signal_chart", "REGIME_COLOURS"]
 REGIME_COLOURS = {"scarce": "rgba(214, 39, 40, 0.15)", "abundant": "rgba(44, 160, 44, 0.15)"}
 
 
-def _runs(regime: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
-    starts = regime.ne(regime.shift())
-    ids = starts.cumsum()
-    return [(g.index[0], g.index[-1], g.iloc[0]) for _, g in regime.groupby(ids)]
-
-
 def write_signal_chart(path: Path, signal: Signal, title: str,
                        start: pd.Timestamp | None = None) -> Path:
     """Write the chart to ``path`` (via a temporary file, so a failure leaves nothing)."""
@@ -37,7 +31,7 @@ def write_signal_chart(path: Path, signal: Signal, title: str,
     fig.update_layout(shapes=[
         {"type": "rect", "xref": "x", "yref": "y domain", "x0": first, "x1": last, "y0": 0,
          "y1": 1, "fillcolor": REGIME_COLOURS[regime], "line": {"width": 0}, "layer": "below"}
-        for first, last, regime in _runs(frame["regime"]) if regime in REGIME_COLOURS])
+        for first, last, regime in signal.regime_runs(start) if regime in REGIME_COLOURS])
     cfg = signal.config
     for level, dash in ((cfg.enter_scarce, "dash"), (cfg.enter_abundant, "dash")):
         fig.add_hline(y=level, line={"dash": dash, "width": 1, "color": "grey"}, row=1, col=1)

@@ -36,11 +36,16 @@ class Signal:
                          index=self.components.index).where(live)
         return self.components.mul(w).div(w.sum(axis=1), axis=0)
 
+    def regime_runs(self, start: pd.Timestamp | None = None,
+                    end: pd.Timestamp | None = None) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
+        """Consecutive stretches of one regime within [start, end] as (first, last, regime)."""
+        regime = self.regime.loc[start:end]
+        ids = regime.ne(regime.shift()).cumsum()
+        return [(g.index[0], g.index[-1], g.iloc[0]) for _, g in regime.groupby(ids)]
+
     def regime_since(self, date: pd.Timestamp | None = None) -> pd.Timestamp:
         """The first day of the regime in force on ``date`` (default: the last day)."""
-        regime = self.regime.loc[:date] if date is not None else self.regime
-        changes = regime.ne(regime.shift())
-        return pd.Timestamp(regime.index[changes.to_numpy()][-1])
+        return pd.Timestamp(self.regime_runs(end=date)[-1][0])
 
     def frame(self) -> pd.DataFrame:
         """One table for CSV output: composite, regime, then each component's z-score."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..duration import bucket_daily_returns
 from ..universe import Universe
 from .composite import Signal
 
@@ -34,12 +35,10 @@ def forward_spread(prices: pd.DataFrame, universe: Universe, horizon: int,
     """Return over the next ``horizon`` days (t+1..t+h) of the equal-weight short-duration
     buckets minus the long-duration ones; buckets equal weight, members equal weight
     among those listed. NaN where the window runs past the data."""
-    returns = prices.pct_change(fill_method=None)
+    buckets = bucket_daily_returns(prices, universe)
 
     def side(keep) -> pd.Series:
-        buckets = [b for b in universe.buckets if keep(b.duration)]
-        daily = pd.concat([returns[list(b.tickers)].mean(axis=1) for b in buckets], axis=1)
-        return daily.mean(axis=1)
+        return buckets[[b.name for b in universe.buckets if keep(b.duration)]].mean(axis=1)
 
     def ahead(daily: pd.Series) -> pd.Series:
         log = np.log1p(daily.fillna(0.0))
