@@ -117,3 +117,21 @@ def strategies_dir() -> Path:
 @pytest.fixture(scope="session")
 def default_universe() -> Path:
     return REPO / "universes" / "ai_capex.toml"
+
+
+@pytest.fixture(scope="session")
+def registry(strategies_dir):
+    from durationbt.plugins import discover_strategies
+
+    return discover_strategies(strategies_dir, entry_points_enabled=False)
+
+
+@pytest.fixture(scope="session")
+def runs(snapshot, registry, tmp_path_factory):
+    """Real runs on the snapshot, shared by the integration and browser tests."""
+    from durationbt.api import RunSettings, run_backtest
+
+    out = tmp_path_factory.mktemp("results")
+    settings = RunSettings(data=snapshot, out=out)
+    return {name: run_backtest(name, settings, registry=registry)
+            for name in ("buy_and_hold", "liquidity_rotation")}

@@ -10,7 +10,6 @@ import pytest
 from durationbt.api import RunSettings, build_context, compute_weights, run_backtest
 from durationbt.data import CsvProvider, load_market_data
 from durationbt.engine import Costs, execution_schedule, simulate
-from durationbt.plugins import discover_strategies
 from durationbt.universe import load_universe
 from reference import simulate_shares
 
@@ -18,19 +17,6 @@ pytestmark = pytest.mark.integration
 
 FILES = ["duration.csv", "equity.csv", "manifest.json", "metrics.json", "signal.csv", "targets.csv",
          "tearsheet.html", "weights.csv"]
-
-
-@pytest.fixture(scope="module")
-def registry(strategies_dir):
-    return discover_strategies(strategies_dir, entry_points_enabled=False)
-
-
-@pytest.fixture(scope="module")
-def runs(snapshot, registry, tmp_path_factory):
-    out = tmp_path_factory.mktemp("results")
-    settings = RunSettings(data=snapshot, out=out)
-    return {name: run_backtest(name, settings, registry=registry)
-            for name in ("buy_and_hold", "liquidity_rotation")}
 
 
 @pytest.fixture(scope="module")

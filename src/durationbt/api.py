@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import inspect
 import platform
 import traceback
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from .universe import Universe, load_universe
 from .weights import resolve_target_weights
 
 __all__ = ["RunSettings", "BacktestResult", "run_backtest", "build_context", "compute_weights",
-           "benchmark_equity", "load_data"]
+           "benchmark_equity", "load_data", "Backtest", "backtest", "write_run"]
 
 Progress = Callable[[str], None]
 
@@ -143,6 +144,55 @@ def _file_sha256(path: Path | None) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() else None
 
 
+@dataclass(frozen=True)
+class Backtest:
+    """One strategy simulated and scored in memory, before anything is written."""
+
+    strategy: Strategy
+    universe: Universe
+    market: MarketData
+    ctx: Context
+    targets: pd.DataFrame
+    result: EngineResult
+    benchmark: pd.Series
+    metrics: dict[str, Any]
+    duration: pd.DataFrame | None
+    regimes: dict[str, pd.DataFrame]
+
+
+def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Context,
+             settings: RunSettings, progress: Progress | None = None) -> Backtest:
+    """Weights, lookahead check, simulation and scores of ``strategy`` on data already
+    loaded; ``compare`` calls this once per strategy on the same market and context."""
+    from .regimes import regime_tables
+
+    say = progress or (lambda _msg: None)
+    say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
+    targets = compute_weights(strategy, ctx)
+    say(f"{strategy.name}: checking for lookahead")
+    _refuse_lookahead(strategy, universe, market, settings.rebalance, ctx, targets)
+
+    say(f"{strategy.name}: simulating with vectorbt")
+    window = market.prices.loc[market.start:market.end]
+    result = simulate(window, targets, costs=settings.costs, init_cash=settings.init_cash)
+    first_fill = window.index[1]
+    bench = benchmark_equity(window[universe.benchmark], first_fill, settings.init_cash)
+    bench_traded = pd.Series(0.0, index=bench.index)
+    bench_traded.loc[first_fill] = settings.init_cash
+
+    say(f"{strategy.name}: scoring")
+    metrics = score_run(result.equity, result.traded, bench, bench_traded)
+    port_duration = _portfolio_duration(universe, market, result)
+    if port_duration is not None:
+        metrics["portfolio_duration"] = summarise_duration(port_duration["duration"])
+    regimes = regime_tables(pd.DataFrame({"strategy": result.equity, "benchmark": bench}),
+                            result.weights, window[list(universe.tickers)],
+                            {b.name: b.tickers for b in universe.buckets}, ctx.signal.regime)
+    return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
+                    result=result, benchmark=bench, metrics=metrics, duration=port_duration,
+                    regimes=regimes)
+
+
 def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
                  registry: StrategyRegistry | None = None,
                  progress: Progress | None = None) -> BacktestResult:
@@ -157,25 +207,19 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
     say(f"Loading prices for {len(universe.tickers)} tickers")
     market = load_data(universe, settings)
     ctx = build_context(universe, market, settings.rebalance)
+    done = backtest(strategy, universe, market, ctx, settings, say)
+    return write_run(done, settings, registry.source(strategy.name), say)
 
-    say(f"Computing target weights on {len(ctx.rebalance_dates)} decision dates")
-    targets = compute_weights(strategy, ctx)
-    say("Checking for lookahead")
-    _refuse_lookahead(strategy, universe, market, settings.rebalance, ctx, targets)
 
-    say("Simulating with vectorbt")
-    window = market.prices.loc[market.start:market.end]
-    result = simulate(window, targets, costs=settings.costs, init_cash=settings.init_cash)
-    first_fill = window.index[1]
-    bench = benchmark_equity(window[universe.benchmark], first_fill, settings.init_cash)
-    bench_traded = pd.Series(0.0, index=bench.index)
-    bench_traded.loc[first_fill] = settings.init_cash
+def write_run(done: Backtest, settings: RunSettings, source: str,
+              progress: Progress | None = None) -> BacktestResult:
+    """The run folder of a finished backtest: manifest, metrics, series, regime tables,
+    report page and quantstats tearsheet, written atomically."""
+    from .regimes import tables_to_json
 
-    say("Scoring")
-    metrics = score_run(result.equity, result.traded, bench, bench_traded)
-    port_duration = _portfolio_duration(universe, market, result)
-    if port_duration is not None:
-        metrics["portfolio_duration"] = summarise_duration(port_duration["duration"])
+    say = progress or (lambda _msg: None)
+    strategy, universe, market, ctx = done.strategy, done.universe, done.market, done.ctx
+    result, bench, metrics = done.result, done.benchmark, done.metrics
     identity = {
         "universe": universe.model_dump(mode="json", exclude={"path"}),
         "strategy": strategy.name, "params": strategy.values(),
@@ -194,8 +238,9 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
         "universe": {"name": universe.name, "path": str(universe.path),
                      "sha256": _file_sha256(universe.path),
                      "definition": identity["universe"]},
-        "strategy": {"name": strategy.name, "source": registry.source(strategy.name),
+        "strategy": {"name": strategy.name, "source": source,
                      "params": strategy.values(), "weights_by": strategy.weights_by,
+                     "description": inspect.getdoc(type(strategy)) or "",
                      "spread": strategy.spread},
         "settings": {"start": identity["start"], "end": identity["end"],
                      "rebalance": settings.rebalance, "fees_bps": settings.costs.fees_bps,
@@ -224,15 +269,20 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
         write_frame(folder / "equity.csv",
                     pd.DataFrame({"equity": result.equity, "benchmark": bench}))
         write_frame(folder / "weights.csv", result.weights)
-        write_frame(folder / "targets.csv", targets)
+        write_frame(folder / "targets.csv", done.targets)
         write_frame(folder / "signal.csv", ctx.signal.frame().loc[market.start:market.end])
-        if port_duration is not None:
-            write_frame(folder / "duration.csv", port_duration)
+        if done.duration is not None:
+            write_frame(folder / "duration.csv", done.duration)
+        write_json(folder / "regimes.json", tables_to_json(done.regimes))
         say("Writing the quantstats tearsheet")
         from .report import write_tearsheet
 
         write_tearsheet(folder / "tearsheet.html", result.equity, bench,
                         title=f"durationbt: {strategy.name} on {universe.name}",
                         benchmark_name=universe.benchmark)
+        say("Writing the report page")
+        from .report.run_page import write_run_report
+
+        write_run_report(folder)
     return BacktestResult(run_dir=final[0], metrics=metrics, manifest=manifest, result=result,
                           benchmark=bench)

@@ -20,7 +20,7 @@ METRIC_KEYS = ("start", "end", "days", "final_equity", "total_return", "cagr", "
                "sharpe", "sortino", "max_drawdown", "calmar", "turnover")
 
 
-def _clean(value: float) -> float | None:
+def clean_number(value: float) -> float | None:
     """Round to 12 significant digits; NaN and infinities become null in JSON."""
     value = float(value)
     if not math.isfinite(value):
@@ -57,7 +57,7 @@ def performance_metrics(equity: pd.Series, traded: pd.Series) -> dict[str, objec
         }
     out: dict[str, object] = {"start": str(equity.index[0].date()),
                               "end": str(equity.index[-1].date()), "days": int(len(returns))}
-    out.update({k: _clean(v) for k, v in numbers.items()})
+    out.update({k: clean_number(v) for k, v in numbers.items()})
     return {k: out[k] for k in METRIC_KEYS}
 
 
@@ -76,5 +76,5 @@ def score_run(equity: pd.Series, traded: pd.Series, benchmark: pd.Series,
 def summarise_duration(duration: pd.Series) -> dict[str, float | None]:
     """``metrics.json``'s ``portfolio_duration``: average, min and max of the daily
     portfolio duration (% per 100 bp of the 10-year yield)."""
-    return {"average": _clean(duration.mean()), "min": _clean(duration.min()),
-            "max": _clean(duration.max())}
+    return {"average": clean_number(duration.mean()), "min": clean_number(duration.min()),
+            "max": clean_number(duration.max())}

@@ -1,22 +1,128 @@
-"""Writing self-contained plotly pages safely."""
+"""One look for every durationbt page: a self-contained HTML shell (plotly.js embedded once,
+inline CSS, no CDN or web fonts), escaped tables that sort on a header click, and atomic
+writes so a failure never leaves a half-written page."""
 
 from __future__ import annotations
 
+import html
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_plotly_html"]
+import pandas as pd
+
+__all__ = ["write_plotly_html", "write_page", "render_page", "figure_html", "table_html",
+           "section", "esc"]
+
+esc = html.escape
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;
+ color:#1d2733;background:#f5f6f8;font-size:14px;line-height:1.45}
+header{background:#1d2733;color:#fff;padding:16px 28px}
+header h1{margin:0;font-size:22px;font-weight:600}
+header p{margin:4px 0 0;color:#c9d1db}
+header a{color:#9fd0ff}
+main{max-width:1280px;margin:0 auto;padding:12px 28px 40px}
+section{background:#fff;border:1px solid #e1e5ea;border-radius:6px;margin:14px 0;padding:12px 18px}
+section h2{font-size:17px;margin:4px 0 8px}
+section p.note{color:#5b6877;margin:4px 0 8px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:14px}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:6px 0}
+th,td{padding:4px 10px;border-bottom:1px solid #eceff3;text-align:right;white-space:nowrap}
+th:first-child,td:first-child{text-align:left}
+th{background:#f0f2f5;font-weight:600}
+table.sortable th{cursor:pointer}
+table.sortable th:after{content:" \\2195";color:#9aa5b1;font-size:11px}
+td.neg{color:#b3261e}
+pre.doc{white-space:pre-wrap;background:#f7f8fa;border-left:3px solid #c9d1db;padding:8px 12px;
+ margin:6px 0;font-family:inherit}
+.kv td{text-align:left;white-space:normal}
+footer{color:#6b7785;font-size:12px;margin:20px 0}
+"""
+
+_SORT_JS = """
+document.querySelectorAll('table.sortable').forEach(function(t){
+ t.querySelectorAll('th').forEach(function(th,i){th.addEventListener('click',function(){
+  var body=t.tBodies[0],rows=Array.from(body.rows),asc=th.dataset.dir!=='asc';
+  t.querySelectorAll('th').forEach(function(h){delete h.dataset.dir});th.dataset.dir=asc?'asc':'desc';
+  rows.sort(function(a,b){var x=a.cells[i].dataset.v,y=b.cells[i].dataset.v;
+   var nx=parseFloat(x),ny=parseFloat(y);
+   if(!isNaN(nx)&&!isNaN(ny)){return asc?nx-ny:ny-nx}
+   if(isNaN(nx)!==isNaN(ny)){return isNaN(nx)?1:-1}
+   return asc?String(x).localeCompare(y):String(y).localeCompare(x)});
+  rows.forEach(function(r){body.appendChild(r)});});});});
+"""
 
 
-def write_plotly_html(fig: Any, path: Path) -> Path:
-    """Write ``fig`` with plotly.js embedded (works offline) via a temporary file, so a
-    failure never leaves a half-written page."""
+def _atomic_write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        fig.write_html(tmp, include_plotlyjs=True, full_html=True)
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def write_plotly_html(fig: Any, path: Path) -> Path:
+    """A single figure as a page of its own, with plotly.js embedded (works offline)."""
+    return _atomic_write(path, fig.to_html(include_plotlyjs=True, full_html=True))
+
+
+def figure_html(fig: Any) -> str:
+    """A figure's div and script, without plotly.js (the page embeds it once)."""
+    return fig.to_html(full_html=False, include_plotlyjs=False,
+                       config={"displaylogo": False, "responsive": True})
+
+
+def section(title: str, *parts: str, note: str | None = None) -> str:
+    """A titled card; ``parts`` are trusted HTML, ``title`` and ``note`` are escaped."""
+    head = f"<h2>{esc(title)}</h2>" + (f'<p class="note">{esc(note)}</p>' if note else "")
+    return f"<section>{head}{''.join(parts)}</section>"
+
+
+Formatter = Callable[[Any], str]
+
+
+def table_html(frame: pd.DataFrame, formats: dict[str, Formatter] | None = None, *,
+               default: Formatter | None = None, sortable: bool = False,
+               index_label: str | None = None, signed: Sequence[str] = ()) -> str:
+    """An escaped HTML table of ``frame`` (index as the first column). Cells carry their raw
+    value for sorting; columns in ``signed`` show negatives in red."""
+    formats = formats or {}
+    fallback = default or (lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
+    label = index_label if index_label is not None else (frame.index.name or "")
+    head = "".join(f"<th>{esc(str(c))}</th>" for c in [label, *frame.columns])
+    rows = []
+    for idx, row in frame.iterrows():
+        cells = [f'<td data-v="{esc(str(idx))}">{esc(str(idx))}</td>']
+        for col, value in row.items():
+            text = formats.get(col, fallback)(value)
+            number = isinstance(value, (int, float)) and value == value
+            cls = ' class="neg"' if col in signed and number and value < 0 else ""
+            raw = repr(float(value)) if number else str(value)
+            cells.append(f'<td data-v="{esc(raw)}"{cls}>{esc(text)}</td>')
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    cls = ' class="sortable"' if sortable else ""
+    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def render_page(title: str, subtitle: str, body: Sequence[str], footer: str = "") -> str:
+    """The full page: header (escaped ``title``; ``subtitle`` is trusted HTML), the sections,
+    plotly.js once in the head, and the table-sorting script."""
+    from plotly.offline import get_plotlyjs
+
+    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{esc(title)}</title><style>{_CSS}</style>"
+            f"<script type=\"text/javascript\">{get_plotlyjs()}</script></head><body>"
+            f"<header><h1>{esc(title)}</h1><p>{subtitle}</p></header><main>{''.join(body)}"
+            f"<footer>{footer}</footer></main><script>{_SORT_JS}</script></body></html>")
+
+
+def write_page(path: Path, title: str, subtitle: str, body: Sequence[str], footer: str = "") -> Path:
+    """Render and write a page atomically."""
+    return _atomic_write(path, render_page(title, subtitle, body, footer))

@@ -1,5 +1,5 @@
-"""The scarcity signal as a self-contained plotly page: composite with regime shading on
-top, standardised components below. plotly.js is embedded, so it works offline."""
+"""The scarcity signal as a plotly figure: composite with regime shading on top,
+standardised components below. Used by ``durationbt signal --html`` and the run report."""
 
 from __future__ import annotations
 
@@ -8,36 +8,49 @@ from pathlib import Path
 import pandas as pd
 
 from ..signals import Signal
+from ..signals.composite import regime_runs
 from .html import write_plotly_html
 
-__all__ = ["write_signal_chart", "REGIME_COLOURS"]
+__all__ = ["write_signal_chart", "signal_figure", "regime_shapes", "REGIME_COLOURS"]
 
 REGIME_COLOURS = {"scarce": "rgba(214, 39, 40, 0.15)", "abundant": "rgba(44, 160, 44, 0.15)"}
+
+
+def regime_shapes(regime: pd.Series, yref: str = "y domain", xref: str = "x") -> list[dict]:
+    """Background rectangles for scarce and abundant stretches, for one layout update
+    (add_vrect per stretch is slow on decades of history)."""
+    return [{"type": "rect", "xref": xref, "yref": yref, "x0": first, "x1": last, "y0": 0,
+             "y1": 1, "fillcolor": REGIME_COLOURS[label], "line": {"width": 0}, "layer": "below"}
+            for first, last, label in regime_runs(regime.dropna()) if label in REGIME_COLOURS]
+
+
+def signal_figure(frame: pd.DataFrame, components: list[str], thresholds: tuple[float, float],
+                  title: str | None = None, height: int = 700):
+    """``frame``: composite, regime and one z-score column per component."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.07,
+                        row_heights=[0.45, 0.55],
+                        subplot_titles=("Scarcity score (z); red = scarce, green = abundant",
+                                        "Components (z)"))
+    fig.add_trace(go.Scatter(x=frame.index, y=frame["composite"], name="composite",
+                             line={"color": "black", "width": 1.6}), row=1, col=1)
+    fig.update_layout(shapes=regime_shapes(frame["regime"]))
+    for level in thresholds:
+        fig.add_hline(y=level, line={"dash": "dash", "width": 1, "color": "grey"}, row=1, col=1)
+    for name in components:
+        fig.add_trace(go.Scatter(x=frame.index, y=frame[name], name=name, line={"width": 1}),
+                      row=2, col=1)
+    fig.update_layout(title=title, height=height, template="plotly_white",
+                      margin={"t": 60 if title else 30}, legend={"orientation": "h", "y": -0.08})
+    return fig
 
 
 def write_signal_chart(path: Path, signal: Signal, title: str,
                        start: pd.Timestamp | None = None) -> Path:
     """Write the chart to ``path`` (via a temporary file, so a failure leaves nothing)."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    frame = signal.frame().loc[start:]
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                        row_heights=[0.45, 0.55],
-                        subplot_titles=("Scarcity score (z) and regime", "Components (z)"))
-    fig.add_trace(go.Scatter(x=frame.index, y=frame["composite"], name="composite",
-                             line={"color": "black", "width": 1.6}), row=1, col=1)
-    # one layout update for all shading (add_vrect per run is slow on decades of history)
-    fig.update_layout(shapes=[
-        {"type": "rect", "xref": "x", "yref": "y domain", "x0": first, "x1": last, "y0": 0,
-         "y1": 1, "fillcolor": REGIME_COLOURS[regime], "line": {"width": 0}, "layer": "below"}
-        for first, last, regime in signal.regime_runs(start) if regime in REGIME_COLOURS])
     cfg = signal.config
-    for level, dash in ((cfg.enter_scarce, "dash"), (cfg.enter_abundant, "dash")):
-        fig.add_hline(y=level, line={"dash": dash, "width": 1, "color": "grey"}, row=1, col=1)
-    for name in signal.components.columns:
-        fig.add_trace(go.Scatter(x=frame.index, y=frame[name], name=name,
-                                 line={"width": 1}), row=2, col=1)
-    fig.update_layout(title=title, height=800, template="plotly_white",
-                      legend={"orientation": "h", "y": -0.08})
+    fig = signal_figure(signal.frame().loc[start:], list(signal.components.columns),
+                        (cfg.enter_scarce, cfg.enter_abundant), title, height=800)
     return write_plotly_html(fig, path)

@@ -13,6 +13,9 @@ __all__ = ["write_tearsheet"]
 
 # quantstats links a favicon on a remote host; offline it is a failed request, so drop it
 _REMOTE_FAVICON = re.compile(r'\s*<link[^>]+rel="shortcut icon"[^>]*>', re.IGNORECASE)
+# its template calls save() on load, a function it only defines in browser-download mode:
+# written to a file, the page throws "save is not defined" (found by the browser test)
+_UNDEFINED_ONLOAD = re.compile(r'<body\s+onload="save\(\)"\s*>', re.IGNORECASE)
 
 
 def write_tearsheet(path: Path, equity: pd.Series, benchmark: pd.Series, *, title: str,
@@ -33,5 +36,6 @@ def write_tearsheet(path: Path, equity: pd.Series, benchmark: pd.Series, *, titl
         qs.reports.html(returns, benchmark=bench, output=str(path), title=title,
                         periods_per_year=252, figfmt="svg", download_filename=path.name)
     html = path.read_text(encoding="utf-8")
-    path.write_text(_REMOTE_FAVICON.sub("", html), encoding="utf-8")
+    html = _UNDEFINED_ONLOAD.sub("<body>", _REMOTE_FAVICON.sub("", html))
+    path.write_text(html, encoding="utf-8")
     return path

@@ -13,7 +13,7 @@ from ..universe import SignalInputs
 from .components import Component, MissingInput, default_components
 from .inputs import SignalData
 
-__all__ = ["Signal", "standardise", "regimes_with_hysteresis", "build_signal", "REGIMES"]
+__all__ = ["Signal", "regime_runs", "standardise", "regimes_with_hysteresis", "build_signal", "REGIMES"]
 
 REGIMES = ("scarce", "neutral", "abundant")
 
@@ -39,9 +39,7 @@ class Signal:
     def regime_runs(self, start: pd.Timestamp | None = None,
                     end: pd.Timestamp | None = None) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
         """Consecutive stretches of one regime within [start, end] as (first, last, regime)."""
-        regime = self.regime.loc[start:end]
-        ids = regime.ne(regime.shift()).cumsum()
-        return [(g.index[0], g.index[-1], g.iloc[0]) for _, g in regime.groupby(ids)]
+        return regime_runs(self.regime.loc[start:end])
 
     def regime_since(self, date: pd.Timestamp | None = None) -> pd.Timestamp:
         """The first day of the regime in force on ``date`` (default: the last day)."""
@@ -51,6 +49,12 @@ class Signal:
         """One table for CSV output: composite, regime, then each component's z-score."""
         out = pd.DataFrame({"composite": self.composite, "regime": self.regime})
         return out.join(self.components)
+
+
+def regime_runs(regime: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
+    """Consecutive stretches of one regime as (first day, last day, regime)."""
+    ids = regime.ne(regime.shift()).cumsum()
+    return [(g.index[0], g.index[-1], g.iloc[0]) for _, g in regime.groupby(ids)]
 
 
 def standardise(raw: pd.Series, window: int, min_history: int, clip: float) -> pd.Series:

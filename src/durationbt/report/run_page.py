@@ -1,0 +1,280 @@
+"""``report.html``: the page that explains one run, rendered from its folder alone (no
+backtest is recomputed), so ``durationbt report RUN_DIR`` can redraw any past run.
+
+Panels whose file is missing (an older run, a universe without ^TNX) are left out."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..signals.composite import REGIMES
+from .html import esc, figure_html, section, table_html, write_page
+from .signal_chart import regime_shapes, signal_figure
+
+__all__ = ["RunFolder", "read_run_folder", "write_run_report", "bucket_colours", "fmt_pct",
+           "fmt_num"]
+
+_REQUIRED = ("manifest.json", "metrics.json", "equity.csv", "weights.csv")
+
+
+def fmt_pct(value: Any, digits: int = 2) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and not np.isfinite(value)) \
+        else f"{100 * float(value):.{digits}f}%"
+
+
+def fmt_num(value: Any, digits: int = 2) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and not np.isfinite(value)) \
+        else f"{float(value):,.{digits}f}"
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """What a run folder holds, parsed."""
+
+    path: Path
+    manifest: dict[str, Any]
+    metrics: dict[str, Any]
+    equity: pd.DataFrame
+    weights: pd.DataFrame
+    signal: pd.DataFrame | None
+    duration: pd.DataFrame | None
+    regimes: dict[str, pd.DataFrame] | None
+
+    @property
+    def buckets(self) -> list[dict[str, Any]]:
+        """Buckets in duration order, short to long."""
+        return sorted(self.manifest["universe"]["definition"]["buckets"],
+                      key=lambda b: b["duration"])
+
+
+def _csv(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path, index_col=0, parse_dates=[0]) if path.is_file() else None
+
+
+def read_run_folder(path: Path) -> RunFolder:
+    """Parse a run folder; a DataError naming the folder and file if it is not one."""
+    from ..regimes import tables_from_json
+
+    path = Path(path)
+    if not path.is_dir():
+        raise DataError(f"{path}: not a folder. Pass a run folder such as "
+                        "results/20260101-120000-buy_and_hold-1a2b3c4d.")
+    missing = [name for name in _REQUIRED if not (path / name).is_file()]
+    if missing:
+        raise DataError(f"{path}: not a durationbt run folder (missing {', '.join(missing)}).")
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+        regimes_file = path / "regimes.json"
+        regimes = (tables_from_json(json.loads(regimes_file.read_text(encoding="utf-8")))
+                   if regimes_file.is_file() else None)
+        equity = _csv(path / "equity.csv")
+        weights = _csv(path / "weights.csv")
+        signal = _csv(path / "signal.csv")
+        duration = _csv(path / "duration.csv")
+    except (ValueError, KeyError) as exc:
+        raise DataError(f"{path}: a file of the run folder cannot be read ({exc}).") from exc
+    return RunFolder(path=path, manifest=manifest, metrics=metrics, equity=equity,
+                     weights=weights, signal=signal, duration=duration, regimes=regimes)
+
+
+def bucket_colours(n: int) -> list[str]:
+    """``n`` colours from short duration (blue) to long duration (red)."""
+    from plotly.colors import sample_colorscale
+
+    return sample_colorscale("Portland", [i / max(n - 1, 1) for i in range(n)])
+
+
+def _headline(run: RunFolder) -> str:
+    s, b = run.metrics["strategy"], run.metrics["benchmark"]
+    rows = [("Total return", "total_return", fmt_pct), ("CAGR", "cagr", fmt_pct),
+            ("Volatility", "volatility", fmt_pct), ("Sharpe", "sharpe", fmt_num),
+            ("Sortino", "sortino", fmt_num), ("Max drawdown", "max_drawdown", fmt_pct),
+            ("Calmar", "calmar", fmt_num), ("Turnover (one-way, /yr)", "turnover", fmt_num),
+            ("Final equity", "final_equity", lambda v: fmt_num(v, 0))]
+    bench_name = run.manifest["universe"]["definition"]["benchmark"]
+    frame = pd.DataFrame({"strategy": [f(s[k]) for _, k, f in rows],
+                          f"benchmark ({bench_name})": [f(b[k]) for _, k, f in rows]},
+                         index=[label for label, _, _ in rows])
+    if "portfolio_duration" in run.metrics:
+        d = run.metrics["portfolio_duration"]
+        frame.loc["Portfolio duration, avg (min..max)"] = [
+            f"{fmt_num(d['average'])} ({fmt_num(d['min'])}..{fmt_num(d['max'])})", ""]
+    return table_html(frame, index_label="metric")
+
+
+def _settings(run: RunFolder) -> str:
+    m = run.manifest
+    st, strat = m["settings"], m["strategy"]
+    params = ", ".join(f"{k}={v}" for k, v in strat["params"].items()) or "(none)"
+    pairs = [("Universe", f"{m['universe']['name']} ({m['universe']['path']})"),
+             ("Strategy", f"{strat['name']} ({strat['weights_by']}, {strat['spread']} spread)"),
+             ("Parameters", params),
+             ("Costs", f"fees {st['fees_bps']:g} bps + slippage {st['slippage_bps']:g} bps"),
+             ("Schedule", f"{st['rebalance']}; {st['timing']}"),
+             ("Data", f"{st['start']} to {st['end']}; {m['data']['source']}"),
+             ("Initial capital", fmt_num(st["init_cash"], 0)),
+             ("Orders / costs paid", f"{m['engine']['orders']} / {fmt_num(m['engine']['costs_paid'], 0)}"),
+             ("Run", f"{m['run_id']}, created {m['created_utc']}")]
+    rows = "".join(f"<tr><td><b>{esc(k)}</b></td><td>{esc(str(v))}</td></tr>" for k, v in pairs)
+    doc = strat.get("description") or ""
+    notes = m["data"]["warnings"] + m["data"]["gaps"]
+    extra = (f'<p class="note">Data notes: {esc("; ".join(notes))}</p>' if notes else "")
+    return (f'<table class="kv">{rows}</table>'
+            + (f'<pre class="doc">{esc(doc)}</pre>' if doc else "") + extra)
+
+
+def _equity_figure(run: RunFolder):
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    eq = run.equity
+    bench_name = run.manifest["universe"]["definition"]["benchmark"]
+    names = {"equity": run.manifest["strategy"]["name"], "benchmark": bench_name}
+    colours = {"equity": "#1f4e9e", "benchmark": "#8a8f98"}
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        row_heights=[0.68, 0.32])
+    for col in ("equity", "benchmark"):
+        fig.add_trace(go.Scatter(x=eq.index, y=eq[col], name=names[col],
+                                 line={"color": colours[col], "width": 1.5}), row=1, col=1)
+        drawdown = eq[col] / eq[col].cummax() - 1.0
+        fig.add_trace(go.Scatter(x=eq.index, y=drawdown, name=f"{names[col]} drawdown",
+                                 line={"color": colours[col], "width": 1}, fill="tozeroy",
+                                 showlegend=False), row=2, col=1)
+    if run.signal is not None:
+        fig.update_layout(shapes=regime_shapes(run.signal["regime"].loc[eq.index[0]:eq.index[-1]]))
+    fig.update_yaxes(title_text="value", row=1, col=1)
+    fig.update_yaxes(title_text="drawdown", tickformat=".0%", row=2, col=1)
+    fig.update_layout(
+        template="plotly_white", height=560, margin={"t": 40},
+        legend={"orientation": "h", "y": 1.06},
+        updatemenus=[{"type": "buttons", "direction": "right", "x": 1.0, "y": 1.1,
+                      "xanchor": "right", "buttons": [
+                          {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]},
+                          {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]}]}])
+    return fig
+
+
+def _ticker_buckets(run: RunFolder) -> dict[str, str]:
+    return {t: b["name"] for b in run.buckets for t in b["tickers"]}
+
+
+def _weights_figure(run: RunFolder):
+    import plotly.graph_objects as go
+
+    owner = _ticker_buckets(run)
+    w = run.weights
+    by_bucket = w.T.groupby(lambda t: owner.get(t, "other")).sum().T
+    held_other = "other" in by_bucket and by_bucket["other"].abs().max() > 0
+    order = [b["name"] for b in run.buckets] + (["other"] if held_other else [])
+    colours = bucket_colours(len(run.buckets)) + ["#555555"]
+    fig = go.Figure()
+    for i, name in enumerate(order):
+        rank = next((b["duration"] for b in run.buckets if b["name"] == name), None)
+        label = f"{rank} {name}" if rank is not None else name
+        fig.add_trace(go.Scatter(x=w.index, y=by_bucket.get(name, 0.0), name=label, mode="lines",
+                                 stackgroup="w", line={"width": 0.5, "color": colours[i]}))
+    cash = (1.0 - w.sum(axis=1)).clip(lower=0.0)
+    fig.add_trace(go.Scatter(x=w.index, y=cash, name="cash", mode="lines", stackgroup="w",
+                             line={"width": 0.5, "color": "#d9dde3"}))
+    fig.update_layout(template="plotly_white", height=420, margin={"t": 30},
+                      yaxis={"tickformat": ".0%", "range": [0, 1.0], "title": "weight"},
+                      legend={"orientation": "h", "y": -0.12})
+    return fig
+
+
+def _duration_figure(run: RunFolder):
+    import plotly.graph_objects as go
+
+    d = run.duration["duration"]
+    fig = go.Figure(go.Scatter(x=d.index, y=d, name="portfolio duration",
+                               line={"color": "#7a3e9d", "width": 1.4}))
+    fig.add_hline(y=0, line={"color": "grey", "width": 1})
+    fig.update_layout(template="plotly_white", height=320, margin={"t": 30},
+                      yaxis_title="% per 100 bp of the 10y yield")
+    return fig
+
+
+def _regime_tables(run: RunFolder) -> list[str]:
+    tables = run.regimes
+    scores = tables["scores"]
+    strategy = run.manifest["strategy"]["name"]
+    bench = run.manifest["universe"]["definition"]["benchmark"]
+    rename = {"strategy": strategy, "benchmark": bench}
+    wide = {}
+    for (series, regime), row in scores.iterrows():
+        label = rename.get(series, str(series).removeprefix("bucket:"))
+        wide.setdefault(label, {})
+        wide[label][f"{regime} return"] = row["ann_return"]
+        wide[label][f"{regime} Sharpe"] = row["sharpe"]
+    score_frame = pd.DataFrame.from_dict(wide, orient="index")
+    pct_cols = [c for c in score_frame.columns if c.endswith("return")]
+    score_html = table_html(score_frame, {c: fmt_pct for c in pct_cols},
+                            default=fmt_num, index_label="series", signed=list(score_frame.columns))
+    time = tables["time"].rename(columns={"avg_spell_days": "avg spell (days)"})
+    time_html = table_html(time, {"share": fmt_pct, "days": lambda v: fmt_num(v, 0),
+                                  "spells": lambda v: fmt_num(v, 0),
+                                  "avg spell (days)": lambda v: fmt_num(v, 0)},
+                           index_label="regime")
+    trans_html = table_html(tables["transitions"], default=lambda v: fmt_pct(v, 2),
+                            index_label="today \u2192 tomorrow")
+    contribution = tables["contribution"][[*REGIMES, "all"]]
+    contrib_html = table_html(contribution, default=fmt_pct, index_label="bucket",
+                              signed=list(contribution.columns))
+    return [
+        section("Scores by regime", score_html,
+                note="Annualised geometric return and Sharpe (rf = 0) on the days that followed a "
+                     "close in each regime; buckets are equal-weight baskets of their members."),
+        section("Bucket contribution by regime", contrib_html,
+                note="Annualised arithmetic contribution (weight at the previous close x asset "
+                     "return, before costs) of each bucket to the strategy's return."),
+        '<div class="grid">'
+        + section("Time in each regime", time_html)
+        + section("Regime transition probabilities (daily)", trans_html) + "</div>",
+    ]
+
+
+def write_run_report(path: Path | str) -> Path:
+    """Render ``report.html`` into the run folder ``path`` from its files; returns the page."""
+    run = read_run_folder(Path(path))
+    m = run.manifest
+    strategy = m["strategy"]["name"]
+    has_tearsheet = (run.path / "tearsheet.html").is_file()
+    link = ' &middot; <a href="tearsheet.html">quantstats tearsheet</a>' if has_tearsheet else ""
+    subtitle = (f"{esc(m['universe']['name'])} &middot; {esc(m['settings']['start'])} to "
+                f"{esc(m['settings']['end'])} &middot; {esc(m['settings']['rebalance'])} rebalancing"
+                f"{link}")
+    body = ['<div class="grid">'
+            + section("Headline: strategy vs benchmark", _headline(run))
+            + section("Run settings", _settings(run)) + "</div>",
+            section("Equity and drawdown", figure_html(_equity_figure(run)),
+                    note="Shaded: scarce (red) and abundant (green) regimes. Switch the value "
+                         "axis between linear and log at the top right.")]
+    if run.signal is not None:
+        comps = [c for c in run.signal.columns if c not in ("composite", "regime")]
+        cfg = m.get("signal", {}).get("config", {})
+        thresholds = (cfg.get("enter_scarce", 0.5), cfg.get("enter_abundant", -0.5))
+        body.append(section("Liquidity-scarcity signal", figure_html(
+            signal_figure(run.signal, comps, thresholds, height=620)),
+            note="Composite of standardised components (trailing z-scores, past data only); "
+                 "dashed lines are the thresholds that enter a regime."))
+    body.append(section("Bucket weights", figure_html(_weights_figure(run)),
+                        note="End-of-day weights by bucket, stacked short duration (blue, bottom) "
+                             "to long duration (red, top); the rest is cash."))
+    if run.duration is not None:
+        body.append(section("Portfolio duration", figure_html(_duration_figure(run)),
+                            note="Weighted sum of each holding's 104-week rolling empirical "
+                                 "duration (sensitivity to the 10-year yield)."))
+    if run.regimes is not None:
+        body.extend(_regime_tables(run))
+    footer = (f"durationbt {esc(m['packages'].get('durationbt', ''))} &middot; run "
+              f"{esc(m['run_id'])} &middot; data fingerprint {esc(m['data']['fingerprint'][:12])}")
+    return write_page(run.path / "report.html", f"{strategy} on {m['universe']['name']}",
+                      subtitle, body, footer)
