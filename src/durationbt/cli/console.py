@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import DurationbtError, ParameterError
+from ..formatting import fmt_num, fmt_pct
 
 __all__ = ["out", "err", "parse_date", "fmt_pct", "fmt_num", "user_errors", "universe_option",
            "data_option"]
@@ -43,14 +44,6 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
     except ValueError:
         raise ParameterError(f"{option} {value!r} is not a date; use YYYY-MM-DD, "
                              "e.g. 2018-01-02.") from None
-
-
-def fmt_pct(value: object) -> str:
-    return "n/a" if value is None else f"{float(value) * 100:,.2f}%"
-
-
-def fmt_num(value: object, digits: int = 2) -> str:
-    return "n/a" if value is None else f"{float(value):,.{digits}f}"
 
 
 def user_errors(command: Callable[..., None]) -> Callable[..., None]:

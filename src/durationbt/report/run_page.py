@@ -10,28 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..formatting import fmt_num, fmt_pct
 from ..signals.composite import REGIMES
 from .html import esc, figure_html, section, table_html, write_page
 from .signal_chart import regime_shapes, signal_figure
 
-__all__ = ["RunFolder", "read_run_folder", "write_run_report", "bucket_colours", "fmt_pct",
-           "fmt_num"]
+__all__ = ["RunFolder", "read_run_folder", "write_run_report", "bucket_colours"]
 
 _REQUIRED = ("manifest.json", "metrics.json", "equity.csv", "weights.csv")
-
-
-def fmt_pct(value: Any, digits: int = 2) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and not np.isfinite(value)) \
-        else f"{100 * float(value):.{digits}f}%"
-
-
-def fmt_num(value: Any, digits: int = 2) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and not np.isfinite(value)) \
-        else f"{float(value):,.{digits}f}"
 
 
 @dataclass(frozen=True)

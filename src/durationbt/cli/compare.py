@@ -1,0 +1,77 @@
+"""``durationbt compare [STRATEGY|RUN_DIR]...``: a leaderboard of strategies and run folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from .console import data_option, err, out, parse_date, universe_option, user_errors
+
+__all__ = ["compare"]
+
+_SHORT = {"cagr": "CAGR", "volatility": "vol", "sharpe": "Sharpe", "sortino": "Sortino",
+          "max_drawdown": "max DD", "calmar": "Calmar", "turnover": "turn/yr",
+          "avg_duration": "dur", "information_ratio": "IR"}
+
+
+@user_errors
+def compare(
+    items: list[str] = typer.Argument(None, help="Strategy names and/or run folders "
+                                                 "(default: every strategy)."),
+    universe: str = universe_option(),
+    start: str = typer.Option(None, "--start", help="First day, YYYY-MM-DD."),
+    end: str = typer.Option(None, "--end", help="Last day, YYYY-MM-DD."),
+    rebalance: str = typer.Option("monthly", "--rebalance", help="daily | weekly | monthly."),
+    fees_bps: float = typer.Option(10.0, "--fees-bps", help="Fees in bps of traded notional."),
+    slippage_bps: float = typer.Option(5.0, "--slippage-bps", help="Slippage in bps on the fill price."),
+    sort: str = typer.Option("sharpe", "--sort", help="Leaderboard column to rank by."),
+    data: Path = data_option(),
+    out_dir: Path = typer.Option(Path("results"), "--out", help="Folder that receives the compare folder."),
+    strategies_dir: Path = typer.Option(None, "--strategies-dir",
+                                        help="Load strategies from this folder instead of ./strategies."),
+) -> None:
+    """Run several strategies on the same data in one process (and/or read finished run
+    folders) and rank them: CAGR, volatility, Sharpe, Sortino, max drawdown, Calmar,
+    turnover, average portfolio duration, information ratio, and scores by regime. Writes
+    leaderboard.csv, equity.csv, regime_scores.csv and compare.html."""
+    from ..api import RunSettings
+    from ..compare import check_sort_metric, write_comparison
+    from ..compare import compare as run_compare
+    from ..engine import Costs
+    from ..formatting import fmt_num, fmt_pct
+    from ..report.compare_page import LEADERBOARD_FORMATS
+
+    check_sort_metric(sort)
+    settings = RunSettings(universe=universe, start=parse_date(start, "--start"),
+                           end=parse_date(end, "--end"), rebalance=rebalance,
+                           costs=Costs(fees_bps, slippage_bps), data=data, out=out_dir,
+                           strategies_dir=strategies_dir)
+    with err.status("Starting", spinner="dots") as status:
+        result = run_compare(items or [], settings, progress=lambda msg: status.update(msg))
+        board = result.sorted_by(sort)
+        status.update("Writing the compare folder")
+        folder = write_comparison(result, out_dir, {
+            "items": items or [], "universe": str(universe), "rebalance": rebalance,
+            "fees_bps": fees_bps, "slippage_bps": slippage_bps, "start": start, "end": end})
+    table = Table(title=f"Leaderboard, ranked by {sort} (all columns in leaderboard.csv)")
+    table.add_column("strategy", no_wrap=True)
+    for label in _SHORT.values():
+        table.add_column(label, justify="right")
+    for name, row in board.iterrows():
+        table.add_row(str(name), *(LEADERBOARD_FORMATS[c](row[c]) for c in _SHORT))
+    out.print(table)
+    scores = result.regime_scores
+    if len(scores):
+        regimes = Table(title="Sharpe (annualised return) by regime")
+        regimes.add_column("strategy")
+        for regime in ("scarce", "neutral", "abundant"):
+            regimes.add_column(regime, justify="right")
+        for name in board.index:
+            if name in scores.index.get_level_values(0):
+                cells = [scores.loc[(name, r)] for r in ("scarce", "neutral", "abundant")]
+                regimes.add_row(str(name), *(f"{fmt_num(c['sharpe'])} ({fmt_pct(c['ann_return'])})"
+                                             for c in cells))
+        out.print(regimes)
+    out.print(str(folder), soft_wrap=True)

@@ -1,0 +1,162 @@
+"""Several strategies side by side: one leaderboard, their equity curves and their scores by
+regime. Strategies run in one process on data loaded once; finished run folders can join."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterError
+
+__all__ = ["Comparison", "LEADERBOARD_COLUMNS", "information_ratio", "compare", "write_comparison",
+           "check_sort_metric"]
+
+Progress = Callable[[str], None]
+
+LEADERBOARD_COLUMNS = ("cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
+                       "turnover", "avg_duration", "information_ratio", "total_return")
+
+
+def check_sort_metric(metric: str) -> str:
+    """``metric`` if it is a leaderboard column, else a ParameterError listing them."""
+    if metric not in LEADERBOARD_COLUMNS:
+        raise ParameterError(f'--sort "{metric}" is not a leaderboard column; choose one of '
+                             f"{', '.join(LEADERBOARD_COLUMNS)}.")
+    return metric
+
+
+def information_ratio(equity: pd.Series, benchmark: pd.Series, periods: int = 252) -> float:
+    """Annualised mean over annualised tracking error of daily active returns."""
+    active = (equity.pct_change() - benchmark.pct_change()).dropna()
+    sd = float(active.std(ddof=1))
+    return float(active.mean()) / sd * np.sqrt(periods) if sd > 0 else float("nan")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One leaderboard line's inputs, from a fresh backtest or a run folder."""
+
+    label: str
+    metrics: dict
+    equity: pd.Series
+    benchmark: pd.Series
+    benchmark_name: str
+    regime_scores: pd.DataFrame | None
+    source: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The leaderboard (one row per strategy plus the benchmark), curves and regime scores."""
+
+    leaderboard: pd.DataFrame
+    equity: pd.DataFrame
+    regime_scores: pd.DataFrame
+    entries: tuple[Entry, ...]
+
+    def sorted_by(self, metric: str) -> pd.DataFrame:
+        """Best first: drawdown, volatility and turnover are better when smaller in size."""
+        check_sort_metric(metric)
+        ascending = metric in ("volatility", "turnover")
+        return self.leaderboard.sort_values(metric, ascending=ascending, na_position="last")
+
+
+def _row(entry: Entry) -> dict[str, float]:
+    s = entry.metrics["strategy"]
+    row = {k: s.get(k) for k in LEADERBOARD_COLUMNS if k in s}
+    row["avg_duration"] = (entry.metrics.get("portfolio_duration") or {}).get("average")
+    row["information_ratio"] = information_ratio(entry.equity, entry.benchmark)
+    return {k: (np.nan if row.get(k) is None else float(row[k])) for k in LEADERBOARD_COLUMNS}
+
+
+def _assemble(entries: Sequence[Entry]) -> Comparison:
+    labels = [e.label for e in entries]
+    if len(set(labels)) != len(labels):
+        dupes = sorted({x for x in labels if labels.count(x) > 1})
+        raise ParameterError(f"Compared twice: {', '.join(dupes)}. Name each strategy or run "
+                             "folder once.")
+    board = pd.DataFrame({e.label: _row(e) for e in entries}).T
+    first = entries[0]
+    bench_metrics = first.metrics["benchmark"]
+    bench_row = {k: bench_metrics.get(k) for k in LEADERBOARD_COLUMNS}
+    bench_row.update(avg_duration=None, information_ratio=None)
+    board.loc[f"benchmark ({first.benchmark_name})"] = [
+        np.nan if bench_row[k] is None else float(bench_row[k]) for k in LEADERBOARD_COLUMNS]
+    board.index.name = "strategy"
+    equity = pd.DataFrame({e.label: e.equity for e in entries})
+    equity[f"benchmark ({first.benchmark_name})"] = first.benchmark
+    scores = [e.regime_scores.loc["strategy"].assign(strategy=e.label)
+              for e in entries if e.regime_scores is not None]
+    regime_scores = (pd.concat(scores).reset_index().set_index(["strategy", "regime"])
+                     if scores else pd.DataFrame())
+    return Comparison(leaderboard=board, equity=equity, regime_scores=regime_scores,
+                      entries=tuple(entries))
+
+
+def _from_folder(path: Path) -> Entry:
+    from .report.run_page import read_run_folder
+
+    run = read_run_folder(path)
+    m = run.manifest
+    return Entry(label=f"{m['strategy']['name']}@{path.name[:15]}", metrics=run.metrics,
+                 equity=run.equity["equity"], benchmark=run.equity["benchmark"],
+                 benchmark_name=m["universe"]["definition"]["benchmark"],
+                 regime_scores=run.regimes["scores"] if run.regimes else None, source=str(path))
+
+
+def compare(items: Sequence[str], settings, *, registry=None,
+            progress: Progress | None = None) -> Comparison:
+    """Compare strategy names (run on ``settings``: universe, range, costs) and run folders
+    (existing directories). Empty ``items`` means every strategy the registry knows."""
+    from .api import backtest, build_context, load_data
+    from .plugins import discover_strategies
+    from .universe import load_universe
+
+    say = progress or (lambda _msg: None)
+    registry = registry or discover_strategies(settings.strategies_dir)
+    items = list(items) or registry.names()
+    names = [i for i in items if not Path(i).is_dir()]
+    entries: dict[str, Entry] = {}
+    if names:
+        strategies = {n: registry.get(n)() for n in names}  # unknown names fail before loading
+        universe = load_universe(settings.universe)
+        say(f"Loading prices for {len(universe.tickers)} tickers")
+        market = load_data(universe, settings)
+        ctx = build_context(universe, market, settings.rebalance)
+        for i, name in enumerate(names, 1):
+            say(f"[{i}/{len(names)}] {name}")
+            done = backtest(strategies[name], universe, market, ctx, settings, say)
+            entries[name] = Entry(label=name, metrics=done.metrics, equity=done.result.equity,
+                                  benchmark=done.benchmark, benchmark_name=universe.benchmark,
+                                  regime_scores=done.regimes["scores"],
+                                  source=registry.source(name))
+    ordered = [entries[i] if i in entries else _from_folder(Path(i)) for i in items]
+    return _assemble(ordered)
+
+
+def write_comparison(comparison: Comparison, out: Path, identity: dict) -> Path:
+    """``results/<time>-compare-<hash>/``: leaderboard.csv, equity.csv, regime_scores.csv,
+    manifest.json and compare.html, written atomically."""
+    from .report.compare_page import write_compare_page
+    from .runs import run_id, staging_folder, write_frame, write_json
+
+    created = pd.Timestamp.now(tz="UTC")
+    name = run_id(created, "compare", identity)
+    board = comparison.sorted_by("sharpe")
+    with staging_folder(Path(out), name) as (folder, final):
+        write_json(folder / "manifest.json", {
+            "schema": 1, "command": "compare", "created_utc": created.isoformat(timespec="seconds"),
+            **identity, "sources": {e.label: e.source for e in comparison.entries}})
+        write_frame(folder / "leaderboard.csv", board)
+        write_frame(folder / "equity.csv", comparison.equity)
+        if len(comparison.regime_scores):
+            write_frame(folder / "regime_scores.csv", comparison.regime_scores)
+        first = comparison.equity.index[0].date()
+        last = comparison.equity.index[-1].date()
+        write_compare_page(folder / "compare.html", comparison,
+                           f"{len(comparison.entries)} strategies &middot; {first} to {last}")
+    return final[0]

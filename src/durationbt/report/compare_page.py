@@ -1,0 +1,88 @@
+"""``compare.html``: the leaderboard, every equity curve on one chart, and Sharpe by regime,
+in the same page shell as the run report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..formatting import fmt_num, fmt_pct
+from ..signals.composite import REGIMES
+from .html import esc, figure_html, section, table_html, write_page
+
+__all__ = ["write_compare_page", "LEADERBOARD_FORMATS"]
+
+LEADERBOARD_FORMATS = {"cagr": fmt_pct, "volatility": fmt_pct, "sharpe": fmt_num,
+                       "sortino": fmt_num, "max_drawdown": fmt_pct, "calmar": fmt_num,
+                       "turnover": fmt_num, "avg_duration": fmt_num,
+                       "information_ratio": fmt_num, "total_return": fmt_pct}
+
+
+def _curves_figure(equity: pd.DataFrame):
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        row_heights=[0.7, 0.3])
+    for name in equity.columns:
+        series = equity[name].dropna()
+        growth = series / series.iloc[0]
+        bench = name.startswith("benchmark")
+        line = {"width": 1.3, **({"color": "#8a8f98", "dash": "dot"} if bench else {})}
+        fig.add_trace(go.Scatter(x=growth.index, y=growth, name=name, legendgroup=name, line=line),
+                      row=1, col=1)
+        fig.add_trace(go.Scatter(x=growth.index, y=growth / growth.cummax() - 1, name=name,
+                                 legendgroup=name, showlegend=False, line=line), row=2, col=1)
+    fig.update_yaxes(title_text="growth of 1", type="log", row=1, col=1)
+    fig.update_yaxes(title_text="drawdown", tickformat=".0%", row=2, col=1)
+    fig.update_layout(
+        template="plotly_white", height=620, margin={"t": 40}, legend={"orientation": "h", "y": -0.1},
+        updatemenus=[{"type": "buttons", "direction": "right", "x": 1.0, "y": 1.08, "xanchor": "right",
+                      "buttons": [
+                          {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]},
+                          {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]}]}])
+    return fig
+
+
+def _regime_figure(scores: pd.DataFrame):
+    import plotly.graph_objects as go
+
+    from .signal_chart import REGIME_COLOURS
+
+    colours = {**{k: v.replace("0.15", "0.8") for k, v in REGIME_COLOURS.items()},
+               "neutral": "rgba(120, 120, 120, 0.8)"}
+    fig = go.Figure()
+    for regime in REGIMES:
+        sub = scores.xs(regime, level="regime")
+        fig.add_trace(go.Bar(x=list(sub.index), y=sub["sharpe"], name=regime,
+                             marker_color=colours[regime]))
+    fig.update_layout(template="plotly_white", barmode="group", height=380, margin={"t": 30},
+                      yaxis_title="Sharpe within regime", legend={"orientation": "h", "y": 1.1})
+    return fig
+
+
+def write_compare_page(path: Path, comparison, subtitle: str) -> Path:
+    """Write the page for a ``durationbt.compare.Comparison``."""
+    board = comparison.leaderboard.sort_values("sharpe", ascending=False, na_position="last")
+    body = [section("Leaderboard", table_html(board, LEADERBOARD_FORMATS, sortable=True,
+                                              signed=["cagr", "sharpe", "information_ratio"]),
+                    note="Click a column to sort. Daily returns, 252 days a year, rf = 0; "
+                         "turnover one-way per year; avg_duration in % per 100 bp of the 10-year "
+                         "yield; information ratio vs the benchmark."),
+            section("Equity curves and drawdowns", figure_html(_curves_figure(comparison.equity)),
+                    note="Growth of 1 from each curve's first day.")]
+    scores = comparison.regime_scores
+    if len(scores):
+        wide = scores[["ann_return", "sharpe"]].unstack("regime")
+        wide.columns = [f"{regime} {'return' if m == 'ann_return' else 'Sharpe'}"
+                        for m, regime in wide.columns]
+        cols = [f"{r} {k}" for r in (*REGIMES, "all") for k in ("return", "Sharpe")]
+        wide = wide[[c for c in cols if c in wide.columns]]
+        body.append(section("Scores by regime", figure_html(_regime_figure(scores)),
+                            table_html(wide, {c: fmt_pct for c in cols if c.endswith("return")},
+                                       default=fmt_num, sortable=True, signed=cols),
+                            note="Each strategy's annualised return and Sharpe on the days that "
+                                 "followed a close in each liquidity regime."))
+    sources = "; ".join(f"{e.label}: {e.source}" for e in comparison.entries)
+    return write_page(path, "durationbt compare", subtitle, body, f"Sources: {esc(sources)}")
