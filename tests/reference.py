@@ -41,10 +41,12 @@ def simulate_shares(close: pd.DataFrame, executed: pd.DataFrame, fees: float = 0
                         break
                     after = new_after
                 delta = np.where(live, w * after / p - shares, 0.0)
-                order = np.argsort(delta * p, kind="stable")
+                order = np.argsort(np.where(live, w * after - shares * p, np.nan), kind="stable")
             else:
                 delta = np.where(live, w * value / p - shares, 0.0)
-                order = np.argsort(delta * p, kind="stable")
+                # ascending approximate order value, ties in column order (vectorbt's
+                # insertion sort), columns without a price last
+                order = np.argsort(np.where(live, w * value - shares * p, np.nan), kind="stable")
             for j in order:
                 d = delta[j]
                 if d < 0:

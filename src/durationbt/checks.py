@@ -13,10 +13,11 @@ import pandas as pd
 from .api import build_context, compute_weights
 from .data.market import MarketData
 from .errors import DurationbtError
-from .strategy import Strategy
+from .strategy import Context, Strategy
 from .universe import Universe
 
-__all__ = ["CheckResult", "alter_after", "find_lookahead", "check_strategy"]
+__all__ = ["CheckResult", "alter_after", "altered_contexts", "lookahead_in", "find_lookahead",
+           "check_strategy"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,35 @@ def alter_after(market: MarketData, cut: pd.Timestamp, how: str = "reflect",
     return replace(market, prices=alter(market.prices), inputs=alter(market.inputs), fred=fred)
 
 
+AlteredContext = tuple[pd.Timestamp, str, Context]
+
+
+def altered_contexts(universe: Universe, market: MarketData, rebalance: str,
+                     cuts: list[pd.Timestamp]) -> list[AlteredContext]:
+    """For each cut, a context whose data after the cut are mirrored, and one where they are
+    scrambled. Built once and reused for every strategy (or parameter set) checked."""
+    return [(cut, how, build_context(universe, alter_after(market, cut, how), rebalance))
+            for cut in cuts for how in ("reflect", "scramble")]
+
+
+def lookahead_in(strategy: Strategy, base: pd.DataFrame, contexts: list[AlteredContext],
+                 tolerance: float = 1e-12) -> list[str]:
+    """Weights on decision dates <= cut that change when only data after the cut change;
+    ``base``: the weights on the unaltered data. Reports the first change found."""
+    for cut, how, ctx in contexts:
+        altered = compute_weights(strategy, ctx)
+        past = base.index[base.index <= cut]
+        diff = (base.loc[past] - altered.loc[past]).abs()
+        moved = diff.gt(tolerance)
+        if moved.to_numpy().any():
+            row, col = np.argwhere(moved.to_numpy())[0]
+            date, ticker = past[row], base.columns[col]
+            return [f"lookahead: the weight of {ticker} on {date.date()} changed from "
+                    f"{base.loc[date, ticker]:.6g} to {altered.loc[date, ticker]:.6g} "
+                    f"when only data after {cut.date()} were altered ({how})"]
+    return []
+
+
 def find_lookahead(strategy: Strategy, universe: Universe, market: MarketData,
                    rebalance: str, cuts: list[pd.Timestamp], tolerance: float = 1e-12,
                    base: pd.DataFrame | None = None) -> list[str]:
@@ -66,21 +96,8 @@ def find_lookahead(strategy: Strategy, universe: Universe, market: MarketData,
     ``base``: the weights on the unaltered data, when the caller already has them."""
     if base is None:
         base = compute_weights(strategy, build_context(universe, market, rebalance))
-    problems = []
-    for cut, how in ((c, h) for c in cuts for h in ("reflect", "scramble")):
-        altered = compute_weights(strategy, build_context(
-            universe, alter_after(market, cut, how), rebalance))
-        past = base.index[base.index <= cut]
-        diff = (base.loc[past] - altered.loc[past]).abs()
-        moved = diff.gt(tolerance)
-        if moved.to_numpy().any():
-            row, col = np.argwhere(moved.to_numpy())[0]
-            date, ticker = past[row], base.columns[col]
-            problems.append(f"lookahead: the weight of {ticker} on {date.date()} changed from "
-                            f"{base.loc[date, ticker]:.6g} to {altered.loc[date, ticker]:.6g} "
-                            f"when only data after {cut.date()} were altered ({how})")
-            break
-    return problems
+    return lookahead_in(strategy, base, altered_contexts(universe, market, rebalance, cuts),
+                        tolerance)
 
 
 def check_strategy(strategy: Strategy, universe: Universe, market: MarketData, *,

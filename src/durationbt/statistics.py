@@ -22,7 +22,8 @@ import numpy as np
 
 __all__ = ["sharpe", "probabilistic_sharpe_ratio", "expected_max_sharpe",
            "deflated_sharpe_ratio", "stationary_bootstrap_indices", "bootstrap_ci",
-           "probability_of_backtest_overfitting", "EULER_GAMMA"]
+           "probability_of_backtest_overfitting",
+           "pbo_from_moments", "EULER_GAMMA"]
 
 EULER_GAMMA = 0.5772156649015329
 _N = NormalDist()
@@ -107,13 +108,32 @@ def probability_of_backtest_overfitting(returns: np.ndarray, n_splits: int = 16)
     if n < 2 or n_splits % 2 or t < n_splits * 2:
         raise ValueError("need >= 2 trials, an even n_splits and >= 2 rows per split")
     blocks = np.array_split(np.arange(t), n_splits)
+    moments = np.stack([np.stack([np.full(n, len(b), dtype=float), m[b].sum(axis=0),
+                                  (m[b] ** 2).sum(axis=0)]) for b in blocks])
+    return pbo_from_moments(moments)
+
+
+def _block_sharpe(moments: np.ndarray) -> np.ndarray:
+    count, total, squares = moments[:, 0].sum(axis=0), moments[:, 1].sum(axis=0), moments[:, 2].sum(axis=0)
+    mean = total / count
+    var = (squares - count * mean**2) / (count - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return mean / np.sqrt(var)
+
+
+def pbo_from_moments(moments: np.ndarray) -> float:
+    """CSCV PBO from per-block return moments (splits x [count, sum, sum of squares] x
+    trials), so a sweep need not keep every daily return of every trial."""
+    n_splits, _, n = moments.shape
+    if n < 2 or n_splits % 2 or n_splits < 2:
+        raise ValueError("need >= 2 trials and an even number of splits")
     below = 0
     total = 0
     for chosen in itertools.combinations(range(n_splits), n_splits // 2):
-        ins = np.concatenate([blocks[i] for i in chosen])
-        oos = np.concatenate([blocks[i] for i in range(n_splits) if i not in chosen])
-        sr_in = m[ins].mean(axis=0) / m[ins].std(axis=0, ddof=1)
-        sr_out = m[oos].mean(axis=0) / m[oos].std(axis=0, ddof=1)
+        mask = np.zeros(n_splits, dtype=bool)
+        mask[list(chosen)] = True
+        sr_in = _block_sharpe(moments[mask])
+        sr_out = _block_sharpe(moments[~mask])
         best = int(np.nanargmax(sr_in))
         rank = (sr_out < sr_out[best]).sum() + 0.5 * ((sr_out == sr_out[best]).sum() - 1) + 1
         omega = rank / (n + 1)

@@ -1,0 +1,51 @@
+"""The run metrics (``durationbt.scoring``) for many equity curves at once, in numpy, with
+quantstats' definitions (daily returns, 252 periods a year, rf = 0): the tests hold them
+equal to ``performance_metrics`` for sampled curves."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..scoring import PERIODS_PER_YEAR
+
+__all__ = ["SWEEP_METRICS", "equity_metrics", "block_moments"]
+
+SWEEP_METRICS = ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown",
+                 "calmar", "turnover")
+
+
+def equity_metrics(equity: np.ndarray, traded: np.ndarray) -> dict[str, np.ndarray]:
+    """Each metric as one value per row of ``equity`` (combos x days, first column = the
+    initial capital); ``traded`` is each row's total traded notional."""
+    returns = equity[:, 1:] / equity[:, :-1] - 1.0
+    n = returns.shape[1]
+    years = n / PERIODS_PER_YEAR
+    mean = returns.mean(axis=1)
+    std = returns.std(axis=1, ddof=1)
+    downside = np.sqrt((np.minimum(returns, 0.0) ** 2).sum(axis=1) / n)
+    growth = equity[:, -1] / equity[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cagr = np.where(growth < 0, np.nan, np.abs(growth) ** (1.0 / years) - 1.0)
+        drawdown = (equity / np.maximum.accumulate(equity, axis=1) - 1.0).min(axis=1)
+        root = np.sqrt(PERIODS_PER_YEAR)
+        return {
+            "total_return": growth - 1.0,
+            "cagr": cagr,
+            "volatility": std * root,
+            "sharpe": np.where(std > 0, mean / std, np.nan) * root,
+            "sortino": np.where(downside > 0, mean / downside, np.nan) * root,
+            "max_drawdown": drawdown,
+            "calmar": cagr / np.abs(drawdown),
+            "turnover": traded / 2.0 / equity.mean(axis=1) / ((equity.shape[1] - 1) / PERIODS_PER_YEAR),
+        }
+
+
+def block_moments(equity: np.ndarray, n_splits: int) -> np.ndarray:
+    """(n_splits x 3 x combos): count, sum and sum of squares of daily returns in each of
+    ``n_splits`` consecutive blocks: enough to compute the Sharpe ratio of any union of
+    blocks, which is all CSCV needs, without keeping every daily return."""
+    returns = equity[:, 1:] / equity[:, :-1] - 1.0
+    blocks = np.array_split(np.arange(returns.shape[1]), n_splits)
+    return np.stack([np.stack([np.full(returns.shape[0], len(b), dtype=float),
+                               returns[:, b].sum(axis=1), (returns[:, b] ** 2).sum(axis=1)])
+                     for b in blocks])

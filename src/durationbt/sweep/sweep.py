@@ -1,0 +1,198 @@
+"""``durationbt sweep``: every parameter combination of a strategy on data loaded once.
+
+Weights come from the strategy itself (one call per combination, each checked for
+lookahead against contexts built once); combinations that produce identical targets are
+simulated once and count as one trial for the deflated Sharpe ratio and PBO. Simulation
+runs through the numba kernel in chunks, so memory stays bounded whatever the grid size."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..api import compute_weights
+from ..engine import Costs
+from ..errors import ParameterError, StrategyError
+from ..scoring import PERIODS_PER_YEAR
+from ..statistics import deflated_sharpe_ratio, pbo_from_moments, probabilistic_sharpe_ratio
+from ..strategy import Context, Strategy
+from .kernel import check_tradable, execution_rows, simulate_many
+from .metrics import SWEEP_METRICS, block_moments, equity_metrics
+
+__all__ = ["PreparedGrid", "SweepResult", "prepare_grid", "simulate_grid", "run_sweep",
+           "LOWER_IS_BETTER", "check_metric", "chunk_size_for"]
+
+Progress = Callable[[str, int, int], None]
+LOWER_IS_BETTER = frozenset({"volatility", "turnover"})
+PBO_SPLITS = 16
+CHUNK_CELLS = 8_000_000  # equity values per chunk: 64 MB of float64
+
+
+def check_metric(metric: str) -> str:
+    if metric not in SWEEP_METRICS:
+        raise ParameterError(f'--metric "{metric}" is not a sweep metric; choose one of '
+                             f"{', '.join(SWEEP_METRICS)}.")
+    return metric
+
+
+def chunk_size_for(days: int) -> int:
+    """Combinations per kernel call so one chunk's equity stays near 64 MB."""
+    return max(1, CHUNK_CELLS // max(days, 1))
+
+
+@dataclass(frozen=True)
+class PreparedGrid:
+    """The distinct target sets of a grid, ready for the kernel."""
+
+    strategy: type[Strategy]
+    combos: list[dict[str, Any]]
+    prices: pd.DataFrame            # backtest window x traded tickers
+    rows: np.ndarray                # execution rows in ``prices``
+    decisions: pd.DatetimeIndex     # decision date of each execution row
+    targets: np.ndarray             # distinct trials x executions x tickers
+    trial_of_combo: np.ndarray      # combo -> trial
+    frames: list[pd.DataFrame]      # each trial's targets, decision dates x tickers
+    seconds: float                  # time spent computing and checking weights
+
+
+def _digest(array: np.ndarray) -> str:
+    return hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def prepare_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Context,
+                 market_window: pd.DataFrame, lookahead: list | None = None,
+                 progress: Progress | None = None) -> PreparedGrid:
+    """Compute (and, given altered contexts, check) each combination's weights; keep the
+    distinct ones. ``market_window``: prices from the backtest's first to last day."""
+    from ..checks import lookahead_in
+
+    say = progress or (lambda *_: None)
+    started = time.perf_counter()
+    seen: dict[str, int] = {}
+    frames: list[pd.DataFrame] = []
+    arrays: list[np.ndarray] = []
+    trial_of_combo = np.empty(len(combos), dtype=np.int64)
+    rows = decisions = tickers = None
+    for k, params in enumerate(combos):
+        instance = strategy(**params)
+        weights = compute_weights(instance, ctx)
+        if lookahead:
+            problems = lookahead_in(instance, weights, lookahead)
+            if problems:
+                shown = ", ".join(f"{n}={v}" for n, v in params.items())
+                raise StrategyError(f'Strategy "{strategy.name}" ({shown}) looks into the future: '
+                                    f"{problems[0]}.")
+        if rows is None:
+            tickers = list(weights.columns)
+            rows, decisions = execution_rows(pd.DatetimeIndex(market_window.index), weights.index)
+        array = weights.loc[decisions, tickers].to_numpy(dtype=np.float64)
+        key = _digest(array)
+        if key not in seen:
+            seen[key] = len(arrays)
+            arrays.append(array)
+            frames.append(weights)
+        trial_of_combo[k] = seen[key]
+        say("weights", k + 1, len(combos))
+    prices = market_window[tickers]
+    targets = np.stack(arrays)
+    check_tradable(prices, targets, rows)
+    return PreparedGrid(strategy=strategy, combos=combos, prices=prices, rows=rows,
+                        decisions=decisions, targets=targets, trial_of_combo=trial_of_combo,
+                        frames=frames, seconds=time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class GridRun:
+    """Metrics per trial, CSCV block moments, and optionally every equity curve."""
+
+    metrics: dict[str, np.ndarray]
+    moments: np.ndarray
+    equity: np.ndarray | None
+    seconds: float
+
+
+def simulate_grid(prep: PreparedGrid, costs: Costs, init_cash: float, *, keep_equity: bool = False,
+                  chunk_size: int | None = None, progress: Progress | None = None) -> GridRun:
+    """Run every trial through the kernel chunk by chunk."""
+    say = progress or (lambda *_: None)
+    n = len(prep.targets)
+    size = chunk_size or chunk_size_for(len(prep.prices))
+    started = time.perf_counter()
+    parts: list[dict[str, np.ndarray]] = []
+    moments, curves = [], []
+    splits = PBO_SPLITS if len(prep.prices) > 4 * PBO_SPLITS else 2
+    for lo in range(0, n, size):
+        equity, traded = simulate_many(prep.prices, prep.targets[lo:lo + size], prep.rows,
+                                       costs=costs, init_cash=init_cash)
+        parts.append(equity_metrics(equity, traded))
+        moments.append(block_moments(equity, splits))
+        if keep_equity:
+            curves.append(equity)
+        say("simulate", min(lo + size, n), n)
+    metrics = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return GridRun(metrics=metrics, moments=np.concatenate(moments, axis=2),
+                   equity=np.concatenate(curves) if keep_equity else None,
+                   seconds=time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A finished sweep: one row per combination, ranked, and the honesty statistics."""
+
+    strategy: str
+    metric: str
+    grid: dict[str, list[Any]]
+    table: pd.DataFrame             # combos ranked best first: params, trial, metrics
+    n_combos: int
+    n_trials: int
+    best: dict[str, Any]
+    best_equity: pd.Series
+    stats: dict[str, float]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _rank(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    ascending = metric in LOWER_IS_BETTER
+    return table.sort_values([metric, "trial"], ascending=[ascending, True],
+                             na_position="last").reset_index(drop=True)
+
+
+def run_sweep(prep: PreparedGrid, grid: dict[str, list[Any]], metric: str, costs: Costs,
+              init_cash: float, progress: Progress | None = None,
+              chunk_size: int | None = None) -> SweepResult:
+    """Simulate a prepared grid and score it: ranked table, best combination with its
+    probabilistic and deflated Sharpe ratios (trials = distinct target sets), and PBO."""
+    check_metric(metric)
+    run = simulate_grid(prep, costs, init_cash, progress=progress, chunk_size=chunk_size)
+    table = pd.DataFrame(prep.combos)
+    table["trial"] = prep.trial_of_combo
+    for key, values in run.metrics.items():
+        table[key] = values[prep.trial_of_combo]
+    table = _rank(table, metric)
+    best = {k: table.loc[0, k] for k in grid}
+    best_trial = int(table.loc[0, "trial"])
+    equity, _ = simulate_many(prep.prices, prep.targets[best_trial:best_trial + 1], prep.rows,
+                              costs=costs, init_cash=init_cash)
+    best_equity = pd.Series(equity[0], index=prep.prices.index, name="equity")
+    returns = best_equity.pct_change().iloc[1:].to_numpy()
+    per_period = run.metrics["sharpe"] / np.sqrt(PERIODS_PER_YEAR)
+    n_trials = len(prep.targets)
+    sr_variance = float(np.nanvar(per_period, ddof=1)) if n_trials > 1 else 0.0
+    stats = {
+        "best_sharpe": float(run.metrics["sharpe"][best_trial]),
+        "psr": probabilistic_sharpe_ratio(returns),
+        "dsr": deflated_sharpe_ratio(returns, n_trials, sr_variance) if n_trials > 1 else float("nan"),
+        "sr_variance_per_period": sr_variance,
+        "pbo": pbo_from_moments(run.moments) if n_trials > 1 else float("nan"),
+        "pbo_splits": float(run.moments.shape[0]),
+    }
+    return SweepResult(strategy=prep.strategy.name, metric=metric, grid=grid, table=table,
+                       n_combos=len(prep.combos), n_trials=n_trials, best=best,
+                       best_equity=best_equity, stats=stats,
+                       timings={"weights_seconds": prep.seconds, "simulate_seconds": run.seconds})
