@@ -107,7 +107,8 @@ def _simulate(valuation, live, exec_rows, targets, fees, slippage, init_cash, eq
         traded[c] = turnover
 
 
-def execution_rows(calendar: pd.DatetimeIndex, decisions: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DatetimeIndex]:
+def execution_rows(calendar: pd.DatetimeIndex,
+                   decisions: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DatetimeIndex]:
     """Row numbers in ``calendar`` where each decision trades (the next day), and the
     decision dates that do trade (the last day's decision has no next day)."""
     schedule = execution_schedule(calendar, decisions)
@@ -125,7 +126,8 @@ def check_tradable(prices: pd.DataFrame, executed: np.ndarray, rows: np.ndarray)
 
 
 def simulate_many(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *,
-                  costs: Costs = Costs(), init_cash: float = 1_000_000.0) -> tuple[np.ndarray, np.ndarray]:
+                  costs: Costs | None = None,
+                  init_cash: float = 1_000_000.0) -> tuple[np.ndarray, np.ndarray]:
     """Daily equity (combos x days) and traded notional per combination. ``targets`` holds
     the weights traded on each execution row: combos x len(rows) x assets (prices' columns)."""
     if targets.ndim != 3 or targets.shape[1:] != (len(rows), prices.shape[1]):
@@ -137,6 +139,7 @@ def simulate_many(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *
         raise EngineError(f"Ticker {missing} has no price at the end of the backtest; "
                           "shorten the date range.")
     live = prices.notna().to_numpy()
+    costs = costs or Costs()
     n = targets.shape[0]
     equity = np.empty((n, len(prices)))
     traded = np.empty(n)
