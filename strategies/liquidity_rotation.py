@@ -18,10 +18,12 @@ class LiquidityRotation(Strategy):
 
     name = "liquidity_rotation"
 
-    short_max_rank = Param(1, "highest duration rank held when capital is scarce", low=0)
-    long_min_rank = Param(3, "lowest duration rank held when capital is abundant", low=0)
+    short_max_rank = Param(1, "highest duration rank held when capital is scarce", low=0,
+                           grid=(0, 1, 2))
+    long_min_rank = Param(3, "lowest duration rank held when capital is abundant", low=0,
+                          grid=(3, 4, 5))
     neutral_short = Param(0.5, "share in short-duration buckets in the neutral regime",
-                          low=0.0, high=1.0, grid=(0.25, 0.5, 0.75))
+                          low=0.0, high=1.0, grid=(0.0, 0.25, 0.5, 0.75, 1.0))
 
     def target_weights(self, ctx: Context) -> pd.DataFrame:
         regime = ctx.require_signal(self.name).regime.loc[ctx.rebalance_dates]

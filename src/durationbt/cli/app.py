@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from . import compare, data, duration, report, run, signal, strategies, universes
+from . import compare, data, duration, report, run, signal, strategies, sweep, universes
 
 __all__ = ["app", "main"]
 
@@ -29,6 +29,7 @@ app.command("run", help=run.run.__doc__)(run.run)
 app.command("signal", help=signal.signal.__doc__)(signal.signal)
 app.command("duration", help=duration.duration.__doc__)(duration.duration)
 app.command("compare", help=compare.compare.__doc__)(compare.compare)
+app.command("sweep", help=sweep.sweep.__doc__)(sweep.sweep)
 app.command("report", help=report.report.__doc__)(report.report)
 app.add_typer(universes.app, name="universes")
 app.add_typer(data.app, name="data")

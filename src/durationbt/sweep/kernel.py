@@ -20,37 +20,68 @@ __all__ = ["simulate_many", "execution_rows", "check_tradable"]
 
 
 @numba.njit(cache=True)
-def _pairwise_sum(a, lo, n):
-    """numpy's pairwise summation, bit for bit: the portfolio value decides which buy is
-    trimmed at a fully invested rebalance, so it must round exactly as the reference does."""
+def _block_sum(a, lo, n):
+    """numpy's pairwise-summation leaf (n <= 128): eight running sums, then the rest."""
     if n < 8:
         res = 0.0
         for i in range(lo, lo + n):
             res += a[i]
         return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    stop = n - n % 8
+    while i < stop:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@numba.njit(cache=True)
+def _pairwise_sum(a, n):
+    """``np.sum(a[:n])`` bit for bit (numpy's pairwise summation): the portfolio value
+    decides which buy is trimmed at a fully invested rebalance, so it must round exactly as
+    vectorbt's does. Iterative post-order walk: numba's cache cannot hold recursive code."""
     if n <= 128:
-        r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-        r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-        i = 8
-        stop = n - n % 8
-        while i < stop:
-            r0 += a[lo + i]
-            r1 += a[lo + i + 1]
-            r2 += a[lo + i + 2]
-            r3 += a[lo + i + 3]
-            r4 += a[lo + i + 4]
-            r5 += a[lo + i + 5]
-            r6 += a[lo + i + 6]
-            r7 += a[lo + i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[lo + i]
-            i += 1
-        return res
-    half = n // 2
-    half -= half % 8
-    return _pairwise_sum(a, lo, half) + _pairwise_sum(a, lo + half, n - half)
+        return _block_sum(a, 0, n)
+    los = np.empty(64, dtype=np.int64)
+    sizes = np.empty(64, dtype=np.int64)
+    states = np.zeros(64, dtype=np.int64)
+    values = np.empty(64)
+    depth, filled = 0, 0
+    los[0], sizes[0], states[0] = 0, n, 0
+    while depth >= 0:
+        lo, size = los[depth], sizes[depth]
+        half = size // 2
+        half -= half % 8
+        if size <= 128:
+            values[filled] = _block_sum(a, lo, size)
+            filled += 1
+            depth -= 1
+        elif states[depth] == 0:
+            states[depth] = 1
+            depth += 1
+            los[depth], sizes[depth], states[depth] = lo, half, 0
+        elif states[depth] == 1:
+            states[depth] = 2
+            depth += 1
+            los[depth], sizes[depth], states[depth] = lo + half, size - half, 0
+        else:
+            filled -= 1
+            values[filled - 1] = values[filled - 1] + values[filled]
+            depth -= 1
+    return values[0]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -72,7 +103,7 @@ def _simulate(valuation, live, exec_rows, targets, fees, slippage, init_cash, eq
             if r < n_exec and exec_rows[r] == i:
                 for j in range(n_assets):
                     holding[j] = shares[j] * valuation[i, j]
-                value = cash + _pairwise_sum(holding, 0, n_assets)
+                value = cash + _pairwise_sum(holding, n_assets)
                 for j in range(n_assets):
                     w = targets[c, r, j]
                     if live[i, j] and w == w:
@@ -103,7 +134,7 @@ def _simulate(valuation, live, exec_rows, targets, fees, slippage, init_cash, eq
                 r += 1
             for j in range(n_assets):
                 holding[j] = shares[j] * valuation[i, j]
-            equity[c, i] = cash + _pairwise_sum(holding, 0, n_assets)
+            equity[c, i] = cash + _pairwise_sum(holding, n_assets)
         traded[c] = turnover
 
 

@@ -22,11 +22,13 @@ from ..errors import ParameterError, StrategyError
 from ..scoring import PERIODS_PER_YEAR
 from ..statistics import deflated_sharpe_ratio, pbo_from_moments, probabilistic_sharpe_ratio
 from ..strategy import Context, Strategy
+from .grid import parse_grid
 from .kernel import check_tradable, execution_rows, simulate_many
 from .metrics import SWEEP_METRICS, block_moments, equity_metrics
 
 __all__ = ["PreparedGrid", "SweepResult", "prepare_grid", "simulate_grid", "run_sweep",
-           "LOWER_IS_BETTER", "check_metric", "chunk_size_for"]
+           "LOWER_IS_BETTER", "check_metric", "chunk_size_for", "SweepSetup", "load_setup",
+           "lookahead_contexts", "sweep_summary", "write_sweep"]
 
 Progress = Callable[[str, int, int], None]
 LOWER_IS_BETTER = frozenset({"volatility", "turnover"})
@@ -196,3 +198,87 @@ def run_sweep(prep: PreparedGrid, grid: dict[str, list[Any]], metric: str, costs
                        n_combos=len(prep.combos), n_trials=n_trials, best=best,
                        best_equity=best_equity, stats=stats,
                        timings={"weights_seconds": prep.seconds, "simulate_seconds": run.seconds})
+
+
+@dataclass(frozen=True)
+class SweepSetup:
+    """Everything loaded once for a sweep or walk-forward."""
+
+    strategy: type[Strategy]
+    grid: dict[str, list[Any]]
+    universe: Any
+    market: Any
+    ctx: Context
+    window: pd.DataFrame
+    source: str
+
+
+def load_setup(strategy_name: str, grid_specs: list[str], fixed: dict[str, Any], settings,
+               registry=None) -> SweepSetup:
+    """Strategy class, parsed grid, universe, market data and context. The grid is parsed
+    before any data is loaded, so a typo fails fast."""
+    from ..api import build_context, load_data
+    from ..plugins import discover_strategies
+    from ..universe import load_universe
+
+    registry = registry or discover_strategies(settings.strategies_dir)
+    cls = registry.get(strategy_name)
+    grid = parse_grid(cls, grid_specs, fixed)
+    universe = load_universe(settings.universe)
+    market = load_data(universe, settings)
+    ctx = build_context(universe, market, settings.rebalance)
+    return SweepSetup(strategy=cls, grid=grid, universe=universe, market=market, ctx=ctx,
+                      window=market.prices.loc[market.start:market.end],
+                      source=registry.source(strategy_name))
+
+
+def lookahead_contexts(setup: SweepSetup, rebalance: str) -> list:
+    """Mirrored and scrambled data after the middle decision date, built once per sweep."""
+    from ..checks import altered_contexts
+
+    dates = setup.ctx.rebalance_dates
+    return altered_contexts(setup.universe, setup.market, rebalance, [dates[len(dates) // 2]])
+
+
+def sweep_summary(result: SweepResult, setup: SweepSetup, settings) -> dict[str, Any]:
+    """``summary.json``: settings, best combination, statistics, bootstrap intervals."""
+    from ..statistics import bootstrap_summary
+
+    bench = setup.window[setup.universe.benchmark]
+    returns = result.best_equity.pct_change().iloc[1:]
+    boot = bootstrap_summary(returns.to_numpy(), bench.pct_change().loc[returns.index].to_numpy())
+    return {
+        "schema": 1, "command": "sweep", "strategy": result.strategy, "source": setup.source,
+        "metric": result.metric, "grid": result.grid, "n_combos": result.n_combos,
+        "n_trials": result.n_trials, "best": result.best,
+        "best_metrics": {k: float(result.table.loc[0, k]) for k in SWEEP_METRICS},
+        "stats": result.stats, "bootstrap": {k: list(v) for k, v in boot.items()},
+        "timings": result.timings,
+        "settings": {"universe": setup.universe.name, "start": str(setup.market.start.date()),
+                     "end": str(setup.market.end.date()), "rebalance": settings.rebalance,
+                     "fees_bps": settings.costs.fees_bps, "slippage_bps": settings.costs.slippage_bps,
+                     "init_cash": settings.init_cash, "data": setup.market.fingerprint(),
+                     "source": setup.market.source},
+    }
+
+
+def write_sweep(result: SweepResult, summary: dict[str, Any], setup: SweepSetup, out) -> Any:
+    """``results/<time>-sweep-<strategy>-<hash>/``: sweep.csv (ranked), summary.json,
+    best_equity.csv and sweep.html, written atomically."""
+    from pathlib import Path
+
+    from ..report.sweep_page import write_sweep_page
+    from ..runs import run_id, staging_folder, write_frame, write_json
+
+    created = pd.Timestamp.now(tz="UTC")
+    name = run_id(created, f"sweep-{result.strategy}", {k: summary[k] for k in
+                                                       ("grid", "metric", "settings")})
+    bench = setup.window[setup.universe.benchmark].rename(setup.universe.benchmark)
+    with staging_folder(Path(out), name) as (folder, final):
+        write_json(folder / "summary.json", {**summary, "created_utc":
+                                             created.isoformat(timespec="seconds")})
+        write_frame(folder / "sweep.csv", result.table.rename_axis("rank"))
+        write_frame(folder / "best_equity.csv", result.best_equity)
+        write_sweep_page(folder / "sweep.html", result, summary, bench,
+                         result.metric in LOWER_IS_BETTER)
+    return final[0]

@@ -1,0 +1,125 @@
+"""``durationbt sweep STRATEGY --grid name=a,b,c``: every combination, ranked, with the
+deflated Sharpe ratio of the best and the probability of backtest overfitting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .console import data_option, err, out, parse_date, universe_option, user_errors
+
+__all__ = ["sweep", "progress_bar", "grid_option", "costs_settings"]
+
+
+def grid_option():
+    return typer.Option([], "--grid", "-g", help="Parameter values to sweep as name=a,b,c; repeat "
+                        "for more parameters (default: each parameter's declared grid).")
+
+
+def progress_bar() -> Progress:
+    """One bar per stage (weights, simulate), on stderr."""
+    return Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err, transient=True)
+
+
+def costs_settings(universe, start, end, rebalance, fees_bps, slippage_bps, init_cash, data,
+                   out_dir, strategies_dir):
+    from ..api import RunSettings
+    from ..engine import Costs
+
+    return RunSettings(universe=universe, start=parse_date(start, "--start"),
+                       end=parse_date(end, "--end"), rebalance=rebalance,
+                       costs=Costs(fees_bps, slippage_bps), init_cash=init_cash, data=data,
+                       out=out_dir, strategies_dir=strategies_dir)
+
+
+def tracker(bar: Progress):
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done)
+    return update
+
+
+@user_errors
+def sweep(
+    strategy: str = typer.Argument(..., help="Strategy name."),
+    grid: list[str] = grid_option(),
+    param: list[str] = typer.Option([], "--param", "-p", help="Fixed parameter name=value."),
+    metric: str = typer.Option("sharpe", "--metric", help="Metric that ranks combinations."),
+    universe: str = universe_option(),
+    start: str = typer.Option(None, "--start", help="First day, YYYY-MM-DD."),
+    end: str = typer.Option(None, "--end", help="Last day, YYYY-MM-DD."),
+    rebalance: str = typer.Option("monthly", "--rebalance", help="daily | weekly | monthly."),
+    fees_bps: float = typer.Option(10.0, "--fees-bps", help="Fees in bps of traded notional."),
+    slippage_bps: float = typer.Option(5.0, "--slippage-bps", help="Slippage in bps on the fill price."),
+    init_cash: float = typer.Option(1_000_000.0, "--init-cash", help="Initial capital."),
+    top: int = typer.Option(15, "--top", help="Rows of the ranked table to print."),
+    data: Path = data_option(),
+    out_dir: Path = typer.Option(Path("results"), "--out", help="Folder that receives the sweep folder."),
+    strategies_dir: Path = typer.Option(None, "--strategies-dir",
+                                        help="Load strategies from this folder instead of ./strategies."),
+) -> None:
+    """Backtest every combination of STRATEGY's parameters on data loaded once (numba
+    kernel, same conventions and costs as `run`), rank them by --metric, and report the
+    best combination's deflated Sharpe ratio and the probability of backtest overfitting.
+    Writes sweep.csv, summary.json, best_equity.csv and sweep.html (heatmap)."""
+    from ..formatting import fmt_num, fmt_pct
+    from ..report.compare_page import LEADERBOARD_FORMATS
+    from ..strategy import parse_param_overrides
+    from ..sweep.grid import combinations
+    from ..sweep.sweep import (
+        check_metric,
+        load_setup,
+        lookahead_contexts,
+        prepare_grid,
+        run_sweep,
+        sweep_summary,
+        write_sweep,
+    )
+
+    check_metric(metric)
+    settings = costs_settings(universe, start, end, rebalance, fees_bps, slippage_bps, init_cash,
+                              data, out_dir, strategies_dir)
+    with err.status("Loading data and the strategy", spinner="dots"):
+        setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
+        contexts = lookahead_contexts(setup, rebalance)
+    combos = combinations(setup.grid)
+    with progress_bar() as bar:
+        update = tracker(bar)
+        prep = prepare_grid(setup.strategy, combos, setup.ctx, setup.window, contexts, update)
+        result = run_sweep(prep, setup.grid, metric, settings.costs, init_cash, update)
+    with err.status("Bootstrap intervals and the sweep page", spinner="dots"):
+        summary = sweep_summary(result, setup, settings)
+        folder = write_sweep(result, summary, setup, out_dir)
+
+    swept = [k for k, v in setup.grid.items() if len(v) > 1]
+    table = Table(title=f"{strategy}: {len(combos)} combinations ({result.n_trials} distinct), "
+                        f"ranked by {metric}")
+    table.add_column("#", justify="right")
+    for name in swept:
+        table.add_column(name, justify="right")
+    shown = ("cagr", "volatility", "sharpe", "max_drawdown", "turnover")
+    for name in shown:
+        table.add_column(name, justify="right")
+    head = result.table.head(top)
+    for rank in range(len(head)):
+        table.add_row(str(rank + 1), *(str(head[n].iloc[rank]) for n in swept),
+                      *(LEADERBOARD_FORMATS[c](head[c].iloc[rank]) for c in shown))
+    out.print(table)
+    s = result.stats
+    boot = summary["bootstrap"]
+    _, low, high = boot["sharpe"]
+    out.print(f"best: {', '.join(f'{k}={v}' for k, v in result.best.items())}; Sharpe "
+              f"{fmt_num(s['best_sharpe'])} (95% CI {fmt_num(low)}..{fmt_num(high)})")
+    out.print(f"probabilistic Sharpe {fmt_pct(s['psr'])}, deflated Sharpe {fmt_pct(s['dsr'])} "
+              f"over {result.n_trials} trials, PBO {fmt_pct(s['pbo'])}")
+    t = result.timings
+    out.print(f"weights {t['weights_seconds']:.2f} s, simulation {t['simulate_seconds']:.3f} s "
+              f"({result.n_trials / max(t['simulate_seconds'], 1e-9):,.0f} trials/s)")
+    out.print(str(folder), soft_wrap=True)

@@ -1,0 +1,100 @@
+"""``sweep.html``: ranked combinations, a heatmap over two parameters, the honesty
+statistics of the best combination, in the same page shell as the run report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..formatting import fmt_num, fmt_pct
+from .compare_page import LEADERBOARD_FORMATS
+from .html import esc, figure_html, section, table_html, write_page
+
+__all__ = ["write_sweep_page", "heatmap_frame"]
+
+TOP_ROWS = 50
+
+
+def heatmap_frame(table: pd.DataFrame, x: str, y: str, metric: str, lower_is_better: bool) -> pd.DataFrame:
+    """``metric`` over two parameters, the best value across any other swept parameters."""
+    pivot = table.pivot_table(index=y, columns=x, values=metric,
+                              aggfunc="min" if lower_is_better else "max")
+    return pivot.sort_index().sort_index(axis=1)
+
+
+def _heatmap(table: pd.DataFrame, swept: list[str], metric: str, lower_is_better: bool):
+    import plotly.graph_objects as go
+
+    if len(swept) >= 2:
+        x, y = swept[0], swept[1]
+        grid = heatmap_frame(table, x, y, metric, lower_is_better)
+        fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[str(v) for v in grid.columns],
+                                   y=[str(v) for v in grid.index], colorscale="RdYlGn",
+                                   reversescale=lower_is_better, colorbar={"title": metric},
+                                   text=[[f"{v:.3g}" for v in row] for row in grid.to_numpy()],
+                                   texttemplate="%{text}"))
+        fig.update_layout(xaxis_title=x, yaxis_title=y, xaxis_type="category",
+                          yaxis_type="category")
+    else:
+        x = swept[0]
+        best = table.groupby(x)[metric].agg("min" if lower_is_better else "max")
+        fig = go.Figure(go.Bar(x=[str(v) for v in best.index], y=best.to_numpy()))
+        fig.update_layout(xaxis_title=x, yaxis_title=metric, xaxis_type="category")
+    fig.update_layout(template="plotly_white", height=460, margin={"t": 30})
+    return fig
+
+
+def _best_figure(best: pd.Series, benchmark: pd.Series | None, label: str):
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scatter(x=best.index, y=best / best.iloc[0], name=label,
+                               line={"color": "#1f4e9e", "width": 1.5}))
+    if benchmark is not None:
+        fig.add_trace(go.Scatter(x=benchmark.index, y=benchmark / benchmark.iloc[0],
+                                 name=benchmark.name, line={"color": "#8a8f98", "dash": "dot"}))
+    fig.update_layout(template="plotly_white", height=380, margin={"t": 30}, yaxis_type="log",
+                      yaxis_title="growth of 1", legend={"orientation": "h", "y": 1.1})
+    return fig
+
+
+def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | None,
+                     lower_is_better: bool) -> Path:
+    """Write the page for a ``durationbt.sweep.SweepResult`` and its ``summary.json``."""
+    swept = [k for k, v in result.grid.items() if len(v) > 1]
+    stats = result.stats
+    best_label = ", ".join(f"{k}={v}" for k, v in result.best.items())
+    facts = pd.DataFrame({"value": [
+        f"{result.n_combos} ({result.n_trials} distinct target sets)",
+        best_label, fmt_num(stats["best_sharpe"]), fmt_pct(stats["psr"]), fmt_pct(stats["dsr"]),
+        fmt_pct(stats["pbo"]),
+    ]}, index=["combinations (trials)", "best by " + result.metric, "best Sharpe",
+               "probabilistic Sharpe (vs 0)", "deflated Sharpe (vs best of trials)",
+               "probability of backtest overfitting"])
+    boot = summary.get("bootstrap", {})
+    for key, label, fmt in (("sharpe", "Sharpe 95% CI", fmt_num), ("cagr", "CAGR 95% CI", fmt_pct),
+                            ("sharpe_minus_benchmark", "Sharpe - benchmark 95% CI", fmt_num)):
+        if key in boot:
+            est, low, high = boot[key]
+            facts.loc[label] = f"{fmt(est)} [{fmt(low)}, {fmt(high)}]"
+    top = result.table.head(TOP_ROWS).set_index(pd.RangeIndex(1, min(TOP_ROWS, len(result.table)) + 1,
+                                                              name="rank"))
+    body = [
+        '<div class="grid">'
+        + section("Verdict", table_html(facts, index_label=""),
+                  note="Deflated Sharpe: the probability that the best combination's Sharpe beats "
+                       "what the best of this many unskilled trials would show. PBO: how often the "
+                       "in-sample winner ranks below the median out of sample (CSCV, "
+                       f"{int(stats['pbo_splits'])} blocks). Bootstrap: stationary, 21-day blocks.")
+        + section(f"{result.metric} over the grid", figure_html(
+            _heatmap(result.table, swept, result.metric, lower_is_better)),
+            note="Best value across any other swept parameters.") + "</div>",
+        section("Best combination vs benchmark", figure_html(
+            _best_figure(result.best_equity, benchmark, best_label))),
+        section(f"Top {len(top)} of {len(result.table)} combinations", table_html(
+            top, LEADERBOARD_FORMATS, sortable=True, signed=["cagr", "sharpe"]),
+            note="All combinations are in sweep.csv."),
+    ]
+    subtitle = (f"{esc(result.strategy)} &middot; {esc(summary['settings']['start'])} to "
+                f"{esc(summary['settings']['end'])} &middot; ranked by {esc(result.metric)}")
+    return write_page(path, f"Sweep of {result.strategy}", subtitle, body)
