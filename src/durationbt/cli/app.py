@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from . import compare, data, duration, report, run, signal, strategies, sweep, universes
+from . import compare, data, duration, report, run, signal, strategies, sweep, universes, walkforward
 
 __all__ = ["app", "main"]
 
@@ -30,6 +30,7 @@ app.command("signal", help=signal.signal.__doc__)(signal.signal)
 app.command("duration", help=duration.duration.__doc__)(duration.duration)
 app.command("compare", help=compare.compare.__doc__)(compare.compare)
 app.command("sweep", help=sweep.sweep.__doc__)(sweep.sweep)
+app.command("walkforward", help=walkforward.walkforward.__doc__)(walkforward.walkforward)
 app.command("report", help=report.report.__doc__)(report.report)
 app.add_typer(universes.app, name="universes")
 app.add_typer(data.app, name="data")

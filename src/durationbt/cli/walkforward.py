@@ -1,0 +1,81 @@
+"""``durationbt walkforward STRATEGY --grid ... --train 3y --test 1y``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from .console import data_option, err, out, universe_option, user_errors
+from .sweep import costs_settings, grid_option, progress_bar, tracker
+
+__all__ = ["walkforward"]
+
+
+@user_errors
+def walkforward(
+    strategy: str = typer.Argument(..., help="Strategy name."),
+    grid: list[str] = grid_option(),
+    param: list[str] = typer.Option([], "--param", "-p", help="Fixed parameter name=value."),
+    train: str = typer.Option("3y", "--train", help="Training window: 3y, 18m, 26w, 90d."),
+    test: str = typer.Option("1y", "--test", help="Test window (and step): 1y, 6m, ..."),
+    metric: str = typer.Option("sharpe", "--metric", help="Metric that chooses the parameters."),
+    universe: str = universe_option(),
+    start: str = typer.Option(None, "--start", help="First day, YYYY-MM-DD."),
+    end: str = typer.Option(None, "--end", help="Last day, YYYY-MM-DD."),
+    rebalance: str = typer.Option("monthly", "--rebalance", help="daily | weekly | monthly."),
+    fees_bps: float = typer.Option(10.0, "--fees-bps", help="Fees in bps of traded notional."),
+    slippage_bps: float = typer.Option(5.0, "--slippage-bps", help="Slippage in bps on the fill price."),
+    init_cash: float = typer.Option(1_000_000.0, "--init-cash", help="Initial capital."),
+    data: Path = data_option(),
+    out_dir: Path = typer.Option(Path("results"), "--out", help="Folder that receives the result folder."),
+    strategies_dir: Path = typer.Option(None, "--strategies-dir",
+                                        help="Load strategies from this folder instead of ./strategies."),
+) -> None:
+    """Choose STRATEGY's best parameters on each training window, trade them over the
+    following test window, stitch the out-of-sample run (through the same engine, costs and
+    switching included) and show in-sample against out-of-sample metrics. Writes
+    windows.csv, equity.csv, summary.csv and walkforward.html."""
+    from ..formatting import fmt_num, fmt_pct
+    from ..strategy import parse_param_overrides
+    from ..sweep.grid import combinations
+    from ..sweep.sweep import check_metric, load_setup, lookahead_contexts, prepare_grid
+    from ..sweep.walkforward import default_trial_of, parse_span, walk_forward, write_walkforward
+
+    check_metric(metric)
+    train_span, test_span = parse_span(train, "--train"), parse_span(test, "--test")
+    settings = costs_settings(universe, start, end, rebalance, fees_bps, slippage_bps, init_cash,
+                              data, out_dir, strategies_dir)
+    with err.status("Loading data and the strategy", spinner="dots"):
+        setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
+        contexts = lookahead_contexts(setup, rebalance)
+    combos = combinations(setup.grid)
+    with progress_bar() as bar:
+        prep = prepare_grid(setup.strategy, combos, setup.ctx, setup.window, contexts, tracker(bar))
+    with err.status("Walking forward", spinner="dots"):
+        result = walk_forward(prep, prep.decisions, train_span, test_span, metric, settings.costs,
+                              init_cash, setup.window[setup.universe.benchmark],
+                              default_trial_of(prep, setup.strategy().values()))
+        identity = {"strategy": strategy, "grid": setup.grid, "train": train, "test": test,
+                    "metric": metric, "universe": setup.universe.name, "rebalance": rebalance,
+                    "fees_bps": fees_bps, "slippage_bps": slippage_bps,
+                    "start": str(setup.market.start.date()), "end": str(setup.market.end.date()),
+                    "data": setup.market.fingerprint()}
+        folder = write_walkforward(result, identity, out_dir)
+
+    windows = Table(title=f"{strategy}: {len(result.windows)} windows, train {train}, test {test}")
+    for col in ["#", *result.windows.columns]:
+        windows.add_column(col, justify="right")
+    for k, row in result.windows.iterrows():
+        windows.add_row(str(k), *(fmt_num(v) if isinstance(v, float) else str(v) for v in row.to_list()))
+    out.print(windows)
+    summary = Table(title="In sample vs out of sample")
+    summary.add_column("")
+    for col in result.summary.columns:
+        summary.add_column(col, justify="right")
+    for name, row in result.summary.iterrows():
+        summary.add_row(str(name), *((fmt_pct if c in ("cagr", "volatility", "max_drawdown")
+                                      else fmt_num)(row[c]) for c in result.summary.columns))
+    out.print(summary)
+    out.print(str(folder), soft_wrap=True)

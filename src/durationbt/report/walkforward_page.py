@@ -1,0 +1,49 @@
+"""``walkforward.html``: out-of-sample equity against the alternatives, the in-sample vs
+out-of-sample table, and each window's choice, in the shared page shell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..formatting import fmt_num, fmt_pct
+from .html import esc, figure_html, section, table_html, write_page
+
+__all__ = ["write_walkforward_page"]
+
+
+def _figure(result):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    styles = {0: {"color": "#1f4e9e", "width": 2}}
+    for k, (name, curve) in enumerate(result.equity.items()):
+        line = styles.get(k, {"width": 1.2, "dash": "dot" if name.startswith("benchmark") else None})
+        fig.add_trace(go.Scatter(x=curve.index, y=curve, name=name, line=line))
+    for row in result.windows.itertuples():
+        fig.add_vline(x=str(row.train_end), line={"color": "#c9d1db", "width": 1})
+    fig.update_layout(template="plotly_white", height=460, margin={"t": 30}, yaxis_type="log",
+                      yaxis_title="value", legend={"orientation": "h", "y": 1.1})
+    return fig
+
+
+def write_walkforward_page(path: Path, result, identity: dict[str, Any]) -> Path:
+    metric = result.metric
+    pct = {"cagr", "volatility", "max_drawdown"}
+    summary_html = table_html(result.summary, {c: fmt_pct for c in pct}, default=fmt_num,
+                              index_label="", signed=list(result.summary.columns))
+    windows = result.windows
+    formats = {c: fmt_num for c in windows.columns if c.endswith(metric)}
+    body = [
+        section("In sample vs out of sample", summary_html,
+                note=f"Parameters chosen by {metric} on each training window "
+                     f"({identity['train']}) and traded over the next {identity['test']}. "
+                     "'Best in hindsight' is the single combination that did best over the whole "
+                     "out-of-sample period: unattainable, shown to size the gap."),
+        section("Out-of-sample equity", figure_html(_figure(result)),
+                note="Vertical lines: the end of each training window, where parameters may change."),
+        section("Windows", table_html(windows, formats, signed=list(formats))),
+    ]
+    subtitle = (f"{esc(identity['strategy'])} &middot; train {esc(identity['train'])}, test "
+                f"{esc(identity['test'])} &middot; {esc(identity['start'])} to {esc(identity['end'])}")
+    return write_page(path, f"Walk-forward of {identity['strategy']}", subtitle, body)
