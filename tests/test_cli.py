@@ -25,7 +25,8 @@ def invoke(*args):
 def test_help_lists_commands():
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("run", "universes", "data", "strategies"):
+    for command in ("run", "compare", "sweep", "walkforward", "report", "universes", "data",
+                    "strategies"):
         assert command in result.output
 
 
@@ -37,8 +38,8 @@ def test_run_writes_complete_folder_and_prints_path_last(base):
     assert run_dir.startswith(str(out))
     folder = out / run_dir.rsplit("/", 1)[-1]
     assert sorted(p.name for p in folder.iterdir()) == [
-        "duration.csv", "equity.csv", "manifest.json", "metrics.json", "signal.csv", "targets.csv",
-        "tearsheet.html", "weights.csv"]
+        "duration.csv", "equity.csv", "manifest.json", "metrics.json", "regimes.json",
+        "report.html", "signal.csv", "targets.csv", "tearsheet.html", "weights.csv"]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["strategy"]["params"]["neutral_short"] == 0.25
     assert manifest["settings"]["fees_bps"] == 10.0 and manifest["settings"]["slippage_bps"] == 5.0
@@ -171,3 +172,72 @@ def test_env_var_selects_csv_folder(synth_data, synth_universe, strategies_dir, 
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["data"]["source"] == f"csv:{synth_data.resolve()}"
     shutil.rmtree(tmp_path / "r")
+
+
+def _last_path(result):
+    from pathlib import Path
+
+    return Path(result.output.strip().splitlines()[-1])
+
+
+def test_report_rerenders_a_run_folder_without_rerunning(base, tmp_path):
+    args, out = base
+    run = invoke("run", "buy_and_hold", *args)
+    folder = _last_path(run)
+    (folder / "report.html").unlink()
+    before = (folder / "equity.csv").read_bytes()
+    result = invoke("report", folder, "--no-tearsheet")
+    assert result.exit_code == 0, result.output
+    page = (folder / "report.html").read_text()
+    assert "Headline: strategy vs benchmark" in page and "Scores by regime" in page
+    assert page.count("Plotly.newPlot") == 4 and (folder / "equity.csv").read_bytes() == before
+    bad = invoke("report", tmp_path)
+    assert bad.exit_code == 2 and "not a durationbt run folder" in bad.output
+
+
+def test_compare_strategies_and_a_run_folder(base):
+    args, out = base
+    run = _last_path(invoke("run", "momentum_gate", *args))
+    result = invoke("compare", "buy_and_hold", "liquidity_rotation", run, *args, "--sort", "cagr")
+    assert result.exit_code == 0, result.output
+    folder = _last_path(result)
+    board = (folder / "leaderboard.csv").read_text().splitlines()
+    assert board[0].startswith("strategy,cagr,volatility,sharpe,sortino,max_drawdown,calmar,turnover,"
+                               "avg_duration,information_ratio")
+    assert len(board) == 5  # three strategies and the benchmark
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "compare.html", "equity.csv", "leaderboard.csv", "manifest.json", "regime_scores.csv"]
+    assert invoke("compare", "nope", *args).exit_code == 2
+    assert "is not a leaderboard column" in invoke("compare", "buy_and_hold", *args,
+                                                    "--sort", "alpha").output
+
+
+def test_sweep_writes_ranked_folder(base):
+    args, out = base
+    result = invoke("sweep", "liquidity_rotation", *args, "--grid", "neutral_short=0,0.5,1",
+                    "--grid", "long_min_rank=4,5")
+    assert result.exit_code == 0, result.output
+    folder = _last_path(result)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "best_equity.csv", "summary.json", "sweep.csv", "sweep.html"]
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["n_combos"] == 6 and 1 <= summary["n_trials"] <= 6
+    assert set(summary["stats"]) >= {"dsr", "psr", "pbo", "best_sharpe"}
+    assert "deflated Sharpe" in result.output
+    assert '"type":"heatmap"' in (folder / "sweep.html").read_text()
+    bad = invoke("sweep", "liquidity_rotation", *args, "--grid", "neutral_shrt=0,1")
+    assert bad.exit_code == 2 and 'Did you mean "neutral_short"' in bad.output
+    assert not any(p.name.startswith(".tmp") for p in out.iterdir())
+
+
+def test_walkforward_writes_windows(base):
+    args, out = base
+    result = invoke("walkforward", "liquidity_rotation", *args, "--grid", "neutral_short=0,0.5,1",
+                    "--train", "9m", "--test", "6m")
+    assert result.exit_code == 0, result.output
+    folder = _last_path(result)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "equity.csv", "manifest.json", "summary.csv", "walkforward.html", "windows.csv"]
+    assert "In sample vs out of sample" in result.output
+    bad = invoke("walkforward", "liquidity_rotation", *args, "--train", "3 years")
+    assert bad.exit_code == 2 and "is not a span" in bad.output

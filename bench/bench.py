@@ -1,0 +1,258 @@
+"""durationbt benchmark: single-run time, sweep throughput and peak memory, next to a pure
+numpy target-weight simulation (and vectorbt's from_orders) measured in the same run.
+
+    make bench            # or: .venv/bin/python bench/bench.py [--quick]
+
+Each case runs in a fresh child process so its peak memory (max RSS, which includes the
+interpreter, numpy, pandas and numba: about 200 MB before any work) is its own. Timings
+exclude numba's one-off compilation, which is reported separately."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SNAPSHOT = Path(os.environ.get("DURATIONBT_DATA", REPO.parent / "shared" / "market-data"))
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _market(assets: int, days: int, seed: int = 0):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    index = pd.bdate_range("2000-01-03", periods=days, name="date")
+    steps = rng.normal(3e-4, 0.015, (days, assets))
+    prices = pd.DataFrame(100 * np.exp(np.cumsum(steps, axis=0)), index=index,
+                          columns=[f"A{i:03d}" for i in range(assets)])
+    month_end = index.to_series().groupby(index.to_period("M")).transform("max") == index
+    decisions = index[month_end.to_numpy()].union(index[:1])
+    return prices, decisions
+
+
+def _targets(combos: int, executions: int, assets: int, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    raw = rng.random((combos, executions, assets), dtype=np.float64)
+    raw /= raw.sum(axis=2, keepdims=True)
+    return raw
+
+
+def numpy_reference(prices: np.ndarray, rows: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Zero-cost target-weight simulation vectorized over combinations: at each rebalance
+    shares = w x value / price, then the value drifts with prices until the next one."""
+    combos, _, assets = targets.shape
+    days = len(prices)
+    equity = np.empty((combos, days))
+    value = np.full(combos, 1_000_000.0)
+    equity[:, : rows[0] + 1] = value[:, None]
+    bounds = [*rows.tolist(), days]
+    for k, row in enumerate(rows):
+        shares = targets[:, k, :] * value[:, None] / prices[row]
+        segment = shares @ prices[row:bounds[k + 1]].T
+        equity[:, row:bounds[k + 1]] = segment
+        value = segment[:, -1]
+    return equity
+
+
+def case_sweep(assets: int, days: int, combos: int, chunk: int | None) -> dict:
+    """The sweep path: numba kernel + vectorized metrics + CSCV moments, chunked."""
+    from durationbt.engine import Costs
+    from durationbt.sweep.kernel import execution_rows, simulate_many
+    from durationbt.sweep.metrics import block_moments, equity_metrics
+    from durationbt.sweep.sweep import chunk_size_for
+
+    prices, decisions = _market(assets, days)
+    rows, _ = execution_rows(prices.index, decisions)
+    targets = _targets(combos, len(rows), assets)
+    started = time.perf_counter()
+    simulate_many(prices, targets[:1], rows, costs=Costs())  # numba compile / cache load
+    compile_s = time.perf_counter() - started
+    size = chunk or chunk_size_for(days)
+    started = time.perf_counter()
+    best = -np.inf
+    for lo in range(0, combos, size):
+        equity, traded = simulate_many(prices, targets[lo:lo + size], rows, costs=Costs())
+        best = max(best, float(np.nanmax(equity_metrics(equity, traded)["sharpe"])))
+        block_moments(equity, 16)
+    seconds = time.perf_counter() - started
+    return {"combos": combos, "seconds": seconds, "per_second": combos / seconds,
+            "compile_seconds": compile_s, "peak_mb": _peak_mb(), "best_sharpe": best,
+            "chunk": size}
+
+
+def case_numpy(assets: int, days: int, combos: int) -> dict:
+    prices, decisions = _market(assets, days)
+    from durationbt.sweep.kernel import execution_rows
+
+    rows, _ = execution_rows(prices.index, decisions)
+    targets = _targets(combos, len(rows), assets)
+    values = prices.to_numpy()
+    numpy_reference(values, rows, targets[:10])
+    started = time.perf_counter()
+    numpy_reference(values, rows, targets)
+    seconds = time.perf_counter() - started
+    return {"combos": combos, "seconds": seconds, "per_second": combos / seconds,
+            "peak_mb": _peak_mb()}
+
+
+def case_from_orders(assets: int, days: int, combos: int) -> dict:
+    """vectorbt Portfolio.from_orders, one group of ``assets`` columns per combination."""
+    import pandas as pd
+    import vectorbt as vbt
+
+    from durationbt.sweep.kernel import execution_rows
+
+    prices, decisions = _market(assets, days)
+    rows, _ = execution_rows(prices.index, decisions)
+    targets = _targets(combos, len(rows), assets)
+    close = pd.concat([prices] * combos, axis=1, keys=range(combos))
+    size = np.full(close.shape, np.nan)
+    for c in range(combos):
+        size[rows, c * assets:(c + 1) * assets] = targets[c]
+
+    def go(n_combos: int) -> None:
+        cols = n_combos * assets
+        vbt.Portfolio.from_orders(close=close.iloc[:, :cols], size=size[:, :cols],
+                                  size_type="targetpercent", direction="longonly", fees=0.001,
+                                  slippage=0.0005, init_cash=1e6, cash_sharing=True,
+                                  group_by=np.repeat(np.arange(n_combos), assets),
+                                  call_seq="auto", freq="1D").value()
+
+    go(2)
+    started = time.perf_counter()
+    go(combos)
+    seconds = time.perf_counter() - started
+    return {"combos": combos, "seconds": seconds, "per_second": combos / seconds,
+            "peak_mb": _peak_mb()}
+
+
+def case_single_run() -> dict:
+    """``durationbt run liquidity_rotation`` on the snapshot (warm), all steps included."""
+    import tempfile
+
+    from durationbt.api import RunSettings, run_backtest
+
+    if not (SNAPSHOT / "SPY.csv").is_file():
+        return {"skipped": f"no snapshot at {SNAPSHOT}"}
+    with tempfile.TemporaryDirectory() as out:
+        settings = RunSettings(data=SNAPSHOT, out=Path(out))
+        started = time.perf_counter()
+        run_backtest("liquidity_rotation", settings)
+        first = time.perf_counter() - started
+        started = time.perf_counter()
+        run_backtest("liquidity_rotation", settings)
+        warm = time.perf_counter() - started
+    return {"first_seconds": first, "seconds": warm, "peak_mb": _peak_mb()}
+
+
+def case_real_sweep() -> dict:
+    """``durationbt sweep liquidity_rotation`` (its declared 45-point grid) on the snapshot."""
+    from durationbt.api import RunSettings
+    from durationbt.engine import Costs
+    from durationbt.sweep.grid import combinations
+    from durationbt.sweep.sweep import load_setup, lookahead_contexts, prepare_grid, run_sweep
+
+    if not (SNAPSHOT / "SPY.csv").is_file():
+        return {"skipped": f"no snapshot at {SNAPSHOT}"}
+    settings = RunSettings(data=SNAPSHOT)
+    setup = load_setup("liquidity_rotation", [], {}, settings)
+    started = time.perf_counter()
+    prep = prepare_grid(setup.strategy, combinations(setup.grid), setup.ctx, setup.window,
+                        lookahead_contexts(setup, "monthly"))
+    weights = time.perf_counter() - started
+    run_sweep(prep, setup.grid, "sharpe", Costs(), 1e6)  # warm
+    started = time.perf_counter()
+    run_sweep(prep, setup.grid, "sharpe", Costs(), 1e6)
+    return {"combos": len(prep.combos), "trials": len(prep.targets), "weights_seconds": weights,
+            "simulate_and_score_seconds": time.perf_counter() - started, "peak_mb": _peak_mb()}
+
+
+CASES = {
+    "single_run": lambda a: case_single_run(),
+    "real_sweep": lambda a: case_real_sweep(),
+    "sweep": lambda a: case_sweep(a.assets, a.days, a.combos, a.chunk),
+    "numpy": lambda a: case_numpy(a.assets, a.days, a.combos),
+    "from_orders": lambda a: case_from_orders(a.assets, a.days, a.combos),
+}
+
+
+def _child(case: str, **sizes) -> dict:
+    args = [sys.executable, __file__, "--case", case]
+    for key, value in sizes.items():
+        args += [f"--{key}", str(value)]
+    done = subprocess.run(args, capture_output=True, text=True, cwd=REPO)
+    if done.returncode:
+        raise SystemExit(f"bench case {case} {sizes} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=sorted(CASES))
+    parser.add_argument("--assets", type=int, default=10)
+    parser.add_argument("--days", type=int, default=2520)
+    parser.add_argument("--combos", type=int, default=10_000)
+    parser.add_argument("--chunk", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(CASES[args.case](args)))
+        return
+
+    quick = args.quick
+    small = {"assets": 10, "days": 2520, "combos": 1_000 if quick else 10_000}
+    large = {"assets": 200 if not quick else 50, "days": 5040 if not quick else 2520,
+             "combos": 1_000 if not quick else 100}
+    print("durationbt benchmark (one core; times exclude numba compilation)\n")
+    run = _child("single_run")
+    if "skipped" in run:
+        print(f"single run: skipped ({run['skipped']})")
+    else:
+        print(f"single run  `run liquidity_rotation` on the snapshot: {run['seconds']:.2f} s warm "
+              f"({run['first_seconds']:.2f} s first), peak {run['peak_mb']:.0f} MB")
+    real = _child("real_sweep")
+    if "skipped" not in real:
+        print(f"real sweep  liquidity_rotation, {real['combos']} combinations ({real['trials']} "
+              f"distinct): weights + lookahead checks {real['weights_seconds']:.2f} s, "
+              f"simulate + score {real['simulate_and_score_seconds']:.3f} s, peak {real['peak_mb']:.0f} MB")
+    print()
+    rows = []
+    for label, sizes in (("10 assets x 2,520 days", small), (
+            f"{large['assets']} assets x {large['days']:,} days", large)):
+        sweep = _child("sweep", **sizes)
+        ref = _child("numpy", **sizes)
+        rows.append((label, sizes, sweep, ref))
+    from_orders = _child("from_orders", assets=10, days=2520, combos=100 if quick else 500)
+
+    header = f"{'size':<26}{'combos':>8}{'kernel/s':>11}{'numpy/s':>11}{'ratio':>8}{'peak MB':>9}{'compile s':>11}"
+    print(header)
+    print("-" * len(header))
+    for label, sizes, sweep, ref in rows:
+        print(f"{label:<26}{sizes['combos']:>8,}{sweep['per_second']:>11,.0f}{ref['per_second']:>11,.0f}"
+              f"{sweep['per_second'] / ref['per_second']:>8.2f}{sweep['peak_mb']:>9,.0f}"
+              f"{sweep['compile_seconds']:>11.2f}")
+    small_sweep = rows[0][2]
+    print(f"\nvectorbt from_orders, {from_orders['combos']} combinations of 10 assets x 2,520 days: "
+          f"{from_orders['per_second']:,.0f} combos/s (kernel is "
+          f"{small_sweep['per_second'] / from_orders['per_second']:.0f}x faster, with costs)")
+    print(f"numpy reference: zero costs, no order sorting or cash trimming; kernel: fees + "
+          f"slippage, sells first, metrics and CSCV moments included.")
+    target = 5_000
+    verdict = "meets" if small_sweep["per_second"] >= target else "MISSES"
+    print(f"target >= {target:,} combos/s at 10 x 2,520 with 10,000 combos under 2 GB: {verdict} "
+          f"({small_sweep['per_second']:,.0f}/s, {small_sweep['peak_mb']:,.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
