@@ -4,7 +4,7 @@ VENV   ?= .venv
 DATA   ?= ../shared/market-data
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,12 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest
 
+## bench: single-run time, sweep throughput and peak memory vs a numpy reference (about 1 minute)
+bench: setup
+	DURATIONBT_DATA=$(DATA) $(BIN)/python bench/bench.py
+
 lint: setup
-	$(BIN)/ruff check src tests strategies
+	$(BIN)/ruff check src tests strategies bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -228,3 +228,22 @@ def test_executed_helper_is_consistent():
     targets = monthly_targets(prices)
     rows, _ = _kernel_inputs(prices, [targets])
     assert list(prices.index[rows]) == list(executed(prices, targets).index)
+
+
+def test_streaming_statistics_equal_the_full_curves():
+    """The sweep keeps no daily equity: its metrics and CSCV moments come from sums
+    accumulated in the kernel, and must equal those computed from the curves."""
+    from durationbt.sweep.kernel import simulate_stats
+    from durationbt.sweep.metrics import stats_metrics
+
+    prices = synthetic_prices()
+    targets = [monthly_targets(prices, seed) for seed in range(4)]
+    rows, stack = _kernel_inputs(prices, targets)
+    equity, traded = simulate_many(prices, stack, rows, costs=Costs())
+    none, traded2, stats, blocks = simulate_stats(prices, stack, rows, costs=Costs(), n_blocks=16)
+    assert none is None
+    np.testing.assert_array_equal(traded, traded2)
+    full, streamed = equity_metrics(equity, traded), stats_metrics(stats, traded2, len(prices), 1e6)
+    for key in full:
+        np.testing.assert_allclose(streamed[key], full[key], rtol=1e-9, err_msg=key)
+    np.testing.assert_allclose(blocks.transpose(1, 2, 0), block_moments(equity, 16), rtol=1e-9)

@@ -113,33 +113,38 @@ def probability_of_backtest_overfitting(returns: np.ndarray, n_splits: int = 16)
     return pbo_from_moments(moments)
 
 
-def _block_sharpe(moments: np.ndarray) -> np.ndarray:
-    count, total, squares = moments[:, 0].sum(axis=0), moments[:, 1].sum(axis=0), moments[:, 2].sum(axis=0)
-    mean = total / count
-    var = (squares - count * mean**2) / (count - 1)
+def _union_sharpe(counts: np.ndarray, sums: np.ndarray, squares: np.ndarray) -> np.ndarray:
+    """Per-period Sharpe of unions of blocks from their summed moments (ddof = 1)."""
+    mean = sums / counts
+    var = (squares - counts * mean**2) / (counts - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return mean / np.sqrt(var)
 
 
-def pbo_from_moments(moments: np.ndarray) -> float:
+def pbo_from_moments(moments: np.ndarray, batch: int = 256) -> float:
     """CSCV PBO from per-block return moments (splits x [count, sum, sum of squares] x
-    trials), so a sweep need not keep every daily return of every trial."""
+    trials), so a sweep need not keep every daily return of every trial. All C(S, S/2)
+    in-sample choices are evaluated as matrix products, ``batch`` choices at a time."""
     n_splits, _, n = moments.shape
     if n < 2 or n_splits % 2 or n_splits < 2:
         raise ValueError("need >= 2 trials and an even number of splits")
+    choices = np.array(list(itertools.combinations(range(n_splits), n_splits // 2)))
+    masks = np.zeros((len(choices), n_splits))
+    masks[np.arange(len(choices))[:, None], choices] = 1.0
+    totals = moments.sum(axis=0)  # 3 x trials
     below = 0
-    total = 0
-    for chosen in itertools.combinations(range(n_splits), n_splits // 2):
-        mask = np.zeros(n_splits, dtype=bool)
-        mask[list(chosen)] = True
-        sr_in = _block_sharpe(moments[mask])
-        sr_out = _block_sharpe(moments[~mask])
-        best = int(np.nanargmax(sr_in))
-        rank = (sr_out < sr_out[best]).sum() + 0.5 * ((sr_out == sr_out[best]).sum() - 1) + 1
+    for lo in range(0, len(masks), batch):
+        m = masks[lo:lo + batch]
+        ins = [m @ moments[:, k, :] for k in range(3)]            # batch x trials each
+        sr_in = _union_sharpe(*ins)
+        sr_out = _union_sharpe(*(totals[k] - ins[k] for k in range(3)))
+        sr_in = np.where(np.isnan(sr_in), -np.inf, sr_in)
+        best = np.argmax(sr_in, axis=1)
+        chosen = sr_out[np.arange(len(m)), best][:, None]
+        rank = (sr_out < chosen).sum(axis=1) + 0.5 * ((sr_out == chosen).sum(axis=1) - 1) + 1
         omega = rank / (n + 1)
-        below += math.log(omega / (1 - omega)) <= 0
-        total += 1
-    return below / total
+        below += int((np.log(omega / (1 - omega)) <= 0).sum())
+    return below / len(masks)
 
 
 def bootstrap_summary(returns: np.ndarray, benchmark: np.ndarray, *, periods: int = 252,

@@ -16,7 +16,7 @@ import pandas as pd
 from ..engine import Costs, execution_schedule
 from ..errors import EngineError
 
-__all__ = ["simulate_many", "execution_rows", "check_tradable"]
+__all__ = ["simulate_many", "simulate_stats", "STATS", "execution_rows", "check_tradable"]
 
 
 @numba.njit(cache=True)
@@ -85,7 +85,10 @@ def _pairwise_sum(a, n):
 
 
 @numba.njit(cache=True, nogil=True)
-def _simulate(valuation, live, exec_rows, targets, fees, slippage, init_cash, equity, traded):
+def _simulate(valuation, live, exec_rows, targets, fees, slippage, init_cash, keep_equity,
+              equity, traded, stats, block_of_day, blocks):
+    """Simulate every combination; always fill ``traded`` and the streaming ``stats`` (see
+    STATS) and per-block return moments ``blocks``; fill ``equity`` only if asked."""
     n_combos, n_exec, n_assets = targets.shape
     n_days = valuation.shape[0]
     shares = np.zeros(n_assets)
@@ -99,6 +102,17 @@ def _simulate(valuation, live, exec_rows, targets, fees, slippage, init_cash, eq
         shares[:] = 0.0
         turnover = 0.0
         r = 0
+        prev = init_cash
+        peak = init_cash
+        worst = 0.0
+        sum_r = 0.0
+        sum_r2 = 0.0
+        sum_down2 = 0.0
+        sum_equity = 0.0
+        for b in range(blocks.shape[1]):
+            blocks[c, b, 0] = 0.0
+            blocks[c, b, 1] = 0.0
+            blocks[c, b, 2] = 0.0
         for i in range(n_days):
             if r < n_exec and exec_rows[r] == i:
                 for j in range(n_assets):
@@ -132,10 +146,36 @@ def _simulate(valuation, live, exec_rows, targets, fees, slippage, init_cash, eq
                         shares[j] += d
                         turnover += d * fill
                 r += 1
+            v = 0.0  # daily value: plain sum (only rebalance-day values decide trades)
             for j in range(n_assets):
-                holding[j] = shares[j] * valuation[i, j]
-            equity[c, i] = cash + _pairwise_sum(holding, n_assets)
+                v += shares[j] * valuation[i, j]
+            v += cash
+            if keep_equity:
+                equity[c, i] = v
+            sum_equity += v
+            if i > 0:
+                ret = v / prev - 1.0
+                sum_r += ret
+                sum_r2 += ret * ret
+                if ret < 0.0:
+                    sum_down2 += ret * ret
+                b = block_of_day[i]
+                blocks[c, b, 0] += 1.0
+                blocks[c, b, 1] += ret
+                blocks[c, b, 2] += ret * ret
+            if v > peak:
+                peak = v
+            dd = v / peak - 1.0
+            if dd < worst:
+                worst = dd
+            prev = v
         traded[c] = turnover
+        stats[c, 0] = sum_r
+        stats[c, 1] = sum_r2
+        stats[c, 2] = sum_down2
+        stats[c, 3] = worst
+        stats[c, 4] = sum_equity / n_days
+        stats[c, 5] = prev
 
 
 def execution_rows(calendar: pd.DatetimeIndex,
@@ -156,11 +196,10 @@ def check_tradable(prices: pd.DataFrame, executed: np.ndarray, rows: np.ndarray)
                           "a day the portfolio must trade it. Check the data for a gap or a delisting.")
 
 
-def simulate_many(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *,
-                  costs: Costs | None = None,
-                  init_cash: float = 1_000_000.0) -> tuple[np.ndarray, np.ndarray]:
-    """Daily equity (combos x days) and traded notional per combination. ``targets`` holds
-    the weights traded on each execution row: combos x len(rows) x assets (prices' columns)."""
+STATS = ("sum_r", "sum_r2", "sum_down2", "max_drawdown", "mean_equity", "final_equity")
+
+
+def _prepare(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray):
     if targets.ndim != 3 or targets.shape[1:] != (len(rows), prices.shape[1]):
         raise EngineError(f"targets must be combos x {len(rows)} x {prices.shape[1]}, "
                           f"got {targets.shape}.")
@@ -169,12 +208,48 @@ def simulate_many(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *
         missing = prices.columns[np.isnan(valuation[-1])][0]
         raise EngineError(f"Ticker {missing} has no price at the end of the backtest; "
                           "shorten the date range.")
-    live = prices.notna().to_numpy()
+    return (np.ascontiguousarray(valuation), np.ascontiguousarray(prices.notna().to_numpy()),
+            np.ascontiguousarray(rows, dtype=np.int64),
+            np.ascontiguousarray(targets, dtype=np.float64))
+
+
+def _block_of_day(days: int, n_blocks: int) -> np.ndarray:
+    """Block number of each day's return (day 0 has none), as ``np.array_split`` of the
+    ``days - 1`` returns into ``n_blocks`` consecutive blocks."""
+    out = np.zeros(days, dtype=np.int64)
+    for b, part in enumerate(np.array_split(np.arange(1, days), n_blocks)):
+        out[part] = b
+    return out
+
+
+def _run(prices, targets, rows, costs, init_cash, keep_equity, n_blocks):
+    valuation, live, rows, targets = _prepare(prices, targets, rows)
     costs = costs or Costs()
-    n = targets.shape[0]
-    equity = np.empty((n, len(prices)))
+    n, days = targets.shape[0], len(prices)
+    equity = np.empty((n, days) if keep_equity else (1, 1))
     traded = np.empty(n)
-    _simulate(np.ascontiguousarray(valuation), np.ascontiguousarray(live), rows,
-              np.ascontiguousarray(targets, dtype=np.float64), costs.fees, costs.slippage,
-              float(init_cash), equity, traded)
+    stats = np.empty((n, len(STATS)))
+    blocks = np.empty((n, n_blocks, 3))
+    _simulate(valuation, live, rows, targets, costs.fees, costs.slippage, float(init_cash),
+              keep_equity, equity, traded, stats, _block_of_day(days, n_blocks), blocks)
+    return equity, traded, stats, blocks
+
+
+def simulate_many(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *,
+                  costs: Costs | None = None,
+                  init_cash: float = 1_000_000.0) -> tuple[np.ndarray, np.ndarray]:
+    """Daily equity (combos x days) and traded notional per combination. ``targets`` holds
+    the weights traded on each execution row: combos x len(rows) x assets (prices' columns)."""
+    equity, traded, _, _ = _run(prices, targets, rows, costs, init_cash, True, 1)
     return equity, traded
+
+
+def simulate_stats(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *,
+                   costs: Costs | None = None, init_cash: float = 1_000_000.0,
+                   n_blocks: int = 16, keep_equity: bool = False):
+    """The sweep's call: traded notional, the streaming statistics STATS (combos x 6) and
+    return moments per block (combos x n_blocks x 3: count, sum, sum of squares), and the
+    daily equity only with ``keep_equity`` (else None): memory O(combos), not O(combos x days)."""
+    equity, traded, stats, blocks = _run(prices, targets, rows, costs, init_cash, keep_equity,
+                                         n_blocks)
+    return (equity if keep_equity else None), traded, stats, blocks

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..scoring import PERIODS_PER_YEAR
 
-__all__ = ["SWEEP_METRICS", "equity_metrics", "block_moments"]
+__all__ = ["SWEEP_METRICS", "equity_metrics", "stats_metrics", "block_moments"]
 
 SWEEP_METRICS = ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown",
                  "calmar", "turnover")
@@ -37,6 +37,32 @@ def equity_metrics(equity: np.ndarray, traded: np.ndarray) -> dict[str, np.ndarr
             "max_drawdown": drawdown,
             "calmar": cagr / np.abs(drawdown),
             "turnover": traded / 2.0 / equity.mean(axis=1) / ((equity.shape[1] - 1) / PERIODS_PER_YEAR),
+        }
+
+
+def stats_metrics(stats: np.ndarray, traded: np.ndarray, days: int,
+                  init_cash: float) -> dict[str, np.ndarray]:
+    """The same metrics from the kernel's streaming statistics (``kernel.STATS``), for
+    sweeps that keep no daily equity. Variance from sums: exact to ~1e-12 relative."""
+    sum_r, sum_r2, sum_down2, drawdown, mean_equity, final = stats.T
+    n = days - 1
+    years = n / PERIODS_PER_YEAR
+    mean = sum_r / n
+    std = np.sqrt(np.maximum(sum_r2 - n * mean**2, 0.0) / (n - 1))
+    downside = np.sqrt(sum_down2 / n)
+    growth = final / init_cash
+    root = np.sqrt(PERIODS_PER_YEAR)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cagr = np.where(growth < 0, np.nan, np.abs(growth) ** (1.0 / years) - 1.0)
+        return {
+            "total_return": growth - 1.0,
+            "cagr": cagr,
+            "volatility": std * root,
+            "sharpe": np.where(std > 0, mean / std, np.nan) * root,
+            "sortino": np.where(downside > 0, mean / downside, np.nan) * root,
+            "max_drawdown": drawdown,
+            "calmar": cagr / np.abs(drawdown),
+            "turnover": traded / 2.0 / mean_equity / ((days - 1) / PERIODS_PER_YEAR),
         }
 
 

@@ -23,8 +23,8 @@ from ..scoring import PERIODS_PER_YEAR
 from ..statistics import deflated_sharpe_ratio, pbo_from_moments, probabilistic_sharpe_ratio
 from ..strategy import Context, Strategy
 from .grid import parse_grid
-from .kernel import check_tradable, execution_rows, simulate_many
-from .metrics import SWEEP_METRICS, block_moments, equity_metrics
+from .kernel import check_tradable, execution_rows, simulate_many, simulate_stats
+from .metrics import SWEEP_METRICS, stats_metrics
 
 __all__ = ["PreparedGrid", "SweepResult", "prepare_grid", "simulate_grid", "run_sweep",
            "LOWER_IS_BETTER", "check_metric", "chunk_size_for", "SweepSetup", "load_setup",
@@ -121,19 +121,21 @@ class GridRun:
 
 def simulate_grid(prep: PreparedGrid, costs: Costs, init_cash: float, *, keep_equity: bool = False,
                   chunk_size: int | None = None, progress: Progress | None = None) -> GridRun:
-    """Run every trial through the kernel chunk by chunk."""
+    """Run every trial through the kernel chunk by chunk; metrics come from the kernel's
+    streaming statistics, so without ``keep_equity`` no daily curve is held in memory."""
     say = progress or (lambda *_: None)
-    n = len(prep.targets)
-    size = chunk_size or chunk_size_for(len(prep.prices))
+    n, days = len(prep.targets), len(prep.prices)
+    size = chunk_size or (chunk_size_for(days) if keep_equity else 2_000)
+    splits = PBO_SPLITS if days > 4 * PBO_SPLITS else 2
     started = time.perf_counter()
     parts: list[dict[str, np.ndarray]] = []
     moments, curves = [], []
-    splits = PBO_SPLITS if len(prep.prices) > 4 * PBO_SPLITS else 2
     for lo in range(0, n, size):
-        equity, traded = simulate_many(prep.prices, prep.targets[lo:lo + size], prep.rows,
-                                       costs=costs, init_cash=init_cash)
-        parts.append(equity_metrics(equity, traded))
-        moments.append(block_moments(equity, splits))
+        equity, traded, stats, blocks = simulate_stats(
+            prep.prices, prep.targets[lo:lo + size], prep.rows, costs=costs, init_cash=init_cash,
+            n_blocks=splits, keep_equity=keep_equity)
+        parts.append(stats_metrics(stats, traded, days, init_cash))
+        moments.append(blocks.transpose(1, 2, 0))
         if keep_equity:
             curves.append(equity)
         say("simulate", min(lo + size, n), n)
