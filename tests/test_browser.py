@@ -110,3 +110,51 @@ def test_user_text_cannot_inject_script(browser, runs, tmp_path):
     page, problems = _open(browser, folder / "report.html")
     assert "<script>alert('x')</script>" in page.locator("pre.doc").inner_text()
     assert problems == []
+
+
+def _assert_charts_drawn(page, expected: int) -> None:
+    page.wait_for_function("""() => {
+        const divs = document.querySelectorAll('.js-plotly-plot');
+        return divs.length > 0 && Array.from(divs).every(d => d.querySelector('svg.main-svg'));
+    }""", timeout=30_000)
+    assert page.locator(".js-plotly-plot").count() == expected
+
+
+@pytest.fixture(scope="module")
+def analysis_pages(runs, snapshot, tmp_path_factory):
+    """compare.html from the two real run folders, and a small real sweep and walk-forward."""
+    from typer.testing import CliRunner
+
+    from durationbt.cli.app import app
+
+    out = tmp_path_factory.mktemp("analysis")
+    cli = CliRunner()
+    folders = [str(r.run_dir) for r in runs.values()]
+    pages = {}
+    for name, args in (
+            ("compare.html", ["compare", *folders]),
+            ("sweep.html", ["sweep", "liquidity_rotation", "--grid", "neutral_short=0,0.5,1",
+                            "--grid", "long_min_rank=3,4"]),
+            ("walkforward.html", ["walkforward", "liquidity_rotation", "--grid",
+                                  "neutral_short=0,0.5,1"])):
+        result = cli.invoke(app, [*args, "--data", str(snapshot), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        pages[name] = Path(result.output.strip().splitlines()[-1]) / name
+    return pages
+
+
+@pytest.mark.parametrize("name, charts", [("compare.html", 2), ("sweep.html", 2),
+                                          ("walkforward.html", 1)])
+def test_analysis_pages_render(browser, analysis_pages, name, charts):
+    page, problems = _open(browser, analysis_pages[name])
+    _assert_charts_drawn(page, charts)
+    assert page.locator("header h1").count() == 1  # the shared page shell
+    if name == "compare.html":  # the leaderboard sorts on a header click
+        header = page.locator("table.sortable th", has_text="cagr").first
+        first = page.locator("table.sortable tbody tr").first.locator("td").first
+        header.click()  # ascending: SPY's 13% CAGR first
+        assert first.inner_text().startswith("benchmark (SPY)")
+        header.click()  # descending: liquidity_rotation's 30% first
+        assert first.inner_text().startswith("liquidity_rotation@")
+    assert _shot(page, name.replace(".html", ".png")).stat().st_size > 20_000
+    assert problems == []

@@ -21,15 +21,18 @@ LEADERBOARD_FORMATS = {"cagr": fmt_pct, "volatility": fmt_pct, "sharpe": fmt_num
 
 def _curves_figure(equity: pd.DataFrame):
     import plotly.graph_objects as go
+    from plotly.colors import qualitative
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         row_heights=[0.7, 0.3])
-    for name in equity.columns:
+    palette = qualitative.D3
+    for k, name in enumerate(equity.columns):
         series = equity[name].dropna()
         growth = series / series.iloc[0]
         bench = name.startswith("benchmark")
-        line = {"width": 1.3, **({"color": "#8a8f98", "dash": "dot"} if bench else {})}
+        line = {"width": 1.3, "color": palette[k % len(palette)],
+                **({"color": "#8a8f98", "dash": "dot"} if bench else {})}
         fig.add_trace(go.Scatter(x=growth.index, y=growth, name=name, legendgroup=name, line=line),
                       row=1, col=1)
         fig.add_trace(go.Scatter(x=growth.index, y=growth / growth.cummax() - 1, name=name,

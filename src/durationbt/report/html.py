@@ -25,7 +25,8 @@ header h1{margin:0;font-size:22px;font-weight:600}
 header p{margin:4px 0 0;color:#c9d1db}
 header a{color:#9fd0ff}
 main{max-width:1280px;margin:0 auto;padding:12px 28px 40px}
-section{background:#fff;border:1px solid #e1e5ea;border-radius:6px;margin:14px 0;padding:12px 18px}
+section{background:#fff;border:1px solid #e1e5ea;border-radius:6px;margin:14px 0;padding:12px 18px;
+ overflow-x:auto}
 section h2{font-size:17px;margin:4px 0 8px}
 section p.note{color:#5b6877;margin:4px 0 8px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:14px}
