@@ -202,8 +202,9 @@ def test_compare_strategies_and_a_run_folder(base):
     assert result.exit_code == 0, result.output
     folder = _last_path(result)
     board = (folder / "leaderboard.csv").read_text().splitlines()
-    assert board[0].startswith("strategy,cagr,volatility,sharpe,sortino,max_drawdown,calmar,turnover,"
-                               "avg_duration,information_ratio")
+    assert board[0] == ("strategy,cagr,volatility,sharpe,sortino,max_drawdown,calmar,turnover,"
+                        "avg_duration,information_ratio,total_return,sharpe_ci_low,sharpe_ci_high,"
+                        "sharpe_vs_benchmark_ci_low,sharpe_vs_benchmark_ci_high")
     assert len(board) == 5  # three strategies and the benchmark
     assert sorted(p.name for p in folder.iterdir()) == [
         "compare.html", "equity.csv", "leaderboard.csv", "manifest.json", "regime_scores.csv"]

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParameterError
+from .statistics import bootstrap_summary
 
 __all__ = ["Comparison", "LEADERBOARD_COLUMNS", "information_ratio", "compare", "write_comparison",
            "check_sort_metric"]
@@ -18,7 +19,9 @@ __all__ = ["Comparison", "LEADERBOARD_COLUMNS", "information_ratio", "compare", 
 Progress = Callable[[str], None]
 
 LEADERBOARD_COLUMNS = ("cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
-                       "turnover", "avg_duration", "information_ratio", "total_return")
+                       "turnover", "avg_duration", "information_ratio", "total_return",
+                       "sharpe_ci_low", "sharpe_ci_high", "sharpe_vs_benchmark_ci_low",
+                       "sharpe_vs_benchmark_ci_high")
 
 
 def check_sort_metric(metric: str) -> str:
@@ -70,6 +73,12 @@ def _row(entry: Entry) -> dict[str, float]:
     row = {k: s.get(k) for k in LEADERBOARD_COLUMNS if k in s}
     row["avg_duration"] = (entry.metrics.get("portfolio_duration") or {}).get("average")
     row["information_ratio"] = information_ratio(entry.equity, entry.benchmark)
+    returns = entry.equity.pct_change().iloc[1:]
+    boot = bootstrap_summary(returns.to_numpy(),
+                             entry.benchmark.pct_change().reindex(returns.index).to_numpy())
+    row["sharpe_ci_low"], row["sharpe_ci_high"] = boot["sharpe"][1:]
+    row["sharpe_vs_benchmark_ci_low"], row["sharpe_vs_benchmark_ci_high"] = (
+        boot["sharpe_minus_benchmark"][1:])
     return {k: (np.nan if row.get(k) is None else float(row[k])) for k in LEADERBOARD_COLUMNS}
 
 
@@ -83,7 +92,11 @@ def _assemble(entries: Sequence[Entry]) -> Comparison:
     first = entries[0]
     bench_metrics = first.metrics["benchmark"]
     bench_row = {k: bench_metrics.get(k) for k in LEADERBOARD_COLUMNS}
-    bench_row.update(avg_duration=None, information_ratio=None)
+    bench_row.update(avg_duration=None, information_ratio=None, sharpe_vs_benchmark_ci_low=None,
+                     sharpe_vs_benchmark_ci_high=None)
+    bench_returns = first.benchmark.pct_change().iloc[1:].to_numpy()
+    _, bench_row["sharpe_ci_low"], bench_row["sharpe_ci_high"] = bootstrap_summary(
+        bench_returns, bench_returns)["sharpe"]
     board.loc[f"benchmark ({first.benchmark_name})"] = [
         np.nan if bench_row[k] is None else float(bench_row[k]) for k in LEADERBOARD_COLUMNS]
     board.index.name = "strategy"

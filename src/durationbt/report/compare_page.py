@@ -16,7 +16,9 @@ __all__ = ["write_compare_page", "LEADERBOARD_FORMATS"]
 LEADERBOARD_FORMATS = {"cagr": fmt_pct, "volatility": fmt_pct, "sharpe": fmt_num,
                        "sortino": fmt_num, "max_drawdown": fmt_pct, "calmar": fmt_num,
                        "turnover": fmt_num, "avg_duration": fmt_num,
-                       "information_ratio": fmt_num, "total_return": fmt_pct}
+                       "information_ratio": fmt_num, "total_return": fmt_pct,
+                       "sharpe_ci_low": fmt_num, "sharpe_ci_high": fmt_num,
+                       "sharpe_vs_benchmark_ci_low": fmt_num, "sharpe_vs_benchmark_ci_high": fmt_num}
 
 
 def _curves_figure(equity: pd.DataFrame):
@@ -72,7 +74,9 @@ def write_compare_page(path: Path, comparison, subtitle: str) -> Path:
                                               signed=["cagr", "sharpe", "information_ratio"]),
                     note="Click a column to sort. Daily returns, 252 days a year, rf = 0; "
                          "turnover one-way per year; avg_duration in % per 100 bp of the 10-year "
-                         "yield; information ratio vs the benchmark."),
+                         "yield; information ratio vs the benchmark; 95% stationary-bootstrap "
+                         "intervals (21-day blocks) of the Sharpe ratio and of its difference "
+                         "to the benchmark's."),
             section("Equity curves and drawdowns", figure_html(_curves_figure(comparison.equity)),
                     note="Growth of 1 from each curve's first day.")]
     scores = comparison.regime_scores
