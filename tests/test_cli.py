@@ -242,3 +242,25 @@ def test_walkforward_writes_windows(base):
     assert "In sample vs out of sample" in result.output
     bad = invoke("walkforward", "liquidity_rotation", *args, "--train", "3 years")
     assert bad.exit_code == 2 and "is not a span" in bad.output
+
+
+def test_sweep_of_a_single_combination_still_reports(base):
+    args, out = base
+    result = invoke("sweep", "liquidity_rotation", *args, "--grid", "neutral_short=0.5")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((_last_path(result) / "summary.json").read_text())
+    assert summary["n_trials"] == 1 and summary["stats"]["pbo"] is None
+    assert summary["stats"]["dsr"] is None
+
+
+def test_report_omits_panels_whose_files_are_missing(base):
+    args, out = base
+    folder = _last_path(invoke("run", "buy_and_hold", *args))
+    for name in ("signal.csv", "duration.csv", "regimes.json"):
+        (folder / name).unlink()
+    result = invoke("report", folder, "--no-tearsheet")
+    assert result.exit_code == 0, result.output
+    page = (folder / "report.html").read_text()
+    assert "Equity and drawdown" in page and "Bucket weights" in page
+    assert "Liquidity-scarcity signal" not in page and "Scores by regime" not in page
+    assert page.count("Plotly.newPlot") == 2

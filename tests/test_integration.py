@@ -191,3 +191,22 @@ def test_run_reports_portfolio_duration(runs):
     assert d["min"] <= d["average"] <= d["max"]
     frame = pd.read_csv(runs["liquidity_rotation"].run_dir / "duration.csv", index_col=0)
     assert frame["duration"].mean() == pytest.approx(d["average"], rel=1e-9)
+
+
+def test_compare_whole_library_matches_single_runs(snapshot, registry, runs):
+    """compare runs every strategy on data loaded once; its numbers are the run's numbers."""
+    from durationbt.compare import compare
+
+    result = compare([], RunSettings(data=snapshot), registry=registry)
+    board = result.leaderboard
+    assert set(board.index) == {*registry.names(), "benchmark (SPY)"}
+    single = runs["liquidity_rotation"].metrics["strategy"]
+    row = board.loc["liquidity_rotation"]
+    for key in ("cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar", "turnover"):
+        assert row[key] == pytest.approx(single[key], rel=1e-9), key
+    assert row["sharpe_ci_low"] < row["sharpe"] < row["sharpe_ci_high"]
+    assert board.loc["benchmark (SPY)", "sharpe"] == pytest.approx(
+        runs["liquidity_rotation"].metrics["benchmark"]["sharpe"], rel=1e-9)
+    scores = result.regime_scores
+    assert set(scores.index.get_level_values("regime")) == {"scarce", "neutral", "abundant", "all"}
+    assert scores.loc[("liquidity_rotation", "all"), "sharpe"] == pytest.approx(row["sharpe"], abs=0.02)

@@ -70,4 +70,6 @@ def run(
               f"{manifest['engine']['costs_paid']:,.0f}; data {manifest['data']['source']}")
     for warning in manifest["data"]["warnings"] + manifest["data"]["gaps"]:
         err.print(f"[yellow]note:[/] {warning}", soft_wrap=True)
+    err.print(f"open {result.run_dir / 'report.html'} (or tearsheet.html) in a browser",
+              soft_wrap=True)
     out.print(str(result.run_dir), soft_wrap=True)

@@ -79,6 +79,9 @@ def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | N
             facts.loc[label] = f"{fmt(est)} [{fmt(low)}, {fmt(high)}]"
     top = result.table.head(TOP_ROWS).set_index(pd.RangeIndex(1, min(TOP_ROWS, len(result.table)) + 1,
                                                               name="rank"))
+    grid_chart = (section(f"{result.metric} over the grid", figure_html(
+        _heatmap(result.table, swept, result.metric, lower_is_better)),
+        note="Best value across any other swept parameters.") if swept else "")
     body = [
         '<div class="grid">'
         + section("Verdict", table_html(facts, index_label=""),
@@ -86,9 +89,7 @@ def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | N
                        "what the best of this many unskilled trials would show. PBO: how often the "
                        "in-sample winner ranks below the median out of sample (CSCV, "
                        f"{int(stats['pbo_splits'])} blocks). Bootstrap: stationary, 21-day blocks.")
-        + section(f"{result.metric} over the grid", figure_html(
-            _heatmap(result.table, swept, result.metric, lower_is_better)),
-            note="Best value across any other swept parameters.") + "</div>",
+        + grid_chart + "</div>",
         section("Best combination vs benchmark", figure_html(
             _best_figure(result.best_equity, benchmark, best_label))),
         section(f"Top {len(top)} of {len(result.table)} combinations", table_html(

@@ -244,6 +244,7 @@ def lookahead_contexts(setup: SweepSetup, rebalance: str) -> list:
 
 def sweep_summary(result: SweepResult, setup: SweepSetup, settings) -> dict[str, Any]:
     """``summary.json``: settings, best combination, statistics, bootstrap intervals."""
+    from ..scoring import clean_number
     from ..statistics import bootstrap_summary
 
     bench = setup.window[setup.universe.benchmark]
@@ -253,8 +254,9 @@ def sweep_summary(result: SweepResult, setup: SweepSetup, settings) -> dict[str,
         "schema": 1, "command": "sweep", "strategy": result.strategy, "source": setup.source,
         "metric": result.metric, "grid": result.grid, "n_combos": result.n_combos,
         "n_trials": result.n_trials, "best": result.best,
-        "best_metrics": {k: float(result.table.loc[0, k]) for k in SWEEP_METRICS},
-        "stats": result.stats, "bootstrap": {k: list(v) for k, v in boot.items()},
+        "best_metrics": {k: clean_number(result.table.loc[0, k]) for k in SWEEP_METRICS},
+        "stats": {k: clean_number(v) for k, v in result.stats.items()},
+        "bootstrap": {k: [clean_number(x) for x in v] for k, v in boot.items()},
         "timings": result.timings,
         "settings": {"universe": setup.universe.name, "start": str(setup.market.start.date()),
                      "end": str(setup.market.end.date()), "rebalance": settings.rebalance,
