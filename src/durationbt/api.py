@@ -57,6 +57,7 @@ class BacktestResult:
     manifest: dict[str, Any]
     result: EngineResult
     benchmark: pd.Series
+    regimes: dict[str, pd.DataFrame]
 
 
 def load_data(universe: Universe, settings: RunSettings) -> MarketData:
@@ -285,4 +286,4 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
 
         write_run_report(folder)
     return BacktestResult(run_dir=final[0], metrics=metrics, manifest=manifest, result=result,
-                          benchmark=bench)
+                          benchmark=bench, regimes=done.regimes)

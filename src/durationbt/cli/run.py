@@ -64,6 +64,11 @@ def run(
         d = metrics["portfolio_duration"]
         out.print(f"portfolio duration (% per 100 bp): average {fmt_num(d['average'])}, "
                   f"min {fmt_num(d['min'])}, max {fmt_num(d['max'])}")
+    scores = result.regimes["scores"].loc["strategy"]
+    share = result.regimes["time"]["share"]
+    out.print("Sharpe by regime (share of days): " + ", ".join(
+        f"{r} {fmt_num(scores.loc[r, 'sharpe'])} ({fmt_pct(share[r])})"
+        for r in ("scarce", "neutral", "abundant")))
     s = manifest["settings"]
     out.print(f"{s['rebalance']} rebalancing, fees {s['fees_bps']:g} bps, slippage "
               f"{s['slippage_bps']:g} bps, {manifest['engine']['orders']} orders, costs paid "

@@ -202,9 +202,10 @@ def _regime_tables(run: RunFolder) -> list[str]:
         label = rename.get(series, str(series).removeprefix("bucket:"))
         wide.setdefault(label, {})
         wide[label][f"{regime} return"] = row["ann_return"]
+        wide[label][f"{regime} vol"] = row["volatility"]
         wide[label][f"{regime} Sharpe"] = row["sharpe"]
     score_frame = pd.DataFrame.from_dict(wide, orient="index")
-    pct_cols = [c for c in score_frame.columns if c.endswith("return")]
+    pct_cols = [c for c in score_frame.columns if c.endswith(("return", "vol"))]
     score_html = table_html(score_frame, {c: fmt_pct for c in pct_cols},
                             default=fmt_num, index_label="series", signed=list(score_frame.columns))
     time = tables["time"].rename(columns={"avg_spell_days": "avg spell (days)"})
@@ -219,8 +220,9 @@ def _regime_tables(run: RunFolder) -> list[str]:
                               signed=list(contribution.columns))
     return [
         section("Scores by regime", score_html,
-                note="Annualised geometric return and Sharpe (rf = 0) on the days that followed a "
-                     "close in each regime; buckets are equal-weight baskets of their members."),
+                note="Annualised geometric return, volatility and Sharpe (rf = 0) on the days that "
+                     "followed a close in each regime; buckets are equal-weight baskets of their "
+                     "members."),
         section("Bucket contribution by regime", contrib_html,
                 note="Annualised arithmetic contribution (weight at the previous close x asset "
                      "return, before costs) of each bucket to the strategy's return."),
