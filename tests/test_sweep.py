@@ -18,7 +18,6 @@ from durationbt.statistics import pbo_from_moments, probability_of_backtest_over
 from durationbt.strategy import Context, Param, Strategy
 from durationbt.sweep import combinations, equity_metrics, parse_grid, prepare_grid, simulate_many
 from durationbt.sweep.kernel import _pairwise_sum, execution_rows
-from durationbt.sweep.metrics import block_moments
 from durationbt.sweep.sweep import run_sweep
 from durationbt.sweep.walkforward import (
     choose_per_window,
@@ -28,6 +27,16 @@ from durationbt.sweep.walkforward import (
 )
 from durationbt.universe import load_universe
 from test_engine import executed, monthly_targets, synthetic_prices
+
+
+def block_moments(equity: np.ndarray, n_splits: int) -> np.ndarray:
+    """Reference for the kernel's streamed CSCV moments (splits x [count, sum, sum of
+    squares] x combos), computed from full equity curves."""
+    returns = equity[:, 1:] / equity[:, :-1] - 1.0
+    blocks = np.array_split(np.arange(returns.shape[1]), n_splits)
+    return np.stack([np.stack([np.full(returns.shape[0], len(b), dtype=float),
+                               returns[:, b].sum(axis=1), (returns[:, b] ** 2).sum(axis=1)])
+                     for b in blocks])
 
 
 def _kernel_inputs(prices, targets_list):

@@ -6,6 +6,7 @@ Panels whose file is missing (an older run, a universe without ^TNX) are left ou
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,8 @@ def _settings(run: RunFolder) -> str:
              ("Orders / costs paid", f"{m['engine']['orders']} / {fmt_num(m['engine']['costs_paid'], 0)}"),
              ("Run", f"{m['run_id']}, created {m['created_utc']}")]
     rows = "".join(f"<tr><td><b>{esc(k)}</b></td><td>{esc(str(v))}</td></tr>" for k, v in pairs)
-    doc = strat.get("description") or ""
+    # docstrings wrap at ~90 columns: rejoin lines, keep blank-line paragraph breaks
+    doc = re.sub(r"(?<!\n)\n(?!\n)", " ", strat.get("description") or "")
     notes = m["data"]["warnings"] + m["data"]["gaps"]
     extra = (f'<p class="note">Data notes: {esc("; ".join(notes))}</p>' if notes else "")
     return (f'<table class="kv">{rows}</table>'
@@ -177,6 +179,24 @@ def _weights_figure(run: RunFolder):
                       yaxis={"tickformat": ".0%", "range": [0, 1.0], "title": "weight"},
                       legend={"orientation": "h", "y": -0.12})
     return fig
+
+
+def _bucket_legend(run: RunFolder) -> str:
+    """The universe's buckets as declared: duration rank, members, what they stand for,
+    with the chart's colour swatch."""
+    colours = bucket_colours(len(run.buckets))
+    last = run.weights.iloc[-1]
+    rows = []
+    for colour, b in zip(colours, run.buckets, strict=True):
+        held = sum(float(last.get(t, 0.0)) for t in b["tickers"])
+        rows.append(f'<tr><td><span style="display:inline-block;width:10px;height:10px;'
+                    f'background:{esc(colour)};margin-right:6px"></span>{esc(b["name"])}</td>'
+                    f"<td>{b['duration']}</td><td>{esc(', '.join(b['tickers']))}</td>"
+                    f"<td>{esc(fmt_pct(held, 1))}</td><td style=\"text-align:left;white-space:normal\">"
+                    f"{esc(b.get('description', ''))}</td></tr>")
+    head = ("<tr><th>bucket</th><th>duration rank</th><th>members</th><th>weight on the last day"
+            "</th><th style=\"text-align:left\">what it stands for</th></tr>")
+    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _duration_figure(run: RunFolder):
@@ -256,7 +276,7 @@ def write_run_report(path: Path | str) -> Path:
             signal_figure(run.signal, comps, thresholds, height=620)),
             note="Composite of standardised components (trailing z-scores, past data only); "
                  "dashed lines are the thresholds that enter a regime."))
-    body.append(section("Bucket weights", figure_html(_weights_figure(run)),
+    body.append(section("Bucket weights", figure_html(_weights_figure(run)), _bucket_legend(run),
                         note="End-of-day weights by bucket, stacked short duration (blue, bottom) "
                              "to long duration (red, top); the rest is cash."))
     if run.duration is not None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..scoring import PERIODS_PER_YEAR
 
-__all__ = ["SWEEP_METRICS", "equity_metrics", "stats_metrics", "block_moments"]
+__all__ = ["SWEEP_METRICS", "equity_metrics", "stats_metrics"]
 
 SWEEP_METRICS = ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown",
                  "calmar", "turnover")
@@ -64,14 +64,3 @@ def stats_metrics(stats: np.ndarray, traded: np.ndarray, days: int,
             "calmar": cagr / np.abs(drawdown),
             "turnover": traded / 2.0 / mean_equity / ((days - 1) / PERIODS_PER_YEAR),
         }
-
-
-def block_moments(equity: np.ndarray, n_splits: int) -> np.ndarray:
-    """(n_splits x 3 x combos): count, sum and sum of squares of daily returns in each of
-    ``n_splits`` consecutive blocks: enough to compute the Sharpe ratio of any union of
-    blocks, which is all CSCV needs, without keeping every daily return."""
-    returns = equity[:, 1:] / equity[:, :-1] - 1.0
-    blocks = np.array_split(np.arange(returns.shape[1]), n_splits)
-    return np.stack([np.stack([np.full(returns.shape[0], len(b), dtype=float),
-                               returns[:, b].sum(axis=1), (returns[:, b] ** 2).sum(axis=1)])
-                     for b in blocks])
