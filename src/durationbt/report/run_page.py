@@ -171,7 +171,8 @@ def _weights_figure(run: RunFolder):
         rank = next((b["duration"] for b in run.buckets if b["name"] == name), None)
         label = f"{rank} {name}" if rank is not None else name
         fig.add_trace(go.Scatter(x=w.index, y=by_bucket.get(name, 0.0), name=label, mode="lines",
-                                 stackgroup="w", line={"width": 0.5, "color": colours[i]}))
+                                 stackgroup="w", fillcolor=colours[i],
+                                 line={"width": 0.5, "color": colours[i]}))
     cash = (1.0 - w.sum(axis=1)).clip(lower=0.0)
     fig.add_trace(go.Scatter(x=w.index, y=cash, name="cash", mode="lines", stackgroup="w",
                              line={"width": 0.5, "color": "#d9dde3"}))
