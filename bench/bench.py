@@ -61,7 +61,8 @@ def numpy_reference(prices: np.ndarray, rows: np.ndarray, targets: np.ndarray) -
         shares = targets[:, k, :] * value[:, None] / prices[row]
         segment = shares @ prices[row:bounds[k + 1]].T
         equity[:, row:bounds[k + 1]] = segment
-        value = segment[:, -1]
+        if bounds[k + 1] < days:  # the next rebalance is valued with these holdings
+            value = shares @ prices[bounds[k + 1]]
     return equity
 
 
