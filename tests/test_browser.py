@@ -122,7 +122,8 @@ def _assert_charts_drawn(page, expected: int) -> None:
 
 @pytest.fixture(scope="module")
 def analysis_pages(runs, snapshot, tmp_path_factory):
-    """compare.html from the two real run folders, and a small real sweep and walk-forward."""
+    """compare.html from the two real run folders, a small real sweep and walk-forward, and
+    the signal and duration pages."""
     from typer.testing import CliRunner
 
     from durationbt.cli.app import app
@@ -140,11 +141,16 @@ def analysis_pages(runs, snapshot, tmp_path_factory):
         result = cli.invoke(app, [*args, "--data", str(snapshot), "--out", str(out)])
         assert result.exit_code == 0, result.output
         pages[name] = Path(result.output.strip().splitlines()[-1]) / name
+    for command in ("signal", "duration"):
+        pages[f"{command}.html"] = out / f"{command}.html"
+        result = cli.invoke(app, [command, "--data", str(snapshot), "--html", str(pages[f"{command}.html"])])
+        assert result.exit_code == 0, result.output
     return pages
 
 
 @pytest.mark.parametrize("name, charts", [("compare.html", 2), ("sweep.html", 2),
-                                          ("walkforward.html", 1)])
+                                          ("walkforward.html", 1), ("signal.html", 1),
+                                          ("duration.html", 1)])
 def test_analysis_pages_render(browser, analysis_pages, name, charts):
     page, problems = _open(browser, analysis_pages[name])
     _assert_charts_drawn(page, charts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..duration import DurationReport
-from .html import write_plotly_html
+from .html import figure_html, section, write_page
 
 __all__ = ["write_duration_chart"]
 
@@ -20,6 +20,9 @@ def write_duration_chart(path: Path, report: DurationReport, title: str) -> Path
         fig.add_trace(go.Scatter(x=series.index, y=series, name=f"{row.rank} {row.name}",
                                  mode="lines"))
     fig.add_hline(y=0, line={"color": "grey", "width": 1})
-    fig.update_layout(title=title, template="plotly_white", height=550,
+    fig.update_layout(template="plotly_white", height=550, margin={"t": 30},
                       yaxis_title=f"duration, % per 100 bp ({report.window}-week rolling)")
-    return write_plotly_html(fig, path)
+    note = ("Equal-weight bucket portfolios regressed weekly on changes in the 10-year yield and "
+            "the benchmark; legend: declared duration rank and bucket.")
+    return write_page(path, title, "rolling empirical duration by bucket",
+                      [section(f"{report.window}-week rolling duration", figure_html(fig), note=note)])

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["write_plotly_html", "write_page", "render_page", "figure_html", "table_html",
+__all__ = ["write_page", "render_page", "figure_html", "table_html",
            "section", "esc"]
 
 esc = html.escape
@@ -66,11 +66,6 @@ def _atomic_write(path: Path, text: str) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
-
-
-def write_plotly_html(fig: Any, path: Path) -> Path:
-    """A single figure as a page of its own, with plotly.js embedded (works offline)."""
-    return _atomic_write(path, fig.to_html(include_plotlyjs=True, full_html=True))
 
 
 def figure_html(fig: Any) -> str:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..signals import Signal
 from ..signals.composite import regime_runs
-from .html import write_plotly_html
+from .html import esc, figure_html, section, write_page
 
 __all__ = ["write_signal_chart", "signal_figure", "regime_shapes", "REGIME_COLOURS"]
 
@@ -51,6 +51,14 @@ def write_signal_chart(path: Path, signal: Signal, title: str,
                        start: pd.Timestamp | None = None) -> Path:
     """Write the chart to ``path`` (via a temporary file, so a failure leaves nothing)."""
     cfg = signal.config
-    fig = signal_figure(signal.frame().loc[start:], list(signal.components.columns),
-                        (cfg.enter_scarce, cfg.enter_abundant), title, height=800)
-    return write_plotly_html(fig, path)
+    frame = signal.frame().loc[start:]
+    fig = signal_figure(frame, list(signal.components.columns),
+                        (cfg.enter_scarce, cfg.enter_abundant), height=800)
+    dropped = "; ".join(f"{k}: {v}" for k, v in signal.dropped.items())
+    note = ("Composite of standardised components (trailing z-scores, past data only); dashed "
+            "lines are the thresholds that enter a regime."
+            + (f" Not in the composite: {dropped}." if dropped else ""))
+    subtitle = (f"{esc(str(frame.index[0].date()))} to {esc(str(frame.index[-1].date()))} &middot; "
+                f"{esc(frame['regime'].iloc[-1])} since {esc(str(signal.regime_since().date()))}")
+    return write_page(path, title, subtitle, [section("Scarcity score and components",
+                                                      figure_html(fig), note=note)])
