@@ -167,21 +167,20 @@ def case_real_sweep() -> dict:
     from durationbt.api import RunSettings
     from durationbt.engine import Costs
     from durationbt.sweep.grid import combinations
-    from durationbt.sweep.sweep import load_setup, lookahead_contexts, prepare_grid, run_sweep
+    from durationbt.sweep.sweep import load_setup, lookahead_contexts, run_grid
 
     if not (SNAPSHOT / "SPY.csv").is_file():
         return {"skipped": f"no snapshot at {SNAPSHOT}"}
-    settings = RunSettings(data=SNAPSHOT)
-    setup = load_setup("liquidity_rotation", [], {}, settings)
+    setup = load_setup("liquidity_rotation", [], {}, RunSettings(data=SNAPSHOT))
+    contexts = lookahead_contexts(setup, "monthly")
+    combos = combinations(setup.grid)
+    run_grid(setup.strategy, combos[:1], setup.ctx, setup.window, costs=Costs(), init_cash=1e6)
     started = time.perf_counter()
-    prep = prepare_grid(setup.strategy, combinations(setup.grid), setup.ctx, setup.window,
-                        lookahead_contexts(setup, "monthly"))
-    weights = time.perf_counter() - started
-    run_sweep(prep, setup.grid, "sharpe", Costs(), 1e6)  # warm
-    started = time.perf_counter()
-    run_sweep(prep, setup.grid, "sharpe", Costs(), 1e6)
-    return {"combos": len(prep.combos), "trials": len(prep.targets), "weights_seconds": weights,
-            "simulate_and_score_seconds": time.perf_counter() - started, "peak_mb": _peak_mb()}
+    run = run_grid(setup.strategy, combos, setup.ctx, setup.window, costs=Costs(), init_cash=1e6,
+                   lookahead=contexts)
+    return {"combos": len(combos), "trials": run.n_trials, "seconds": time.perf_counter() - started,
+            "weights_seconds": run.weights_seconds, "simulate_and_score_seconds": run.simulate_seconds,
+            "peak_mb": _peak_mb()}
 
 
 CASES = {

@@ -16,7 +16,7 @@ from durationbt.errors import ParameterError
 from durationbt.scoring import performance_metrics
 from durationbt.statistics import pbo_from_moments, probability_of_backtest_overfitting
 from durationbt.strategy import Context, Param, Strategy
-from durationbt.sweep import combinations, equity_metrics, parse_grid, prepare_grid, simulate_many
+from durationbt.sweep import combinations, equity_metrics, parse_grid, run_grid, simulate_many
 from durationbt.sweep.kernel import _pairwise_sum, execution_rows
 from durationbt.sweep.sweep import run_sweep
 from durationbt.sweep.walkforward import (
@@ -139,10 +139,8 @@ def test_sweep_equals_single_runs_and_dedupes(synth_setup):
     universe, market, ctx = synth_setup
     window = market.prices.loc[market.start:market.end]
     grid = {"share": [0.0, 0.5, 1.0], "other": ["CHIPA", "CASH"]}
-    prep = prepare_grid(Tilt, combinations(grid), ctx, window)
-    assert len(prep.targets) == 5  # share=1.0 holds only SOFTA whatever "other" is
-    result = run_sweep(prep, grid, "sharpe", Costs(), 1e6)
-    assert result.n_combos == 6 and result.n_trials == 5
+    result = run_sweep(Tilt, grid, ctx, window, "sharpe", Costs(), 1e6)
+    assert result.n_combos == 6 and result.n_trials == 5  # share=1.0 holds only SOFTA
     for _, row in result.table.iterrows():
         single = simulate(window, compute_weights(Tilt(share=row["share"], other=row["other"]), ctx))
         theirs = performance_metrics(single.equity, single.traded)
@@ -150,6 +148,23 @@ def test_sweep_equals_single_runs_and_dedupes(synth_setup):
         assert row["total_return"] == pytest.approx(theirs["total_return"], rel=1e-9)
     assert result.table["sharpe"].is_monotonic_decreasing
     assert 0 <= result.stats["pbo"] <= 1 and 0 <= result.stats["dsr"] <= 1
+    best = result.table.iloc[0]
+    single = simulate(window, compute_weights(Tilt(share=best["share"], other=best["other"]), ctx))
+    np.testing.assert_allclose(result.best_equity.to_numpy(), single.equity.to_numpy(), rtol=1e-9)
+
+
+def test_chunking_does_not_change_results(synth_setup):
+    """Targets are simulated and dropped chunk by chunk; the chunk size changes nothing."""
+    universe, market, ctx = synth_setup
+    window = market.prices.loc[market.start:market.end]
+    combos = combinations({"share": [0.0, 0.2, 0.4, 0.6, 0.8, 1.0], "other": ["CHIPA", "CASH"]})
+    whole = run_grid(Tilt, combos, ctx, window, costs=Costs(), init_cash=1e6, chunk_size=1000)
+    pieces = run_grid(Tilt, combos, ctx, window, costs=Costs(), init_cash=1e6, chunk_size=3)
+    assert whole.n_trials == pieces.n_trials == 11
+    np.testing.assert_array_equal(whole.trial_of_combo, pieces.trial_of_combo)
+    for key in whole.metrics:
+        np.testing.assert_array_equal(whole.metrics[key], pieces.metrics[key])
+    np.testing.assert_array_equal(whole.moments, pieces.moments)
 
 
 def test_walk_forward_windows_and_spans():
@@ -175,13 +190,15 @@ def test_walk_forward_choice_ignores_a_planted_future(synth_setup):
     window = market.prices.loc[market.start:market.end]
     grid = {"share": [0.0, 0.25, 0.5, 0.75, 1.0], "other": ["CHIPA"]}
     combos = combinations(grid)
-    prep = prepare_grid(Tilt, combos, ctx, window)
-    calendar = pd.DatetimeIndex(prep.prices.index)
+    frames = [compute_weights(Tilt(**c), ctx) for c in combos]
+    prices = window[list(frames[0].columns)]
+    calendar = pd.DatetimeIndex(prices.index)
+    rows, decisions = execution_rows(calendar, frames[0].index)
+    stack = np.stack([f.loc[decisions].to_numpy() for f in frames])
     train, test = parse_span("9m", "--train"), parse_span("6m", "--test")
-    windows = walk_forward_windows(calendar, prep.decisions, train, test)
+    windows = walk_forward_windows(calendar, decisions, train, test)
     assert len(windows) >= 3
-    rows, stack = prep.rows, prep.targets
-    equity, _ = simulate_many(prep.prices, stack, rows)
+    equity, _ = simulate_many(prices, stack, rows)
     base = choose_per_window(equity, calendar, windows, "sharpe")
     for k, w in enumerate(windows):
         cut = calendar.get_loc(w.train_end)
@@ -195,15 +212,15 @@ def test_walk_forward_choice_ignores_a_planted_future(synth_setup):
     # end to end: SOFTA soars only after the first training end (share=1.0 would win the
     # test window); the first window's choice and in-sample score do not move
     first_end = windows[0].train_end
-    prices = market.prices.copy()
-    after = prices.index > first_end
-    prices.loc[after, "SOFTA"] *= np.cumprod(np.full(after.sum(), 1.02))
-    soar = dataclasses.replace(market, prices=prices)
+    soaring = market.prices.copy()
+    after = soaring.index > first_end
+    soaring.loc[after, "SOFTA"] *= np.cumprod(np.full(after.sum(), 1.02))
+    soar = dataclasses.replace(market, prices=soaring)
     ctx2 = build_context(universe, soar, "monthly")
-    prep2 = prepare_grid(Tilt, combos, ctx2, soar.prices.loc[soar.start:soar.end])
     bench = window[universe.benchmark].rename(universe.benchmark)
-    one = walk_forward(prep, prep.decisions, train, test, "sharpe", Costs(), 1e6, bench)
-    two = walk_forward(prep2, prep2.decisions, train, test, "sharpe", Costs(), 1e6, bench)
+    one = walk_forward(Tilt, combos, ctx, window, train, test, "sharpe", Costs(), 1e6, bench)
+    two = walk_forward(Tilt, combos, ctx2, soar.prices.loc[soar.start:soar.end], train, test,
+                       "sharpe", Costs(), 1e6, bench)
     assert one.windows.iloc[0]["share"] == two.windows.iloc[0]["share"]
     assert one.windows.iloc[0]["in_sample_sharpe"] == pytest.approx(two.windows.iloc[0]["in_sample_sharpe"])
     assert two.windows.iloc[1]["share"] == 1.0  # the soaring asset wins once it is in the past
@@ -213,10 +230,10 @@ def test_walk_forward_out_of_sample_run_is_the_engine_on_stitched_targets(synth_
     universe, market, ctx = synth_setup
     window = market.prices.loc[market.start:market.end]
     grid = {"share": [0.0, 0.5, 1.0], "other": ["CHIPA"]}
-    prep = prepare_grid(Tilt, combinations(grid), ctx, window)
     bench = window[universe.benchmark].rename(universe.benchmark)
-    result = walk_forward(prep, prep.decisions, parse_span("9m", "--train"), parse_span("6m", "--test"),
-                          "sharpe", Costs(), 1e6, bench, default_trial=1)
+    result = walk_forward(Tilt, combinations(grid), ctx, window, parse_span("9m", "--train"),
+                          parse_span("6m", "--test"), "sharpe", Costs(), 1e6, bench,
+                          defaults=Tilt().values())
     oos = result.equity["walk-forward (out of sample)"].dropna()
     assert oos.index[0] == pd.Timestamp(result.windows.iloc[0]["train_end"])
     assert oos.iloc[0] == 1e6

@@ -77,7 +77,6 @@ def sweep(
         check_metric,
         load_setup,
         lookahead_contexts,
-        prepare_grid,
         run_sweep,
         sweep_summary,
         write_sweep,
@@ -91,9 +90,8 @@ def sweep(
         contexts = lookahead_contexts(setup, rebalance)
     combos = combinations(setup.grid)
     with progress_bar() as bar:
-        update = tracker(bar)
-        prep = prepare_grid(setup.strategy, combos, setup.ctx, setup.window, contexts, update)
-        result = run_sweep(prep, setup.grid, metric, settings.costs, init_cash, update)
+        result = run_sweep(setup.strategy, setup.grid, setup.ctx, setup.window, metric,
+                           settings.costs, init_cash, lookahead=contexts, progress=tracker(bar))
     with err.status("Bootstrap intervals and the sweep page", spinner="dots"):
         summary = sweep_summary(result, setup, settings)
         folder = write_sweep(result, summary, setup, out_dir)

@@ -40,8 +40,8 @@ def walkforward(
     from ..formatting import fmt_num, fmt_pct
     from ..strategy import parse_param_overrides
     from ..sweep.grid import combinations
-    from ..sweep.sweep import check_metric, load_setup, lookahead_contexts, prepare_grid
-    from ..sweep.walkforward import default_trial_of, parse_span, walk_forward, write_walkforward
+    from ..sweep.sweep import check_metric, load_setup, lookahead_contexts
+    from ..sweep.walkforward import parse_span, walk_forward, write_walkforward
 
     check_metric(metric)
     train_span, test_span = parse_span(train, "--train"), parse_span(test, "--test")
@@ -50,13 +50,13 @@ def walkforward(
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
         contexts = lookahead_contexts(setup, rebalance)
-    combos = combinations(setup.grid)
     with progress_bar() as bar:
-        prep = prepare_grid(setup.strategy, combos, setup.ctx, setup.window, contexts, tracker(bar))
-    with err.status("Walking forward", spinner="dots"):
-        result = walk_forward(prep, prep.decisions, train_span, test_span, metric, settings.costs,
-                              init_cash, setup.window[setup.universe.benchmark],
-                              default_trial_of(prep, setup.strategy().values()))
+        result = walk_forward(setup.strategy, combinations(setup.grid), setup.ctx, setup.window,
+                              train_span, test_span, metric, settings.costs, init_cash,
+                              setup.window[setup.universe.benchmark],
+                              defaults=setup.strategy().values(), lookahead=contexts,
+                              progress=tracker(bar))
+    with err.status("Writing the walk-forward folder", spinner="dots"):
         identity = {"strategy": strategy, "grid": setup.grid, "train": train, "test": test,
                     "metric": metric, "universe": setup.universe.name, "rebalance": rebalance,
                     "fees_bps": fees_bps, "slippage_bps": slippage_bps,

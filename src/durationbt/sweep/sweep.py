@@ -22,18 +22,16 @@ from ..errors import ParameterError, StrategyError
 from ..scoring import PERIODS_PER_YEAR
 from ..statistics import deflated_sharpe_ratio, pbo_from_moments, probabilistic_sharpe_ratio
 from ..strategy import Context, Strategy
-from .grid import parse_grid
+from .grid import combinations, parse_grid
 from .kernel import check_tradable, execution_rows, simulate_many, simulate_stats
 from .metrics import SWEEP_METRICS, stats_metrics
 
-__all__ = ["PreparedGrid", "SweepResult", "prepare_grid", "simulate_grid", "run_sweep",
-           "LOWER_IS_BETTER", "check_metric", "chunk_size_for", "SweepSetup", "load_setup",
-           "lookahead_contexts", "sweep_summary", "write_sweep"]
+__all__ = ["GridRun", "SweepResult", "run_grid", "run_sweep", "LOWER_IS_BETTER", "check_metric",
+           "SweepSetup", "load_setup", "lookahead_contexts", "sweep_summary", "write_sweep"]
 
 Progress = Callable[[str, int, int], None]
 LOWER_IS_BETTER = frozenset({"volatility", "turnover"})
 PBO_SPLITS = 16
-CHUNK_CELLS = 8_000_000  # equity values per chunk: 64 MB of float64
 
 
 def check_metric(metric: str) -> str:
@@ -43,45 +41,93 @@ def check_metric(metric: str) -> str:
     return metric
 
 
-def chunk_size_for(days: int) -> int:
-    """Combinations per kernel call so one chunk's equity stays near 64 MB."""
-    return max(1, CHUNK_CELLS // max(days, 1))
+def _digest(array: np.ndarray) -> str:
+    return hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+Reducer = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
-class PreparedGrid:
-    """The distinct target sets of a grid, ready for the kernel."""
+class GridRun:
+    """Every distinct trial of a grid, simulated and scored. Targets are not kept (they
+    were simulated chunk by chunk and dropped); ``targets_of`` recomputes one on demand."""
 
     strategy: type[Strategy]
     combos: list[dict[str, Any]]
     prices: pd.DataFrame            # backtest window x traded tickers
     rows: np.ndarray                # execution rows in ``prices``
     decisions: pd.DatetimeIndex     # decision date of each execution row
-    targets: np.ndarray             # distinct trials x executions x tickers
     trial_of_combo: np.ndarray      # combo -> trial
-    frames: list[pd.DataFrame]      # each trial's targets, decision dates x tickers
-    seconds: float                  # time spent computing and checking weights
+    first_combo: np.ndarray         # trial -> the first combo that produced it
+    metrics: dict[str, np.ndarray]  # SWEEP_METRICS per trial
+    moments: np.ndarray             # CSCV block moments: splits x 3 x trials
+    reduced: np.ndarray | None      # per trial, what ``reduce`` made of its daily equity
+    weights_seconds: float
+    simulate_seconds: float
+
+    @property
+    def n_trials(self) -> int:
+        return len(self.first_combo)
+
+    def params_of(self, trial: int) -> dict[str, Any]:
+        return self.combos[int(self.first_combo[trial])]
+
+    def targets_of(self, trial: int, ctx: Context) -> pd.DataFrame:
+        """The trial's target weights (decision dates x tickers), recomputed."""
+        return compute_weights(self.strategy(**self.params_of(trial)), ctx)
+
+    def equity_of(self, trial: int, ctx: Context, costs: Costs, init_cash: float) -> pd.Series:
+        """The trial's daily equity, re-simulated by the kernel."""
+        frame = self.targets_of(trial, ctx)
+        array = frame.loc[self.decisions, list(self.prices.columns)].to_numpy(dtype=np.float64)
+        equity, _ = simulate_many(self.prices, array[None], self.rows, costs=costs,
+                                  init_cash=init_cash)
+        return pd.Series(equity[0], index=self.prices.index, name="equity")
 
 
-def _digest(array: np.ndarray) -> str:
-    return hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()
-
-
-def prepare_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Context,
-                 market_window: pd.DataFrame, lookahead: list | None = None,
-                 progress: Progress | None = None) -> PreparedGrid:
-    """Compute (and, given altered contexts, check) each combination's weights; keep the
-    distinct ones. ``market_window``: prices from the backtest's first to last day."""
+def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Context,
+             market_window: pd.DataFrame, *, costs: Costs, init_cash: float,
+             lookahead: list | None = None, chunk_size: int = 1_000,
+             reduce: Reducer | None = None, progress: Progress | None = None) -> GridRun:
+    """One pass over the grid: compute (and, given altered contexts, check) each
+    combination's weights, keep only those not seen before, and every ``chunk_size``
+    distinct trials simulate them, keep their metrics, CSCV moments and ``reduce(equity)``,
+    and drop the targets. Memory is bounded by the chunk, whatever the grid's size.
+    ``market_window``: prices from the backtest's first to last day."""
     from ..checks import lookahead_in
 
     say = progress or (lambda *_: None)
-    started = time.perf_counter()
     seen: dict[str, int] = {}
-    frames: list[pd.DataFrame] = []
-    arrays: list[np.ndarray] = []
+    first_combo: list[int] = []
     trial_of_combo = np.empty(len(combos), dtype=np.int64)
-    rows = decisions = tickers = None
+    pending: list[np.ndarray] = []
+    parts: list[dict[str, np.ndarray]] = []
+    moments: list[np.ndarray] = []
+    reduced: list[np.ndarray] = []
+    rows = decisions = prices = None
+    weights_s = simulate_s = 0.0
+    splits = PBO_SPLITS if len(market_window) > 4 * PBO_SPLITS else 2
+
+    def flush() -> None:
+        nonlocal simulate_s
+        if not pending:
+            return
+        started = time.perf_counter()
+        targets = np.stack(pending)
+        pending.clear()
+        check_tradable(prices, targets, rows)
+        equity, traded, stats, blocks = simulate_stats(
+            prices, targets, rows, costs=costs, init_cash=init_cash, n_blocks=splits,
+            keep_equity=reduce is not None)
+        parts.append(stats_metrics(stats, traded, len(prices), init_cash))
+        moments.append(blocks.transpose(1, 2, 0))
+        if reduce is not None:
+            reduced.append(reduce(equity))
+        simulate_s += time.perf_counter() - started
+
     for k, params in enumerate(combos):
+        started = time.perf_counter()
         instance = strategy(**params)
         weights = compute_weights(instance, ctx)
         if lookahead:
@@ -91,58 +137,26 @@ def prepare_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
                 raise StrategyError(f'Strategy "{strategy.name}" ({shown}) looks into the future: '
                                     f"{problems[0]}.")
         if rows is None:
-            tickers = list(weights.columns)
             rows, decisions = execution_rows(pd.DatetimeIndex(market_window.index), weights.index)
-        array = weights.loc[decisions, tickers].to_numpy(dtype=np.float64)
+            prices = market_window[list(weights.columns)]
+        array = weights.loc[decisions, list(prices.columns)].to_numpy(dtype=np.float64)
         key = _digest(array)
         if key not in seen:
-            seen[key] = len(arrays)
-            arrays.append(array)
-            frames.append(weights)
+            seen[key] = len(first_combo)
+            first_combo.append(k)
+            pending.append(array)
         trial_of_combo[k] = seen[key]
-        say("weights", k + 1, len(combos))
-    prices = market_window[tickers]
-    targets = np.stack(arrays)
-    check_tradable(prices, targets, rows)
-    return PreparedGrid(strategy=strategy, combos=combos, prices=prices, rows=rows,
-                        decisions=decisions, targets=targets, trial_of_combo=trial_of_combo,
-                        frames=frames, seconds=time.perf_counter() - started)
-
-
-@dataclass(frozen=True)
-class GridRun:
-    """Metrics per trial, CSCV block moments, and optionally every equity curve."""
-
-    metrics: dict[str, np.ndarray]
-    moments: np.ndarray
-    equity: np.ndarray | None
-    seconds: float
-
-
-def simulate_grid(prep: PreparedGrid, costs: Costs, init_cash: float, *, keep_equity: bool = False,
-                  chunk_size: int | None = None, progress: Progress | None = None) -> GridRun:
-    """Run every trial through the kernel chunk by chunk; metrics come from the kernel's
-    streaming statistics, so without ``keep_equity`` no daily curve is held in memory."""
-    say = progress or (lambda *_: None)
-    n, days = len(prep.targets), len(prep.prices)
-    size = chunk_size or (chunk_size_for(days) if keep_equity else 2_000)
-    splits = PBO_SPLITS if days > 4 * PBO_SPLITS else 2
-    started = time.perf_counter()
-    parts: list[dict[str, np.ndarray]] = []
-    moments, curves = [], []
-    for lo in range(0, n, size):
-        equity, traded, stats, blocks = simulate_stats(
-            prep.prices, prep.targets[lo:lo + size], prep.rows, costs=costs, init_cash=init_cash,
-            n_blocks=splits, keep_equity=keep_equity)
-        parts.append(stats_metrics(stats, traded, days, init_cash))
-        moments.append(blocks.transpose(1, 2, 0))
-        if keep_equity:
-            curves.append(equity)
-        say("simulate", min(lo + size, n), n)
-    metrics = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    return GridRun(metrics=metrics, moments=np.concatenate(moments, axis=2),
-                   equity=np.concatenate(curves) if keep_equity else None,
-                   seconds=time.perf_counter() - started)
+        weights_s += time.perf_counter() - started
+        if len(pending) >= chunk_size:
+            flush()
+        say("combinations", k + 1, len(combos))
+    flush()
+    return GridRun(strategy=strategy, combos=combos, prices=prices, rows=rows, decisions=decisions,
+                   trial_of_combo=trial_of_combo, first_combo=np.array(first_combo),
+                   metrics={key: np.concatenate([p[key] for p in parts]) for key in parts[0]},
+                   moments=np.concatenate(moments, axis=2),
+                   reduced=np.concatenate(reduced) if reduce is not None else None,
+                   weights_seconds=weights_s, simulate_seconds=simulate_s)
 
 
 @dataclass(frozen=True)
@@ -167,26 +181,27 @@ def _rank(table: pd.DataFrame, metric: str) -> pd.DataFrame:
                              na_position="last").reset_index(drop=True)
 
 
-def run_sweep(prep: PreparedGrid, grid: dict[str, list[Any]], metric: str, costs: Costs,
-              init_cash: float, progress: Progress | None = None,
-              chunk_size: int | None = None) -> SweepResult:
-    """Simulate a prepared grid and score it: ranked table, best combination with its
-    probabilistic and deflated Sharpe ratios (trials = distinct target sets), and PBO."""
+def run_sweep(strategy: type[Strategy], grid: dict[str, list[Any]], ctx: Context,
+              market_window: pd.DataFrame, metric: str, costs: Costs, init_cash: float, *,
+              lookahead: list | None = None, progress: Progress | None = None,
+              chunk_size: int = 1_000) -> SweepResult:
+    """Every combination of ``grid``, scored and ranked, with the best combination's
+    probabilistic and deflated Sharpe ratios (trials = distinct target sets) and PBO."""
     check_metric(metric)
-    run = simulate_grid(prep, costs, init_cash, progress=progress, chunk_size=chunk_size)
-    table = pd.DataFrame(prep.combos)
-    table["trial"] = prep.trial_of_combo
+    run = run_grid(strategy, combinations(grid), ctx, market_window, costs=costs,
+                   init_cash=init_cash, lookahead=lookahead, chunk_size=chunk_size,
+                   progress=progress)
+    table = pd.DataFrame(run.combos)
+    table["trial"] = run.trial_of_combo
     for key, values in run.metrics.items():
-        table[key] = values[prep.trial_of_combo]
+        table[key] = values[run.trial_of_combo]
     table = _rank(table, metric)
     best = {k: table.loc[0, k] for k in grid}
     best_trial = int(table.loc[0, "trial"])
-    equity, _ = simulate_many(prep.prices, prep.targets[best_trial:best_trial + 1], prep.rows,
-                              costs=costs, init_cash=init_cash)
-    best_equity = pd.Series(equity[0], index=prep.prices.index, name="equity")
+    best_equity = run.equity_of(best_trial, ctx, costs, init_cash)
     returns = best_equity.pct_change().iloc[1:].to_numpy()
     per_period = run.metrics["sharpe"] / np.sqrt(PERIODS_PER_YEAR)
-    n_trials = len(prep.targets)
+    n_trials = run.n_trials
     sr_variance = float(np.nanvar(per_period, ddof=1)) if n_trials > 1 else 0.0
     stats = {
         "best_sharpe": float(run.metrics["sharpe"][best_trial]),
@@ -196,10 +211,11 @@ def run_sweep(prep: PreparedGrid, grid: dict[str, list[Any]], metric: str, costs
         "pbo": pbo_from_moments(run.moments) if n_trials > 1 else float("nan"),
         "pbo_splits": float(run.moments.shape[0]),
     }
-    return SweepResult(strategy=prep.strategy.name, metric=metric, grid=grid, table=table,
-                       n_combos=len(prep.combos), n_trials=n_trials, best=best,
+    return SweepResult(strategy=strategy.name, metric=metric, grid=grid, table=table,
+                       n_combos=len(run.combos), n_trials=n_trials, best=best,
                        best_equity=best_equity, stats=stats,
-                       timings={"weights_seconds": prep.seconds, "simulate_seconds": run.seconds})
+                       timings={"weights_seconds": run.weights_seconds,
+                                "simulate_seconds": run.simulate_seconds})
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,13 @@ import pandas as pd
 from ..engine import Costs, simulate
 from ..errors import ParameterError
 from ..scoring import performance_metrics
+from ..strategy import Context, Strategy
+from .kernel import execution_rows
 from .metrics import equity_metrics
-from .sweep import LOWER_IS_BETTER, PreparedGrid, check_metric, simulate_grid
+from .sweep import LOWER_IS_BETTER, GridRun, check_metric, run_grid
 
 __all__ = ["Window", "parse_span", "walk_forward_windows", "choose_per_window",
-           "WalkForwardResult", "walk_forward", "default_trial_of", "write_walkforward"]
+           "window_metrics", "WalkForwardResult", "walk_forward", "write_walkforward"]
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([ymwd])\s*$", re.IGNORECASE)
 
@@ -78,19 +80,34 @@ def _slice_metric(equity: np.ndarray, calendar: pd.DatetimeIndex, start: pd.Time
     return equity_metrics(part, np.zeros(len(part)))[metric]
 
 
+def window_metrics(equity: np.ndarray, calendar: pd.DatetimeIndex, windows: list[Window],
+                   metric: str) -> np.ndarray:
+    """``metric`` of each row of ``equity`` over each window's training days: trials x windows."""
+    return np.column_stack([_slice_metric(equity, calendar, w.train_start, w.train_end, metric)
+                            for w in windows])
+
+
+def _best(values: np.ndarray, metric: str) -> int:
+    return int(np.nanargmin(values) if metric in LOWER_IS_BETTER else np.nanargmax(values))
+
+
+def _choose(values: np.ndarray, windows: list[Window], metric: str) -> list[tuple[int, float]]:
+    chosen = []
+    for k, w in enumerate(windows):
+        column = values[:, k]
+        if np.isnan(column).all():
+            raise ParameterError(f"No combination has a finite {metric} on the training window "
+                                 f"{w.train_start.date()} to {w.train_end.date()}.")
+        best = _best(column, metric)
+        chosen.append((best, float(column[best])))
+    return chosen
+
+
 def choose_per_window(equity: np.ndarray, calendar: pd.DatetimeIndex, windows: list[Window],
                       metric: str) -> list[tuple[int, float]]:
     """For each window, the trial (row of ``equity``) with the best ``metric`` over the
     training days only, and that in-sample value. Ties go to the lowest trial number."""
-    chosen = []
-    for w in windows:
-        values = _slice_metric(equity, calendar, w.train_start, w.train_end, metric)
-        if np.isnan(values).all():
-            raise ParameterError(f"No combination has a finite {metric} on the training window "
-                                 f"{w.train_start.date()} to {w.train_end.date()}.")
-        best = int(np.nanargmin(values) if metric in LOWER_IS_BETTER else np.nanargmax(values))
-        chosen.append((best, float(values[best])))
-    return chosen
+    return _choose(window_metrics(equity, calendar, windows, metric), windows, metric)
 
 
 @dataclass(frozen=True)
@@ -103,46 +120,54 @@ class WalkForwardResult:
     summary: pd.DataFrame        # rows: the curves above plus in-sample; columns: metrics
 
 
-def walk_forward(prep: PreparedGrid, decisions: pd.DatetimeIndex, train: pd.DateOffset,
-                 test: pd.DateOffset, metric: str, costs: Costs, init_cash: float,
-                 benchmark: pd.Series, default_trial: int | None = None) -> WalkForwardResult:
-    """Run the walk-forward over a prepared grid (see ``prepare_grid``)."""
+def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Context,
+                 market_window: pd.DataFrame, train: pd.DateOffset, test: pd.DateOffset,
+                 metric: str, costs: Costs, init_cash: float, benchmark: pd.Series, *,
+                 defaults: dict[str, Any] | None = None, lookahead: list | None = None,
+                 progress=None) -> WalkForwardResult:
+    """Run the walk-forward over every combination (one streaming pass, see ``run_grid``;
+    only each trial's per-window training metric is kept)."""
     check_metric(metric)
     if metric == "turnover":
         raise ParameterError("--metric turnover cannot choose parameters per window; use a "
                              "return or risk metric.")
-    calendar = pd.DatetimeIndex(prep.prices.index)
+    calendar = pd.DatetimeIndex(market_window.index)
+    _, decisions = execution_rows(calendar, ctx.rebalance_dates[ctx.rebalance_dates <= calendar[-1]])
     windows = walk_forward_windows(calendar, decisions, train, test)
-    run = simulate_grid(prep, costs, init_cash, keep_equity=True)
-    chosen = choose_per_window(run.equity, calendar, windows, metric)
+    oos_start = windows[0].train_end
 
+    def reduce(equity: np.ndarray) -> np.ndarray:
+        return np.column_stack([window_metrics(equity, calendar, windows, metric),
+                                _slice_metric(equity, calendar, oos_start, calendar[-1], metric)])
+
+    run = run_grid(strategy, combos, ctx, market_window, costs=costs, init_cash=init_cash,
+                   lookahead=lookahead, reduce=reduce, progress=progress)
+    chosen = _choose(run.reduced[:, :len(windows)], windows, metric)
+
+    frames = {trial: run.targets_of(trial, ctx) for trial in {t for t, _ in chosen}}
     pieces = []
     for w, (trial, _) in zip(windows, chosen, strict=True):
-        frame = prep.frames[trial]
+        frame = frames[trial]
         pieces.append(frame.loc[(frame.index >= w.train_end) & (frame.index < w.test_end)])
-    stitched = pd.concat(pieces)
-    oos_start = windows[0].train_end
-    prices = prep.prices.loc[oos_start:]
-    oos = simulate(prices, stitched, costs=costs, init_cash=init_cash)
+    oos = simulate(run.prices.loc[oos_start:], pd.concat(pieces), costs=costs, init_cash=init_cash)
 
     def rebased(series: pd.Series) -> pd.Series:
         part = series.loc[oos_start:]
         return part / part.iloc[0] * init_cash
 
-    hindsight_values = _slice_metric(run.equity, calendar, oos_start, calendar[-1], metric)
-    hindsight = int(np.nanargmin(hindsight_values) if metric in LOWER_IS_BETTER
-                    else np.nanargmax(hindsight_values))
     curves = {"walk-forward (out of sample)": oos.equity}
+    default_trial = _trial_with(run, defaults) if defaults is not None else None
     if default_trial is not None:
-        curves["default parameters"] = rebased(pd.Series(run.equity[default_trial], index=calendar))
-    curves["best in hindsight"] = rebased(pd.Series(run.equity[hindsight], index=calendar))
+        curves["default parameters"] = rebased(run.equity_of(default_trial, ctx, costs, init_cash))
+    hindsight = _best(run.reduced[:, -1], metric)
+    curves["best in hindsight"] = rebased(run.equity_of(hindsight, ctx, costs, init_cash))
     curves[f"benchmark ({benchmark.name})"] = rebased(benchmark)
     equity = pd.DataFrame(curves)
 
     rows = []
-    names = list(prep.combos[0])
+    names = list(combos[0])
     for w, (trial, in_sample) in zip(windows, chosen, strict=True):
-        params = next(c for c, t in zip(prep.combos, prep.trial_of_combo, strict=True) if t == trial)
+        params = run.params_of(trial)
         oos_part = oos.equity.loc[w.train_end:w.test_end].to_numpy()[None, :]
         rows.append({"train_start": w.train_start.date(), "train_end": w.train_end.date(),
                      "test_end": w.test_end.date(), **{n: params[n] for n in names},
@@ -161,11 +186,11 @@ def walk_forward(prep: PreparedGrid, decisions: pd.DatetimeIndex, train: pd.Date
     return WalkForwardResult(metric=metric, windows=table, equity=equity, summary=frame)
 
 
-def default_trial_of(prep: PreparedGrid, defaults: dict[str, Any]) -> int | None:
-    """The trial whose combination equals the strategy's defaults, if the grid holds it."""
-    for combo, trial in zip(prep.combos, prep.trial_of_combo, strict=True):
-        if all(combo[k] == defaults.get(k) for k in combo):
-            return int(trial)
+def _trial_with(run: GridRun, params: dict[str, Any]) -> int | None:
+    """The trial of the combination equal to ``params``, if the grid holds it."""
+    for k, combo in enumerate(run.combos):
+        if all(combo[name] == params.get(name) for name in combo):
+            return int(run.trial_of_combo[k])
     return None
 
 
