@@ -14,20 +14,14 @@ SWEEP_METRICS = ("total_return", "cagr", "volatility", "sharpe", "sortino", "max
                  "calmar", "turnover")
 
 
-def equity_metrics(equity: np.ndarray, traded: np.ndarray) -> dict[str, np.ndarray]:
-    """Each metric as one value per row of ``equity`` (combos x days, first column = the
-    initial capital); ``traded`` is each row's total traded notional."""
-    returns = equity[:, 1:] / equity[:, :-1] - 1.0
-    n = returns.shape[1]
-    years = n / PERIODS_PER_YEAR
-    mean = returns.mean(axis=1)
-    std = returns.std(axis=1, ddof=1)
-    downside = np.sqrt((np.minimum(returns, 0.0) ** 2).sum(axis=1) / n)
-    growth = equity[:, -1] / equity[:, 0]
+def _metrics(n: int, mean: np.ndarray, std: np.ndarray, downside: np.ndarray,
+             growth: np.ndarray, drawdown: np.ndarray, mean_equity: np.ndarray,
+             traded: np.ndarray) -> dict[str, np.ndarray]:
+    """The metrics from ``n`` daily returns' mean, std (ddof 1), downside deviation, total
+    growth, max drawdown, average equity and traded notional."""
+    root = np.sqrt(PERIODS_PER_YEAR)
     with np.errstate(divide="ignore", invalid="ignore"):
-        cagr = np.where(growth < 0, np.nan, np.abs(growth) ** (1.0 / years) - 1.0)
-        drawdown = (equity / np.maximum.accumulate(equity, axis=1) - 1.0).min(axis=1)
-        root = np.sqrt(PERIODS_PER_YEAR)
+        cagr = np.where(growth < 0, np.nan, np.abs(growth) ** (PERIODS_PER_YEAR / n) - 1.0)
         return {
             "total_return": growth - 1.0,
             "cagr": cagr,
@@ -36,8 +30,19 @@ def equity_metrics(equity: np.ndarray, traded: np.ndarray) -> dict[str, np.ndarr
             "sortino": np.where(downside > 0, mean / downside, np.nan) * root,
             "max_drawdown": drawdown,
             "calmar": cagr / np.abs(drawdown),
-            "turnover": traded / 2.0 / equity.mean(axis=1) / ((equity.shape[1] - 1) / PERIODS_PER_YEAR),
+            "turnover": traded / 2.0 / mean_equity / (n / PERIODS_PER_YEAR),
         }
+
+
+def equity_metrics(equity: np.ndarray, traded: np.ndarray) -> dict[str, np.ndarray]:
+    """Each metric as one value per row of ``equity`` (combos x days, first column = the
+    initial capital); ``traded`` is each row's total traded notional."""
+    returns = equity[:, 1:] / equity[:, :-1] - 1.0
+    n = returns.shape[1]
+    downside = np.sqrt((np.minimum(returns, 0.0) ** 2).sum(axis=1) / n)
+    drawdown = (equity / np.maximum.accumulate(equity, axis=1) - 1.0).min(axis=1)
+    return _metrics(n, returns.mean(axis=1), returns.std(axis=1, ddof=1), downside,
+                    equity[:, -1] / equity[:, 0], drawdown, equity.mean(axis=1), traded)
 
 
 def stats_metrics(stats: np.ndarray, traded: np.ndarray, days: int,
@@ -46,21 +51,7 @@ def stats_metrics(stats: np.ndarray, traded: np.ndarray, days: int,
     sweeps that keep no daily equity. Variance from sums: exact to ~1e-12 relative."""
     sum_r, sum_r2, sum_down2, drawdown, mean_equity, final = stats.T
     n = days - 1
-    years = n / PERIODS_PER_YEAR
     mean = sum_r / n
     std = np.sqrt(np.maximum(sum_r2 - n * mean**2, 0.0) / (n - 1))
-    downside = np.sqrt(sum_down2 / n)
-    growth = final / init_cash
-    root = np.sqrt(PERIODS_PER_YEAR)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cagr = np.where(growth < 0, np.nan, np.abs(growth) ** (1.0 / years) - 1.0)
-        return {
-            "total_return": growth - 1.0,
-            "cagr": cagr,
-            "volatility": std * root,
-            "sharpe": np.where(std > 0, mean / std, np.nan) * root,
-            "sortino": np.where(downside > 0, mean / downside, np.nan) * root,
-            "max_drawdown": drawdown,
-            "calmar": cagr / np.abs(drawdown),
-            "turnover": traded / 2.0 / mean_equity / ((days - 1) / PERIODS_PER_YEAR),
-        }
+    return _metrics(n, mean, std, np.sqrt(sum_down2 / n), final / init_cash, drawdown,
+                    mean_equity, traded)
