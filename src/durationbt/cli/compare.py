@@ -7,7 +7,21 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .console import data_option, err, out, parse_date, universe_option, user_errors
+from .console import (
+    data_option,
+    end_option,
+    err,
+    fees_option,
+    out,
+    out_option,
+    rebalance_option,
+    run_settings,
+    slippage_option,
+    start_option,
+    strategies_dir_option,
+    universe_option,
+    user_errors,
+)
 
 __all__ = ["compare"]
 
@@ -21,33 +35,29 @@ def compare(
     items: list[str] = typer.Argument(None, help="Strategy names and/or run folders "
                                                  "(default: every strategy)."),
     universe: str = universe_option(),
-    start: str = typer.Option(None, "--start", help="First day, YYYY-MM-DD."),
-    end: str = typer.Option(None, "--end", help="Last day, YYYY-MM-DD."),
-    rebalance: str = typer.Option("monthly", "--rebalance", help="daily | weekly | monthly."),
-    fees_bps: float = typer.Option(10.0, "--fees-bps", help="Fees in bps of traded notional."),
-    slippage_bps: float = typer.Option(5.0, "--slippage-bps", help="Slippage in bps on the fill price."),
+    start: str = start_option(),
+    end: str = end_option(),
+    rebalance: str = rebalance_option(),
+    fees_bps: float = fees_option(),
+    slippage_bps: float = slippage_option(),
     sort: str = typer.Option("sharpe", "--sort", help="Leaderboard column to rank by."),
     data: Path = data_option(),
-    out_dir: Path = typer.Option(Path("results"), "--out", help="Folder that receives the compare folder."),
-    strategies_dir: Path = typer.Option(None, "--strategies-dir",
-                                        help="Load strategies from this folder instead of ./strategies."),
+    out_dir: Path = out_option("the compare folder"),
+    strategies_dir: Path = strategies_dir_option(),
 ) -> None:
     """Run several strategies on the same data in one process (and/or read finished run
     folders) and rank them: CAGR, volatility, Sharpe, Sortino, max drawdown, Calmar,
     turnover, average portfolio duration, information ratio, and scores by regime. Writes
     leaderboard.csv, equity.csv, regime_scores.csv and compare.html."""
-    from ..api import RunSettings
     from ..compare import check_sort_metric, write_comparison
     from ..compare import compare as run_compare
-    from ..engine import Costs
     from ..formatting import fmt_num, fmt_pct
     from ..report.compare_page import LEADERBOARD_FORMATS
 
     check_sort_metric(sort)
-    settings = RunSettings(universe=universe, start=parse_date(start, "--start"),
-                           end=parse_date(end, "--end"), rebalance=rebalance,
-                           costs=Costs(fees_bps, slippage_bps), data=data, out=out_dir,
-                           strategies_dir=strategies_dir)
+    settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
+                            fees_bps=fees_bps, slippage_bps=slippage_bps, data=data,
+                            out_dir=out_dir, strategies_dir=strategies_dir)
     with err.status("Starting", spinner="dots") as status:
         result = run_compare(items or [], settings, progress=lambda msg: status.update(msg))
         board = result.sorted_by(sort)

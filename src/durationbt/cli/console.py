@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import inspect
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -17,7 +18,9 @@ from ..errors import DurationbtError, ParameterError
 from ..formatting import fmt_num, fmt_pct
 
 __all__ = ["out", "err", "parse_date", "fmt_pct", "fmt_num", "user_errors", "universe_option",
-           "data_option"]
+           "data_option", "start_option", "end_option", "rebalance_option", "fees_option",
+           "slippage_option", "init_cash_option", "out_option", "strategies_dir_option",
+           "run_settings"]
 
 
 def universe_option() -> Any:
@@ -30,6 +33,55 @@ def data_option() -> Any:
     """``--data``, shared by every command that reads market data."""
     return typer.Option(None, "--data", help="Folder of per-ticker CSVs (default: "
                         "$DURATIONBT_DATA, else Yahoo Finance with a local cache).")
+
+def start_option() -> Any:
+    return typer.Option(None, "--start", help="First day, YYYY-MM-DD (default: universe's).")
+
+
+def end_option() -> Any:
+    return typer.Option(None, "--end",
+                        help="Last day, YYYY-MM-DD (default: last day all tickers have data).")
+
+
+def rebalance_option() -> Any:
+    return typer.Option("monthly", "--rebalance",
+                        help="daily | weekly (last trading day) | monthly (last trading day).")
+
+
+def fees_option() -> Any:
+    return typer.Option(10.0, "--fees-bps", help="Fees in bps of traded notional.")
+
+
+def slippage_option() -> Any:
+    return typer.Option(5.0, "--slippage-bps", help="Slippage in bps on the fill price.")
+
+
+def init_cash_option() -> Any:
+    return typer.Option(1_000_000.0, "--init-cash", help="Initial capital.")
+
+
+def out_option(what: str) -> Any:
+    return typer.Option(Path("results"), "--out", help=f"Folder that receives {what}.")
+
+
+def strategies_dir_option() -> Any:
+    return typer.Option(None, "--strategies-dir",
+                        help="Load strategies from this folder instead of ./strategies.")
+
+
+def run_settings(*, universe: str, start: str | None, end: str | None, rebalance: str,
+                 fees_bps: float, slippage_bps: float, data: Path | None, out_dir: Path,
+                 strategies_dir: Path | None, init_cash: float = 1_000_000.0,
+                 params: list[str] | None = None) -> Any:
+    """The shared run options as ``RunSettings``; bad dates and costs raise user errors."""
+    from ..api import RunSettings
+    from ..engine import Costs
+
+    return RunSettings(universe=universe, start=parse_date(start, "--start"),
+                       end=parse_date(end, "--end"), rebalance=rebalance,
+                       costs=Costs(fees_bps, slippage_bps), init_cash=init_cash,
+                       params=params or [], data=data, out=out_dir, strategies_dir=strategies_dir)
+
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -7,7 +7,24 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .console import data_option, err, fmt_num, fmt_pct, out, parse_date, universe_option, user_errors
+from .console import (
+    data_option,
+    end_option,
+    err,
+    fees_option,
+    fmt_num,
+    fmt_pct,
+    init_cash_option,
+    out,
+    out_option,
+    rebalance_option,
+    run_settings,
+    slippage_option,
+    start_option,
+    strategies_dir_option,
+    universe_option,
+    user_errors,
+)
 
 __all__ = ["run"]
 
@@ -22,31 +39,25 @@ _ROWS = (("Total return", "total_return", fmt_pct), ("CAGR", "cagr", fmt_pct),
 def run(
     strategy: str = typer.Argument(..., help="Strategy name (see strategies/ folder)."),
     universe: str = universe_option(),
-    start: str = typer.Option(None, "--start", help="First day, YYYY-MM-DD (default: universe's)."),
-    end: str = typer.Option(None, "--end",
-                            help="Last day, YYYY-MM-DD (default: last day all tickers have data)."),
-    rebalance: str = typer.Option("monthly", "--rebalance",
-                                  help="daily | weekly (last trading day) | monthly (last trading day)."),
-    fees_bps: float = typer.Option(10.0, "--fees-bps", help="Fees in bps of traded notional."),
-    slippage_bps: float = typer.Option(5.0, "--slippage-bps",
-                                       help="Slippage in bps on the fill price."),
-    init_cash: float = typer.Option(1_000_000.0, "--init-cash", help="Initial capital."),
+    start: str = start_option(),
+    end: str = end_option(),
+    rebalance: str = rebalance_option(),
+    fees_bps: float = fees_option(),
+    slippage_bps: float = slippage_option(),
+    init_cash: float = init_cash_option(),
     param: list[str] = typer.Option([], "--param", "-p",
                                     help="Strategy parameter as name=value; repeat for more."),
     data: Path = data_option(),
-    out_dir: Path = typer.Option(Path("results"), "--out", help="Folder that receives run folders."),
-    strategies_dir: Path = typer.Option(None, "--strategies-dir",
-                                        help="Load strategies from this folder instead of ./strategies."),
+    out_dir: Path = out_option("run folders"),
+    strategies_dir: Path = strategies_dir_option(),
 ) -> None:
     """Backtest STRATEGY on a universe and write a run folder (metrics, equity, weights,
     quantstats tearsheet). Decisions on the close of day t trade on the close of t+1."""
-    from ..api import RunSettings, run_backtest
-    from ..engine import Costs
+    from ..api import run_backtest
 
-    settings = RunSettings(
-        universe=universe, start=parse_date(start, "--start"), end=parse_date(end, "--end"),
-        rebalance=rebalance, costs=Costs(fees_bps, slippage_bps), init_cash=init_cash,
-        params=param, data=data, out=out_dir, strategies_dir=strategies_dir)
+    settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
+                            fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
+                            params=param, data=data, out_dir=out_dir, strategies_dir=strategies_dir)
     with err.status("Starting", spinner="dots") as status:
         result = run_backtest(strategy, settings, progress=lambda msg: status.update(msg))
     metrics = result.metrics

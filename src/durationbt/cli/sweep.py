@@ -9,9 +9,24 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .console import data_option, err, out, parse_date, universe_option, user_errors
+from .console import (
+    data_option,
+    end_option,
+    err,
+    fees_option,
+    init_cash_option,
+    out,
+    out_option,
+    rebalance_option,
+    run_settings,
+    slippage_option,
+    start_option,
+    strategies_dir_option,
+    universe_option,
+    user_errors,
+)
 
-__all__ = ["sweep", "progress_bar", "grid_option", "costs_settings"]
+__all__ = ["sweep", "progress_bar", "grid_option", "tracker"]
 
 
 def grid_option():
@@ -23,17 +38,6 @@ def progress_bar() -> Progress:
     """One bar per stage (weights, simulate), on stderr."""
     return Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=err, transient=True)
-
-
-def costs_settings(universe, start, end, rebalance, fees_bps, slippage_bps, init_cash, data,
-                   out_dir, strategies_dir):
-    from ..api import RunSettings
-    from ..engine import Costs
-
-    return RunSettings(universe=universe, start=parse_date(start, "--start"),
-                       end=parse_date(end, "--end"), rebalance=rebalance,
-                       costs=Costs(fees_bps, slippage_bps), init_cash=init_cash, data=data,
-                       out=out_dir, strategies_dir=strategies_dir)
 
 
 def tracker(bar: Progress):
@@ -53,17 +57,16 @@ def sweep(
     param: list[str] = typer.Option([], "--param", "-p", help="Fixed parameter name=value."),
     metric: str = typer.Option("sharpe", "--metric", help="Metric that ranks combinations."),
     universe: str = universe_option(),
-    start: str = typer.Option(None, "--start", help="First day, YYYY-MM-DD."),
-    end: str = typer.Option(None, "--end", help="Last day, YYYY-MM-DD."),
-    rebalance: str = typer.Option("monthly", "--rebalance", help="daily | weekly | monthly."),
-    fees_bps: float = typer.Option(10.0, "--fees-bps", help="Fees in bps of traded notional."),
-    slippage_bps: float = typer.Option(5.0, "--slippage-bps", help="Slippage in bps on the fill price."),
-    init_cash: float = typer.Option(1_000_000.0, "--init-cash", help="Initial capital."),
+    start: str = start_option(),
+    end: str = end_option(),
+    rebalance: str = rebalance_option(),
+    fees_bps: float = fees_option(),
+    slippage_bps: float = slippage_option(),
+    init_cash: float = init_cash_option(),
     top: int = typer.Option(15, "--top", help="Rows of the ranked table to print."),
     data: Path = data_option(),
-    out_dir: Path = typer.Option(Path("results"), "--out", help="Folder that receives the sweep folder."),
-    strategies_dir: Path = typer.Option(None, "--strategies-dir",
-                                        help="Load strategies from this folder instead of ./strategies."),
+    out_dir: Path = out_option("the sweep folder"),
+    strategies_dir: Path = strategies_dir_option(),
 ) -> None:
     """Backtest every combination of STRATEGY's parameters on data loaded once (numba
     kernel, same conventions and costs as `run`), rank them by --metric, and report the
@@ -83,8 +86,9 @@ def sweep(
     )
 
     check_metric(metric)
-    settings = costs_settings(universe, start, end, rebalance, fees_bps, slippage_bps, init_cash,
-                              data, out_dir, strategies_dir)
+    settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
+                            fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
+                            data=data, out_dir=out_dir, strategies_dir=strategies_dir)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
         contexts = lookahead_contexts(setup, rebalance)

@@ -7,8 +7,23 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .console import data_option, err, out, universe_option, user_errors
-from .sweep import costs_settings, grid_option, progress_bar, tracker
+from .console import (
+    data_option,
+    end_option,
+    err,
+    fees_option,
+    init_cash_option,
+    out,
+    out_option,
+    rebalance_option,
+    run_settings,
+    slippage_option,
+    start_option,
+    strategies_dir_option,
+    universe_option,
+    user_errors,
+)
+from .sweep import grid_option, progress_bar, tracker
 
 __all__ = ["walkforward"]
 
@@ -22,16 +37,15 @@ def walkforward(
     test: str = typer.Option("1y", "--test", help="Test window (and step): 1y, 6m, ..."),
     metric: str = typer.Option("sharpe", "--metric", help="Metric that chooses the parameters."),
     universe: str = universe_option(),
-    start: str = typer.Option(None, "--start", help="First day, YYYY-MM-DD."),
-    end: str = typer.Option(None, "--end", help="Last day, YYYY-MM-DD."),
-    rebalance: str = typer.Option("monthly", "--rebalance", help="daily | weekly | monthly."),
-    fees_bps: float = typer.Option(10.0, "--fees-bps", help="Fees in bps of traded notional."),
-    slippage_bps: float = typer.Option(5.0, "--slippage-bps", help="Slippage in bps on the fill price."),
-    init_cash: float = typer.Option(1_000_000.0, "--init-cash", help="Initial capital."),
+    start: str = start_option(),
+    end: str = end_option(),
+    rebalance: str = rebalance_option(),
+    fees_bps: float = fees_option(),
+    slippage_bps: float = slippage_option(),
+    init_cash: float = init_cash_option(),
     data: Path = data_option(),
-    out_dir: Path = typer.Option(Path("results"), "--out", help="Folder that receives the result folder."),
-    strategies_dir: Path = typer.Option(None, "--strategies-dir",
-                                        help="Load strategies from this folder instead of ./strategies."),
+    out_dir: Path = out_option("the result folder"),
+    strategies_dir: Path = strategies_dir_option(),
 ) -> None:
     """Choose STRATEGY's best parameters on each training window, trade them over the
     following test window, stitch the out-of-sample run (through the same engine, costs and
@@ -45,8 +59,9 @@ def walkforward(
 
     check_metric(metric)
     train_span, test_span = parse_span(train, "--train"), parse_span(test, "--test")
-    settings = costs_settings(universe, start, end, rebalance, fees_bps, slippage_bps, init_cash,
-                              data, out_dir, strategies_dir)
+    settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
+                            fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
+                            data=data, out_dir=out_dir, strategies_dir=strategies_dir)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
         contexts = lookahead_contexts(setup, rebalance)
