@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from ..formatting import HEADLINE_ROWS
 from .console import (
     data_option,
     end_option,
@@ -27,12 +28,6 @@ from .console import (
 )
 
 __all__ = ["run"]
-
-_ROWS = (("Total return", "total_return", fmt_pct), ("CAGR", "cagr", fmt_pct),
-         ("Volatility", "volatility", fmt_pct), ("Sharpe", "sharpe", fmt_num),
-         ("Sortino", "sortino", fmt_num), ("Max drawdown", "max_drawdown", fmt_pct),
-         ("Calmar", "calmar", fmt_num), ("Turnover (1-way, /yr)", "turnover", fmt_num),
-         ("Final equity", "final_equity", lambda v: fmt_num(v, 0)))
 
 
 @user_errors
@@ -68,7 +63,7 @@ def run(
     table.add_column("strategy", justify="right")
     table.add_column(f"benchmark ({result.manifest['universe']['definition']['benchmark']})",
                      justify="right")
-    for label, key, fmt in _ROWS:
+    for label, key, fmt in HEADLINE_ROWS:
         table.add_row(label, fmt(metrics["strategy"][key]), fmt(metrics["benchmark"][key]))
     out.print(table)
     if "portfolio_duration" in metrics:

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import DataError
-from ..formatting import fmt_num, fmt_pct
+from ..formatting import HEADLINE_ROWS, fmt_num, fmt_pct
 from ..signals.composite import REGIMES
 from .html import esc, figure_html, section, table_html, write_page
 from .signal_chart import regime_shapes, signal_figure
@@ -84,11 +84,7 @@ def bucket_colours(n: int) -> list[str]:
 
 def _headline(run: RunFolder) -> str:
     s, b = run.metrics["strategy"], run.metrics["benchmark"]
-    rows = [("Total return", "total_return", fmt_pct), ("CAGR", "cagr", fmt_pct),
-            ("Volatility", "volatility", fmt_pct), ("Sharpe", "sharpe", fmt_num),
-            ("Sortino", "sortino", fmt_num), ("Max drawdown", "max_drawdown", fmt_pct),
-            ("Calmar", "calmar", fmt_num), ("Turnover (one-way, /yr)", "turnover", fmt_num),
-            ("Final equity", "final_equity", lambda v: fmt_num(v, 0))]
+    rows = HEADLINE_ROWS
     bench_name = run.manifest["universe"]["definition"]["benchmark"]
     frame = pd.DataFrame({"strategy": [f(s[k]) for _, k, f in rows],
                           f"benchmark ({bench_name})": [f(b[k]) for _, k, f in rows]},
