@@ -187,8 +187,8 @@ def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Co
     if port_duration is not None:
         metrics["portfolio_duration"] = summarise_duration(port_duration["duration"])
     regimes = regime_tables(pd.DataFrame({"strategy": result.equity, "benchmark": bench}),
-                            result.weights, window[list(universe.tickers)],
-                            {b.name: b.tickers for b in universe.buckets}, ctx.signal.regime)
+                            result.weights, window[list(universe.tickers)], universe,
+                            ctx.signal.regime)
     return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
                     result=result, benchmark=bench, metrics=metrics, duration=port_duration,
                     regimes=regimes)

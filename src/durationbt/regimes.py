@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .duration import bucket_daily_returns
 from .scoring import clean_number
 from .signals.composite import REGIMES
+from .universe import Universe
 
 __all__ = ["REGIMES", "acting_regime", "regime_scores", "time_in_regime", "transition_matrix",
            "bucket_contribution"]
@@ -99,18 +101,18 @@ def bucket_contribution(weights: pd.DataFrame, prices: pd.DataFrame,
 
 
 def regime_tables(equity: pd.DataFrame, weights: pd.DataFrame, prices: pd.DataFrame,
-                  buckets: dict[str, tuple[str, ...]], regime: pd.Series) -> dict[str, pd.DataFrame]:
+                  universe: Universe, regime: pd.Series) -> dict[str, pd.DataFrame]:
     """Every regime table of one run: ``equity`` holds the strategy and benchmark curves,
     ``prices`` the bucket members over the same days; buckets are scored equal-weight."""
     returns = equity.pct_change().iloc[1:]
-    asset_returns = prices.pct_change(fill_method=None).loc[returns.index]
-    for name, members in buckets.items():
-        returns[f"bucket:{name}"] = asset_returns[list(members)].mean(axis=1)
+    buckets = bucket_daily_returns(prices, universe).loc[returns.index]
+    returns = returns.join(buckets.add_prefix("bucket:"))
     window = regime.loc[equity.index[0]:equity.index[-1]]
+    members = {b.name: b.tickers for b in universe.buckets}
     return {"scores": regime_scores(returns, regime),
             "time": time_in_regime(window),
             "transitions": transition_matrix(window),
-            "contribution": bucket_contribution(weights, prices, buckets, regime)}
+            "contribution": bucket_contribution(weights, prices, members, regime)}
 
 
 def tables_to_json(tables: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, object]]]:
