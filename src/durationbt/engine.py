@@ -22,7 +22,8 @@ import pandas as pd
 
 from .errors import EngineError
 
-__all__ = ["Costs", "EngineResult", "simulate", "execution_schedule", "DEFAULT_INIT_CASH"]
+__all__ = ["Costs", "EngineResult", "simulate", "execution_schedule", "check_prices_to_trade",
+           "valuation_prices", "DEFAULT_INIT_CASH"]
 
 DEFAULT_INIT_CASH = 1_000_000.0
 
@@ -75,6 +76,32 @@ def execution_schedule(calendar: pd.DatetimeIndex, decisions: pd.DatetimeIndex) 
     return pd.Series(decisions[keep], index=calendar[nxt[keep]], name="decided")
 
 
+def check_prices_to_trade(close: pd.DataFrame, rows: np.ndarray, executed: np.ndarray) -> None:
+    """Refuse a missing price on an execution row (``rows`` of ``close``) for an asset
+    targeted then or at an earlier rebalance, i.e. possibly held: vectorbt would skip the
+    order silently. ``executed``: executions x assets, or combos x executions x assets."""
+    held = np.maximum.accumulate(np.nan_to_num(executed) > 0, axis=-2)
+    if held.ndim == 3:
+        held = held.any(axis=0)
+    missing = np.isnan(close.to_numpy(dtype=float)[rows]) & held
+    if missing.any():
+        row, col = np.argwhere(missing)[0]
+        raise EngineError(f"No price for {close.columns[col]} on {close.index[rows[row]].date()}, a "
+                          "day the portfolio must trade it (vectorbt would skip the order "
+                          "silently). Check the data for a gap or a delisting.")
+
+
+def valuation_prices(close: pd.DataFrame) -> pd.DataFrame:
+    """Closes back-filled before each listing (a zero position must not value as NaN); an
+    asset without a price on the last day is an error."""
+    valuation = close.bfill()
+    if valuation.isna().to_numpy().any():
+        missing = valuation.columns[valuation.isna().any()][0]
+        raise EngineError(f"Ticker {missing} has no price at the end of the backtest; "
+                          "shorten the date range.")
+    return valuation
+
+
 def simulate(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs = Costs(),
              init_cash: float = DEFAULT_INIT_CASH) -> EngineResult:
     """Run ``targets`` (decision date x ticker) over ``prices`` (date x ticker, the backtest's
@@ -90,21 +117,11 @@ def simulate(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs = Cost
 
     size = pd.DataFrame(np.nan, index=close.index, columns=tickers)
     size.loc[executed.index] = executed.to_numpy()
-    held = executed.gt(0).cummax()  # targeted now or at an earlier rebalance: may be held
-    needs_price = close.loc[executed.index].isna() & held
-    if needs_price.to_numpy().any():
-        row, col = np.argwhere(needs_price.to_numpy())[0]
-        raise EngineError(f"No price for {tickers[col]} on {executed.index[row].date()}, a day "
-                          "the portfolio must trade it (vectorbt would skip the order silently). "
-                          "Check the data for a gap or a delisting.")
+    check_prices_to_trade(close, close.index.get_indexer(executed.index), executed.to_numpy())
     # an asset that is not listed yet is neither held nor traded: no order at all, and a
     # back-filled valuation price so that its zero position does not turn the value into NaN
     size = size.where(close.notna())
-    valuation = close.bfill()
-    if valuation.isna().to_numpy().any():
-        missing = valuation.columns[valuation.isna().any()][0]
-        raise EngineError(f"Ticker {missing} has no price at the end of the backtest; "
-                          "shorten the date range.")
+    valuation = valuation_prices(close)
 
     pf = vbt.Portfolio.from_orders(
         close=valuation, size=size, size_type="targetpercent", direction="longonly",

@@ -13,10 +13,10 @@ import numba
 import numpy as np
 import pandas as pd
 
-from ..engine import Costs, execution_schedule
+from ..engine import Costs, execution_schedule, valuation_prices
 from ..errors import EngineError
 
-__all__ = ["simulate_many", "simulate_stats", "STATS", "execution_rows", "check_tradable"]
+__all__ = ["simulate_many", "simulate_stats", "STATS", "execution_rows"]
 
 
 @numba.njit(cache=True)
@@ -186,16 +186,6 @@ def execution_rows(calendar: pd.DatetimeIndex,
     return calendar.get_indexer(schedule.index).astype(np.int64), pd.DatetimeIndex(schedule.to_numpy())
 
 
-def check_tradable(prices: pd.DataFrame, executed: np.ndarray, rows: np.ndarray) -> None:
-    """The engine's NaN-price guard for a (combos x executions x assets) target array."""
-    held = np.maximum.accumulate(np.nan_to_num(executed) > 0, axis=1).any(axis=0)
-    missing = np.isnan(prices.to_numpy()[rows]) & held
-    if missing.any():
-        row, col = np.argwhere(missing)[0]
-        raise EngineError(f"No price for {prices.columns[col]} on {prices.index[rows[row]].date()}, "
-                          "a day the portfolio must trade it. Check the data for a gap or a delisting.")
-
-
 STATS = ("sum_r", "sum_r2", "sum_down2", "max_drawdown", "mean_equity", "final_equity")
 
 
@@ -203,11 +193,7 @@ def _prepare(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray):
     if targets.ndim != 3 or targets.shape[1:] != (len(rows), prices.shape[1]):
         raise EngineError(f"targets must be combos x {len(rows)} x {prices.shape[1]}, "
                           f"got {targets.shape}.")
-    valuation = prices.bfill().to_numpy(dtype=np.float64)
-    if np.isnan(valuation[-1]).any():
-        missing = prices.columns[np.isnan(valuation[-1])][0]
-        raise EngineError(f"Ticker {missing} has no price at the end of the backtest; "
-                          "shorten the date range.")
+    valuation = valuation_prices(prices).to_numpy(dtype=np.float64)
     return (np.ascontiguousarray(valuation), np.ascontiguousarray(prices.notna().to_numpy()),
             np.ascontiguousarray(rows, dtype=np.int64),
             np.ascontiguousarray(targets, dtype=np.float64))

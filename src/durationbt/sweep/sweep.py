@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 
 from ..api import compute_weights
-from ..engine import Costs
+from ..engine import Costs, check_prices_to_trade
 from ..errors import ParameterError, StrategyError
 from ..scoring import PERIODS_PER_YEAR
 from ..statistics import deflated_sharpe_ratio, pbo_from_moments, probabilistic_sharpe_ratio
 from ..strategy import Context, Strategy
 from .grid import combinations, parse_grid
-from .kernel import check_tradable, execution_rows, simulate_many, simulate_stats
+from .kernel import execution_rows, simulate_many, simulate_stats
 from .metrics import SWEEP_METRICS, stats_metrics
 
 __all__ = ["GridRun", "SweepResult", "run_grid", "run_sweep", "LOWER_IS_BETTER", "check_metric",
@@ -116,7 +116,7 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
         started = time.perf_counter()
         targets = np.stack(pending)
         pending.clear()
-        check_tradable(prices, targets, rows)
+        check_prices_to_trade(prices, rows, targets)
         equity, traded, stats, blocks = simulate_stats(
             prices, targets, rows, costs=costs, init_cash=init_cash, n_blocks=splits,
             keep_equity=reduce is not None)
