@@ -14,7 +14,7 @@ from durationbt.data import CsvProvider, load_market_data
 from durationbt.engine import Costs, simulate
 from durationbt.errors import ParameterError
 from durationbt.scoring import performance_metrics
-from durationbt.statistics import pbo_from_moments, probability_of_backtest_overfitting
+from durationbt.statistics import block_moments, pbo_from_moments, probability_of_backtest_overfitting
 from durationbt.strategy import Context, Param, Strategy
 from durationbt.sweep import combinations, equity_metrics, parse_grid, run_grid, simulate_many
 from durationbt.sweep.kernel import _pairwise_sum, execution_rows
@@ -29,14 +29,9 @@ from durationbt.universe import load_universe
 from test_engine import executed, monthly_targets, synthetic_prices
 
 
-def block_moments(equity: np.ndarray, n_splits: int) -> np.ndarray:
-    """Reference for the kernel's streamed CSCV moments (splits x [count, sum, sum of
-    squares] x combos), computed from full equity curves."""
-    returns = equity[:, 1:] / equity[:, :-1] - 1.0
-    blocks = np.array_split(np.arange(returns.shape[1]), n_splits)
-    return np.stack([np.stack([np.full(returns.shape[0], len(b), dtype=float),
-                               returns[:, b].sum(axis=1), (returns[:, b] ** 2).sum(axis=1)])
-                     for b in blocks])
+def curve_moments(equity: np.ndarray, n_splits: int) -> np.ndarray:
+    """Reference for the kernel's streamed CSCV moments, from full equity curves."""
+    return block_moments((equity[:, 1:] / equity[:, :-1] - 1.0).T, n_splits)
 
 
 def _kernel_inputs(prices, targets_list):
@@ -96,7 +91,7 @@ def test_pbo_from_block_moments_equals_matrix_version():
     rng = np.random.default_rng(5)
     returns = rng.normal(0, 0.01, (800, 12))
     equity = np.cumprod(np.vstack([np.ones(12), 1 + returns]), axis=0).T
-    moments = block_moments(equity, 16)
+    moments = curve_moments(equity, 16)
     assert pbo_from_moments(moments) == pytest.approx(
         probability_of_backtest_overfitting(returns, 16), abs=1e-12)
 
@@ -272,4 +267,4 @@ def test_streaming_statistics_equal_the_full_curves():
     full, streamed = equity_metrics(equity, traded), stats_metrics(stats, traded2, len(prices), 1e6)
     for key in full:
         np.testing.assert_allclose(streamed[key], full[key], rtol=1e-9, err_msg=key)
-    np.testing.assert_allclose(blocks.transpose(1, 2, 0), block_moments(equity, 16), rtol=1e-9)
+    np.testing.assert_allclose(blocks.transpose(1, 2, 0), curve_moments(equity, 16), rtol=1e-9)

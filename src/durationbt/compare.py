@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParameterError
-from .statistics import bootstrap_summary
+from .scoring import PERIODS_PER_YEAR
+from .statistics import bootstrap_ci, bootstrap_summary, sharpe
 
 __all__ = ["Comparison", "LEADERBOARD_COLUMNS", "information_ratio", "compare", "write_comparison",
            "check_sort_metric"]
@@ -95,8 +96,8 @@ def _assemble(entries: Sequence[Entry]) -> Comparison:
     bench_row.update(avg_duration=None, information_ratio=None, sharpe_vs_benchmark_ci_low=None,
                      sharpe_vs_benchmark_ci_high=None)
     bench_returns = first.benchmark.pct_change().iloc[1:].to_numpy()
-    _, bench_row["sharpe_ci_low"], bench_row["sharpe_ci_high"] = bootstrap_summary(
-        bench_returns, bench_returns)["sharpe"]
+    _, bench_row["sharpe_ci_low"], bench_row["sharpe_ci_high"] = bootstrap_ci(
+        bench_returns, lambda x: sharpe(x) * np.sqrt(PERIODS_PER_YEAR))
     board.loc[f"benchmark ({first.benchmark_name})"] = [
         np.nan if bench_row[k] is None else float(bench_row[k]) for k in LEADERBOARD_COLUMNS]
     board.index.name = "strategy"

@@ -23,7 +23,7 @@ import numpy as np
 __all__ = ["sharpe", "probabilistic_sharpe_ratio", "expected_max_sharpe",
            "deflated_sharpe_ratio", "stationary_bootstrap_indices", "bootstrap_ci",
            "probability_of_backtest_overfitting",
-           "pbo_from_moments", "bootstrap_summary", "EULER_GAMMA"]
+           "pbo_from_moments", "block_moments", "bootstrap_summary", "EULER_GAMMA"]
 
 EULER_GAMMA = 0.5772156649015329
 _N = NormalDist()
@@ -107,10 +107,16 @@ def probability_of_backtest_overfitting(returns: np.ndarray, n_splits: int = 16)
     t, n = m.shape
     if n < 2 or n_splits % 2 or t < n_splits * 2:
         raise ValueError("need >= 2 trials, an even n_splits and >= 2 rows per split")
-    blocks = np.array_split(np.arange(t), n_splits)
-    moments = np.stack([np.stack([np.full(n, len(b), dtype=float), m[b].sum(axis=0),
-                                  (m[b] ** 2).sum(axis=0)]) for b in blocks])
-    return pbo_from_moments(moments)
+    return pbo_from_moments(block_moments(m, n_splits))
+
+
+def block_moments(returns: np.ndarray, n_splits: int) -> np.ndarray:
+    """Count, sum and sum of squares of a T x N return matrix in ``n_splits`` consecutive
+    blocks: splits x 3 x N, all CSCV needs to score any union of blocks."""
+    m = np.asarray(returns, dtype=float)
+    return np.stack([np.stack([np.full(m.shape[1], len(b), dtype=float), m[b].sum(axis=0),
+                               (m[b] ** 2).sum(axis=0)])
+                     for b in np.array_split(np.arange(len(m)), n_splits)])
 
 
 def _union_sharpe(counts: np.ndarray, sums: np.ndarray, squares: np.ndarray) -> np.ndarray:
