@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParameterError
-from .scoring import PERIODS_PER_YEAR
+from .scoring import LOWER_IS_BETTER, PERIODS_PER_YEAR
 from .statistics import bootstrap_ci, bootstrap_summary, sharpe
 
 __all__ = ["Comparison", "LEADERBOARD_COLUMNS", "information_ratio", "compare", "write_comparison",
@@ -65,7 +65,7 @@ class Comparison:
     def sorted_by(self, metric: str) -> pd.DataFrame:
         """Best first: drawdown, volatility and turnover are better when smaller in size."""
         check_sort_metric(metric)
-        ascending = metric in ("volatility", "turnover")
+        ascending = metric in LOWER_IS_BETTER
         return self.leaderboard.sort_values(metric, ascending=ascending, na_position="last")
 
 

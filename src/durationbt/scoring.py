@@ -12,9 +12,11 @@ import warnings
 import pandas as pd
 
 __all__ = ["METRICS_SCHEMA", "METRIC_KEYS", "PERIODS_PER_YEAR", "performance_metrics",
-           "annual_turnover", "score_run", "summarise_duration"]
+           "annual_turnover", "score_run", "summarise_duration", "LOWER_IS_BETTER"]
 
 METRICS_SCHEMA = 1
+# metrics where smaller is better when ranking (drawdowns are negative: larger is better)
+LOWER_IS_BETTER = frozenset({"volatility", "turnover"})
 PERIODS_PER_YEAR = 252
 METRIC_KEYS = ("start", "end", "days", "final_equity", "total_return", "cagr", "volatility",
                "sharpe", "sortino", "max_drawdown", "calmar", "turnover")

@@ -19,18 +19,17 @@ import pandas as pd
 from ..api import compute_weights
 from ..engine import Costs, check_prices_to_trade
 from ..errors import ParameterError, StrategyError
-from ..scoring import PERIODS_PER_YEAR
+from ..scoring import LOWER_IS_BETTER, PERIODS_PER_YEAR
 from ..statistics import deflated_sharpe_ratio, pbo_from_moments, probabilistic_sharpe_ratio
 from ..strategy import Context, Strategy
 from .grid import combinations, parse_grid
 from .kernel import execution_rows, simulate_many, simulate_stats
 from .metrics import SWEEP_METRICS, stats_metrics
 
-__all__ = ["GridRun", "SweepResult", "run_grid", "run_sweep", "LOWER_IS_BETTER", "check_metric",
+__all__ = ["GridRun", "SweepResult", "run_grid", "run_sweep", "check_metric",
            "SweepSetup", "load_setup", "lookahead_contexts", "sweep_summary", "write_sweep"]
 
 Progress = Callable[[str, int, int], None]
-LOWER_IS_BETTER = frozenset({"volatility", "turnover"})
 PBO_SPLITS = 16
 
 

@@ -17,11 +17,11 @@ import pandas as pd
 
 from ..engine import Costs, simulate
 from ..errors import ParameterError
-from ..scoring import performance_metrics
+from ..scoring import LOWER_IS_BETTER, performance_metrics
 from ..strategy import Context, Strategy
 from .kernel import execution_rows
 from .metrics import equity_metrics
-from .sweep import LOWER_IS_BETTER, GridRun, check_metric, run_grid
+from .sweep import GridRun, check_metric, run_grid
 
 __all__ = ["Window", "parse_span", "walk_forward_windows", "choose_per_window",
            "window_metrics", "WalkForwardResult", "walk_forward", "write_walkforward"]
