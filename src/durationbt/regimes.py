@@ -16,7 +16,7 @@ from .signals.composite import REGIMES
 from .universe import Universe
 
 __all__ = ["REGIMES", "acting_regime", "regime_scores", "time_in_regime", "transition_matrix",
-           "bucket_contribution"]
+           "bucket_contribution", "scores_wide"]
 
 _YEAR = 252
 
@@ -113,6 +113,17 @@ def regime_tables(equity: pd.DataFrame, weights: pd.DataFrame, prices: pd.DataFr
             "time": time_in_regime(window),
             "transitions": transition_matrix(window),
             "contribution": bucket_contribution(weights, prices, members, regime)}
+
+
+def scores_wide(scores: pd.DataFrame, fields: dict[str, str]) -> pd.DataFrame:
+    """``regime_scores`` output as one row per series and one column per regime and field,
+    e.g. ``{"ann_return": "return", "sharpe": "Sharpe"}`` -> "scarce return", "scarce Sharpe",
+    ..., regimes in REGIMES order then "all", series in their original order."""
+    series = list(dict.fromkeys(scores.index.get_level_values(0)))
+    wide = scores[list(fields)].unstack(level=-1).reindex(series)
+    wide.columns = [f"{regime} {fields[field]}" for field, regime in wide.columns]
+    order = [f"{r} {label}" for r in (*REGIMES, "all") for label in fields.values()]
+    return wide[[c for c in order if c in wide.columns]]
 
 
 def tables_to_json(tables: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, object]]]:

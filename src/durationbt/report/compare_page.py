@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..formatting import fmt_num, fmt_pct
+from ..regimes import scores_wide
 from ..signals.composite import REGIMES
 from .html import esc, figure_html, section, table_html, write_page
 
@@ -81,11 +82,8 @@ def write_compare_page(path: Path, comparison, subtitle: str) -> Path:
                     note="Growth of 1 from each curve's first day.")]
     scores = comparison.regime_scores
     if len(scores):
-        wide = scores[["ann_return", "sharpe"]].unstack("regime")
-        wide.columns = [f"{regime} {'return' if m == 'ann_return' else 'Sharpe'}"
-                        for m, regime in wide.columns]
-        cols = [f"{r} {k}" for r in (*REGIMES, "all") for k in ("return", "Sharpe")]
-        wide = wide[[c for c in cols if c in wide.columns]]
+        wide = scores_wide(scores, {"ann_return": "return", "sharpe": "Sharpe"}).sort_index()
+        cols = list(wide.columns)
         body.append(section("Scores by regime", figure_html(_regime_figure(scores)),
                             table_html(wide, {c: fmt_pct for c in cols if c.endswith("return")},
                                        default=fmt_num, sortable=True, signed=cols),

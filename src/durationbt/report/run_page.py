@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..formatting import HEADLINE_ROWS, fmt_num, fmt_pct
+from ..regimes import scores_wide
 from ..signals.composite import REGIMES
 from .html import esc, figure_html, section, table_html, write_page
 from .signal_chart import regime_shapes, signal_figure
@@ -214,14 +215,8 @@ def _regime_tables(run: RunFolder) -> list[str]:
     strategy = run.manifest["strategy"]["name"]
     bench = run.manifest["universe"]["definition"]["benchmark"]
     rename = {"strategy": strategy, "benchmark": bench}
-    wide = {}
-    for (series, regime), row in scores.iterrows():
-        label = rename.get(series, str(series).removeprefix("bucket:"))
-        wide.setdefault(label, {})
-        wide[label][f"{regime} return"] = row["ann_return"]
-        wide[label][f"{regime} vol"] = row["volatility"]
-        wide[label][f"{regime} Sharpe"] = row["sharpe"]
-    score_frame = pd.DataFrame.from_dict(wide, orient="index")
+    score_frame = scores_wide(scores, {"ann_return": "return", "volatility": "vol", "sharpe": "Sharpe"})
+    score_frame.index = [rename.get(x, str(x).removeprefix("bucket:")) for x in score_frame.index]
     pct_cols = [c for c in score_frame.columns if c.endswith(("return", "vol"))]
     score_html = table_html(score_frame, {c: fmt_pct for c in pct_cols},
                             default=fmt_num, index_label="series", signed=list(score_frame.columns))
