@@ -10,7 +10,7 @@ import pandas as pd
 from ..formatting import fmt_num, fmt_pct
 from ..regimes import scores_wide
 from ..signals.composite import REGIMES
-from .html import esc, figure_html, section, table_html, write_page
+from .html import esc, figure_html, scale_switch, section, table_html, write_page
 
 __all__ = ["write_compare_page", "LEADERBOARD_FORMATS"]
 
@@ -44,10 +44,7 @@ def _curves_figure(equity: pd.DataFrame):
     fig.update_yaxes(title_text="drawdown", tickformat=".0%", row=2, col=1)
     fig.update_layout(
         template="plotly_white", height=620, margin={"t": 40}, legend={"orientation": "h", "y": -0.1},
-        updatemenus=[{"type": "buttons", "direction": "right", "x": 1.0, "y": 1.08, "xanchor": "right",
-                      "buttons": [
-                          {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]},
-                          {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]}]}])
+        updatemenus=[scale_switch("log", 1.08)])
     return fig
 
 

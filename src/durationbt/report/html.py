@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["write_page", "render_page", "figure_html", "table_html",
+__all__ = ["write_page", "render_page", "figure_html", "table_html", "scale_switch",
            "section", "esc"]
 
 esc = html.escape
@@ -66,6 +66,15 @@ def _atomic_write(path: Path, text: str) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def scale_switch(first: str, y: float) -> dict:
+    """Buttons that switch the first value axis between linear and log (``first`` on the
+    left), for a figure's ``updatemenus``."""
+    labels = [first, "log" if first == "linear" else "linear"]
+    return {"type": "buttons", "direction": "right", "x": 1.0, "y": y, "xanchor": "right",
+            "buttons": [{"label": label, "method": "relayout", "args": [{"yaxis.type": label}]}
+                        for label in labels]}
 
 
 def figure_html(fig: Any) -> str:

@@ -17,7 +17,7 @@ from ..errors import DataError
 from ..formatting import HEADLINE_ROWS, fmt_num, fmt_pct
 from ..regimes import scores_wide
 from ..signals.composite import REGIMES
-from .html import esc, figure_html, section, table_html, write_page
+from .html import esc, figure_html, scale_switch, section, table_html, write_page
 from .signal_chart import regime_shapes, signal_figure
 
 __all__ = ["RunFolder", "read_run_folder", "write_run_report", "bucket_colours"]
@@ -143,10 +143,7 @@ def _equity_figure(run: RunFolder):
     fig.update_layout(
         template="plotly_white", height=560, margin={"t": 40},
         legend={"orientation": "h", "y": 1.06},
-        updatemenus=[{"type": "buttons", "direction": "right", "x": 1.0, "y": 1.1,
-                      "xanchor": "right", "buttons": [
-                          {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]},
-                          {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]}]}])
+        updatemenus=[scale_switch("linear", 1.1)])
     return fig
 
 
