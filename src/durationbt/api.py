@@ -276,11 +276,9 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
             write_frame(folder / "duration.csv", done.duration)
         write_json(folder / "regimes.json", tables_to_json(done.regimes))
         say("Writing the quantstats tearsheet")
-        from .report import write_tearsheet
+        from .report import write_run_tearsheet
 
-        write_tearsheet(folder / "tearsheet.html", result.equity, bench,
-                        title=f"durationbt: {strategy.name} on {universe.name}",
-                        benchmark_name=universe.benchmark)
+        write_run_tearsheet(folder, result.equity, bench, manifest)
         say("Writing the report page")
         from .report.run_page import write_run_report
 

@@ -21,19 +21,15 @@ def report(
 ) -> None:
     """Re-render report.html (and tearsheet.html) of RUN_DIR from the files it holds:
     equity, weights, signal, duration, regime tables, manifest. Nothing is recomputed."""
-    from ..report import write_run_report, write_tearsheet
+    from ..report import write_run_report, write_run_tearsheet
     from ..report.run_page import read_run_folder
 
     run = read_run_folder(run_dir)
     page = write_run_report(run.path)
     out.print(str(page), soft_wrap=True)
     if tearsheet:
-        m = run.manifest
-        bench = m["universe"]["definition"]["benchmark"]
-        sheet = write_tearsheet(run.path / "tearsheet.html", run.equity["equity"],
-                                run.equity["benchmark"],
-                                title=f"durationbt: {m['strategy']['name']} on {m['universe']['name']}",
-                                benchmark_name=bench)
+        sheet = write_run_tearsheet(run.path, run.equity["equity"], run.equity["benchmark"],
+                                    run.manifest)
         out.print(str(sheet), soft_wrap=True)
     if open_page and not webbrowser.open(page.resolve().as_uri()):
         err.print(f"No browser available here; open {page} yourself.", soft_wrap=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["write_tearsheet"]
+__all__ = ["write_tearsheet", "write_run_tearsheet"]
 
 # quantstats links a favicon on a remote host; offline it is a failed request, so drop it
 _REMOTE_FAVICON = re.compile(r'\s*<link[^>]+rel="shortcut icon"[^>]*>', re.IGNORECASE)
@@ -39,3 +39,13 @@ def write_tearsheet(path: Path, equity: pd.Series, benchmark: pd.Series, *, titl
     html = _UNDEFINED_ONLOAD.sub("<body>", _REMOTE_FAVICON.sub("", html))
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def write_run_tearsheet(folder: Path, equity: pd.Series, benchmark: pd.Series,
+                        manifest: dict) -> Path:
+    """A run folder's ``tearsheet.html``, titled and labelled from its manifest (the same
+    page whether written by the run or redrawn by ``durationbt report``)."""
+    return write_tearsheet(folder / "tearsheet.html", equity, benchmark,
+                           title=f"durationbt: {manifest['strategy']['name']} on "
+                                 f"{manifest['universe']['name']}",
+                           benchmark_name=manifest["universe"]["definition"]["benchmark"])
