@@ -105,7 +105,7 @@ def test_failure_while_writing_leaves_nothing(base, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(report, "write_tearsheet", broken)
+    monkeypatch.setattr(report, "write_run_tearsheet", broken)
     args, out = base
     result = invoke("run", "buy_and_hold", *args)
     assert result.exit_code != 0

@@ -27,7 +27,7 @@ from .universe import Universe, load_universe
 from .weights import resolve_target_weights
 
 __all__ = ["RunSettings", "BacktestResult", "run_backtest", "build_context", "compute_weights",
-           "benchmark_equity", "load_data", "Backtest", "backtest", "write_run"]
+           "benchmark_equity", "load_data", "Backtest", "backtest", "write_run", "lookahead_cuts"]
 
 Progress = Callable[[str], None]
 
@@ -95,15 +95,21 @@ def compute_weights(strategy: Strategy, ctx: Context) -> pd.DataFrame:
     return resolve_target_weights(raw, strategy, ctx)
 
 
-def _refuse_lookahead(strategy: Strategy, universe: Universe, market: MarketData,
-                      rebalance: str, ctx: Context, targets: pd.DataFrame) -> None:
-    """Alter the data after two decision dates (a third and two thirds in); weights up to
-    each cut must not move."""
-    from .checks import find_lookahead
+def lookahead_cuts(universe: Universe, market: MarketData, rebalance: str, ctx: Context) -> list:
+    """Contexts whose data after two decision dates (a third and two thirds in) are mirrored
+    or scrambled: built once, reused for every strategy checked on this data."""
+    from .checks import altered_contexts
 
     dates = ctx.rebalance_dates
     cuts = [dates[len(dates) // 3], dates[2 * len(dates) // 3]]
-    problems = find_lookahead(strategy, universe, market, rebalance, cuts, base=targets)
+    return altered_contexts(universe, market, rebalance, cuts)
+
+
+def _refuse_lookahead(strategy: Strategy, targets: pd.DataFrame, contexts: list) -> None:
+    """Weights up to each cut must not move when only later data change."""
+    from .checks import lookahead_in
+
+    problems = lookahead_in(strategy, targets, contexts)
     if problems:
         raise StrategyError(f'Strategy "{strategy.name}" looks into the future: {problems[0]}. '
                             "Use only rows up to each decision date (see "
@@ -162,16 +168,20 @@ class Backtest:
 
 
 def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Context,
-             settings: RunSettings, progress: Progress | None = None) -> Backtest:
+             settings: RunSettings, progress: Progress | None = None,
+             lookahead: list | None = None) -> Backtest:
     """Weights, lookahead check, simulation and scores of ``strategy`` on data already
-    loaded; ``compare`` calls this once per strategy on the same market and context."""
+    loaded; ``compare`` calls this once per strategy on the same market and context, with
+    the altered contexts of ``lookahead_cuts`` built once (else built here)."""
     from .regimes import regime_tables
 
     say = progress or (lambda _msg: None)
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
     targets = compute_weights(strategy, ctx)
     say(f"{strategy.name}: checking for lookahead")
-    _refuse_lookahead(strategy, universe, market, settings.rebalance, ctx, targets)
+    if lookahead is None:
+        lookahead = lookahead_cuts(universe, market, settings.rebalance, ctx)
+    _refuse_lookahead(strategy, targets, lookahead)
 
     say(f"{strategy.name}: simulating with vectorbt")
     window = market.prices.loc[market.start:market.end]

@@ -126,7 +126,7 @@ def compare(items: Sequence[str], settings, *, registry=None,
             progress: Progress | None = None) -> Comparison:
     """Compare strategy names (run on ``settings``: universe, range, costs) and run folders
     (existing directories). Empty ``items`` means every strategy the registry knows."""
-    from .api import backtest, build_context, load_data
+    from .api import backtest, build_context, load_data, lookahead_cuts
     from .plugins import discover_strategies
     from .universe import load_universe
 
@@ -141,9 +141,11 @@ def compare(items: Sequence[str], settings, *, registry=None,
         say(f"Loading prices for {len(universe.tickers)} tickers")
         market = load_data(universe, settings)
         ctx = build_context(universe, market, settings.rebalance)
+        say("Preparing the lookahead check")
+        lookahead = lookahead_cuts(universe, market, settings.rebalance, ctx)
         for i, name in enumerate(names, 1):
             say(f"[{i}/{len(names)}] {name}")
-            done = backtest(strategies[name], universe, market, ctx, settings, say)
+            done = backtest(strategies[name], universe, market, ctx, settings, say, lookahead)
             entries[name] = Entry(label=name, metrics=done.metrics, equity=done.result.equity,
                                   benchmark=done.benchmark, benchmark_name=universe.benchmark,
                                   regime_scores=done.regimes["scores"],
