@@ -12,13 +12,17 @@ def simulate_shares(close: pd.DataFrame, executed: pd.DataFrame, fees: float = 0
                     exact_post_fee: bool = False) -> pd.Series:
     """Equity at each close. ``executed`` holds target weights on the days they trade.
 
-    Default convention (durationbt's): targets are fractions of the pre-trade value; sells
+    Default convention (durationbt's): an asset whose prices end is held at its last price
+    and sold at the next execution; targets are fractions of the pre-trade value; sells
     first, then buys from the smallest to the largest order value, each trimmed to the cash
     left. With ``exact_post_fee`` the post-trade holdings are exactly ``w * V_after`` where
     ``V_after`` is the value left after paying this rebalance's costs (found by fixed point).
     """
     prices = close.to_numpy(dtype=float)
-    valuation = close.bfill().to_numpy(dtype=float)
+    # after an asset's last price (delisted, stale feed) it is worth that price until sold
+    valuation = close.ffill().bfill().fillna(1.0).to_numpy(dtype=float)
+    last_row = np.array([close.index.get_loc(close[c].last_valid_index())
+                         if close[c].notna().any() else -1 for c in close.columns])
     cash = init_cash
     shares = np.zeros(prices.shape[1])
     equity = np.empty(len(close))
@@ -27,8 +31,9 @@ def simulate_shares(close: pd.DataFrame, executed: pd.DataFrame, fees: float = 0
     for i in range(len(close)):
         p = valuation[i]
         if i in exec_rows:
-            w = exec_rows[i]
-            live = ~np.isnan(prices[i])
+            gone = (last_row >= 0) & (i > last_row)
+            w = np.where(gone, 0.0, exec_rows[i])       # a delisted asset is sold
+            live = ~np.isnan(prices[i]) | gone
             value = cash + float(np.sum(shares * p))
             if exact_post_fee:
                 after = value

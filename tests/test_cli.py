@@ -71,7 +71,7 @@ BAD = [
     (["run", "liquidity_rotation", "--param", "neutral_short=abc"], "must be float, got 'abc'"),
     (["run", "buy_and_hold", "--universe", "{tmp}/ghost.toml"], "No data for ticker GHOST"),
     (["run", "buy_and_hold", "--start", "2021-01-01", "--end", "2020-01-01"], "is not before end"),
-    (["run", "buy_and_hold", "--start", "2031-01-01"], "No overlapping data"),
+    (["run", "buy_and_hold", "--start", "2031-01-01"], "No data after --start"),
     (["run", "buy_and_hold", "--start", "2021-02-30"], "is not a date"),
     (["run", "buy_and_hold", "--rebalance", "yearly"], 'Unknown rebalance schedule "yearly"'),
     (["run", "buy_and_hold", "--fees-bps", "abc"], "--fees-bps"),

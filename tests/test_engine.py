@@ -120,6 +120,41 @@ def test_order_on_a_day_without_price_is_refused_not_skipped():
         simulate(prices, targets, costs=Costs(0, 0))
 
 
+def test_delisted_asset_is_held_at_its_last_price_then_sold_with_costs():
+    """A2's data end on row 250 (a Wednesday inside a month): its position keeps the last
+    close until the next execution, where it is sold at that close less slippage and fees,
+    even though the decision before its end still asked to hold it."""
+    prices = synthetic_prices()
+    prices.iloc[251:, 2] = np.nan
+    targets = monthly_targets(prices)
+    targets.loc[targets.index > prices.index[250], "A2"] = 0.0    # what the spreader gives
+    result = simulate(prices, targets, costs=Costs(10, 5))
+    last = prices.iloc[250, 2]
+    sold_on = result.targets.index[result.targets.index > prices.index[250]][0]
+    held = result.weights.loc[prices.index[250]:sold_on, "A2"].iloc[:-1]
+    value = (result.weights["A2"] * result.equity).loc[held.index]
+    shares = value / last
+    assert (held > 0).all() and np.allclose(shares, shares.iloc[0], rtol=1e-12)
+    assert result.weights.loc[sold_on:, "A2"].eq(0).all()
+    assert result.targets.loc[sold_on, "A2"] == 0.0
+    ref = simulate_shares(prices, executed(prices, targets), fees=0.001, slippage=0.0005)
+    np.testing.assert_allclose(result.equity.to_numpy(), ref.to_numpy(), rtol=1e-9)
+
+
+def test_decision_before_the_end_executed_after_it_is_closed_out():
+    """Decided on A2's last day (when its end is not yet known), executed the next day:
+    the order to hold it becomes a sale at its last price; the weight stays in cash."""
+    prices = synthetic_prices()
+    prices.iloc[251:, 2] = np.nan
+    targets = pd.DataFrame(0.0, index=prices.index[[0, 250]], columns=prices.columns)
+    targets.iloc[:, 2] = 0.5
+    result = simulate(prices, targets, costs=Costs(0, 0))
+    assert result.targets.iloc[-1]["A2"] == 0.0
+    assert result.cash.iloc[-1] == pytest.approx(result.equity.iloc[-1])
+    shares = 500_000 / prices.iloc[1, 2]
+    assert result.equity.iloc[-1] == pytest.approx(500_000 + shares * prices.iloc[250, 2])
+
+
 def test_last_day_decision_is_dropped():
     prices = synthetic_prices(days=30).drop(columns="A4")
     targets = pd.DataFrame(0.0, index=prices.index[[0, 29]], columns=prices.columns)

@@ -1,5 +1,6 @@
 """End to end on the real market-data snapshot (../shared/market-data)."""
 
+import datetime as dt
 import json
 import re
 
@@ -25,12 +26,39 @@ def market(snapshot, default_universe):
     return universe, load_market_data(universe, CsvProvider(snapshot))
 
 
-def test_default_range_is_limited_by_eth(market):
+def test_default_range_runs_past_eth_which_is_delisted(market):
+    """ETH-USD's data stop 2026-03-25; every bucket keeps a priced member to 2026-07-31."""
     _, md = market
     assert md.start == pd.Timestamp("2015-01-02")
-    assert md.end == pd.Timestamp("2026-03-25")          # ETH-USD's last day
+    assert md.end == pd.Timestamp("2026-07-31")
+    assert md.ended == {"ETH-USD": pd.Timestamp("2026-03-25")}
+    assert md.absent == ()
+    assert md.prices.loc["2026-03-26":, "ETH-USD"].isna().all()   # never seen after its end
     assert md.prices.loc[md.start:, "SNDK"].first_valid_index() == pd.Timestamp("2025-02-24")
     assert md.prices.loc[md.start:, "ETH-USD"].first_valid_index() == pd.Timestamp("2017-11-09")
+    assert any("ETH-USD's data end 2026-03-25" in w and "continues with BTC-USD" in w
+               for w in md.warnings)
+
+
+def test_eth_is_sold_at_the_first_execution_after_its_end(runs):
+    run = runs["liquidity_rotation"]
+    targets = run.result.targets
+    after = targets.index[targets.index > pd.Timestamp("2026-03-25")]
+    assert (targets.loc[after, "ETH-USD"] == 0).all()
+    weights = run.result.weights["ETH-USD"]
+    assert weights.loc[after[0]:].eq(0).all()
+    assert run.manifest["data"]["delisted"] == {"ETH-USD": "2026-03-25"}
+
+
+@pytest.mark.parametrize("name", ["sixty_forty", "liquidity_rotation"])
+def test_window_before_sndk_lists_runs_without_it(name, snapshot, registry, tmp_path):
+    done = run_backtest(name, RunSettings(data=snapshot, out=tmp_path, start=dt.date(2022, 1, 3),
+                                          end=dt.date(2024, 12, 31)), registry=registry)
+    assert done.metrics["strategy"]["end"] == "2024-12-31"
+    assert done.manifest["data"]["absent"] == ["SNDK"]
+    assert done.result.weights["SNDK"].eq(0).all()
+    assert any("SNDK has no price between 2022-01-03 and 2024-12-31" in w
+               for w in done.manifest["data"]["warnings"])
 
 
 @pytest.mark.parametrize("name", ["buy_and_hold", "liquidity_rotation"])
@@ -43,7 +71,7 @@ def test_complete_run_folders(runs, name):
                     "calmar", "turnover", "start", "end"):
             assert metrics[side][key] is not None
     assert metrics["strategy"]["start"] == "2015-01-02"
-    assert metrics["strategy"]["end"] == "2026-03-25"
+    assert metrics["strategy"]["end"] == "2026-07-31"
     manifest = json.loads((run.run_dir / "manifest.json").read_text())
     assert manifest["strategy"]["name"] == name
     assert len(manifest["data"]["fingerprint"]) == 64

@@ -46,6 +46,7 @@ class RunSettings:
     data: str | Path | None = None
     out: Path = Path("results")
     strategies_dir: Path | None = None
+    strict_prices: bool = False   # a suspicious price spike is an error, not a warning
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ class BacktestResult:
 def load_data(universe: Universe, settings: RunSettings) -> MarketData:
     """Market data for ``universe`` from the provider the settings point at."""
     provider = resolve_provider(settings.data)
-    return load_market_data(universe, provider, start=settings.start, end=settings.end)
+    return load_market_data(universe, provider, start=settings.start, end=settings.end,
+                            strict_prices=settings.strict_prices)
 
 
 def build_context(universe: Universe, market: MarketData, rebalance: str) -> Context:
@@ -262,6 +264,8 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
                                        "from cash"},
         "data": {"source": market.source, "fingerprint": identity["data"],
                  "gaps": [str(g) for g in market.gaps],
+                 "absent": list(market.absent),
+                 "delisted": {t: str(d.date()) for t, d in market.ended.items()},
                  "warnings": list(market.warnings) + [
                      f"signal component {k} dropped: {v}" for k, v in ctx.signal.dropped.items()]},
         "signal": {"components": ctx.signal.weights, "config": universe.signal.model_dump(

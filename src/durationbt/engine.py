@@ -3,6 +3,8 @@ promises:
 
 * decisions on the close of day t trade at the close of the next trading day t+1;
 * between rebalances positions drift; uninvested weight is cash earning nothing;
+* an asset whose data end (delisted, a stale feed) is held at its last price until the
+  next execution and sold there, with costs;
 * fees (bps of traded notional) and slippage (bps on the fill price: buys pay more, sells
   receive less) are on by default;
 * targets are fractions of the portfolio's value at t+1's close *before* the rebalance
@@ -23,7 +25,7 @@ import pandas as pd
 from .errors import EngineError
 
 __all__ = ["Costs", "EngineResult", "simulate", "execution_schedule", "check_prices_to_trade",
-           "valuation_prices", "DEFAULT_INIT_CASH"]
+           "valuation_prices", "delisted", "fillable", "close_out_delisted", "DEFAULT_INIT_CASH"]
 
 DEFAULT_INIT_CASH = 1_000_000.0
 
@@ -76,14 +78,35 @@ def execution_schedule(calendar: pd.DatetimeIndex, decisions: pd.DatetimeIndex) 
     return pd.Series(decisions[keep], index=calendar[nxt[keep]], name="decided")
 
 
+def delisted(close: pd.DataFrame) -> pd.DataFrame:
+    """True after an asset's last price: its data stopped (a delisting or a stale feed).
+    A hole with prices after it is not a delisting (and stays an error to trade in)."""
+    return close.isna() & close.ffill().notna() & close.bfill().isna()
+
+
+def fillable(close: pd.DataFrame) -> pd.DataFrame:
+    """Where an order can fill: on a price, or after the asset's last price, where a
+    position left over is sold at that last price."""
+    return close.notna() | delisted(close)
+
+
+def close_out_delisted(close: pd.DataFrame, rows: np.ndarray, executed: np.ndarray) -> np.ndarray:
+    """``executed`` (executions x assets, or combos x executions x assets) with a zero
+    target for every asset whose data ended before the execution row: a position in it was
+    held at its last price since and is sold now, with costs, at that price."""
+    gone = delisted(close).to_numpy()[rows]
+    return np.where(gone, 0.0, executed)
+
+
 def check_prices_to_trade(close: pd.DataFrame, rows: np.ndarray, executed: np.ndarray) -> None:
     """Refuse a missing price on an execution row (``rows`` of ``close``) for an asset
-    targeted then or at an earlier rebalance, i.e. possibly held: vectorbt would skip the
-    order silently. ``executed``: executions x assets, or combos x executions x assets."""
+    targeted then or at an earlier rebalance, i.e. possibly held, unless its data ended
+    (then it is sold at its last price): vectorbt would skip the order silently.
+    ``executed``: executions x assets, or combos x executions x assets."""
     held = np.maximum.accumulate(np.nan_to_num(executed) > 0, axis=-2)
     if held.ndim == 3:
         held = held.any(axis=0)
-    missing = np.isnan(close.to_numpy(dtype=float)[rows]) & held
+    missing = ~fillable(close).to_numpy()[rows] & held
     if missing.any():
         row, col = np.argwhere(missing)[0]
         raise EngineError(f"No price for {close.columns[col]} on {close.index[rows[row]].date()}, a "
@@ -92,14 +115,11 @@ def check_prices_to_trade(close: pd.DataFrame, rows: np.ndarray, executed: np.nd
 
 
 def valuation_prices(close: pd.DataFrame) -> pd.DataFrame:
-    """Closes back-filled before each listing (a zero position must not value as NaN); an
-    asset without a price on the last day is an error."""
-    valuation = close.bfill()
-    if valuation.isna().to_numpy().any():
-        missing = valuation.columns[valuation.isna().any()][0]
-        raise EngineError(f"Ticker {missing} has no price at the end of the backtest; "
-                          "shorten the date range.")
-    return valuation
+    """Prices that value every position: the last close carried forward after an asset's
+    data end (a position is worth its last price until it is sold), back-filled before its
+    listing (a zero position must not value as NaN), and 1 for an asset never priced in
+    the window (never held)."""
+    return close.ffill().bfill().fillna(1.0)
 
 
 def simulate(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs = Costs(),
@@ -115,12 +135,15 @@ def simulate(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs = Cost
     schedule = execution_schedule(pd.DatetimeIndex(close.index), pd.DatetimeIndex(targets.index))
     executed = targets.loc[schedule.to_numpy()].set_axis(schedule.index)
 
+    rows = close.index.get_indexer(executed.index)
+    executed = pd.DataFrame(close_out_delisted(close, rows, executed.to_numpy()),
+                            index=executed.index, columns=tickers)
     size = pd.DataFrame(np.nan, index=close.index, columns=tickers)
     size.loc[executed.index] = executed.to_numpy()
-    check_prices_to_trade(close, close.index.get_indexer(executed.index), executed.to_numpy())
+    check_prices_to_trade(close, rows, executed.to_numpy())
     # an asset that is not listed yet is neither held nor traded: no order at all, and a
     # back-filled valuation price so that its zero position does not turn the value into NaN
-    size = size.where(close.notna())
+    size = size.where(fillable(close))
     valuation = valuation_prices(close)
 
     pf = vbt.Portfolio.from_orders(

@@ -75,6 +75,7 @@ class Universe(_Model):
     start: dt.date
     end: dt.date | None = None
     ticker_start: dict[Ticker, dt.date] = Field(default_factory=dict)
+    strict_prices: bool = False   # a suspicious one-day spike is an error, not a warning
     buckets: Annotated[tuple[Bucket, ...], Field(min_length=1)]
     signal: SignalInputs = SignalInputs()
 

@@ -96,7 +96,8 @@ def _spread(weights: pd.DataFrame, strategy: Strategy, ctx: Context) -> pd.DataF
 def resolve_target_weights(raw: object, strategy: Strategy, ctx: Context) -> pd.DataFrame:
     """Validated target weights: decision date x every universe ticker, rows sum <= 1.
 
-    A bucket weight on a date when none of its members has a price stays as cash."""
+    A bucket weight on a date when none of its members has a price (none listed yet, or
+    all their data ended) stays as cash."""
     frame = _check_frame(raw, strategy, ctx)
     if strategy.weights_by == "bucket":
         return _spread(frame, strategy, ctx)

@@ -19,6 +19,7 @@ from .console import (
     slippage_option,
     start_option,
     strategies_dir_option,
+    strict_prices_option,
     universe_option,
     user_errors,
 )
@@ -44,6 +45,7 @@ def compare(
     data: Path = data_option(),
     out_dir: Path = out_option("the compare folder"),
     strategies_dir: Path = strategies_dir_option(),
+    strict_prices: bool = strict_prices_option(),
 ) -> None:
     """Run several strategies on the same data in one process (and/or read finished run
     folders) and rank them: CAGR, volatility, Sharpe, Sortino, max drawdown, Calmar,
@@ -57,7 +59,8 @@ def compare(
     check_sort_metric(sort)
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, data=data,
-                            out_dir=out_dir, strategies_dir=strategies_dir)
+                            out_dir=out_dir, strategies_dir=strategies_dir,
+                            strict_prices=strict_prices)
     with err.status("Starting", spinner="dots") as status:
         result = run_compare(items or [], settings, progress=lambda msg: status.update(msg))
         board = result.sorted_by(sort)

@@ -20,6 +20,7 @@ from ..formatting import fmt_num, fmt_pct
 __all__ = ["out", "err", "parse_date", "fmt_pct", "fmt_num", "user_errors", "universe_option",
            "data_option", "start_option", "end_option", "rebalance_option", "fees_option",
            "slippage_option", "init_cash_option", "out_option", "strategies_dir_option",
+           "strict_prices_option",
            "run_settings"]
 
 
@@ -40,7 +41,8 @@ def start_option() -> Any:
 
 def end_option() -> Any:
     return typer.Option(None, "--end",
-                        help="Last day, YYYY-MM-DD (default: last day all tickers have data).")
+                        help="Last day, YYYY-MM-DD (default: the last day on which the benchmark "
+                             "and every bucket have a priced member).")
 
 
 def rebalance_option() -> Any:
@@ -69,10 +71,16 @@ def strategies_dir_option() -> Any:
                         help="Load strategies from this folder instead of ./strategies.")
 
 
+def strict_prices_option() -> Any:
+    return typer.Option(False, "--strict-prices",
+                        help="Refuse data with a suspicious one-day price spike (default: "
+                             "a warning; the universe's strict_prices = true does the same).")
+
+
 def run_settings(*, universe: str, start: str | None, end: str | None, rebalance: str,
                  fees_bps: float, slippage_bps: float, data: Path | None, out_dir: Path,
                  strategies_dir: Path | None, init_cash: float = 1_000_000.0,
-                 params: list[str] | None = None) -> Any:
+                 params: list[str] | None = None, strict_prices: bool = False) -> Any:
     """The shared run options as ``RunSettings``; bad dates and costs raise user errors."""
     from ..api import RunSettings
     from ..engine import Costs
@@ -80,7 +88,8 @@ def run_settings(*, universe: str, start: str | None, end: str | None, rebalance
     return RunSettings(universe=universe, start=parse_date(start, "--start"),
                        end=parse_date(end, "--end"), rebalance=rebalance,
                        costs=Costs(fees_bps, slippage_bps), init_cash=init_cash,
-                       params=params or [], data=data, out=out_dir, strategies_dir=strategies_dir)
+                       params=params or [], data=data, out=out_dir, strategies_dir=strategies_dir,
+                       strict_prices=strict_prices)
 
 
 out = Console(highlight=False)

@@ -20,8 +20,8 @@ def status(
     universe: str = universe_option(),
     data: Path = data_option(),
 ) -> None:
-    """Per ticker: first and last date, rows, missing days and the longest hole; and which
-    tickers limit the common date range."""
+    """Per ticker: first and last date, rows, missing days and the longest hole; which
+    tickers limit the default date range; the calendar checked against the NYSE's."""
     from ..data import data_status, resolve_provider
     from ..universe import load_universe
 
@@ -50,6 +50,13 @@ def status(
               "(trading days; calendar days for 7-day series); longest: the longest such run.")
     if report.common_start is not None:
         out.print(f"All assets have prices from {report.common_start.date()} (limited by "
-                  f"{', '.join(report.limits_start)}) to {report.common_end.date()} (limited by "
-                  f"{', '.join(report.limits_end)}). Assets that list later join their bucket "
+                  f"{', '.join(report.limits_start)}); assets that list later join their bucket "
                   "when their first price appears.")
+    if report.default_end is not None:
+        out.print(f"Default end {report.default_end.date()}: the last day on which the benchmark "
+                  f"and every bucket have a price (limited by {', '.join(report.limits_end)}).")
+    if report.ends_early:
+        out.print(f"Data ending earlier ({', '.join(report.ends_early)}) are treated as "
+                  "delisted from their last price: held at it until the next execution, then sold.")
+    for note in report.calendar_notes:
+        out.print(f"calendar: {note}")

@@ -23,6 +23,7 @@ from .console import (
     slippage_option,
     start_option,
     strategies_dir_option,
+    strict_prices_option,
     universe_option,
     user_errors,
 )
@@ -45,6 +46,7 @@ def run(
     data: Path = data_option(),
     out_dir: Path = out_option("run folders"),
     strategies_dir: Path = strategies_dir_option(),
+    strict_prices: bool = strict_prices_option(),
 ) -> None:
     """Backtest STRATEGY on a universe and write a run folder (metrics, equity, weights,
     quantstats tearsheet). Decisions on the close of day t trade on the close of t+1."""
@@ -52,7 +54,8 @@ def run(
 
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
-                            params=param, data=data, out_dir=out_dir, strategies_dir=strategies_dir)
+                            params=param, data=data, out_dir=out_dir, strategies_dir=strategies_dir,
+                            strict_prices=strict_prices)
     with err.status("Starting", spinner="dots") as status:
         result = run_backtest(strategy, settings, progress=lambda msg: status.update(msg))
     metrics = result.metrics

@@ -22,6 +22,7 @@ from .console import (
     slippage_option,
     start_option,
     strategies_dir_option,
+    strict_prices_option,
     universe_option,
     user_errors,
 )
@@ -67,6 +68,7 @@ def sweep(
     data: Path = data_option(),
     out_dir: Path = out_option("the sweep folder"),
     strategies_dir: Path = strategies_dir_option(),
+    strict_prices: bool = strict_prices_option(),
 ) -> None:
     """Backtest every combination of STRATEGY's parameters on data loaded once (numba
     kernel, same conventions and costs as `run`), rank them by --metric, and report the
@@ -88,7 +90,8 @@ def sweep(
     check_metric(metric)
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
-                            data=data, out_dir=out_dir, strategies_dir=strategies_dir)
+                            data=data, out_dir=out_dir, strategies_dir=strategies_dir,
+                            strict_prices=strict_prices)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
         contexts = lookahead_contexts(setup, rebalance)

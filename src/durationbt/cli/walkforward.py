@@ -20,6 +20,7 @@ from .console import (
     slippage_option,
     start_option,
     strategies_dir_option,
+    strict_prices_option,
     universe_option,
     user_errors,
 )
@@ -46,6 +47,7 @@ def walkforward(
     data: Path = data_option(),
     out_dir: Path = out_option("the result folder"),
     strategies_dir: Path = strategies_dir_option(),
+    strict_prices: bool = strict_prices_option(),
 ) -> None:
     """Choose STRATEGY's best parameters on each training window, trade them over the
     following test window, stitch the out-of-sample run (through the same engine, costs and
@@ -61,7 +63,8 @@ def walkforward(
     train_span, test_span = parse_span(train, "--train"), parse_span(test, "--test")
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
-                            data=data, out_dir=out_dir, strategies_dir=strategies_dir)
+                            data=data, out_dir=out_dir, strategies_dir=strategies_dir,
+                            strict_prices=strict_prices)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
         contexts = lookahead_contexts(setup, rebalance)

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,25 +16,49 @@ from ..errors import DataError, did_you_mean
 __all__ = ["CsvProvider", "read_price_csv", "read_fred_csv"]
 
 
-def _read_dated_csv(path: Path, value_columns: tuple[str, ...]) -> pd.Series:
-    """Read ``Date`` plus the first present, non-empty column of ``value_columns``."""
+DATE_COLUMNS = ("Date", "observation_date", "DATE", "date")  # Yahoo's, FRED's own headers
+MISSING = ("", ".", "null", "NaN", "nan")   # FRED writes "." for a holiday
+_TIME_AND_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?$")
+
+
+def _exchange_dates(raw: pd.Series) -> pd.Series:
+    """Dates as written: a timestamp such as yfinance's ``2024-01-02 00:00:00-05:00`` is
+    the exchange's own calendar date, so its time and UTC offset are dropped, not converted
+    (converting would move an Asian or UTC-stamped close to another day)."""
+    text = raw.str.strip()
+    stamped = text.str.extract(_TIME_AND_OFFSET, expand=False)
+    return pd.to_datetime(stamped.fillna(text), format="ISO8601", errors="coerce")
+
+
+def _read_dated_csv(path: Path, value_columns: tuple[str, ...],
+                    today: dt.date | None = None) -> pd.Series:
+    """Read a date column plus the first present, non-empty column of ``value_columns``.
+    Refuses what cannot be trusted: no rows, dates after ``today``, one date with two
+    different values. Exact duplicate rows are merged."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty (no header, no rows). Re-download it or "
+                        "remove the ticker from the universe.") from None
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read as CSV ({exc}).") from exc
-    if "Date" not in frame.columns:
+    date_column = next((c for c in DATE_COLUMNS if c in frame.columns), None)
+    if date_column is None:
         raise DataError(f"{path}: no 'Date' column (found: {', '.join(frame.columns)}).")
+    if frame.empty:
+        raise DataError(f"{path}: has a header but no rows. Re-download it or remove the "
+                        "ticker from the universe.")
     column = next((c for c in value_columns if c in frame.columns
                    and (frame[c].str.strip() != "").any()), None)
     if column is None:
         raise DataError(f"{path}: needs a non-empty column among {', '.join(value_columns)} "
                         f"(found: {', '.join(frame.columns)}).")
     raw = frame[column].str.strip()
-    keep = ~raw.isin(["", ".", "null", "NaN", "nan"])
-    dates = pd.to_datetime(frame.loc[keep, "Date"].str.strip(), format="ISO8601", errors="coerce")
+    keep = ~raw.isin(MISSING)
+    dates = _exchange_dates(frame.loc[keep, date_column])
     if dates.isna().any():
-        bad = frame.loc[keep, "Date"][dates.isna()].iloc[0]
-        raise DataError(f"{path}: field 'Date' has a value that is not a date: {bad!r}.")
+        bad = frame.loc[keep, date_column][dates.isna()].iloc[0]
+        raise DataError(f"{path}: field '{date_column}' has a value that is not a date: {bad!r}.")
     values = pd.to_numeric(raw[keep], errors="coerce")
     if values.isna().any() or not np.isfinite(values).all():
         bad = raw[keep][values.isna() | ~np.isfinite(values.fillna(0))].iloc[0]
@@ -40,8 +66,19 @@ def _read_dated_csv(path: Path, value_columns: tuple[str, ...]) -> pd.Series:
     series = pd.Series(values.to_numpy(dtype=float), index=pd.DatetimeIndex(dates.to_numpy()),
                        name=path.stem)
     if series.index.has_duplicates:
-        dup = series.index[series.index.duplicated()][0].date()
-        raise DataError(f"{path}: date {dup} appears more than once.")
+        repeated = series[series.index.duplicated(keep=False)]
+        differ = repeated.groupby(level=0).nunique() > 1
+        if differ.any():
+            day = differ.index[differ.to_numpy()][0]
+            shown = ", ".join(f"{v:g}" for v in repeated.loc[day])
+            raise DataError(f"{path}: date {day.date()} appears more than once with different "
+                            f"values ({shown}); keep the right row and delete the other.")
+        series = series[~series.index.duplicated()]
+    limit = pd.Timestamp(today or dt.datetime.now(dt.UTC).date())
+    if (series.index > limit).any():
+        day = series.index[series.index > limit].min()
+        raise DataError(f"{path}: a row is dated {day.date()}, after today ({limit.date()}); "
+                        "fix or delete the rows dated in the future.")
     series.index = series.index.as_unit("ns")
     series.index.name = "date"
     return series.sort_index()
@@ -53,8 +90,9 @@ def read_price_csv(path: Path) -> pd.Series:
 
 
 def read_fred_csv(path: Path) -> pd.Series:
-    """A FRED-layout CSV (``Date,Value``)."""
-    return _read_dated_csv(path, ("Value",))
+    """A FRED series: our ``Date,Value`` layout or FRED's own download
+    (``observation_date,SERIES``)."""
+    return _read_dated_csv(path, ("Value", path.stem))
 
 
 class CsvProvider:
@@ -64,6 +102,9 @@ class CsvProvider:
 
     def __init__(self, folder: Path | str) -> None:
         self.folder = Path(folder).expanduser()
+        if self.folder.exists() and not self.folder.is_dir():
+            raise DataError(f"--data {self.folder} is a file, not a folder. Pass the folder "
+                            "that holds the per-ticker CSVs (e.g. ../shared/market-data).")
         if not self.folder.is_dir():
             raise DataError(f"Data folder {self.folder} does not exist. Pass --data DIR "
                             "(a folder of per-ticker CSVs, e.g. ../shared/market-data) or set "

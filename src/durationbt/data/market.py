@@ -14,6 +14,7 @@ from ..errors import DataError
 from ..universe import Universe
 from .calendar import MAX_FILL_DAYS, Gap, align_to_calendar, trading_calendar
 from .providers import PriceProvider
+from .validate import check_calendar, check_spikes, refuse_nonpositive
 
 __all__ = ["MarketData", "load_market_data", "settle_range"]
 
@@ -31,6 +32,8 @@ class MarketData:
     source: str
     gaps: tuple[Gap, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    absent: tuple[str, ...] = ()                  # assets without a price in [start, end]
+    ended: dict[str, pd.Timestamp] = field(default_factory=dict)  # data end before ``end``
 
     @property
     def calendar(self) -> pd.DatetimeIndex:
@@ -65,45 +68,81 @@ def _trim_starts(raw: dict[str, pd.Series], universe: Universe) -> dict[str, pd.
 
 def settle_range(raw: dict[str, pd.Series], universe: Universe, benchmark: str,
                  start: dt.date | None, end: dt.date | None) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The backtest's first and last date. The default end is the last date on which every
-    asset still has prices; an explicit end beyond it is an error naming the tickers."""
+    """The backtest's first and last date. One asset never decides them: the default end is
+    the last day on which the benchmark and every bucket still have a priced member; an
+    explicit range only needs the benchmark (assets outside it are left out or delisted)."""
     start_ts = pd.Timestamp(start or universe.start)
     if end is not None and pd.Timestamp(end) <= start_ts:
         raise DataError(f"Start {start_ts.date()} is not before end {end}: choose --start "
                         "earlier than --end.")
-    last = {t: s.index[-1] for t, s in raw.items()}
-    common_end = min(last.values())
-    limiting = sorted(t for t, d in last.items() if d == common_end)
+    bench = raw[benchmark].index
+    if start_ts < bench[0]:
+        raise DataError(f"Benchmark {benchmark} has no data before {bench[0].date()}; "
+                        f"choose --start {bench[0].date()} or later.")
     if end is None:
-        end_ts = common_end
+        ends = {f"benchmark {benchmark}": bench[-1]}
+        for bucket in universe.buckets:
+            last = max(raw[t].index[-1] for t in bucket.tickers)
+            ends[f"bucket {bucket.name} (" + ", ".join(
+                t for t in bucket.tickers if raw[t].index[-1] == last) + ")"] = last
+        end_ts = min(ends.values())
         if universe.end is not None:
             end_ts = min(end_ts, pd.Timestamp(universe.end))
+        if start_ts >= end_ts:
+            limiting = ", ".join(k for k, v in ends.items() if v == end_ts)
+            raise DataError(f"No data after --start {start_ts.date()}: the default end is "
+                            f"{end_ts.date()}, limited by {limiting}. Choose an earlier --start.")
     else:
         end_ts = pd.Timestamp(end)
-        if end_ts > common_end:
-            short = sorted((t for t, d in last.items() if d < end_ts), key=lambda t: last[t])
-            detail = ", ".join(f"{t} ends {last[t].date()}" for t in short)
-            raise DataError(f"The data do not reach --end {end_ts.date()}: {detail}. Choose "
-                            f"--end {common_end.date()} or earlier, or remove those tickers "
-                            "from the universe.")
-    first_bench = raw[benchmark].index[0]
-    if start_ts < first_bench:
-        raise DataError(f"Benchmark {benchmark} has no data before {first_bench.date()}; "
-                        f"choose --start {first_bench.date()} or later.")
-    if start_ts >= end_ts:
-        raise DataError(f"No overlapping data between {start_ts.date()} and "
-                        f"{(pd.Timestamp(end) if end else end_ts).date()}: the universe's "
-                        f"common data end on {common_end.date()} (limited by "
-                        f"{', '.join(limiting)}). Choose an earlier --start.")
+        if end_ts > bench[-1]:
+            raise DataError(f"The data do not reach --end {end_ts.date()}: benchmark "
+                            f"{benchmark} ends {bench[-1].date()}. Choose --end "
+                            f"{bench[-1].date()} or earlier.")
     return start_ts, end_ts
+
+
+def _coverage_notes(window: pd.DataFrame, universe: Universe) -> tuple[tuple[str, ...],
+                                                                          dict[str, pd.Timestamp],
+                                                                          list[str]]:
+    """Assets without a price in the window (left out) and assets whose data end inside it
+    (delisted from then on), with one note each saying what happens to their bucket."""
+    absent: list[str] = []
+    ended: dict[str, pd.Timestamp] = {}
+    notes: list[str] = []
+    for bucket in universe.buckets:
+        members = list(bucket.tickers)
+        priced = window[members].notna()
+        for ticker in members:
+            column = priced[ticker]
+            others = [t for t in members if t != ticker]
+            if not column.any():
+                absent.append(ticker)
+                rest = [t for t in others if priced[t].any()]
+                notes.append(f"{ticker} has no price between {window.index[0].date()} and "
+                             f"{window.index[-1].date()}: not part of this backtest; bucket "
+                             f"{bucket.name} " + (f"spreads over {', '.join(rest)}" if rest else
+                                                  "has no member, its weight stays in cash"))
+            elif not column.iloc[-1]:
+                last = column[column].index[-1]
+                ended[ticker] = last
+                rest = [t for t in others if priced[t].iloc[-1]]
+                notes.append(f"{ticker}'s data end {last.date()}, before the backtest's end "
+                             f"{window.index[-1].date()}: treated as delisted from then on (held "
+                             "at its last price until the next execution, then sold); bucket "
+                             f"{bucket.name} " + (f"continues with {', '.join(rest)}" if rest else
+                                                  "has no member left, its weight stays in cash"))
+    return tuple(absent), ended, notes
 
 
 def load_market_data(universe: Universe, provider: PriceProvider, *,
                      start: dt.date | None = None, end: dt.date | None = None,
-                     max_fill: int = MAX_FILL_DAYS) -> MarketData:
-    """Prices of every bucket member and the benchmark, plus the signal inputs that exist."""
+                     max_fill: int = MAX_FILL_DAYS, strict_prices: bool = False) -> MarketData:
+    """Prices of every bucket member and the benchmark, plus the signal inputs that exist.
+    ``strict_prices`` (or the universe's ``strict_prices``) makes a spike an error."""
     assets = list(dict.fromkeys([*universe.tickers, universe.benchmark]))
     raw = _trim_starts(provider.load_prices(assets), universe)
+    refuse_nonpositive(raw, provider.describe())
+    spikes = check_spikes(raw, strict_prices or universe.strict_prices, provider.describe())
     warnings: list[str] = []
     input_raw: dict[str, pd.Series] = {}
     for ticker in universe.signal.tickers:
@@ -137,9 +176,16 @@ def load_market_data(universe: Universe, provider: PriceProvider, *,
             raise DataError(f"Ticker {gap.ticker} has no price for {gap.days} trading days "
                             f"({gap.first.date()}..{gap.last.date()}), more than the {max_fill} "
                             "that may be carried forward. Fix the data or start after the hole.")
-    if in_range[list(universe.tickers)].iloc[0].isna().all():
-        raise DataError(f"No asset of universe {universe.name} has a price on "
-                        f"{in_range.index[0].date()}; choose a later --start.")
+    if in_range[list(universe.tickers)].isna().all().all():
+        raise DataError(f"No asset of universe {universe.name} has a price between "
+                        f"{in_range.index[0].date()} and {in_range.index[-1].date()}; choose "
+                        "another date range.")
+    absent, ended, notes = _coverage_notes(in_range, universe)
+    warnings += notes
+    warnings += [f"suspicious price: {s}" for s in spikes if s.date >= in_range.index[0]
+                 and s.date <= in_range.index[-1]]
+    warnings += check_calendar(pd.DatetimeIndex(calendar)).notes(in_range.index[0],
+                                                                 in_range.index[-1])
 
     inputs = {}
     for ticker, series in input_raw.items():
@@ -150,4 +196,4 @@ def load_market_data(universe: Universe, provider: PriceProvider, *,
     return MarketData(prices=price_frame, inputs=input_frame, fred=fred, start=calendar_start,
                       end=in_range.index[-1], source=provider.describe(),
                       gaps=tuple(g for g in gaps if g.last >= start_ts),
-                      warnings=tuple(warnings))
+                      warnings=tuple(warnings), absent=absent, ended=ended)

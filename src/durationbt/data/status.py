@@ -11,6 +11,7 @@ from ..errors import DataError
 from ..universe import Universe
 from .calendar import is_continuous, trading_calendar, true_runs
 from .providers import PriceProvider
+from .validate import check_calendar
 
 __all__ = ["TickerStatus", "DataStatus", "data_status"]
 
@@ -33,9 +34,11 @@ class DataStatus:
     source: str
     tickers: tuple[TickerStatus, ...]
     common_start: pd.Timestamp | None   # first date on which every asset has a price
-    common_end: pd.Timestamp | None     # last date on which every asset has a price
+    default_end: pd.Timestamp | None    # last date the benchmark and every bucket have a price
     limits_start: tuple[str, ...]
     limits_end: tuple[str, ...]
+    ends_early: tuple[str, ...] = ()    # assets whose data stop before the default end
+    calendar_notes: tuple[str, ...] = ()  # the trading calendar against the exchange's
 
 
 def _gaps(series: pd.Series, calendar: pd.DatetimeIndex) -> tuple[int, int]:
@@ -90,13 +93,22 @@ def data_status(universe: Universe, provider: PriceProvider) -> DataStatus:
             rows.append(TickerStatus(sid, "fred", None, None, 0, 0, 0, "macro",
                                      f"not available from {provider.describe()}"))
     assets = [r for r in rows if r.role not in ("signal", "fred") and r.first is not None]
+    common_start = default_end = None
+    limits_start = limits_end = ends_early = ()
     if assets:
         common_start = max(r.first for r in assets)
-        common_end = min(r.last for r in assets)
         limits_start = tuple(r.ticker for r in assets if r.first == common_start)
-        limits_end = tuple(r.ticker for r in assets if r.last == common_end)
-    else:
-        common_start = common_end = None
-        limits_start = limits_end = ()
-    return DataStatus(provider.describe(), tuple(rows), common_start, common_end,
-                      limits_start, limits_end)
+        last = {r.ticker: r.last for r in assets}
+        ends = {universe.benchmark: last.get(universe.benchmark)} if universe.benchmark in last else {}
+        for bucket in universe.buckets:
+            priced = [t for t in bucket.tickers if t in last]
+            if priced:
+                best = max(last[t] for t in priced)
+                ends.update({t: best for t in priced if last[t] == best})
+        if ends:
+            default_end = min(ends.values())
+            limits_end = tuple(t for t, d in ends.items() if d == default_end)
+            ends_early = tuple(t for t, d in last.items() if d < default_end)
+    calendar_notes = tuple(check_calendar(calendar).notes()) if len(calendar) else ()
+    return DataStatus(provider.describe(), tuple(rows), common_start, default_end,
+                      limits_start, limits_end, ends_early, calendar_notes)

@@ -13,7 +13,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from ..engine import Costs, execution_schedule, valuation_prices
+from ..engine import Costs, close_out_delisted, execution_schedule, fillable, valuation_prices
 from ..errors import EngineError
 
 __all__ = ["simulate_many", "simulate_stats", "STATS", "execution_rows"]
@@ -194,7 +194,8 @@ def _prepare(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray):
         raise EngineError(f"targets must be combos x {len(rows)} x {prices.shape[1]}, "
                           f"got {targets.shape}.")
     valuation = valuation_prices(prices).to_numpy(dtype=np.float64)
-    return (np.ascontiguousarray(valuation), np.ascontiguousarray(prices.notna().to_numpy()),
+    targets = close_out_delisted(prices, rows, targets)
+    return (np.ascontiguousarray(valuation), np.ascontiguousarray(fillable(prices).to_numpy()),
             np.ascontiguousarray(rows, dtype=np.int64),
             np.ascontiguousarray(targets, dtype=np.float64))
 
