@@ -27,9 +27,9 @@ class DurationTilt(Strategy):
         ranks = sorted({b.duration for b in ctx.universe.buckets})
         by_rank = {r: [b.name for b in ctx.universe.buckets if b.duration == r] for r in ranks}
         target = (self.neutral_rank - self.sensitivity * score.fillna(0.0)).clip(ranks[0], ranks[-1])
-        weights = pd.DataFrame(0.0, index=ctx.rebalance_dates,
-                               columns=list(ctx.universe.bucket_names))
-        for date, goal in target.items():
+        names = list(ctx.universe.bucket_names)
+        weights = np.zeros((len(target), len(names)))
+        for i, goal in enumerate(target.to_numpy(dtype=float)):
             hi = int(np.searchsorted(ranks, goal))
             if hi == 0 or ranks[min(hi, len(ranks) - 1)] == goal:
                 share = {ranks[min(hi, len(ranks) - 1)]: 1.0}
@@ -39,5 +39,5 @@ class DurationTilt(Strategy):
                 share = {lo_rank: 1.0 - upper, hi_rank: upper}
             for rank, part in share.items():
                 for bucket in by_rank[rank]:
-                    weights.loc[date, bucket] += part / len(by_rank[rank])
-        return weights
+                    weights[i, names.index(bucket)] += part / len(by_rank[rank])
+        return pd.DataFrame(weights, index=ctx.rebalance_dates, columns=names)

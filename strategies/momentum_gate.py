@@ -1,5 +1,6 @@
 """Dual momentum across buckets, with long duration allowed only when liquidity is not scarce."""
 
+import numpy as np
 import pandas as pd
 
 from durationbt import Context, Param, Strategy
@@ -27,16 +28,20 @@ class MomentumGate(Strategy):
         risky = [b for b in ctx.universe.buckets if b.duration > 0]
         hurdle = (momentum[cash].mean(axis=1).fillna(0.0) if cash
                   else pd.Series(0.0, index=ctx.rebalance_dates))
-        weights = pd.DataFrame(0.0, index=ctx.rebalance_dates,
-                               columns=list(ctx.universe.bucket_names))
-        for date in ctx.rebalance_dates:
-            allowed = [b.name for b in risky
-                       if regime[date] != "scarce" or b.duration < self.long_min_rank]
-            scores = momentum.loc[date, allowed].dropna()
-            winners = scores[scores > hurdle[date]].nlargest(self.top_k).index
-            for bucket in winners:
-                weights.loc[date, bucket] = 1.0 / self.top_k
-            spare = 1.0 - len(winners) / self.top_k
-            for bucket in cash:
-                weights.loc[date, bucket] = spare / len(cash)
-        return weights
+        names = list(ctx.universe.bucket_names)
+        weights = np.zeros((len(ctx.rebalance_dates), len(names)))
+        scarce = (regime == "scarce").to_numpy()
+        values = momentum[[b.name for b in risky]].to_numpy(dtype=float)
+        risky_col = [names.index(b.name) for b in risky]
+        barred = np.array([b.duration >= self.long_min_rank for b in risky])
+        cash_col = [names.index(b) for b in cash]
+        for i, bar in enumerate(hurdle.to_numpy(dtype=float)):
+            allowed = ~barred if scarce[i] else np.ones(len(risky), dtype=bool)
+            scores = np.where(allowed & (values[i] > bar), values[i], np.nan)
+            ranked = [j for j in np.argsort(-scores, kind="stable") if not np.isnan(scores[j])]
+            for j in ranked[:self.top_k]:        # ties: the earlier bucket first
+                weights[i, risky_col[j]] = 1.0 / self.top_k
+            spare = 1.0 - len(ranked[:self.top_k]) / self.top_k
+            for col in cash_col:
+                weights[i, col] = spare / len(cash)
+        return pd.DataFrame(weights, index=ctx.rebalance_dates, columns=names)
