@@ -164,15 +164,15 @@ def case_single_run() -> dict:
 
 def case_real_sweep() -> dict:
     """``durationbt sweep liquidity_rotation`` (its declared 45-point grid) on the snapshot."""
-    from durationbt.api import RunSettings
+    from durationbt.api import RunSettings, lookahead_probe
     from durationbt.engine import Costs
     from durationbt.sweep.grid import combinations
-    from durationbt.sweep.sweep import load_setup, lookahead_contexts, run_grid
+    from durationbt.sweep.sweep import load_setup, run_grid
 
     if not (SNAPSHOT / "SPY.csv").is_file():
         return {"skipped": f"no snapshot at {SNAPSHOT}"}
     setup = load_setup("liquidity_rotation", [], {}, RunSettings(data=SNAPSHOT))
-    contexts = lookahead_contexts(setup, "monthly")
+    contexts = lookahead_probe(setup.ctx, "monthly")
     combos = combinations(setup.grid)
     run_grid(setup.strategy, combos[:1], setup.ctx, setup.window, costs=Costs(), init_cash=1e6)
     started = time.perf_counter()

@@ -1,7 +1,5 @@
 """The classic 60/40 benchmark: stocks and intermediate Treasuries, rebalanced."""
 
-import pandas as pd
-
 from durationbt import Context, Param, Strategy
 from durationbt.errors import ParameterError
 
@@ -10,7 +8,8 @@ class SixtyForty(Strategy):
     """60% stocks (SPY) and 40% intermediate Treasuries (IEF), rebalanced on the schedule.
 
     A benchmark, not a bet: it ignores the signal. Both tickers must be bucket members or
-    the universe's benchmark."""
+    the universe's benchmark. Written in the point-in-time form (``weights_on``): it is
+    given data up to each decision date only, so it needs no lookahead replay."""
 
     name = "sixty_forty"
     weights_by = "ticker"
@@ -20,10 +19,9 @@ class SixtyForty(Strategy):
     equity = Param("SPY", "equity ticker")
     bonds = Param("IEF", "bond ticker")
 
-    def target_weights(self, ctx: Context) -> pd.DataFrame:
+    def weights_on(self, ctx: Context) -> dict[str, float]:
         for ticker in (self.equity, self.bonds):
             if ticker not in ctx.prices.columns:
                 raise ParameterError(f'Strategy "{self.name}": ticker {ticker} is neither a '
                                      f"member nor the benchmark of universe {ctx.universe.name}.")
-        return pd.DataFrame({self.equity: self.equity_share, self.bonds: 1 - self.equity_share},
-                            index=ctx.rebalance_dates)
+        return {self.equity: self.equity_share, self.bonds: 1 - self.equity_share}

@@ -93,9 +93,11 @@ def test_crypto_sampled_on_trading_days_and_short_gap_filled_and_reported():
     coin_days = pd.date_range("2024-01-01", "2024-01-12", freq="D").drop(pd.Timestamp("2024-01-09"))
     coin = pd.Series(np.arange(len(coin_days), dtype=float), index=coin_days, name="COIN")
     aligned, gaps = align_to_calendar(coin, cal)
-    assert aligned.loc["2024-01-08"] == coin.loc["2024-01-08"]   # Monday's own close
-    assert aligned.loc["2024-01-09"] == coin.loc["2024-01-08"]   # carried one day
-    assert [(g.first.date(), g.days, g.filled) for g in gaps] == [(dt.date(2024, 1, 9), 1, True)]
+    # a decision at Monday's 16:00 New York close sees the close stamped Sunday (UTC day)
+    assert aligned.loc["2024-01-08"] == coin.loc["2024-01-07"]
+    assert aligned.loc["2024-01-09"] == coin.loc["2024-01-08"]
+    assert aligned.loc["2024-01-10"] == coin.loc["2024-01-08"]   # 01-09 missing: carried
+    assert [(g.first.date(), g.days, g.filled) for g in gaps] == [(dt.date(2024, 1, 10), 1, True)]
 
 
 def test_long_gap_is_not_filled():
@@ -137,7 +139,8 @@ def test_market_data_on_one_calendar(synth_data, synth_universe):
     assert md.prices["LATE"].loc["2020-06-01":].notna().all()
     assert md.prices.loc[md.start:, ["CHIPA", "COIN-USD", "BENCH"]].notna().all().all()
     assert [str(g) for g in md.gaps] == [
-        "COIN-USD: 1 trading day(s) without a price (2020-03-11), filled with the previous close"]
+        # its 03-11 close (UTC day) is usable on 03-12 (crypto convention)
+        "COIN-USD: 1 trading day(s) without a price (2020-03-12), filled with the previous close"]
     assert list(md.inputs.columns) == ["^TNX"]
     assert len(md.fingerprint()) == 64
     again = load_market_data(u, CsvProvider(synth_data))

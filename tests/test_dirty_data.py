@@ -198,7 +198,7 @@ def test_default_end_is_where_every_bucket_still_has_a_member(copied):
     folder, universe = copied
     market = load_market_data(universe(), CsvProvider(folder))
     assert market.end == pd.Timestamp("2026-07-31")
-    assert market.ended == {"ETH-USD": pd.Timestamp("2026-03-25")}
+    assert market.ended == {"ETH-USD": pd.Timestamp("2026-03-26")}  # its 03-25 close, usable on 03-26
 
 
 def test_bucket_whose_members_all_end_keeps_its_weight_in_cash(copied):

@@ -31,23 +31,24 @@ def test_default_range_runs_past_eth_which_is_delisted(market):
     _, md = market
     assert md.start == pd.Timestamp("2015-01-02")
     assert md.end == pd.Timestamp("2026-07-31")
-    assert md.ended == {"ETH-USD": pd.Timestamp("2026-03-25")}
+    assert md.ended == {"ETH-USD": pd.Timestamp("2026-03-26")}  # its 03-25 close, usable on 03-26
     assert md.absent == ()
-    assert md.prices.loc["2026-03-26":, "ETH-USD"].isna().all()   # never seen after its end
+    assert md.prices.loc["2026-03-27":, "ETH-USD"].isna().all()   # never seen after its end
     assert md.prices.loc[md.start:, "SNDK"].first_valid_index() == pd.Timestamp("2025-02-24")
-    assert md.prices.loc[md.start:, "ETH-USD"].first_valid_index() == pd.Timestamp("2017-11-09")
-    assert any("ETH-USD's data end 2026-03-25" in w and "continues with BTC-USD" in w
+    assert md.prices.loc[md.start:, "ETH-USD"].first_valid_index() == pd.Timestamp("2017-11-10")
+    assert any("ETH-USD's prices end 2026-03-26" in w and "continues with BTC-USD" in w
                for w in md.warnings)
 
 
 def test_eth_is_sold_at_the_first_execution_after_its_end(runs):
+    """Its last close (stamped 2026-03-25, UTC) is usable on 2026-03-26 (crypto convention)."""
     run = runs["liquidity_rotation"]
     targets = run.result.targets
-    after = targets.index[targets.index > pd.Timestamp("2026-03-25")]
+    after = targets.index[targets.index > pd.Timestamp("2026-03-26")]
     assert (targets.loc[after, "ETH-USD"] == 0).all()
     weights = run.result.weights["ETH-USD"]
     assert weights.loc[after[0]:].eq(0).all()
-    assert run.manifest["data"]["delisted"] == {"ETH-USD": "2026-03-25"}
+    assert run.manifest["data"]["delisted"] == {"ETH-USD": "2026-03-26"}
 
 
 @pytest.mark.parametrize("name", ["sixty_forty", "liquidity_rotation"])

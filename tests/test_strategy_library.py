@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from durationbt.api import build_context, compute_weights
-from durationbt.checks import check_strategy, find_lookahead
+from durationbt.checks import check_strategy
 from durationbt.cli.app import app
 from durationbt.errors import ParameterError
 from durationbt.plugins import discover_strategies
@@ -143,7 +143,7 @@ def write_bad_plugins(folder: Path) -> Path:
     ("nan_weights", "nan for bills"),
     ("too_much", "sum to 1.3"),
     ("unknown_ticker", 'unknown ticker "XYZ"'),
-    ("peeking", 'Strategy "peeking" looks into the future: lookahead: the weight of'),
+    ("peeking", 'Strategy "peeking" looks into the future: its weight for'),
 ])
 def test_bad_plugins_are_caught_by_run(name, message, tmp_path, default_universe, snapshot):
     plugins = write_bad_plugins(tmp_path / "strategies")
@@ -161,11 +161,10 @@ def test_check_reports_lookahead_date_and_ticker(tmp_path, default_universe):
     universe = load_universe(default_universe)
     registry = discover_strategies(plugins, entry_points_enabled=False)
     market = synthetic_market(universe)
-    ctx = build_context(universe, market, "monthly")
-    cut = ctx.rebalance_dates[20]
-    problems = find_lookahead(registry.get("peeking")(), universe, market, "monthly", [cut])
-    assert len(problems) == 1
-    assert "lookahead: the weight of" in problems[0] and str(cut.date()) in problems[0]
+    result = check_strategy(registry.get("peeking")(), universe, market)
+    assert not result.ok and result.lookahead.finding is not None
+    finding = result.lookahead.finding
+    assert "its weight for" in result.problems[0] and str(finding.date.date()) in result.problems[0]
     result = runner.invoke(app, ["strategies", "check", "peeking", "--universe",
                                  str(default_universe), "--strategies-dir", str(plugins)])
     assert result.exit_code == 2 and "failed its checks" in " ".join(result.output.split())

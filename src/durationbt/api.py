@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 import inspect
 import platform
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -18,16 +17,16 @@ import pandas as pd
 
 from .data import MarketData, load_market_data, rebalance_dates, resolve_provider
 from .engine import DEFAULT_INIT_CASH, Costs, EngineResult, simulate
-from .errors import DurationbtError, StrategyError
+from .lookahead import LookaheadProbe, LookaheadReport
 from .plugins import StrategyRegistry, discover_strategies
 from .runs import git_revision, run_id, staging_folder, write_frame, write_json
 from .scoring import score_run, summarise_duration
 from .strategy import Context, Strategy, parse_param_overrides
 from .universe import Universe, load_universe
-from .weights import resolve_target_weights
+from .weights import call_strategy, compute_weights, resolve_target_weights
 
 __all__ = ["RunSettings", "BacktestResult", "run_backtest", "build_context", "compute_weights",
-           "benchmark_equity", "load_data", "Backtest", "backtest", "write_run", "lookahead_cuts"]
+           "benchmark_equity", "load_data", "Backtest", "backtest", "write_run", "lookahead_probe"]
 
 Progress = Callable[[str], None]
 
@@ -84,38 +83,10 @@ def build_context(universe: Universe, market: MarketData, rebalance: str) -> Con
                                        str(universe.path or universe.name)))
 
 
-def compute_weights(strategy: Strategy, ctx: Context) -> pd.DataFrame:
-    """Call the plugin and validate what it returns; its own errors name the plugin."""
-    try:
-        raw = strategy.target_weights(ctx)
-    except DurationbtError:
-        raise
-    except Exception as exc:
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        raise StrategyError(f'Strategy "{strategy.name}" raised {type(exc).__name__}: {exc} '
-                            f"({frame.filename}, line {frame.lineno}).") from exc
-    return resolve_target_weights(raw, strategy, ctx)
-
-
-def lookahead_cuts(universe: Universe, market: MarketData, rebalance: str, ctx: Context) -> list:
-    """Contexts whose data after two decision dates (a third and two thirds in) are mirrored
-    or scrambled: built once, reused for every strategy checked on this data."""
-    from .checks import altered_contexts
-
-    dates = ctx.rebalance_dates
-    cuts = [dates[len(dates) // 3], dates[2 * len(dates) // 3]]
-    return altered_contexts(universe, market, rebalance, cuts)
-
-
-def _refuse_lookahead(strategy: Strategy, targets: pd.DataFrame, contexts: list) -> None:
-    """Weights up to each cut must not move when only later data change."""
-    from .checks import lookahead_in
-
-    problems = lookahead_in(strategy, targets, contexts)
-    if problems:
-        raise StrategyError(f'Strategy "{strategy.name}" looks into the future: {problems[0]}. '
-                            "Use only rows up to each decision date (see "
-                            "`durationbt strategies check`).")
+def lookahead_probe(ctx: Context, rebalance: str) -> LookaheadProbe:
+    """The replay contexts of ``ctx`` for the lookahead check, built once and shared by
+    every strategy run on it: every decision date on a monthly schedule, a sample else."""
+    return LookaheadProbe(ctx, every_date=rebalance == "monthly")
 
 
 def benchmark_equity(prices: pd.Series, first_fill: pd.Timestamp, init_cash: float) -> pd.Series:
@@ -167,23 +138,24 @@ class Backtest:
     metrics: dict[str, Any]
     duration: pd.DataFrame | None
     regimes: dict[str, pd.DataFrame]
+    lookahead: LookaheadReport
 
 
 def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Context,
              settings: RunSettings, progress: Progress | None = None,
-             lookahead: list | None = None) -> Backtest:
+             lookahead: LookaheadProbe | None = None) -> Backtest:
     """Weights, lookahead check, simulation and scores of ``strategy`` on data already
     loaded; ``compare`` calls this once per strategy on the same market and context, with
-    the altered contexts of ``lookahead_cuts`` built once (else built here)."""
+    one ``lookahead_probe`` for all (else built here)."""
     from .regimes import regime_tables
 
     say = progress or (lambda _msg: None)
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
-    targets = compute_weights(strategy, ctx)
-    say(f"{strategy.name}: checking for lookahead")
-    if lookahead is None:
-        lookahead = lookahead_cuts(universe, market, settings.rebalance, ctx)
-    _refuse_lookahead(strategy, targets, lookahead)
+    raw = call_strategy(strategy, ctx)
+    targets = resolve_target_weights(raw, strategy, ctx)
+    say(f"{strategy.name}: checking for lookahead (point-in-time replay)")
+    report = (lookahead or lookahead_probe(ctx, settings.rebalance)).check(strategy, raw)
+    report.refuse()
 
     say(f"{strategy.name}: simulating with vectorbt")
     window = market.prices.loc[market.start:market.end]
@@ -203,7 +175,7 @@ def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Co
                             ctx.signal.regime)
     return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
                     result=result, benchmark=bench, metrics=metrics, duration=port_duration,
-                    regimes=regimes)
+                    regimes=regimes, lookahead=report)
 
 
 def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
@@ -271,6 +243,7 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
         "signal": {"components": ctx.signal.weights, "config": universe.signal.model_dump(
             mode="json", include={"window", "min_history", "clip", "enter_scarce", "exit_scarce",
                                   "enter_abundant", "exit_abundant"})},
+        "lookahead": done.lookahead.manifest(),
         "engine": {"orders": result.orders, "decisions": len(ctx.rebalance_dates),
                    "executed_rebalances": len(result.targets),
                    "costs_paid": float(result.costs_paid.sum())},

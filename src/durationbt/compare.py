@@ -126,7 +126,7 @@ def compare(items: Sequence[str], settings, *, registry=None,
             progress: Progress | None = None) -> Comparison:
     """Compare strategy names (run on ``settings``: universe, range, costs) and run folders
     (existing directories). Empty ``items`` means every strategy the registry knows."""
-    from .api import backtest, build_context, load_data, lookahead_cuts
+    from .api import backtest, build_context, load_data, lookahead_probe
     from .plugins import discover_strategies
     from .universe import load_universe
 
@@ -142,7 +142,7 @@ def compare(items: Sequence[str], settings, *, registry=None,
         market = load_data(universe, settings)
         ctx = build_context(universe, market, settings.rebalance)
         say("Preparing the lookahead check")
-        lookahead = lookahead_cuts(universe, market, settings.rebalance, ctx)
+        lookahead = lookahead_probe(ctx, settings.rebalance)
         for i, name in enumerate(names, 1):
             say(f"[{i}/{len(names)}] {name}")
             done = backtest(strategies[name], universe, market, ctx, settings, say, lookahead)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
+import itertools
 import os
 import sys
 import traceback
@@ -18,7 +19,8 @@ from .errors import StrategyError, did_you_mean
 from .paths import search_dirs
 from .strategy import Strategy
 
-__all__ = ["StrategyRegistry", "LoadError", "discover_strategies", "ENTRY_POINT_GROUP"]
+__all__ = ["StrategyRegistry", "LoadError", "discover_strategies", "fresh_instance",
+           "ENTRY_POINT_GROUP"]
 
 ENTRY_POINT_GROUP = "durationbt.strategies"
 DISABLE_AUTOLOAD_ENV = "DURATIONBT_DISABLE_PLUGIN_AUTOLOAD"
@@ -140,3 +142,34 @@ def discover_strategies(strategies_dir: Path | None = None, *,
     if entry_points_enabled:
         registry.load_entry_points()
     return registry
+
+
+_fresh_loads = itertools.count()
+
+
+def fresh_instance(strategy: Strategy) -> Strategy | None:
+    """A new instance of ``strategy``'s class from a fresh import of its file, with the same
+    parameters: module globals, class attributes and caches start empty, so a replay cannot
+    see what an earlier call stored. None when the class has no file to re-import (defined
+    interactively) or the file no longer defines it; the caller then reuses the class."""
+    cls = type(strategy)
+    try:
+        path = Path(inspect.getfile(cls))
+    except (TypeError, OSError):
+        return None
+    if path.suffix != ".py" or not path.is_file():
+        return None
+    module_name = f"durationbt_replay_{path.stem}_{next(_fresh_loads)}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(module_name, None)
+    twin = next((obj for _, obj in inspect.getmembers(module, inspect.isclass)
+                 if issubclass(obj, Strategy) and obj.__module__ == module_name
+                 and obj.__qualname__ == cls.__qualname__), None)
+    return None if twin is None else twin(**strategy.values())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pandas as pd
@@ -80,6 +80,15 @@ class Context:
     end: pd.Timestamp
     signal: Signal | None = None    # scarcity composite, z-scored components, regimes
 
+    def as_of(self, date: pd.Timestamp) -> Context:
+        """This context as seen on ``date``: every frame cut after it, decision dates up to
+        it, ``end`` = ``date``. What the point-in-time form receives, and the reference the
+        lookahead replay holds vectorised strategies to."""
+        return replace(self, prices=self.prices.loc[:date], inputs=self.inputs.loc[:date],
+                       rebalance_dates=self.rebalance_dates[self.rebalance_dates <= date],
+                       end=pd.Timestamp(date),
+                       signal=None if self.signal is None else self.signal.as_of(date))
+
     @property
     def returns(self) -> pd.DataFrame:
         """Daily simple returns (NaN where a price is missing)."""
@@ -147,8 +156,32 @@ class Strategy:
 
     def target_weights(self, ctx: Context) -> pd.DataFrame:
         """Target weights indexed by (at least) ``ctx.rebalance_dates``; columns are bucket
-        names when ``weights_by == "bucket"``, else tickers. Rows sum to <= 1; the rest is cash."""
+        names when ``weights_by == "bucket"``, else tickers. Rows sum to <= 1; the rest is cash.
+
+        The vectorised form: override this and the framework replays it on data cut at the
+        decision dates to prove it does not look ahead. Or override ``weights_on`` (the
+        point-in-time form) and this default calls it once per decision date."""
+        if not self.point_in_time():
+            raise NotImplementedError(f"{type(self).__name__} implements neither "
+                                      "target_weights nor weights_on")
+        rows = {}
+        for date in ctx.rebalance_dates:
+            rows[date] = pd.Series(self.weights_on(ctx.as_of(date)), dtype=float)
+        return pd.DataFrame.from_dict(rows, orient="index").reindex(ctx.rebalance_dates)
+
+    def weights_on(self, ctx: Context) -> Mapping[str, float] | pd.Series:
+        """The point-in-time form: weights for the decision date ``ctx.end``, given a context
+        that holds data up to that day only (safe by construction, as in backtesting.py or
+        zipline; one call per decision date, so slower than a vectorised ``target_weights``).
+        Keys are bucket names or tickers as ``weights_by`` says; the rest is cash."""
         raise NotImplementedError
+
+    @classmethod
+    def point_in_time(cls) -> bool:
+        """True for strategies written in the per-date form (``weights_on``), which see
+        only past data by construction and need no lookahead replay."""
+        return (cls.weights_on is not Strategy.weights_on
+                and cls.target_weights is Strategy.target_weights)
 
 
 def parse_param_overrides(pairs: Sequence[str] | Mapping[str, Any]) -> dict[str, Any]:

@@ -7,13 +7,17 @@ over the members that have a price on the decision date (equal or inverse-volati
 
 from __future__ import annotations
 
+import inspect
+import traceback
+
 import numpy as np
 import pandas as pd
 
-from .errors import StrategyError, did_you_mean
+from .errors import DurationbtError, StrategyError, did_you_mean
 from .strategy import Context, Strategy
 
-__all__ = ["resolve_target_weights", "tradable", "WEIGHT_TOLERANCE", "VOL_WINDOW"]
+__all__ = ["call_strategy", "compute_weights", "resolve_target_weights", "tradable",
+           "WEIGHT_TOLERANCE", "VOL_WINDOW"]
 
 WEIGHT_TOLERANCE = 1e-9
 VOL_WINDOW = 63  # trading days of returns behind inverse-volatility spreading
@@ -108,3 +112,26 @@ def resolve_target_weights(raw: object, strategy: Strategy, ctx: Context) -> pd.
         raise _fail(strategy, f"weight on {tickers[col]} on {frame.index[row].date()}, a day "
                     "on which it has no price (not listed yet).")
     return frame
+
+
+def call_strategy(strategy: Strategy, ctx: Context) -> object:
+    """The plugin's raw output. Its errors, ``sys.exit`` included, become a StrategyError
+    naming the plugin and the line of its own file that failed (not a pandas internal)."""
+    try:
+        return strategy.target_weights(ctx)
+    except DurationbtError:
+        raise
+    except (Exception, SystemExit) as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        try:
+            own = inspect.getfile(type(strategy))
+        except (TypeError, OSError):
+            own = ""
+        frame = next((f for f in reversed(frames) if f.filename == own), frames[-1])
+        raise StrategyError(f'Strategy "{strategy.name}" raised {type(exc).__name__}: {exc} '
+                            f"({frame.filename}, line {frame.lineno}).") from exc
+
+
+def compute_weights(strategy: Strategy, ctx: Context) -> pd.DataFrame:
+    """Call the plugin and validate what it returns."""
+    return resolve_target_weights(call_strategy(strategy, ctx), strategy, ctx)

@@ -81,8 +81,9 @@ def check(
     strategies_dir: Path = typer.Option(None, "--strategies-dir", help=_DIR_HELP),
 ) -> None:
     """Run a strategy on synthetic data and on the real data, validate its weights
-    (finite, >= 0, sum <= 1, known buckets/tickers, every decision date) and detect
-    lookahead by altering the data after cut dates. Exits 2 when anything fails."""
+    (finite, >= 0, sum <= 1, known buckets/tickers, every decision date) and prove it does
+    not look ahead: replayed on data cut at its decision dates (future removed, mirrored,
+    scrambled or rescaled), its weights must not move. Exits 2 when anything fails."""
     import os
 
     from ..checks import check_strategy
@@ -101,16 +102,25 @@ def check(
     else:
         err.print("[yellow]note:[/] no --data or $DURATIONBT_DATA: checked on synthetic data only")
     table = Table(title=f"strategies check {name}")
-    for column in ("data", "decisions", "time per call", "result"):
+    for column in ("data", "decisions", "time per call", "lookahead check", "result"):
         table.add_column(column)
     failures = []
     with err.status("Checking", spinner="dots"):
         results = [check_strategy(strategy, u, m, rebalance=rebalance) for m in markets]
     for result in results:
+        look = result.lookahead
+        checked = ("-" if look is None else "per-date form, safe by construction"
+                   if look.method != "replay" else
+                   f"{len(look.cuts)} dates replayed in {look.seconds:,.2f} s")
         table.add_row(result.data, str(result.decisions), f"{result.seconds * 1000:,.1f} ms",
+                      checked,
                       "[green]ok[/]" if result.ok else "[red]" + "; ".join(result.problems) + "[/]")
         failures += result.problems
     out.print(table)
+    for result in results:
+        if result.lookahead is not None and result.lookahead.method == "replay":
+            out.print(f"lookahead check on {result.data}: {len(result.lookahead.cuts)} decision "
+                      f"dates replayed in {result.lookahead.seconds:,.2f} s", soft_wrap=True)
     if failures:
         raise StrategyError(f'Strategy "{name}" failed its checks: ' + " | ".join(failures))
     out.print(f"{name}: weights valid and no lookahead found.")

@@ -74,6 +74,7 @@ def sweep(
     kernel, same conventions and costs as `run`), rank them by --metric, and report the
     best combination's deflated Sharpe ratio and the probability of backtest overfitting.
     Writes sweep.csv, summary.json, best_equity.csv and sweep.html (heatmap)."""
+    from ..api import lookahead_probe
     from ..formatting import fmt_num, fmt_pct
     from ..report.compare_page import LEADERBOARD_FORMATS
     from ..strategy import parse_param_overrides
@@ -81,7 +82,6 @@ def sweep(
     from ..sweep.sweep import (
         check_metric,
         load_setup,
-        lookahead_contexts,
         run_sweep,
         sweep_summary,
         write_sweep,
@@ -94,7 +94,7 @@ def sweep(
                             strict_prices=strict_prices)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
-        contexts = lookahead_contexts(setup, rebalance)
+        contexts = lookahead_probe(setup.ctx, rebalance)
     combos = combinations(setup.grid)
     with progress_bar() as bar:
         result = run_sweep(setup.strategy, setup.grid, setup.ctx, setup.window, metric,

@@ -53,10 +53,11 @@ def walkforward(
     following test window, stitch the out-of-sample run (through the same engine, costs and
     switching included) and show in-sample against out-of-sample metrics. Writes
     windows.csv, equity.csv, summary.csv and walkforward.html."""
+    from ..api import lookahead_probe
     from ..formatting import fmt_num, fmt_pct
     from ..strategy import parse_param_overrides
     from ..sweep.grid import combinations
-    from ..sweep.sweep import check_metric, load_setup, lookahead_contexts
+    from ..sweep.sweep import check_metric, load_setup
     from ..sweep.walkforward import parse_span, walk_forward, write_walkforward
 
     check_metric(metric)
@@ -67,7 +68,7 @@ def walkforward(
                             strict_prices=strict_prices)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
-        contexts = lookahead_contexts(setup, rebalance)
+        contexts = lookahead_probe(setup.ctx, rebalance)
     with progress_bar() as bar:
         result = walk_forward(setup.strategy, combinations(setup.grid), setup.ctx, setup.window,
                               train_span, test_span, metric, settings.costs, init_cash,

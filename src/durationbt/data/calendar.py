@@ -10,7 +10,8 @@ import pandas as pd
 
 from ..errors import DataError, ParameterError, did_you_mean
 
-__all__ = ["Gap", "true_runs", "is_continuous", "trading_calendar", "align_to_calendar", "rebalance_dates",
+__all__ = ["Gap", "true_runs", "is_continuous", "trading_calendar", "align_to_calendar",
+           "as_seen_at_the_close", "rebalance_dates",
            "SCHEDULES", "MAX_FILL_DAYS"]
 
 SCHEDULES = ("daily", "weekly", "monthly")
@@ -79,11 +80,23 @@ def true_runs(mask: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]:
     return runs
 
 
+def as_seen_at_the_close(series: pd.Series) -> pd.Series:
+    """A 7-day series as a decision at the 16:00 New York close can see it. Yahoo stamps a
+    crypto close with its UTC day: the row dated d closes at 00:00 UTC of d+1, 19:00-20:00
+    in New York on d, hours after that day's decision. So trading day t gets the close
+    stamped t-1 (the last one complete before 16:00 New York), for signals, strategies
+    and fills alike. Exchange-traded series are returned unchanged."""
+    if not is_continuous(series):
+        return series
+    return series.set_axis(series.index + pd.Timedelta(days=1))
+
+
 def align_to_calendar(series: pd.Series, calendar: pd.DatetimeIndex,
                       max_fill: int = MAX_FILL_DAYS) -> tuple[pd.Series, list[Gap]]:
-    """``series`` on ``calendar``: NaN before its first and after its last price; holes of up
-    to ``max_fill`` trading days carry the previous close, longer holes stay NaN. Every hole is
-    returned as a Gap."""
+    """``series`` on ``calendar`` (7-day series one day later, see ``as_seen_at_the_close``):
+    NaN before its first and after its last price; holes of up to ``max_fill`` trading days
+    carry the previous close, longer holes stay NaN. Every hole is returned as a Gap."""
+    series = as_seen_at_the_close(series)
     aligned = series.reindex(calendar)
     if series.empty:
         return aligned, []

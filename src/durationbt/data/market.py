@@ -126,7 +126,8 @@ def _coverage_notes(window: pd.DataFrame, universe: Universe) -> tuple[tuple[str
                 last = column[column].index[-1]
                 ended[ticker] = last
                 rest = [t for t in others if priced[t].iloc[-1]]
-                notes.append(f"{ticker}'s data end {last.date()}, before the backtest's end "
+                notes.append(f"{ticker}'s prices end {last.date()} (on the trading calendar), "
+                             f"before the backtest's end "
                              f"{window.index[-1].date()}: treated as delisted from then on (held "
                              "at its last price until the next execution, then sold); bucket "
                              f"{bucket.name} " + (f"continues with {', '.join(rest)}" if rest else

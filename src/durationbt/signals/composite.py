@@ -3,7 +3,7 @@ turn the score into regimes with hysteresis."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,12 @@ class Signal:
     def regime_since(self, date: pd.Timestamp | None = None) -> pd.Timestamp:
         """The first day of the regime in force on ``date`` (default: the last day)."""
         return pd.Timestamp(self.regime_runs(end=date)[-1][0])
+
+    def as_of(self, date: pd.Timestamp) -> Signal:
+        """The signal as known on ``date``: its rows up to ``date`` (every value at t is
+        computed from data up to t, so this equals the signal built on data cut there)."""
+        return replace(self, composite=self.composite.loc[:date],
+                       components=self.components.loc[:date], regime=self.regime.loc[:date])
 
     def frame(self) -> pd.DataFrame:
         """One table for CSV output: composite, regime, then each component's z-score."""

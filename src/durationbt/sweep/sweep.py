@@ -1,7 +1,8 @@
 """``durationbt sweep``: every parameter combination of a strategy on data loaded once.
 
 Weights come from the strategy itself (one call per combination, each checked for
-lookahead against contexts built once); combinations that produce identical targets are
+lookahead by point-in-time replay: every checked date for the first combination, a seeded
+sample of SWEEP_REPLAYS dates for each other one); combinations that produce identical targets are
 simulated once and count as one trial for the deflated Sharpe ratio and PBO. Simulation
 runs through the numba kernel in chunks, so memory stays bounded whatever the grid size."""
 
@@ -16,21 +17,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..api import compute_weights
 from ..engine import Costs, check_prices_to_trade
 from ..errors import ParameterError, StrategyError
+from ..lookahead import LookaheadProbe
 from ..scoring import LOWER_IS_BETTER, PERIODS_PER_YEAR
 from ..statistics import deflated_sharpe_ratio, pbo_from_moments, probabilistic_sharpe_ratio
 from ..strategy import Context, Strategy
+from ..weights import call_strategy, compute_weights, resolve_target_weights
 from .grid import combinations, parse_grid
 from .kernel import execution_rows, simulate_many, simulate_stats
 from .metrics import SWEEP_METRICS, stats_metrics
 
 __all__ = ["GridRun", "SweepResult", "run_grid", "run_sweep", "check_metric",
-           "SweepSetup", "load_setup", "lookahead_contexts", "sweep_summary", "write_sweep"]
+           "SweepSetup", "load_setup", "sweep_summary", "write_sweep", "SWEEP_REPLAYS"]
 
 Progress = Callable[[str, int, int], None]
 PBO_SPLITS = 16
+SWEEP_REPLAYS = 8   # replayed decision dates per combination after the first
 
 
 def check_metric(metric: str) -> str:
@@ -87,15 +90,13 @@ class GridRun:
 
 def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Context,
              market_window: pd.DataFrame, *, costs: Costs, init_cash: float,
-             lookahead: list | None = None, chunk_size: int = 1_000,
+             lookahead: LookaheadProbe | None = None, chunk_size: int = 1_000,
              reduce: Reducer | None = None, progress: Progress | None = None) -> GridRun:
     """One pass over the grid: compute (and, given altered contexts, check) each
     combination's weights, keep only those not seen before, and every ``chunk_size``
     distinct trials simulate them, keep their metrics, CSCV moments and ``reduce(equity)``,
     and drop the targets. Memory is bounded by the chunk, whatever the grid's size.
     ``market_window``: prices from the backtest's first to last day."""
-    from ..checks import lookahead_in
-
     say = progress or (lambda *_: None)
     seen: dict[str, int] = {}
     first_combo: list[int] = []
@@ -128,13 +129,14 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
     for k, params in enumerate(combos):
         started = time.perf_counter()
         instance = strategy(**params)
-        weights = compute_weights(instance, ctx)
-        if lookahead:
-            problems = lookahead_in(instance, weights, lookahead)
-            if problems:
+        raw = call_strategy(instance, ctx)
+        weights = resolve_target_weights(raw, instance, ctx)
+        if lookahead is not None:
+            report = lookahead.check(instance, raw,
+                                     None if k == 0 else lookahead.sample(SWEEP_REPLAYS))
+            if not report.ok:
                 shown = ", ".join(f"{n}={v}" for n, v in params.items())
-                raise StrategyError(f'Strategy "{strategy.name}" ({shown}) looks into the future: '
-                                    f"{problems[0]}.")
+                raise StrategyError(f"With {shown}: {report.finding.describe(strategy.name)}")
         if rows is None:
             rows, decisions = execution_rows(pd.DatetimeIndex(market_window.index), weights.index)
             prices = market_window[list(weights.columns)]
@@ -182,7 +184,7 @@ def _rank(table: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def run_sweep(strategy: type[Strategy], grid: dict[str, list[Any]], ctx: Context,
               market_window: pd.DataFrame, metric: str, costs: Costs, init_cash: float, *,
-              lookahead: list | None = None, progress: Progress | None = None,
+              lookahead: LookaheadProbe | None = None, progress: Progress | None = None,
               chunk_size: int = 1_000) -> SweepResult:
     """Every combination of ``grid``, scored and ranked, with the best combination's
     probabilistic and deflated Sharpe ratios (trials = distinct target sets) and PBO."""
@@ -247,14 +249,6 @@ def load_setup(strategy_name: str, grid_specs: list[str], fixed: dict[str, Any],
     return SweepSetup(strategy=cls, grid=grid, universe=universe, market=market, ctx=ctx,
                       window=market.prices.loc[market.start:market.end],
                       source=registry.source(strategy_name))
-
-
-def lookahead_contexts(setup: SweepSetup, rebalance: str) -> list:
-    """Mirrored and scrambled data after the middle decision date, built once per sweep."""
-    from ..checks import altered_contexts
-
-    dates = setup.ctx.rebalance_dates
-    return altered_contexts(setup.universe, setup.market, rebalance, [dates[len(dates) // 2]])
 
 
 def sweep_summary(result: SweepResult, setup: SweepSetup, settings) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..engine import Costs, simulate
 from ..errors import ParameterError
+from ..lookahead import LookaheadProbe
 from ..scoring import LOWER_IS_BETTER, performance_metrics
 from ..strategy import Context, Strategy
 from .kernel import execution_rows
@@ -123,7 +124,7 @@ class WalkForwardResult:
 def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Context,
                  market_window: pd.DataFrame, train: pd.DateOffset, test: pd.DateOffset,
                  metric: str, costs: Costs, init_cash: float, benchmark: pd.Series, *,
-                 defaults: dict[str, Any] | None = None, lookahead: list | None = None,
+                 defaults: dict[str, Any] | None = None, lookahead: LookaheadProbe | None = None,
                  progress=None) -> WalkForwardResult:
     """Run the walk-forward over every combination (one streaming pass, see ``run_grid``;
     only each trial's per-window training metric is kept)."""

@@ -1,0 +1,273 @@
+"""The point-in-time guarantee, checked by replay: the weight a strategy gives on decision
+date t must equal the weight it gives when it sees data up to t only.
+
+For each checked decision date (every one on a monthly schedule; on weekly and daily ones a
+seeded sample of at least 100, a fifth of them from the final 10%, then a bisection to the
+first offending date) the strategy is called again, from a fresh import of its file, on the
+context cut at that date, with the removed future either absent (``truncate``) or replaced:
+mirrored around the level at the cut, scrambled by a random walk, or rescaled by large
+per-asset factors (``mirror``, ``scramble``, ``rescale``, in rotation), so that code which
+tolerates NaN or compares price levels across the cut still changes. Its weights on every
+decision date up to the cut must equal those of the full run. Strategies in the per-date
+form (``Strategy.weights_on``) only ever see past data and are not replayed.
+
+One probe per context serves every strategy and command: run, compare, sweep, walk-forward,
+``strategies check`` and ``now``."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from .errors import StrategyError
+from .plugins import fresh_instance
+from .strategy import Context, Strategy
+
+__all__ = ["LookaheadProbe", "LookaheadReport", "Finding", "VARIANTS", "SEED", "MIN_SAMPLE"]
+
+VARIANTS = ("truncate", "mirror", "scramble", "rescale")
+SEED = 20_260_101      # the default seed of the cut sample and the replaced futures
+MIN_SAMPLE = 100       # cut dates on a weekly or daily schedule, before bisection
+TOLERANCE = 1e-9       # weights are fractions: a larger difference is a decision moved
+
+HINTS = {
+    "truncate": "it changes when the future is simply absent: look for shift(-k), bfill(), "
+                "centred rolling windows, whole-column reductions (.max(), .mean(), .iloc[-1], "
+                "rank over the whole history) or resample(...).last() spread back to earlier days",
+    "mirror": "it changes when later prices fall instead of rise: a rule reads returns after "
+              "the decision date (shift(-k), bfill(), centred windows, whole-column reductions)",
+    "scramble": "it changes when later data are scrambled: a rule reads rows after the decision "
+                "date (shift(-k), bfill(), centred windows, whole-column statistics)",
+    "rescale": "it changes when later price levels are rescaled: a rule compares levels across "
+               "the whole history (the highest final price, normalising by a future value)",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The first decision date whose weight moved when only the future changed."""
+
+    date: pd.Timestamp
+    column: str           # bucket or ticker, as the strategy names its columns
+    full: float           # weight in the full run
+    replay: float         # weight seen with data up to ``cut`` (NaN: missing)
+    cut: pd.Timestamp
+    variant: str
+    error: str = ""       # the replay raised instead of returning weights
+
+    def describe(self, strategy: str) -> str:
+        if self.error:
+            return (f'Strategy "{strategy}" looks into the future: given data up to '
+                    f"{self.cut.date()} only ({self.variant} future), it raised {self.error}. "
+                    "A strategy must compute the weight at t from rows up to t; "
+                    f"{HINTS[self.variant]}.")
+        replay = "no weight" if np.isnan(self.replay) else f"{self.replay:.6g}"
+        return (f'Strategy "{strategy}" looks into the future: its weight for {self.column} on '
+                f"{self.date.date()} is {self.full:.6g} with all the data but {replay} when it "
+                f"sees data up to {self.cut.date()} only ({self.variant} future). Likely cause: "
+                f"{HINTS[self.variant]}. Use only rows up to each decision date, or write the "
+                "strategy in the per-date form (weights_on), see docs/strategies.md.")
+
+
+@dataclass(frozen=True)
+class LookaheadReport:
+    """What was checked, how long it took, and the first finding (None: passed)."""
+
+    strategy: str
+    method: str                           # "replay" or "point-in-time form"
+    seed: int
+    cuts: tuple[pd.Timestamp, ...]        # decision dates replayed, in order
+    calls: int
+    seconds: float
+    fresh_state: bool                     # each replay used a fresh import of the plugin
+    finding: Finding | None
+
+    @property
+    def ok(self) -> bool:
+        return self.finding is None
+
+    def refuse(self) -> None:
+        """Raise the user-facing refusal when the check failed."""
+        if self.finding is not None:
+            raise StrategyError(self.finding.describe(self.strategy))
+
+    def manifest(self) -> dict:
+        """What a run folder records: method, seed, dates checked, time."""
+        return {"method": self.method, "seed": self.seed, "variants": list(VARIANTS),
+                "dates_checked": len(self.cuts), "dates": [str(d.date()) for d in self.cuts],
+                "calls": self.calls, "seconds": round(self.seconds, 3),
+                "fresh_plugin_state": self.fresh_state}
+
+
+def choose_cuts(dates: pd.DatetimeIndex, every: bool, seed: int,
+                size: int = MIN_SAMPLE) -> pd.DatetimeIndex:
+    """Every decision date, or a seeded sample of ``size`` (at least a fifth of them, or all,
+    from the final 10%), always with the first and last date."""
+    if every or len(dates) <= size:
+        return dates
+    rng = np.random.default_rng(seed)
+    split = int(len(dates) * 0.9)
+    tail_n = min(len(dates) - split, max(size // 5, 2), size - 1)
+    head = rng.choice(split, size=size - tail_n, replace=False)
+    tail = split + rng.choice(len(dates) - split, size=tail_n, replace=False)
+    picks = np.union1d(np.union1d(head, tail), [0, len(dates) - 1])
+    return dates[picks]
+
+
+def _replace_future(values: np.ndarray, n_past: int, positive: np.ndarray, variant: str,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Rows from ``n_past`` on replaced; positive series (prices, VIX) multiplicatively,
+    others (yields, z-scores) additively, so each stays a plausible series of its kind."""
+    out = values.copy()
+    future = values[n_past:]
+    if future.size == 0:
+        return out
+    anchor = values[n_past - 1] if n_past else np.nanmean(future, axis=0)
+    shape = future.shape
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if variant == "mirror":
+            new = np.where(positive, anchor ** 2 / future, 2 * anchor - future)
+        elif variant == "scramble":
+            walk = np.cumsum(rng.normal(0.0, 0.04, shape), axis=0)
+            new = np.where(positive, future * np.exp(walk), future + 10 * walk)
+        else:  # rescale: each series by its own factor between 1/100 and 1/10 or 10 and 100
+            factor = 10 ** (rng.uniform(1, 2, shape[1]) * rng.choice([-1, 1], shape[1]))
+            new = future * factor
+    out[n_past:] = np.where(np.isnan(anchor), future, new) if variant == "mirror" else new
+    return out
+
+
+class LookaheadProbe:
+    """The replay contexts of one full context: built once, used for every strategy (and
+    parameter set) checked on it. ``every_date``: replay every decision date (monthly)."""
+
+    def __init__(self, ctx: Context, *, every_date: bool, seed: int = SEED) -> None:
+        self.ctx = ctx
+        self.seed = seed
+        self.cuts = choose_cuts(ctx.rebalance_dates, every_date, seed)
+        # float arrays and series kinds once; each replay copies and replaces the future
+        self._frames = {"prices": ctx.prices, "inputs": ctx.inputs}
+        if ctx.signal is not None:
+            self._frames["components"] = ctx.signal.components
+            self._frames["composite"] = ctx.signal.composite.to_frame()
+        self._arrays = {k: f.to_numpy(dtype=float) for k, f in self._frames.items()}
+        self._positive = {k: (np.nan_to_num(a, nan=1.0) > 0).all(axis=0)
+                          if k in ("prices", "inputs") else np.zeros(a.shape[1], dtype=bool)
+                          for k, a in self._arrays.items()}
+        self._regime = None if ctx.signal is None else ctx.signal.regime.to_numpy(dtype=object)
+
+    def context_at(self, cut: pd.Timestamp, variant: str) -> Context:
+        """The full context with everything after ``cut`` removed or replaced."""
+        ctx = self.ctx
+        if variant == "truncate":
+            return ctx.as_of(cut)
+        position = int(np.searchsorted(ctx.rebalance_dates, cut))
+        rng = np.random.default_rng([self.seed, position, VARIANTS.index(variant)])
+
+        def frame(key: str) -> pd.DataFrame:
+            data = self._frames[key]
+            n_past = int(data.index.searchsorted(cut, side="right"))
+            values = _replace_future(self._arrays[key], n_past, self._positive[key], variant, rng)
+            return pd.DataFrame(values, index=data.index, columns=data.columns, copy=False)
+
+        signal = ctx.signal
+        if signal is not None:
+            regime = self._regime.copy()
+            n_past = int(signal.regime.index.searchsorted(cut, side="right"))
+            future = regime[n_past:]
+            if variant == "mirror":
+                future = np.where(future == "scarce", "abundant",
+                                  np.where(future == "abundant", "scarce", "neutral"))
+            elif variant == "scramble":
+                future = rng.permutation(future)
+            else:
+                future = future[::-1]
+            regime[n_past:] = future
+            signal = replace(signal, composite=frame("composite").iloc[:, 0],
+                             components=frame("components"),
+                             regime=pd.Series(regime, index=signal.regime.index,
+                                              name=signal.regime.name))
+        return replace(ctx, prices=frame("prices"), inputs=frame("inputs"),
+                       rebalance_dates=ctx.rebalance_dates[ctx.rebalance_dates <= cut],
+                       signal=signal)
+
+    def _replay(self, strategy: Strategy, full: pd.DataFrame, cut: pd.Timestamp,
+                variant: str) -> tuple[Finding | None, bool]:
+        """One replay at ``cut``: the finding (None: equal) and whether state was fresh."""
+        sink = io.StringIO()   # a plugin's prints belong to its main call, not to each replay
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            try:
+                twin = fresh_instance(strategy)
+            except Exception:   # a file that no longer imports: replay the same class
+                twin = None
+            fresh = twin is not None
+            try:
+                raw = (twin or type(strategy)(**strategy.values())).target_weights(
+                    self.context_at(cut, variant))
+                past = full.index[full.index <= cut]
+                seen = pd.DataFrame(raw).reindex(index=past, columns=full.columns)
+                try:
+                    seen = seen.to_numpy(dtype=float)
+                except (TypeError, ValueError):   # text where a weight should be
+                    seen = seen.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+            except (Exception, SystemExit) as exc:
+                return Finding(cut, "", float("nan"), float("nan"), cut, variant,
+                               f"{type(exc).__name__}: {exc}"), fresh
+        expected = full.loc[past].to_numpy(dtype=float)
+        moved = ~(np.abs(seen - expected) <= TOLERANCE)
+        if not moved.any():
+            return None, fresh
+        row, col = np.argwhere(moved)[0]
+        return Finding(past[row], str(full.columns[col]), float(expected[row, col]),
+                       float(seen[row, col]), cut, variant), fresh
+
+    def sample(self, size: int) -> pd.DatetimeIndex:
+        """A smaller seeded set of the probe's cuts (with the final 10%): what a sweep
+        replays for each combination after the first."""
+        return choose_cuts(self.cuts, False, self.seed, size)
+
+    def check(self, strategy: Strategy, full_raw: pd.DataFrame,
+              cuts: pd.DatetimeIndex | None = None) -> LookaheadReport:
+        """Replay ``strategy`` (whose full-data output is ``full_raw``, already validated)
+        at the probe's cut dates (or ``cuts``); bisect to the first offending date when one
+        fails."""
+        began = time.perf_counter()
+        if strategy.point_in_time():
+            return LookaheadReport(strategy.name, "point-in-time form", self.seed, (), 0,
+                                   0.0, True, None)
+        full = full_raw.loc[self.ctx.rebalance_dates].astype(float)
+        dates = self.ctx.rebalance_dates
+        checked: list[pd.Timestamp] = []
+        calls = 0
+        fresh_all = True
+        finding = None
+        previous_clean = -1
+        for k, cut in enumerate(self.cuts if cuts is None else cuts):
+            variant = VARIANTS[k % len(VARIANTS)]
+            found, fresh = self._replay(strategy, full, cut, variant)
+            checked.append(cut)
+            calls += 1
+            fresh_all &= fresh
+            if found is None:
+                previous_clean = int(dates.get_loc(cut))
+                continue
+            # bisect between the last clean cut and this one, with the same future
+            lo, hi = previous_clean, int(dates.get_loc(cut))
+            finding = found
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                again, _ = self._replay(strategy, full, dates[mid], variant)
+                checked.append(dates[mid])
+                calls += 1
+                if again is None:
+                    lo = mid
+                else:
+                    hi, finding = mid, again
+            break
+        return LookaheadReport(strategy.name, "replay", self.seed, tuple(checked), calls,
+                               time.perf_counter() - began, fresh_all, finding)
