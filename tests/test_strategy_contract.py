@@ -151,11 +151,33 @@ def test_discovery_loads_builtin_strategies(strategies_dir):
     assert registry.source("buy_and_hold").endswith("buy_and_hold.py")
 
 
-def test_duplicate_names_are_an_error_naming_both(tmp_path):
+def test_duplicate_names_are_listed_and_refused_only_when_used(tmp_path):
     write_plugin(tmp_path, "a.py", "same")
     write_plugin(tmp_path, "b.py", "same", cls="Q")
+    write_plugin(tmp_path, "c.py", "other", cls="R")
+    registry = discover_strategies(tmp_path, entry_points_enabled=False)
+    assert registry.names() == ["other"] and registry.get("other")
+    assert [p.rsplit("/", 1)[-1] for p in registry.clashes["same"]] == ["a.py", "b.py"]
     with pytest.raises(StrategyError, match=r'Two strategies are named "same": .*a\.py and .*b\.py'):
-        discover_strategies(tmp_path, entry_points_enabled=False)
+        registry.get("same")
+
+
+@pytest.mark.parametrize("name", ["a/b", "../up", "", "x y", "<script>"])
+def test_a_name_that_cannot_be_a_folder_name_is_a_load_error(tmp_path, name):
+    write_plugin(tmp_path, "bad.py", name)
+    write_plugin(tmp_path, "good.py", "good", cls="Q")
+    registry = discover_strategies(tmp_path, entry_points_enabled=False)
+    assert registry.names() == ["good"]
+    if name:   # a class without a name is not a strategy at all (a base class)
+        assert ("has name " + repr(name)) in str(registry.errors[0])
+
+
+def test_sys_exit_at_import_is_a_load_error_not_an_exit(tmp_path):
+    (tmp_path / "quits.py").write_text("import sys\nsys.exit(0)\n")
+    write_plugin(tmp_path, "good.py", "good")
+    registry = discover_strategies(tmp_path, entry_points_enabled=False)
+    assert registry.names() == ["good"]
+    assert "quits.py: calls sys.exit(0) while being imported" in str(registry.errors[0])
 
 
 def test_broken_plugin_is_reported_with_line_and_others_load(tmp_path):
@@ -193,4 +215,4 @@ def test_local_file_shadows_the_builtin_file_of_the_same_name(tmp_path, monkeypa
     assert "liquidity_rotation" in registry.names() and "mine" in registry.names()
     write_plugin(local, "clash.py", "liquidity_rotation", cls="Q")
     with pytest.raises(StrategyError, match='Two strategies are named "liquidity_rotation"'):
-        discover_strategies(entry_points_enabled=False)
+        discover_strategies(entry_points_enabled=False).get("liquidity_rotation")

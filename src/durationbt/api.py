@@ -23,7 +23,7 @@ from .runs import git_revision, run_id, staging_folder, write_frame, write_json
 from .scoring import score_run, summarise_duration
 from .strategy import Context, Strategy, parse_param_overrides
 from .universe import Universe, load_universe
-from .weights import call_strategy, compute_weights, resolve_target_weights
+from .weights import DEFAULT_TIMEOUT, call_strategy, compute_weights, resolve_target_weights
 
 __all__ = ["RunSettings", "BacktestResult", "run_backtest", "build_context", "compute_weights",
            "benchmark_equity", "load_data", "Backtest", "backtest", "write_run", "lookahead_probe"]
@@ -46,6 +46,7 @@ class RunSettings:
     out: Path = Path("results")
     strategies_dir: Path | None = None
     strict_prices: bool = False   # a suspicious price spike is an error, not a warning
+    timeout: float = DEFAULT_TIMEOUT   # seconds one call of the strategy plugin may take
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,11 @@ def build_context(universe: Universe, market: MarketData, rebalance: str) -> Con
                                        str(universe.path or universe.name)))
 
 
-def lookahead_probe(ctx: Context, rebalance: str) -> LookaheadProbe:
+def lookahead_probe(ctx: Context, rebalance: str,
+                    timeout: float | None = DEFAULT_TIMEOUT) -> LookaheadProbe:
     """The replay contexts of ``ctx`` for the lookahead check, built once and shared by
     every strategy run on it: every decision date on a monthly schedule, a sample else."""
-    return LookaheadProbe(ctx, every_date=rebalance == "monthly")
+    return LookaheadProbe(ctx, every_date=rebalance == "monthly", timeout=timeout)
 
 
 def benchmark_equity(prices: pd.Series, first_fill: pd.Timestamp, init_cash: float) -> pd.Series:
@@ -151,10 +153,11 @@ def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Co
 
     say = progress or (lambda _msg: None)
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
-    raw = call_strategy(strategy, ctx)
+    raw = call_strategy(strategy, ctx, settings.timeout)
     targets = resolve_target_weights(raw, strategy, ctx)
     say(f"{strategy.name}: checking for lookahead (point-in-time replay)")
-    report = (lookahead or lookahead_probe(ctx, settings.rebalance)).check(strategy, raw)
+    probe = lookahead or lookahead_probe(ctx, settings.rebalance, settings.timeout)
+    report = probe.check(strategy, raw)
     report.refuse()
 
     say(f"{strategy.name}: simulating with vectorbt")
@@ -252,6 +255,7 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
     }
 
     with staging_folder(Path(settings.out), name) as (folder, final):
+        manifest["run_id"] = final[0].name          # "-2" when a run took the name first
         write_json(folder / "manifest.json", manifest)
         write_json(folder / "metrics.json", metrics)
         write_frame(folder / "equity.csv",

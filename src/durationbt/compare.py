@@ -113,7 +113,9 @@ def _assemble(entries: Sequence[Entry]) -> Comparison:
 
 def _from_folder(path: Path) -> Entry:
     from .report.run_page import read_run_folder
+    from .runs import refuse_unfinished
 
+    refuse_unfinished(path)
     run = read_run_folder(path)
     m = run.manifest
     return Entry(label=f"{m['strategy']['name']}@{path.name[:15]}", metrics=run.metrics,
@@ -142,7 +144,7 @@ def compare(items: Sequence[str], settings, *, registry=None,
         market = load_data(universe, settings)
         ctx = build_context(universe, market, settings.rebalance)
         say("Preparing the lookahead check")
-        lookahead = lookahead_probe(ctx, settings.rebalance)
+        lookahead = lookahead_probe(ctx, settings.rebalance, settings.timeout)
         for i, name in enumerate(names, 1):
             say(f"[{i}/{len(names)}] {name}")
             done = backtest(strategies[name], universe, market, ctx, settings, say, lookahead)

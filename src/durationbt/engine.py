@@ -25,7 +25,8 @@ import pandas as pd
 from .errors import EngineError
 
 __all__ = ["Costs", "EngineResult", "simulate", "execution_schedule", "check_prices_to_trade",
-           "valuation_prices", "delisted", "fillable", "close_out_delisted", "DEFAULT_INIT_CASH"]
+           "valuation_prices", "delisted", "fillable", "close_out_delisted", "check_init_cash",
+           "DEFAULT_INIT_CASH"]
 
 DEFAULT_INIT_CASH = 1_000_000.0
 
@@ -64,6 +65,13 @@ class EngineResult:
     costs_paid: pd.Series       # fees + slippage paid at each close, in currency
     orders: int                 # number of filled orders
     targets: pd.DataFrame       # execution date x ticker, the weights that were traded
+
+
+def check_init_cash(init_cash: float) -> None:
+    """Capital between 1 and 1e15: below a unit, share quantities and costs underflow; above,
+    float precision of the cash balance is gone."""
+    if not np.isfinite(init_cash) or not 1.0 <= init_cash <= 1e15:
+        raise EngineError(f"--init-cash must be a number between 1 and 1e15, got {init_cash:g}.")
 
 
 def execution_schedule(calendar: pd.DatetimeIndex, decisions: pd.DatetimeIndex) -> pd.Series:
@@ -128,8 +136,7 @@ def simulate(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs = Cost
     calendar from its first to its last day) with vectorbt's ``Portfolio.from_orders``."""
     import vectorbt as vbt  # heavy: imported only when a backtest runs
 
-    if not np.isfinite(init_cash) or init_cash <= 0:
-        raise EngineError(f"Initial capital must be a positive number, got {init_cash}.")
+    check_init_cash(init_cash)
     tickers = list(targets.columns)
     close = prices[tickers]
     schedule = execution_schedule(pd.DatetimeIndex(close.index), pd.DatetimeIndex(targets.index))

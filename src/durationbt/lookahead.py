@@ -27,6 +27,7 @@ import pandas as pd
 from .errors import StrategyError
 from .plugins import fresh_instance
 from .strategy import Context, Strategy
+from .weights import DEFAULT_TIMEOUT, PluginTimeout, time_limit
 
 __all__ = ["LookaheadProbe", "LookaheadReport", "Finding", "VARIANTS", "SEED", "MIN_SAMPLE"]
 
@@ -146,9 +147,11 @@ class LookaheadProbe:
     """The replay contexts of one full context: built once, used for every strategy (and
     parameter set) checked on it. ``every_date``: replay every decision date (monthly)."""
 
-    def __init__(self, ctx: Context, *, every_date: bool, seed: int = SEED) -> None:
+    def __init__(self, ctx: Context, *, every_date: bool, seed: int = SEED,
+                 timeout: float | None = DEFAULT_TIMEOUT) -> None:
         self.ctx = ctx
         self.seed = seed
+        self.timeout = timeout
         self.cuts = choose_cuts(ctx.rebalance_dates, every_date, seed)
         # float arrays and series kinds once; each replay copies and replaces the future
         self._frames = {"prices": ctx.prices, "inputs": ctx.inputs}
@@ -203,18 +206,24 @@ class LookaheadProbe:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             try:
                 twin = fresh_instance(strategy)
-            except Exception:   # a file that no longer imports: replay the same class
+            except (Exception, SystemExit):   # a file that no longer imports: same class
                 twin = None
             fresh = twin is not None
             try:
-                raw = (twin or type(strategy)(**strategy.values())).target_weights(
-                    self.context_at(cut, variant))
+                with time_limit(self.timeout):
+                    raw = (twin or type(strategy)(**strategy.values())).target_weights(
+                        self.context_at(cut, variant))
                 past = full.index[full.index <= cut]
                 seen = pd.DataFrame(raw).reindex(index=past, columns=full.columns)
                 try:
                     seen = seen.to_numpy(dtype=float)
                 except (TypeError, ValueError):   # text where a weight should be
                     seen = seen.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+            except PluginTimeout:
+                raise StrategyError(f'Strategy "{strategy.name}" did not return within '
+                                    f"{self.timeout:g} s when replayed on data up to "
+                                    f"{cut.date()} and was stopped. If it is only slow, raise "
+                                    "--timeout.") from None
             except (Exception, SystemExit) as exc:
                 return Finding(cut, "", float("nan"), float("nan"), cut, variant,
                                f"{type(exc).__name__}: {exc}"), fresh

@@ -9,6 +9,7 @@ import importlib.util
 import inspect
 import itertools
 import os
+import re
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ __all__ = ["StrategyRegistry", "LoadError", "discover_strategies", "fresh_instan
            "ENTRY_POINT_GROUP"]
 
 ENTRY_POINT_GROUP = "durationbt.strategies"
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 DISABLE_AUTOLOAD_ENV = "DURATIONBT_DISABLE_PLUGIN_AUTOLOAD"
 
 
@@ -44,14 +46,24 @@ class StrategyRegistry:
     _classes: dict[str, type[Strategy]] = field(default_factory=dict)
     _sources: dict[str, str] = field(default_factory=dict)
     errors: list[LoadError] = field(default_factory=list)
+    clashes: dict[str, list[str]] = field(default_factory=dict)   # name -> every source
 
     def register(self, cls: type[Strategy], source: str) -> None:
+        """Add ``cls`` under its ``name``. A bad name is recorded as a load error; a name
+        two plugins share is recorded as a clash, refused only when that name is used."""
         name = getattr(cls, "name", "")
-        if not isinstance(name, str) or not name:
-            raise StrategyError(f"{source}: strategy class {cls.__name__} has no `name`.")
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            self.errors.append(LoadError(source, f"strategy class {cls.__name__} has name "
+                                         f"{name!r}; a name is a letter followed by letters, "
+                                         "digits, '_' or '-' (it becomes part of folder names)"))
+            return
+        if name in self.clashes:
+            self.clashes[name].append(source)
+            return
         if name in self._classes:
-            raise StrategyError(f'Two strategies are named "{name}": {self._sources[name]} and '
-                                f"{source}. Rename one of them.")
+            self.clashes[name] = [self._sources.pop(name), source]
+            del self._classes[name]
+            return
         self._classes[name] = cls
         self._sources[name] = source
 
@@ -68,7 +80,8 @@ class StrategyRegistry:
         sys.modules[module_name] = module
         try:
             spec.loader.exec_module(module)
-        except Exception as exc:  # any error in user code must not stop the other plugins
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:
+            # any error in user code, sys.exit() included, must not stop the other plugins
             sys.modules.pop(module_name, None)
             self.errors.append(LoadError(str(path), _describe_import_error(exc, path)))
             return
@@ -87,7 +100,7 @@ class StrategyRegistry:
             source = f"entry point {ep.name} ({ep.value})"
             try:
                 obj = ep.load()
-            except Exception as exc:  # a broken installed package must not hide the others
+            except (Exception, SystemExit) as exc:  # a broken package must not hide the others
                 self.errors.append(LoadError(source, f"{type(exc).__name__}: {exc}"))
                 continue
             if not (inspect.isclass(obj) and issubclass(obj, Strategy)):
@@ -105,6 +118,9 @@ class StrategyRegistry:
         """The strategy class called ``name``; a StrategyError with a suggestion otherwise."""
         if name in self._classes:
             return self._classes[name]
+        if name in self.clashes:
+            raise StrategyError(f'Two strategies are named "{name}": '
+                                + " and ".join(self.clashes[name]) + ". Rename one of them.")
         msg = f'Unknown strategy "{name}".' + did_you_mean(name, self._classes)
         msg += f" Available: {', '.join(self.names()) or 'none'} (see `durationbt strategies list`)."
         if self.errors:
@@ -112,7 +128,9 @@ class StrategyRegistry:
         raise StrategyError(msg)
 
 
-def _describe_import_error(exc: Exception, path: Path) -> str:
+def _describe_import_error(exc: BaseException, path: Path) -> str:
+    if isinstance(exc, SystemExit):
+        return f"calls sys.exit({exc.code!r}) while being imported"
     if isinstance(exc, SyntaxError):
         return f"line {exc.lineno}: syntax error: {exc.msg}"
     line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))

@@ -16,7 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["run_id", "staging_folder", "write_json", "write_frame", "git_revision"]
+from .errors import DataError
+
+__all__ = ["run_id", "staging_folder", "clean_stale", "files_together", "refuse_unfinished",
+           "write_json", "write_frame", "git_revision", "TMP_PREFIX"]
 
 
 def _canonical(obj: Any) -> str:
@@ -29,27 +32,99 @@ def run_id(created: pd.Timestamp, strategy: str, identity: dict[str, Any]) -> st
     return f"{created.strftime('%Y%m%d-%H%M%S')}-{strategy}-{digest}"
 
 
+TMP_PREFIX = ".tmp-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # someone else's live process
+        return True
+    return True
+
+
+def clean_stale(results_dir: Path) -> list[Path]:
+    """Remove temporary folders left by runs whose process is gone (killed, crashed), and
+    the empty final folder each had reserved. Folders of live runs are left alone."""
+    removed: list[Path] = []
+    if not results_dir.is_dir():
+        return removed
+    for tmp in results_dir.glob(f"{TMP_PREFIX}*"):
+        pid, _, reserved = tmp.name[len(TMP_PREFIX):].partition("-")
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(tmp, ignore_errors=True)
+        removed.append(tmp)
+        final = results_dir / reserved.partition("-")[2]
+        with contextlib.suppress(OSError):
+            final.rmdir()     # only if still empty: the run never completed
+    return removed
+
+
+def _reserve(results_dir: Path, name: str) -> Path:
+    """Create ``results_dir/name`` (``-2``, ``-3``... if taken) as an empty folder: mkdir is
+    atomic, so two runs started in the same second never get the same name."""
+    suffix = 1
+    while True:
+        target = results_dir / (name if suffix == 1 else f"{name}-{suffix}")
+        try:
+            target.mkdir()
+            return target
+        except FileExistsError:
+            suffix += 1
+
+
 @contextlib.contextmanager
 def staging_folder(results_dir: Path, name: str) -> Iterator[tuple[Path, list[Path]]]:
-    """Yield a temporary folder inside ``results_dir`` and a one-item list that receives the
-    final path; on success it is renamed to ``results_dir/name`` (``-2``, ``-3``... if taken),
-    on any error it is deleted."""
+    """Yield a temporary folder inside ``results_dir`` and a one-item list holding the
+    final path, reserved up front (``name``, else ``name-2``...) so the run id written
+    inside equals the folder's name. On success the temporary folder replaces the empty
+    reserved one (one rename: readers never see half a run); on any error both are
+    removed, and a killed run's leftovers are removed by the next run."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    tmp = results_dir / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    final: list[Path] = []
+    clean_stale(results_dir)
+    final = _reserve(results_dir, name)
+    tmp = results_dir / f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{final.name}"
     try:
-        yield tmp, final
-        target = results_dir / name
-        suffix = 2
-        while target.exists():
-            target = results_dir / f"{name}-{suffix}"
-            suffix += 1
-        os.rename(tmp, target)
-        final.append(target)
+        tmp.mkdir()
+        yield tmp, [final]
+        os.rename(tmp, final)        # replaces the empty reserved folder atomically
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            final.rmdir()
         raise
+
+
+@contextlib.contextmanager
+def files_together(targets: list[Path]) -> Iterator[list[Path]]:
+    """Write several files all or none: yield a temporary sibling path for each target;
+    when the block succeeds each replaces its target (same folder, one rename each), on any
+    error every temporary file is removed and no target is touched."""
+    for target in targets:
+        if target.is_dir():
+            raise DataError(f"{target} is a folder; give a file name, e.g. {target / 'out.csv'}.")
+    temps = []
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temps.append(target.parent / f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{target.name}")
+    try:
+        yield temps
+        for temp, target in zip(temps, targets, strict=True):
+            os.replace(temp, target)
+    finally:
+        for temp in temps:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+
+
+def refuse_unfinished(path: Path) -> None:
+    """A DataError for a run's temporary folder, which a reader must never take for a run."""
+    if Path(path).name.startswith(TMP_PREFIX):
+        raise DataError(f"{path}: the temporary folder of a run that has not finished (still "
+                        "running, or killed; the next run removes it). It is not a run folder.")
 
 
 def write_json(path: Path, obj: Any) -> None:

@@ -193,5 +193,8 @@ def parse_param_overrides(pairs: Sequence[str] | Mapping[str, Any]) -> dict[str,
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise ParameterError(f'--param "{pair}" is not of the form name=value.')
+        if key.strip() in out:
+            raise ParameterError(f'--param names "{key.strip()}" twice ({out[key.strip()]!r} and '
+                                 f"{value.strip()!r}); give each parameter once.")
         out[key.strip()] = value.strip()
     return out

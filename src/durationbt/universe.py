@@ -141,6 +141,9 @@ def resolve_universe_path(name_or_path: str | Path, dirs: list[Path] | None = No
     text = str(name_or_path)
     if text.endswith(".toml") or "/" in text or "\\" in text:
         path = Path(text)
+        if path.is_dir():
+            raise UniverseError(f"{path} is a folder, not a universe file; pass a .toml file "
+                                "(e.g. universes/ai_capex.toml) or a universe name.")
         if not path.is_file():
             raise UniverseError(f"Universe file {path} does not exist.")
         return path

@@ -7,8 +7,12 @@ over the members that have a price on the decision date (equal or inverse-volati
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import signal
+import threading
 import traceback
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -17,9 +21,10 @@ from .errors import DurationbtError, StrategyError, did_you_mean
 from .strategy import Context, Strategy
 
 __all__ = ["call_strategy", "compute_weights", "resolve_target_weights", "tradable",
-           "WEIGHT_TOLERANCE", "VOL_WINDOW"]
+           "time_limit", "PluginTimeout", "WEIGHT_TOLERANCE", "VOL_WINDOW", "DEFAULT_TIMEOUT"]
 
 WEIGHT_TOLERANCE = 1e-9
+DEFAULT_TIMEOUT = 600.0   # seconds one call of a plugin may take (--timeout)
 VOL_WINDOW = 63  # trading days of returns behind inverse-volatility spreading
 
 
@@ -114,11 +119,46 @@ def resolve_target_weights(raw: object, strategy: Strategy, ctx: Context) -> pd.
     return frame
 
 
-def call_strategy(strategy: Strategy, ctx: Context) -> object:
-    """The plugin's raw output. Its errors, ``sys.exit`` included, become a StrategyError
-    naming the plugin and the line of its own file that failed (not a pandas internal)."""
+class PluginTimeout(BaseException):
+    """Raised inside a plugin call that ran past its time limit (a BaseException, so a
+    plugin's own ``except Exception`` cannot swallow it)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` with PluginTimeout (SIGALRM: main thread of a
+    Unix process; elsewhere, e.g. in worker threads, no limit is set)."""
+    usable = (seconds and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise PluginTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return strategy.target_weights(ctx)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def call_strategy(strategy: Strategy, ctx: Context,
+                  timeout: float | None = DEFAULT_TIMEOUT) -> object:
+    """The plugin's raw output. Its errors, ``sys.exit`` and Ctrl-C included, become a
+    StrategyError naming the plugin and the line of its own file that failed (not a pandas
+    internal); a call longer than ``timeout`` seconds is stopped."""
+    try:
+        with time_limit(timeout):
+            return strategy.target_weights(ctx)
+    except PluginTimeout:
+        raise StrategyError(f'Strategy "{strategy.name}" did not return within {timeout:g} s '
+                            "and was stopped. If it is only slow, raise --timeout.") from None
+    except KeyboardInterrupt:
+        raise StrategyError(f'Interrupted while strategy "{strategy.name}" was running.') from None
     except DurationbtError:
         raise
     except (Exception, SystemExit) as exc:
@@ -132,6 +172,7 @@ def call_strategy(strategy: Strategy, ctx: Context) -> object:
                             f"({frame.filename}, line {frame.lineno}).") from exc
 
 
-def compute_weights(strategy: Strategy, ctx: Context) -> pd.DataFrame:
+def compute_weights(strategy: Strategy, ctx: Context,
+                    timeout: float | None = DEFAULT_TIMEOUT) -> pd.DataFrame:
     """Call the plugin and validate what it returns."""
-    return resolve_target_weights(call_strategy(strategy, ctx), strategy, ctx)
+    return resolve_target_weights(call_strategy(strategy, ctx, timeout), strategy, ctx)

@@ -20,6 +20,7 @@ from .console import (
     start_option,
     strategies_dir_option,
     strict_prices_option,
+    timeout_option,
     universe_option,
     user_errors,
 )
@@ -46,6 +47,7 @@ def compare(
     out_dir: Path = out_option("the compare folder"),
     strategies_dir: Path = strategies_dir_option(),
     strict_prices: bool = strict_prices_option(),
+    timeout: float = timeout_option(),
 ) -> None:
     """Run several strategies on the same data in one process (and/or read finished run
     folders) and rank them: CAGR, volatility, Sharpe, Sortino, max drawdown, Calmar,
@@ -60,7 +62,7 @@ def compare(
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, data=data,
                             out_dir=out_dir, strategies_dir=strategies_dir,
-                            strict_prices=strict_prices)
+                            strict_prices=strict_prices, timeout=timeout)
     with err.status("Starting", spinner="dots") as status:
         result = run_compare(items or [], settings, progress=lambda msg: status.update(msg))
         board = result.sorted_by(sort)

@@ -4,6 +4,7 @@ progress and errors to stderr."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
 import inspect
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from ..formatting import fmt_num, fmt_pct
 __all__ = ["out", "err", "parse_date", "fmt_pct", "fmt_num", "user_errors", "universe_option",
            "data_option", "start_option", "end_option", "rebalance_option", "fees_option",
            "slippage_option", "init_cash_option", "out_option", "strategies_dir_option",
-           "strict_prices_option",
+           "strict_prices_option", "timeout_option",
            "run_settings"]
 
 
@@ -77,19 +78,29 @@ def strict_prices_option() -> Any:
                              "a warning; the universe's strict_prices = true does the same).")
 
 
+def timeout_option() -> Any:
+    return typer.Option(600.0, "--timeout",
+                        help="Seconds one call of the strategy plugin may take before it is "
+                             "stopped (a plugin that never returns).")
+
+
 def run_settings(*, universe: str, start: str | None, end: str | None, rebalance: str,
                  fees_bps: float, slippage_bps: float, data: Path | None, out_dir: Path,
                  strategies_dir: Path | None, init_cash: float = 1_000_000.0,
-                 params: list[str] | None = None, strict_prices: bool = False) -> Any:
+                 params: list[str] | None = None, strict_prices: bool = False,
+                 timeout: float = 600.0) -> Any:
     """The shared run options as ``RunSettings``; bad dates and costs raise user errors."""
     from ..api import RunSettings
-    from ..engine import Costs
+    from ..engine import Costs, check_init_cash
 
+    check_init_cash(init_cash)
+    if not timeout > 0:
+        raise ParameterError(f"--timeout must be a positive number of seconds, got {timeout:g}.")
     return RunSettings(universe=universe, start=parse_date(start, "--start"),
                        end=parse_date(end, "--end"), rebalance=rebalance,
                        costs=Costs(fees_bps, slippage_bps), init_cash=init_cash,
                        params=params or [], data=data, out=out_dir, strategies_dir=strategies_dir,
-                       strict_prices=strict_prices)
+                       strict_prices=strict_prices, timeout=timeout)
 
 
 out = Console(highlight=False)
@@ -107,6 +118,29 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
                              "e.g. 2018-01-02.") from None
 
 
+_OS_ADVICE = {
+    errno.ENOSPC: "the disk is full; free some space or pass --out on another disk",
+    errno.EDQUOT: "the disk quota is exhausted; free some space or pass --out elsewhere",
+    errno.EACCES: "permission denied; choose a folder you can write to (e.g. --out)",
+    errno.EPERM: "operation not permitted; choose a folder you can write to (e.g. --out)",
+    errno.EROFS: "the file system is read-only; pass --out on a writable disk",
+    errno.EISDIR: "it is a folder; give a file name",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; fix the path (e.g. --out)",
+    errno.EEXIST: "it already exists as a file; choose another path",
+    errno.ENAMETOOLONG: "the name is too long",
+    errno.EMFILE: "too many open files; raise the limit (ulimit -n) and retry",
+}
+
+
+def environment_message(exc: OSError) -> str:
+    """One sentence for a failure of the file system or the OS: what, where, what to do.
+    Every results folder and page is written to a temporary name first, so nothing
+    half-written is left behind."""
+    where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f) or "a file"
+    advice = _OS_ADVICE.get(exc.errno or -1, exc.strerror or type(exc).__name__)
+    return f"Cannot write or read {where}: {advice}. Nothing was written."
+
+
 def user_errors(command: Callable[..., None]) -> Callable[..., None]:
     """Turn a DurationbtError into one paragraph on stderr and exit code 2; with the root
     ``--debug`` flag the traceback is raised instead. Typer injects the context through an
@@ -116,11 +150,12 @@ def user_errors(command: Callable[..., None]) -> Callable[..., None]:
     def wrapper(*args: Any, _ctx: typer.Context, **kwargs: Any) -> None:
         try:
             command(*args, **kwargs)
-        except DurationbtError as exc:
+        except (DurationbtError, OSError) as exc:
             if _ctx.find_root().params.get("debug"):
                 raise
-            err.print(f"[bold red]Error:[/] {escape(str(exc))}", soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
+            message = str(exc) if isinstance(exc, DurationbtError) else environment_message(exc)
+            err.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
+            raise typer.Exit(2) from None
 
     signature = inspect.signature(command)
     context = inspect.Parameter("_ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)

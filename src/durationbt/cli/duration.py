@@ -33,6 +33,7 @@ def duration(
     from ..duration import MIN_WEEKS, measure_durations
     from ..errors import DataError
     from ..report.duration_chart import write_duration_chart
+    from ..runs import files_together
     from ..signals import build_signal, signal_data_from_market
     from ..universe import load_universe
 
@@ -76,16 +77,19 @@ def duration(
             out.print(f"[yellow]declared rank contradicted:[/] {issue}", soft_wrap=True)
     else:
         out.print("Measured bucket durations agree with the declared ranks (within 2 s.e.).")
-    if csv is not None:
-        rows = [{"kind": kind, "name": r.name, "bucket": r.bucket, "rank": r.rank,
-                 "duration": r.duration.value, "duration_se": r.duration.se,
-                 "r2": r.duration.r2, "weeks": r.duration.weeks,
-                 "liquidity_beta": r.liquidity.value if r.liquidity else None,
-                 "liquidity_beta_se": r.liquidity.se if r.liquidity else None}
-                for kind, group in (("bucket", report.buckets), ("asset", report.assets))
-                for r in group]
-        pd.DataFrame(rows).to_csv(csv, index=False, float_format="%.6g")
-        out.print(f"table: {csv}", soft_wrap=True)
     chart = html or Path("results") / f"duration-{u.name}-{market.end.date()}.html"
-    write_duration_chart(chart, report, f"Rolling empirical duration by bucket: {u.name}")
+    targets = [chart] + ([csv] if csv is not None else [])
+    with files_together(targets) as temps:     # the chart and the table, or neither
+        write_duration_chart(temps[0], report, f"Rolling empirical duration by bucket: {u.name}")
+        if csv is not None:
+            rows = [{"kind": kind, "name": r.name, "bucket": r.bucket, "rank": r.rank,
+                     "duration": r.duration.value, "duration_se": r.duration.se,
+                     "r2": r.duration.r2, "weeks": r.duration.weeks,
+                     "liquidity_beta": r.liquidity.value if r.liquidity else None,
+                     "liquidity_beta_se": r.liquidity.se if r.liquidity else None}
+                    for kind, group in (("bucket", report.buckets), ("asset", report.assets))
+                    for r in group]
+            pd.DataFrame(rows).to_csv(temps[1], index=False, float_format="%.6g")
+    if csv is not None:
+        out.print(f"table: {csv}", soft_wrap=True)
     out.print(f"chart: {chart}", soft_wrap=True)

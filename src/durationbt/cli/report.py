@@ -23,13 +23,18 @@ def report(
     equity, weights, signal, duration, regime tables, manifest. Nothing is recomputed."""
     from ..report import write_run_report, write_run_tearsheet
     from ..report.run_page import read_run_folder
+    from ..runs import files_together, refuse_unfinished
 
+    refuse_unfinished(run_dir)
     run = read_run_folder(run_dir)
-    page = write_run_report(run.path)
+    page, sheet = run.path / "report.html", run.path / "tearsheet.html"
+    with files_together([page, sheet] if tearsheet else [page]) as temps:   # both or neither
+        if tearsheet:
+            write_run_tearsheet(run.path, run.equity["equity"], run.equity["benchmark"],
+                                run.manifest, path=temps[1])
+        write_run_report(run.path, page=temps[0])
     out.print(str(page), soft_wrap=True)
     if tearsheet:
-        sheet = write_run_tearsheet(run.path, run.equity["equity"], run.equity["benchmark"],
-                                    run.manifest)
         out.print(str(sheet), soft_wrap=True)
     if open_page and not webbrowser.open(page.resolve().as_uri()):
         err.print(f"No browser available here; open {page} yourself.", soft_wrap=True)

@@ -24,6 +24,7 @@ from .console import (
     start_option,
     strategies_dir_option,
     strict_prices_option,
+    timeout_option,
     universe_option,
     user_errors,
 )
@@ -47,6 +48,7 @@ def run(
     out_dir: Path = out_option("run folders"),
     strategies_dir: Path = strategies_dir_option(),
     strict_prices: bool = strict_prices_option(),
+    timeout: float = timeout_option(),
 ) -> None:
     """Backtest STRATEGY on a universe and write a run folder (metrics, equity, weights,
     quantstats tearsheet). Decisions on the close of day t trade on the close of t+1."""
@@ -55,7 +57,7 @@ def run(
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
                             params=param, data=data, out_dir=out_dir, strategies_dir=strategies_dir,
-                            strict_prices=strict_prices)
+                            strict_prices=strict_prices, timeout=timeout)
     with err.status("Starting", spinner="dots") as status:
         result = run_backtest(strategy, settings, progress=lambda msg: status.update(msg))
     metrics = result.metrics

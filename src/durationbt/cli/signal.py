@@ -34,7 +34,7 @@ def signal(
     from ..data import resolve_provider
     from ..errors import DataError
     from ..report.signal_chart import write_signal_chart
-    from ..runs import write_frame
+    from ..runs import files_together, write_frame
     from ..signals import build_signal, load_signal_data
     from ..universe import load_universe
 
@@ -68,11 +68,14 @@ def signal(
               f"abundant at <= {u.signal.enter_abundant:g} until > {u.signal.exit_abundant:g})")
 
     shown = pd.Timestamp(first) if first else None
-    if csv is not None:
-        write_frame(csv, sig.frame().loc[shown:today])
-        out.print(f"history: {csv}", soft_wrap=True)
     chart = html or Path("results") / f"signal-{u.name}-{today.date()}.html"
-    write_signal_chart(chart, sig, f"Liquidity-scarcity signal: {u.name}", start=shown)
+    targets = [chart] + ([csv] if csv is not None else [])
+    with files_together(targets) as temps:     # the chart and the csv, or neither
+        write_signal_chart(temps[0], sig, f"Liquidity-scarcity signal: {u.name}", start=shown)
+        if csv is not None:
+            write_frame(temps[1], sig.frame().loc[shown:today])
+    if csv is not None:
+        out.print(f"history: {csv}", soft_wrap=True)
     out.print(f"chart: {chart}", soft_wrap=True)
     if evaluate:
         _evaluate(u, provider, sig, shown)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from .console import data_option, err, out, universe_option, user_errors
@@ -34,9 +35,13 @@ def list_(strategies_dir: Path = typer.Option(None, "--strategies-dir", help=_DI
         cls = registry.get(name)
         params = ", ".join(f"{k}={p.default!r}" for k, p in cls.params().items()) or "-"
         table.add_row(name, cls.weights_by, cls.summary(), params, registry.source(name))
+    for name, sources in sorted(registry.clashes.items()):
+        for source in sources:
+            table.add_row(name, "-", "[red]name used by more than one plugin: rename one "
+                          "(refused when used)[/]", "-", source)
     out.print(table)
     for problem in registry.errors:
-        err.print(f"[red]failed to load:[/] {problem}", soft_wrap=True, markup=True)
+        err.print(f"[red]failed to load:[/] {escape(str(problem))}", soft_wrap=True)
 
 
 @app.command("new")

@@ -23,6 +23,7 @@ from .console import (
     start_option,
     strategies_dir_option,
     strict_prices_option,
+    timeout_option,
     universe_option,
     user_errors,
 )
@@ -69,12 +70,14 @@ def sweep(
     out_dir: Path = out_option("the sweep folder"),
     strategies_dir: Path = strategies_dir_option(),
     strict_prices: bool = strict_prices_option(),
+    timeout: float = timeout_option(),
 ) -> None:
     """Backtest every combination of STRATEGY's parameters on data loaded once (numba
     kernel, same conventions and costs as `run`), rank them by --metric, and report the
     best combination's deflated Sharpe ratio and the probability of backtest overfitting.
     Writes sweep.csv, summary.json, best_equity.csv and sweep.html (heatmap)."""
     from ..api import lookahead_probe
+    from ..errors import ParameterError
     from ..formatting import fmt_num, fmt_pct
     from ..report.compare_page import LEADERBOARD_FORMATS
     from ..strategy import parse_param_overrides
@@ -88,13 +91,15 @@ def sweep(
     )
 
     check_metric(metric)
+    if top < 1:
+        raise ParameterError(f"--top must be at least 1, got {top}.")
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
                             data=data, out_dir=out_dir, strategies_dir=strategies_dir,
-                            strict_prices=strict_prices)
+                            strict_prices=strict_prices, timeout=timeout)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
-        contexts = lookahead_probe(setup.ctx, rebalance)
+        contexts = lookahead_probe(setup.ctx, rebalance, settings.timeout)
     combos = combinations(setup.grid)
     with progress_bar() as bar:
         result = run_sweep(setup.strategy, setup.grid, setup.ctx, setup.window, metric,

@@ -21,6 +21,7 @@ from .console import (
     start_option,
     strategies_dir_option,
     strict_prices_option,
+    timeout_option,
     universe_option,
     user_errors,
 )
@@ -48,6 +49,7 @@ def walkforward(
     out_dir: Path = out_option("the result folder"),
     strategies_dir: Path = strategies_dir_option(),
     strict_prices: bool = strict_prices_option(),
+    timeout: float = timeout_option(),
 ) -> None:
     """Choose STRATEGY's best parameters on each training window, trade them over the
     following test window, stitch the out-of-sample run (through the same engine, costs and
@@ -65,10 +67,10 @@ def walkforward(
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
                             data=data, out_dir=out_dir, strategies_dir=strategies_dir,
-                            strict_prices=strict_prices)
+                            strict_prices=strict_prices, timeout=timeout)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
-        contexts = lookahead_probe(setup.ctx, rebalance)
+        contexts = lookahead_probe(setup.ctx, rebalance, settings.timeout)
     with progress_bar() as bar:
         result = walk_forward(setup.strategy, combinations(setup.grid), setup.ctx, setup.window,
                               train_span, test_span, metric, settings.costs, init_cash,

@@ -241,8 +241,9 @@ def _regime_tables(run: RunFolder) -> list[str]:
     ]
 
 
-def write_run_report(path: Path | str) -> Path:
-    """Render ``report.html`` into the run folder ``path`` from its files; returns the page."""
+def write_run_report(path: Path | str, page: Path | None = None) -> Path:
+    """Render ``report.html`` (or ``page``) for the run folder ``path`` from its files;
+    returns the page."""
     run = read_run_folder(Path(path))
     m = run.manifest
     strategy = m["strategy"]["name"]
@@ -276,5 +277,5 @@ def write_run_report(path: Path | str) -> Path:
         body.extend(_regime_tables(run))
     footer = (f"durationbt {esc(m['packages'].get('durationbt', ''))} &middot; run "
               f"{esc(m['run_id'])} &middot; data fingerprint {esc(m['data']['fingerprint'][:12])}")
-    return write_page(run.path / "report.html", f"{strategy} on {m['universe']['name']}",
+    return write_page(page or run.path / "report.html", f"{strategy} on {m['universe']['name']}",
                       subtitle, body, footer)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import html
 import logging
 import re
 import warnings
@@ -23,29 +25,41 @@ def write_tearsheet(path: Path, equity: pd.Series, benchmark: pd.Series, *, titl
     """Render quantstats' full HTML report to ``path`` (SVG charts inline, no CDN)."""
     import matplotlib
 
-    matplotlib.use("Agg", force=True)  # no screen on servers and CI
-    # quantstats asks for Arial; matplotlib falls back to DejaVu Sans and logs every lookup
-    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-    import quantstats as qs
-
     returns = equity.pct_change().iloc[1:].rename("Strategy")
-    bench = benchmark.pct_change().iloc[1:].rename(benchmark_name)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", module=r"(quantstats|matplotlib|seaborn)(\..*)?")
-        warnings.filterwarnings("ignore", category=RuntimeWarning)
-        qs.reports.html(returns, benchmark=bench, output=str(path), title=title,
-                        periods_per_year=252, figfmt="svg", download_filename=path.name)
-    html = path.read_text(encoding="utf-8")
-    html = _UNDEFINED_ONLOAD.sub("<body>", _REMOTE_FAVICON.sub("", html))
-    path.write_text(html, encoding="utf-8")
+    bench = benchmark.pct_change().iloc[1:].rename(html.escape(benchmark_name))
+    # quantstats draws with pyplot: borrow the Agg backend (no screen on servers and CI)
+    # and quiet its font lookups, then give a notebook user's backend and logger back
+    backend = matplotlib.get_backend()
+    fonts = logging.getLogger("matplotlib.font_manager")
+    level = fonts.level
+    matplotlib.use("Agg", force=True)
+    fonts.setLevel(logging.ERROR)
+    try:
+        import quantstats as qs
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"(quantstats|matplotlib|seaborn)(\..*)?")
+            warnings.filterwarnings("ignore", category=RuntimeWarning)
+            # quantstats inserts the title into the page unescaped: escape it here, so a
+            # universe or strategy name carrying markup stays text
+            qs.reports.html(returns, benchmark=bench, output=str(path), title=html.escape(title),
+                            periods_per_year=252, figfmt="svg", download_filename=path.name)
+    finally:
+        fonts.setLevel(level)
+        if backend.lower() != "agg":
+            with contextlib.suppress(Exception):   # an interactive backend without a screen
+                matplotlib.use(backend, force=True)
+    page = path.read_text(encoding="utf-8")
+    page = _UNDEFINED_ONLOAD.sub("<body>", _REMOTE_FAVICON.sub("", page))
+    path.write_text(page, encoding="utf-8")
     return path
 
 
 def write_run_tearsheet(folder: Path, equity: pd.Series, benchmark: pd.Series,
-                        manifest: dict) -> Path:
-    """A run folder's ``tearsheet.html``, titled and labelled from its manifest (the same
-    page whether written by the run or redrawn by ``durationbt report``)."""
-    return write_tearsheet(folder / "tearsheet.html", equity, benchmark,
+                        manifest: dict, path: Path | None = None) -> Path:
+    """A run folder's ``tearsheet.html`` (or ``path``), titled and labelled from its
+    manifest (the same page whether written by the run or redrawn by ``durationbt report``)."""
+    return write_tearsheet(path or folder / "tearsheet.html", equity, benchmark,
                            title=f"durationbt: {manifest['strategy']['name']} on "
                                  f"{manifest['universe']['name']}",
                            benchmark_name=manifest["universe"]["definition"]["benchmark"])

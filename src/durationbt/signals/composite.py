@@ -99,11 +99,12 @@ def regimes_with_hysteresis(score: pd.Series, cfg: SignalInputs) -> pd.Series:
 def _select(cfg: SignalInputs, source: str) -> list[Component]:
     known = default_components()
     names = list(cfg.components) if cfg.components is not None else list(known)
-    for name in [*names, *cfg.weights]:
-        if name not in known:
-            raise UniverseError(f"{source}: field 'signal.components' names unknown component "
-                                f'"{name}".' + did_you_mean(name, known)
-                                + f" Components: {', '.join(known)}.")
+    for field, listed in (("signal.components", names), ("signal.weights", list(cfg.weights))):
+        for name in listed:
+            if name not in known:
+                raise UniverseError(f"{source}: field '{field}' names unknown component "
+                                    f'"{name}".' + did_you_mean(name, known)
+                                    + f" Components: {', '.join(known)}.")
     return [known[n] for n in names]
 
 

@@ -32,6 +32,8 @@ def parse_grid(strategy: type[Strategy], specs: Sequence[str],
         if name in grid:
             raise ParameterError(f'--grid names "{name}" twice.')
         raw = [v.strip() for v in values.split(",") if v.strip()]
+        if not raw:
+            raise ParameterError(f'--grid "{spec}" gives no value for {name}; use name=a,b,c.')
         grid[name] = list(dict.fromkeys(params[name].coerce(name, v, strategy.name) for v in raw))
     if not specs:
         grid = {name: list(dict.fromkeys(p.coerce(name, v, strategy.name) for v in p.grid))

@@ -129,7 +129,7 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
     for k, params in enumerate(combos):
         started = time.perf_counter()
         instance = strategy(**params)
-        raw = call_strategy(instance, ctx)
+        raw = call_strategy(instance, ctx, lookahead.timeout if lookahead else None)
         weights = resolve_target_weights(raw, instance, ctx)
         if lookahead is not None:
             report = lookahead.check(instance, raw,
