@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import signal as os_signal
+
 import typer
 
 from . import compare, data, duration, report, run, signal, strategies, sweep, universes, walkforward
@@ -37,6 +39,12 @@ app.add_typer(data.app, name="data")
 app.add_typer(strategies.app, name="strategies")
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like an error, so the run's temporary folder is removed on the way."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Console-script entry point."""
+    os_signal.signal(os_signal.SIGTERM, _terminate)
     app(prog_name="durationbt")
