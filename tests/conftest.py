@@ -90,6 +90,20 @@ def build_synthetic_folder(folder: Path) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Tests never touch the network: the online providers' default getters behave as if
+    offline (a test that needs a response injects a recorded one)."""
+    import durationbt.data.fred as fred
+    import durationbt.data.yahoo as yahoo
+
+    def blocked(*args, **kwargs):
+        raise ConnectionError("network blocked in tests")
+
+    monkeypatch.setattr(fred, "_urllib_get", blocked)
+    monkeypatch.setattr(yahoo, "yf_download", blocked)
+
+
 @pytest.fixture(scope="session")
 def synth_data(tmp_path_factory) -> Path:
     return build_synthetic_folder(tmp_path_factory.mktemp("synth") / "data")

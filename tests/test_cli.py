@@ -149,7 +149,7 @@ def test_data_status_without_network_or_cache(synth_universe, tmp_path, monkeypa
     def offline(*args, **kwargs):
         raise ConnectionError("no network")
 
-    monkeypatch.setattr(yahoo, "_yf_download", offline)
+    monkeypatch.setattr(yahoo, "yf_download", offline)
     result = invoke("run", "buy_and_hold", "--universe", synth_universe, "--out", tmp_path / "r")
     assert result.exit_code == 2
     assert "--data" in result.output and "no cached copy" in result.output

@@ -1,6 +1,7 @@
 """The ``yahoo`` provider: yfinance downloads, cached as one parquet file per ticker so a
-second run works offline. A failed download falls back to the cache; no network and no
-cache is a DataError that says how to use a CSV folder instead."""
+second run works offline, with the macro series from FRED (``fred.py``, same cache root). A
+failed download falls back to the cache; no network and no cache is a DataError that says
+how to use a CSV folder instead."""
 
 from __future__ import annotations
 
@@ -13,35 +14,33 @@ from urllib.parse import quote
 import pandas as pd
 
 from ..errors import DataError
+from .fetch import default_cache_dir, quiet_libraries
+from .fred import FredProvider
 
-__all__ = ["YahooProvider", "default_cache_dir"]
+__all__ = ["YahooProvider", "yf_download", "extract_field", "NO_NETWORK_HINT"]
 
 Downloader = Callable[..., pd.DataFrame]
 
-_NO_NETWORK_HINT = ("Without network access, point durationbt at a folder of per-ticker CSVs: "
-                    "pass --data DIR (e.g. --data ../shared/market-data) or set DURATIONBT_DATA.")
+NO_NETWORK_HINT = ("Without network access, point durationbt at a folder of per-ticker CSVs: "
+                   "pass --data DIR (e.g. --data ../shared/market-data) or set DURATIONBT_DATA.")
 
 
-def default_cache_dir() -> Path:
-    """``$DURATIONBT_CACHE``, else ``$XDG_CACHE_HOME/durationbt``, else ``~/.cache/durationbt``."""
-    if os.environ.get("DURATIONBT_CACHE"):
-        return Path(os.environ["DURATIONBT_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "durationbt"
-
-
-def _yf_download(*args, **kwargs) -> pd.DataFrame:
-    import yfinance as yf  # imported here: yfinance is slow to import and only needed online
+def yf_download(*args, **kwargs) -> pd.DataFrame:
+    """``yfinance.download``, imported on first use (yfinance is slow to import and only
+    needed online). Call it inside ``quiet_libraries``: it logs and warns a lot offline."""
+    import yfinance as yf
 
     return yf.download(*args, **kwargs)
 
 
-def _extract(frame: pd.DataFrame, ticker: str) -> pd.Series:
-    """The adjusted close of ``ticker`` from a yfinance download frame (any column layout)."""
+def extract_field(frame: pd.DataFrame, ticker: str,
+                  fields: tuple[str, ...] = ("Adj Close", "Close")) -> pd.Series:
+    """The first non-empty column among ``fields`` for ``ticker`` from a yfinance download
+    frame (any column layout); empty when there is none."""
     if frame is None or frame.empty:
         return pd.Series(dtype=float)
     cols = frame.columns
-    for field in ("Adj Close", "Close"):
+    for field in fields:
         if isinstance(cols, pd.MultiIndex):
             for key in ((field, ticker), (ticker, field)):
                 if key in cols:
@@ -59,13 +58,15 @@ class YahooProvider:
     name = "yahoo"
 
     def __init__(self, cache_dir: Path | None = None, *, max_age_hours: float = 12.0,
-                 download: Downloader | None = None) -> None:
-        self.cache_dir = (cache_dir or default_cache_dir()) / "yahoo"
+                 download: Downloader | None = None, fred: FredProvider | None = None) -> None:
+        root = cache_dir or default_cache_dir()
+        self.cache_dir = root / "yahoo"
         self.max_age_seconds = max_age_hours * 3600
-        self._download = download or _yf_download
+        self._download = download or yf_download
+        self.fred = fred or FredProvider(root, max_age_hours=max_age_hours)
 
     def describe(self) -> str:
-        return f"yahoo (cache {self.cache_dir})"
+        return f"yahoo + FRED (cache {self.cache_dir.parent})"
 
     def _cache_path(self, ticker: str) -> Path:
         return self.cache_dir / f"{quote(ticker, safe='')}.parquet"
@@ -96,14 +97,16 @@ class YahooProvider:
         downloaded: dict[str, pd.Series] = {}
         failure = ""
         if stale:
-            try:
-                frame = self._download(stale, period="max", interval="1d", auto_adjust=False,
-                                       actions=False, progress=False, threads=False,
-                                       group_by="column")
-            except Exception as exc:  # yfinance raises many kinds; every one means "no data"
-                frame, failure = pd.DataFrame(), f"{type(exc).__name__}: {exc}"
+            with quiet_libraries() as noise:
+                try:
+                    frame = self._download(stale, period="max", interval="1d", auto_adjust=False,
+                                           actions=False, progress=False, threads=False,
+                                           group_by="column")
+                except Exception as exc:  # yfinance raises many kinds; each means "no data"
+                    frame, failure = pd.DataFrame(), f"{type(exc).__name__}: {exc}"
+            failure = failure or noise.first_reason()
             for ticker in stale:
-                series = _extract(frame, ticker).dropna()
+                series = extract_field(frame, ticker).dropna()
                 if series.empty:
                     continue
                 series = series.astype(float).rename(ticker)
@@ -123,9 +126,10 @@ class YahooProvider:
                 reason = f" ({failure})" if failure else ""
                 raise DataError(f"No data for ticker {ticker}: the Yahoo Finance download failed"
                                 f"{reason} and there is no cached copy in {self.cache_dir}. "
-                                + _NO_NETWORK_HINT)
+                                + NO_NETWORK_HINT)
         return out
 
     def load_fred(self, series: list[str]) -> dict[str, pd.Series]:
-        """Yahoo has no FRED series; they come from a CSV folder (``--data``)."""
-        return {}
+        """FRED series from FRED itself (see ``FredProvider``): prices from the network mean
+        macro inputs from the network too, so no signal component silently drops out."""
+        return self.fred.load(series)
