@@ -7,7 +7,19 @@ import signal as os_signal
 
 import typer
 
-from . import compare, data, duration, report, run, signal, strategies, sweep, universes, walkforward
+from . import (
+    compare,
+    data,
+    duration,
+    now,
+    report,
+    run,
+    signal,
+    strategies,
+    sweep,
+    universes,
+    walkforward,
+)
 
 __all__ = ["app", "main"]
 
@@ -34,6 +46,7 @@ app.command("compare", help=compare.compare.__doc__)(compare.compare)
 app.command("sweep", help=sweep.sweep.__doc__)(sweep.sweep)
 app.command("walkforward", help=walkforward.walkforward.__doc__)(walkforward.walkforward)
 app.command("report", help=report.report.__doc__)(report.report)
+app.command("now", help=now.now.__doc__)(now.now)
 app.add_typer(universes.app, name="universes")
 app.add_typer(data.app, name="data")
 app.add_typer(strategies.app, name="strategies")

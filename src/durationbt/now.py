@@ -1,0 +1,302 @@
+"""``durationbt now``: today's decision from the latest data. The as-of date is the last day
+of the data; on it, each strategy decides exactly as a full run would on that day (the same
+loading, context, weight validation and lookahead guard), and its weights trade at the next
+execution, the following NYSE trading day. With the user's holdings, the orders to get there.
+
+Nothing here settles data or builds signals itself: it reuses ``api.load_data``,
+``api.build_context`` and ``api.compute_weights``, so ``now`` cannot drift from ``run``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pandas.tseries.holiday import (
+    AbstractHolidayCalendar,
+    GoodFriday,
+    Holiday,
+    USLaborDay,
+    USMartinLutherKingJr,
+    USMemorialDay,
+    USPresidentsDay,
+    USThanksgivingDay,
+    nearest_workday,
+    sunday_to_monday,
+)
+
+from .errors import DataError
+
+__all__ = ["ComponentReading", "Order", "Decision", "NowReport", "Holdings", "now",
+           "read_holdings", "orders_for", "next_trading_day", "STALE_AFTER_DAYS"]
+
+Progress = Callable[[str], None]
+
+STALE_AFTER_DAYS = 14   # FRED inputs older than this at the as-of date are named as the reason
+_DUST = 1e-9            # weight changes below this are not orders
+
+
+class _NyseHolidays(AbstractHolidayCalendar):
+    """The NYSE's regular full-day holidays (unscheduled closures are not predictable)."""
+
+    rules = [
+        Holiday("New Year's Day", month=1, day=1, observance=sunday_to_monday),
+        USMartinLutherKingJr, USPresidentsDay, GoodFriday, USMemorialDay,
+        Holiday("Juneteenth", month=6, day=19, start_date="2022-01-01",
+                observance=nearest_workday),
+        Holiday("Independence Day", month=7, day=4, observance=nearest_workday),
+        USLaborDay, USThanksgivingDay,
+        Holiday("Christmas", month=12, day=25, observance=nearest_workday),
+    ]
+
+
+def next_trading_day(day: pd.Timestamp) -> pd.Timestamp:
+    """The first NYSE trading day after ``day``: when a decision taken on ``day``'s close is
+    filled (the engine's one-bar delay), skipping weekends and regular holidays."""
+    holidays = _NyseHolidays().holidays(day, day + pd.Timedelta(days=10))
+    candidate = pd.Timestamp(day).normalize() + pd.Timedelta(days=1)
+    while candidate.day_of_week >= 5 or candidate in holidays:
+        candidate += pd.Timedelta(days=1)
+    return candidate
+
+
+@dataclass(frozen=True)
+class ComponentReading:
+    """One signal component on the as-of date; ``missing`` says why it has no value."""
+
+    z: float | None
+    weight: float
+    contribution: float | None
+    missing: str | None
+
+
+@dataclass(frozen=True)
+class Order:
+    """A trade toward the target: weights as fractions of the portfolio; with quantities
+    held, the shares and value at the as-of close (before costs)."""
+
+    ticker: str
+    side: Literal["buy", "sell"]
+    weight_from: float
+    weight_to: float
+    quantity: float | None = None
+    value: float | None = None
+    price: float | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A strategy's target on the as-of date, traded at ``next_execution``."""
+
+    strategy: str
+    weights: dict[str, float]       # non-zero target weights by ticker; the rest is cash
+    next_execution: pd.Timestamp
+    orders: tuple[Order, ...] | None
+
+    @property
+    def cash(self) -> float:
+        return max(0.0, 1.0 - sum(self.weights.values()))
+
+
+@dataclass(frozen=True)
+class NowReport:
+    """The regime and every strategy's decision on the last day of the data."""
+
+    as_of: pd.Timestamp
+    source: str
+    regime: str
+    regime_since: pd.Timestamp
+    composite: float | None
+    components: dict[str, ComponentReading]
+    strategies: dict[str, Decision]
+    notes: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` document: dates as YYYY-MM-DD, numbers rounded for reading."""
+        def num(x: float | None, digits: int) -> float | None:
+            return None if x is None else round(x, digits)
+
+        return {
+            "as_of": str(self.as_of.date()), "source": self.source,
+            "regime": self.regime, "regime_since": str(self.regime_since.date()),
+            "composite": num(self.composite, 4),
+            "components": {name: {"z": num(c.z, 4), "weight": c.weight,
+                                  "contribution": num(c.contribution, 4), "missing": c.missing}
+                           for name, c in self.components.items()},
+            "strategies": {name: {
+                "weights": {t: round(w, 6) for t, w in d.weights.items()},
+                "cash": round(d.cash, 6),
+                "next_execution": str(d.next_execution.date()),
+                "orders": None if d.orders is None else [
+                    {"ticker": o.ticker, "side": o.side, "weight_from": round(o.weight_from, 6),
+                     "weight_to": round(o.weight_to, 6), "quantity": num(o.quantity, 6),
+                     "value": num(o.value, 2), "price": num(o.price, 6)} for o in d.orders]}
+                for name, d in self.strategies.items()},
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What the user holds now: quantities (shares, units; ``CASH`` in currency) or portfolio
+    weights, by ticker."""
+
+    kind: Literal["quantity", "weight"]
+    amounts: dict[str, float]
+    cash: float
+    path: Path
+
+
+def read_holdings(path: Path | str) -> Holdings:
+    """A CSV with a ``ticker`` column and either ``quantity`` or ``weight``; a ``CASH`` row
+    holds cash. Long-only, each ticker once, weights summing to at most 1."""
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"Holdings file {path} cannot be read as CSV ({exc}).") from exc
+    columns = [c.strip().lower() for c in frame.columns]
+    frame.columns = columns
+    kinds = [k for k in ("quantity", "weight") if k in columns]
+    if "ticker" not in columns or len(kinds) != 1 or len(columns) != 2:
+        raise DataError(f"Holdings file {path}: expected the columns ticker,quantity or "
+                        f"ticker,weight; found {','.join(columns) or 'none'}.")
+    kind = kinds[0]
+    amounts: dict[str, float] = {}
+    cash = 0.0
+    for line, (ticker, text) in enumerate(zip(frame["ticker"].str.strip(), frame[kind],
+                                              strict=True), start=2):
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not ticker or not math.isfinite(value) or value < 0:
+            raise DataError(f"Holdings file {path}, line {line}: field '{kind}' must be a "
+                            f"number >= 0 for a named ticker, got {ticker!r} {text!r}.")
+        if ticker.upper() == "CASH":
+            cash += value
+            continue
+        if ticker in amounts:
+            raise DataError(f"Holdings file {path}: ticker {ticker} appears more than once.")
+        amounts[ticker] = value
+    if kind == "weight" and sum(amounts.values()) + cash > 1 + 1e-6:
+        raise DataError(f"Holdings file {path}: weights sum to "
+                        f"{sum(amounts.values()) + cash:.6g}; they must sum to at most 1.")
+    return Holdings(kind, amounts, cash, path)
+
+
+def orders_for(target: pd.Series, holdings: Holdings, prices: pd.DataFrame,
+               as_of: pd.Timestamp) -> tuple[tuple[Order, ...], list[str]]:
+    """Orders from ``holdings`` to the ``target`` weights, sells first, then by ticker; and
+    notes. Quantities are valued at the as-of close; a holding whose price stops earlier is
+    valued at its last price (named in a note) and one with no price at all is an error."""
+    notes: list[str] = []
+    tickers = sorted(set(target.index[target > 0]) | set(holdings.amounts))
+    target = target.reindex(tickers, fill_value=0.0)
+    if holdings.kind == "weight":
+        current = pd.Series(holdings.amounts, dtype=float).reindex(tickers, fill_value=0.0)
+        price = pd.Series(math.nan, index=tickers)
+        total = math.nan
+    else:
+        price = pd.Series(index=tickers, dtype=float)
+        for ticker in tickers:
+            known = prices[ticker].loc[:as_of].dropna() if ticker in prices else pd.Series()
+            if known.empty:
+                raise DataError(f"Holdings file {holdings.path}: ticker {ticker} has no price in "
+                                "the data, so its quantity cannot be valued; sell it outside "
+                                "durationbt or give weights instead of quantities.")
+            price[ticker] = float(known.iloc[-1])
+            if known.index[-1] < as_of:
+                notes.append(f"{ticker} valued at its last price, on {known.index[-1].date()}")
+        held = pd.Series(holdings.amounts, dtype=float).reindex(tickers, fill_value=0.0)
+        total = float((held * price).sum()) + holdings.cash
+        if total <= 0:
+            raise DataError(f"Holdings file {holdings.path}: the holdings are worth nothing, so "
+                            "there is nothing to allocate.")
+        current = held * price / total
+    orders = []
+    for ticker in tickers:
+        change = float(target[ticker] - current[ticker])
+        if abs(change) < _DUST:
+            continue
+        value = None if holdings.kind == "weight" else change * total
+        orders.append(Order(ticker, "buy" if change > 0 else "sell", float(current[ticker]),
+                            float(target[ticker]),
+                            None if value is None else abs(value) / float(price[ticker]),
+                            None if value is None else abs(value),
+                            None if value is None else float(price[ticker])))
+    orders.sort(key=lambda o: (o.side != "sell", o.ticker))
+    return tuple(orders), notes
+
+
+def _components(signal, as_of: pd.Timestamp, fred: dict[str, pd.Series]) -> dict[str, ComponentReading]:
+    """Each selected component on ``as_of``: z-score and contribution, or why it is missing
+    (dropped for lack of inputs, or no value that day: naming FRED inputs that ended early)."""
+    from .signals.components import default_components
+
+    known = default_components()
+    stale = {sid: s.index[-1] for sid, s in fred.items()
+             if len(s) and (as_of - s.index[-1]).days > STALE_AFTER_DAYS}
+    contributions = signal.contributions()
+    out: dict[str, ComponentReading] = {}
+    for name in signal.components.columns:
+        z = signal.components.loc[as_of, name]
+        if pd.notna(z):
+            out[name] = ComponentReading(float(z), signal.weights[name],
+                                         float(contributions.loc[as_of, name]), None)
+            continue
+        last = signal.components[name].loc[:as_of].last_valid_index()
+        reason = "too little history" if last is None else f"no value since {last.date()}"
+        reads = known[name].compute.__code__.co_consts     # the series ids it names
+        ended = [f"FRED {sid} ends {day.date()}" for sid, day in stale.items() if sid in reads]
+        out[name] = ComponentReading(None, signal.weights[name], None,
+                                     reason + (f" ({', '.join(ended)})" if ended else ""))
+    for name, why in signal.dropped.items():
+        out[name] = ComponentReading(None, 0.0, None, f"dropped: {why}")
+    return out
+
+
+def now(strategies: Sequence[str], settings, *, registry=None, holdings: Holdings | None = None,
+        progress: Progress | None = None) -> NowReport:
+    """The regime and each strategy's target on the last day of the data (every strategy
+    the registry knows when ``strategies`` is empty). ``settings`` is a ``RunSettings``:
+    universe, data, rebalance schedule, strategies folder, and ``end`` to ask as of an
+    earlier day. Strategies that look ahead are refused exactly as by ``run``."""
+    from .api import _refuse_lookahead, build_context, compute_weights, load_data, lookahead_cuts
+    from .plugins import discover_strategies
+    from .universe import load_universe
+
+    say = progress or (lambda _msg: None)
+    registry = registry or discover_strategies(settings.strategies_dir)
+    names = list(strategies) or registry.names()
+    plugins = {n: registry.get(n)() for n in names}      # unknown names fail before loading
+    universe = load_universe(settings.universe)
+    say(f"Loading prices for {len(universe.tickers)} tickers")
+    market = load_data(universe, settings)
+    ctx = build_context(universe, market, settings.rebalance)
+    as_of = market.end
+    say("Preparing the lookahead check")
+    cuts = lookahead_cuts(universe, market, settings.rebalance, ctx)
+    notes = list(market.warnings)
+    decisions: dict[str, Decision] = {}
+    for i, (name, strategy) in enumerate(plugins.items(), 1):
+        say(f"[{i}/{len(plugins)}] {name}")
+        targets = compute_weights(strategy, ctx)
+        _refuse_lookahead(strategy, targets, cuts)        # the same guard as `run`
+        target = targets.loc[as_of]
+        orders = None
+        if holdings is not None:
+            orders, valued = orders_for(target, holdings, market.prices, as_of)
+            notes += [n for n in valued if n not in notes]
+        decisions[name] = Decision(name, {t: float(w) for t, w in target.items() if w > 0},
+                                   next_trading_day(as_of), orders)
+    signal = ctx.signal
+    composite = signal.composite.loc[as_of]
+    return NowReport(as_of=as_of, source=market.source, regime=str(signal.regime.loc[as_of]),
+                     regime_since=signal.regime_since(as_of),
+                     composite=None if pd.isna(composite) else float(composite),
+                     components=_components(signal, as_of, market.fred),
+                     strategies=decisions, notes=tuple(notes))
