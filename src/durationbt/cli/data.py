@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .console import data_option, out, universe_option, user_errors
+from .console import data_option, err, out, universe_option, user_errors
 
 __all__ = ["app"]
 
@@ -60,3 +60,47 @@ def status(
                   "delisted from their last price: held at it until the next execution, then sold.")
     for note in report.calendar_notes:
         out.print(f"calendar: {note}")
+
+
+@app.command("update")
+@user_errors
+def update(
+    data: Path = data_option(),
+    tolerance: float = typer.Option(1e-4, "--tolerance", help="Relative change of a stored value "
+                                    "beyond which it counts as revised (the file is then left "
+                                    "as it was and the revision reported)."),
+) -> None:
+    """Extend a CSV folder with the rows published since each file's last date: TICKER.csv
+    from Yahoo Finance, fred/SERIES.csv from FRED. Only final rows (before today, New York
+    time) are added; old rows are never rewritten; files, manifest.csv and PROVENANCE.md are
+    replaced atomically. Exit 1 when a file was left behind (revised or not downloaded)."""
+    import os
+
+    from ..data.source import DATA_ENV
+    from ..data.update import update_folder
+    from ..errors import ParameterError
+
+    folder = data or os.environ.get(DATA_ENV)
+    if not folder:
+        raise ParameterError("data update needs the folder to extend: pass --data DIR (a "
+                             f"writable folder of per-ticker CSVs) or set {DATA_ENV}.")
+    if not 0 <= tolerance < 1:
+        raise ParameterError(f"--tolerance {tolerance:g} must be in [0, 1), e.g. 1e-4.")
+    with err.status("Downloading new rows", spinner="dots"):
+        report = update_folder(Path(folder), tolerance=tolerance)
+    table = Table(title=f"Update of {report.folder} (rows before {report.today.date()})")
+    for column in ("file", "last before", "last now", "result"):
+        table.add_column(column, no_wrap=column != "result")
+    for f in report.files:
+        if f.added or f.error or f.revisions:
+            table.add_row(f.file, str(f.last_before.date()),
+                          str((f.last_after or f.last_before).date()), f.status)
+    out.print(table)
+    quiet = sum(1 for f in report.files if not (f.added or f.error or f.revisions))
+    out.print(f"{quiet} other file(s) already up to date.")
+    for f in report.files:
+        for r in f.revisions[:3]:
+            err.print(f"[yellow]revised:[/] {f.file} {r.date.date()}: stored {r.stored:.6g}, "
+                      f"now {r.fetched:.6g} ({r.relative:+.2%})", soft_wrap=True)
+    if not report.complete:
+        raise typer.Exit(1)
