@@ -98,6 +98,7 @@ def no_network(monkeypatch):
     import durationbt.data.yahoo as yahoo
 
     def blocked(*args, **kwargs):
+        """Stands in for a download while tests run: always offline."""
         raise ConnectionError("network blocked in tests")
 
     monkeypatch.setattr(fred, "_urllib_get", blocked)

@@ -21,8 +21,10 @@ def status(
     data: Path = data_option(),
 ) -> None:
     """Per ticker: first and last date, rows, missing days and the longest hole; which
-    tickers limit the default date range; the calendar checked against the NYSE's."""
+    tickers limit the default date range; the calendar checked against the NYSE's. Exits 2
+    when any series is missing."""
     from ..data import data_status, resolve_provider
+    from ..errors import DataError
     from ..universe import load_universe
 
     u = load_universe(universe)
@@ -60,6 +62,10 @@ def status(
                   "delisted from their last price: held at it until the next execution, then sold.")
     for note in report.calendar_notes:
         out.print(f"calendar: {note}")
+    if report.missing:
+        raise DataError(f"{len(report.missing)} of the {len(report.tickers)} series of universe "
+                        f"{u.name} have no data in {report.source}: {', '.join(report.missing)} "
+                        "(see the table). Add them to the data, or remove them from the universe.")
 
 
 @app.command("update")

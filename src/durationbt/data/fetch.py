@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -51,7 +52,11 @@ class Noise(logging.Handler):
             for line in record.getMessage().splitlines():
                 line = line.strip()
                 if line and not line.endswith(":"):
-                    cut = line.find(". See ")   # curl appends a documentation link
+                    # "Failed to get ticker 'X' reason: Failed to perform, curl: (6) <why>.
+                    # See <link>" -> "<why>": the ticker is named by the caller's message
+                    line = re.sub(r"^Failed to get ticker '[^']*' reason: ", "", line)
+                    line = re.sub(r"^Failed to perform, curl: \(\d+\) ", "", line)
+                    cut = line.find(". See ")
                     return line if cut < 0 else line[:cut]
         return ""
 

@@ -40,6 +40,11 @@ class DataStatus:
     ends_early: tuple[str, ...] = ()    # assets whose data stop before the default end
     calendar_notes: tuple[str, ...] = ()  # the trading calendar against the exchange's
 
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Tickers and FRED series the universe names but the data lack."""
+        return tuple(r.ticker for r in self.tickers if r.error)
+
 
 def _gaps(series: pd.Series, calendar: pd.DatetimeIndex) -> tuple[int, int]:
     if series.empty:
@@ -54,7 +59,8 @@ def _gaps(series: pd.Series, calendar: pd.DatetimeIndex) -> tuple[int, int]:
 
 
 def data_status(universe: Universe, provider: PriceProvider) -> DataStatus:
-    """Per-ticker coverage of a universe's assets, benchmark and signal inputs."""
+    """Per-ticker coverage of a universe's assets, benchmark and signal inputs. Raises
+    DataError when no ticker has data at all (offline without a cache, a wrong folder)."""
     roles: dict[str, str] = {}
     for bucket in universe.buckets:
         for ticker in bucket.tickers:
@@ -69,6 +75,9 @@ def data_status(universe: Universe, provider: PriceProvider) -> DataStatus:
             loaded.update(provider.load_prices([ticker]))
         except DataError as exc:
             errors[ticker] = str(exc)
+    if not loaded:
+        raise DataError(f"None of the {len(roles)} tickers of universe {universe.name} has data "
+                        f"from {provider.describe()}. {next(iter(errors.values()))}")
     for ticker, first in universe.ticker_start.items():
         if ticker in loaded:
             loaded[ticker] = loaded[ticker][loaded[ticker].index >= pd.Timestamp(first)]

@@ -116,18 +116,14 @@ class YahooProvider:
                 series.index.name = "date"
                 self._write_cache(ticker, series)
                 downloaded[ticker] = series
-        out: dict[str, pd.Series] = {}
-        for ticker in tickers:
-            if ticker in downloaded:
-                out[ticker] = downloaded[ticker]
-            elif self.available(ticker):
-                out[ticker] = self._read_cache(ticker)
-            else:
-                reason = f" ({failure})" if failure else ""
-                raise DataError(f"No data for ticker {ticker}: the Yahoo Finance download failed"
-                                f"{reason} and there is no cached copy in {self.cache_dir}. "
-                                + NO_NETWORK_HINT)
-        return out
+        lacking = [t for t in tickers if t not in downloaded and not self.available(t)]
+        if lacking:
+            reason = f" ({failure})" if failure else ""
+            more = f" (nor for {len(lacking) - 1} more)" if len(lacking) > 1 else ""
+            raise DataError(f"No data for ticker {lacking[0]}{more}: the Yahoo Finance download "
+                            f"failed{reason} and there is no cached copy in {self.cache_dir}. "
+                            + NO_NETWORK_HINT)
+        return {t: downloaded[t] if t in downloaded else self._read_cache(t) for t in tickers}
 
     def load_fred(self, series: list[str]) -> dict[str, pd.Series]:
         """FRED series from FRED itself (see ``FredProvider``): prices from the network mean
