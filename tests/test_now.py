@@ -22,6 +22,7 @@ runner = CliRunner()
     ("2025-04-17", "2025-04-21"),   # Good Friday
     ("2024-12-31", "2025-01-02"),   # New Year's Day
     ("2024-06-18", "2024-06-20"),   # Juneteenth
+    ("2025-01-08", "2025-01-10"),   # closed for the national day of mourning (Carter)
     ("2026-03-25", "2026-03-26"),
 ])
 def test_next_trading_day_skips_weekends_and_nyse_holidays(day, expected):

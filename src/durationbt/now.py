@@ -15,18 +15,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pandas.tseries.holiday import (
-    AbstractHolidayCalendar,
-    GoodFriday,
-    Holiday,
-    USLaborDay,
-    USMartinLutherKingJr,
-    USMemorialDay,
-    USPresidentsDay,
-    USThanksgivingDay,
-    nearest_workday,
-    sunday_to_monday,
-)
 
 from .errors import DataError
 
@@ -39,28 +27,22 @@ STALE_AFTER_DAYS = 14   # FRED inputs older than this at the as-of date are name
 _DUST = 1e-9            # weight changes below this are not orders
 
 
-class _NyseHolidays(AbstractHolidayCalendar):
-    """The NYSE's regular full-day holidays (unscheduled closures are not predictable)."""
-
-    rules = [
-        Holiday("New Year's Day", month=1, day=1, observance=sunday_to_monday),
-        USMartinLutherKingJr, USPresidentsDay, GoodFriday, USMemorialDay,
-        Holiday("Juneteenth", month=6, day=19, start_date="2022-01-01",
-                observance=nearest_workday),
-        Holiday("Independence Day", month=7, day=4, observance=nearest_workday),
-        USLaborDay, USThanksgivingDay,
-        Holiday("Christmas", month=12, day=25, observance=nearest_workday),
-    ]
-
-
 def next_trading_day(day: pd.Timestamp) -> pd.Timestamp:
-    """The first NYSE trading day after ``day``: when a decision taken on ``day``'s close is
-    filled (the engine's one-bar delay), skipping weekends and regular holidays."""
-    holidays = _NyseHolidays().holidays(day, day + pd.Timedelta(days=10))
-    candidate = pd.Timestamp(day).normalize() + pd.Timedelta(days=1)
-    while candidate.day_of_week >= 5 or candidate in holidays:
-        candidate += pd.Timedelta(days=1)
-    return candidate
+    """The first NYSE session after ``day`` (exchange-calendars' XNYS, holidays and special
+    closures included): when a decision taken on ``day``'s close is filled, the engine's
+    one-bar delay."""
+    import warnings
+
+    with warnings.catch_warnings():   # its pandas deprecations are not ours to see
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        import exchange_calendars as xcals
+
+        day = pd.Timestamp(day).normalize()
+        xnys = xcals.get_calendar("XNYS", start=day - pd.Timedelta(days=7),
+                                  end=day + pd.Timedelta(days=30))
+        session = xnys.date_to_session(day + pd.Timedelta(days=1), direction="next")
+    return pd.Timestamp(session).tz_localize(None) if session.tz else pd.Timestamp(session)
 
 
 @dataclass(frozen=True)
