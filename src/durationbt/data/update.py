@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..errors import DataError
 from . import yahoo
-from .csv import read_fred_csv, read_price_csv
+from .csv import DATE_COLUMNS, read_fred_csv, read_price_csv
 from .fetch import quiet_libraries
 from .fred import FredProvider
 from .yahoo import extract_field
@@ -123,7 +123,7 @@ def _append(path: Path, lines: list[str]) -> str:
 
 
 def _header(path: Path) -> list[str]:
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8-sig") as handle:
         return [c.strip() for c in handle.readline().strip().split(",")]
 
 
@@ -250,7 +250,7 @@ def update_folder(folder: Path | str, *, download: Callable[..., pd.DataFrame] |
     download = download or yahoo.yf_download
     fred = fred or FredProvider(max_age_hours=0)
     today = pd.Timestamp(today or _new_york_today()).normalize()
-    prices = sorted(p for p in folder.glob("*.csv") if _header(p)[:1] == ["Date"])
+    prices = sorted(p for p in folder.glob("*.csv") if _header(p)[0] in DATE_COLUMNS)
     series = sorted((folder / "fred").glob("*.csv"))
     if not prices and not series:
         raise DataError(f"Data folder {folder} has no TICKER.csv or fred/SERIES.csv file to "
