@@ -63,6 +63,8 @@ def folder(tmp_path) -> Path:
     dgs10 = (FIXTURES / "fredgraph_DGS10.csv").read_text().splitlines()[1:]
     kept = [line for line in dgs10 if line < "2026-07-29" and not line.endswith(",")]
     (data / "fred" / "DGS10.csv").write_text("Date,Value\n" + "\n".join(kept) + "\n")
+    (data / "fred" / "WALCL.csv").write_text("Date,Value\n2026-07-15,6743028.0\n"
+                                             "2026-07-22,6747378.0\n")
     (data / "manifest.csv").write_text(
         "ticker,file,first_date,last_date,rows,source\n"
         "AAA,AAA.csv,2026-07-27,2026-07-31,5,a repository snapshot\n"
@@ -93,6 +95,8 @@ def test_new_rows_are_chained_onto_the_files_basis(folder):
     assert close == "105.5" and volume == "1000"
     fred = (folder / "fred" / "DGS10.csv").read_text().splitlines()
     assert fred[-3:] == ["2026-07-29,4.57", "2026-07-30,4.55", "2026-07-31,4.52"]
+    walcl = (folder / "fred" / "WALCL.csv").read_text().splitlines()
+    assert walcl[-2:] == ["2026-07-22,6747378.0", "2026-07-29,6751902.0"]  # weekly, as published
     manifest = pd.read_csv(folder / "manifest.csv", dtype=str).set_index("ticker")
     assert manifest.loc["AAA", "last_date"] == "2026-08-03" and manifest.loc["AAA", "rows"] == "6"
     assert manifest.loc["DGS10", "rows"] == "25"
@@ -106,7 +110,7 @@ def test_new_rows_are_chained_onto_the_files_basis(folder):
 
     again = update_folder(folder, download=downloads()[0], today=TODAY,
                           fred=FredProvider(folder / "cache", get=recorded_fred))
-    assert [f.status for f in again.files] == ["up to date", "up to date"]
+    assert [f.status for f in again.files] == ["up to date"] * 3
 
 
 def test_a_revised_history_is_reported_and_the_file_left_alone(folder):
@@ -129,10 +133,18 @@ def test_offline_changes_nothing_and_says_so(folder):
                                             "resolve host: query2.finance.yahoo.com")
         return pd.DataFrame()
 
+    fred_calls = []
+
+    def offline_fred_counted(url):
+        fred_calls.append(url)
+        return offline_fred(url)
+
     with pytest.raises(DataError, match="Could not reach Yahoo Finance or FRED") as info:
         update_folder(folder, download=offline_yahoo, today=TODAY,
-                      fred=FredProvider(folder / "cache", get=offline_fred, sleep=lambda s: None))
+                      fred=FredProvider(folder / "cache", get=offline_fred_counted,
+                                        sleep=lambda s: None))
     assert "Could not resolve host" in str(info.value) and "nothing in" in str(info.value)
+    assert len(fred_calls) == 3          # DGS10's three tries; WALCL not asked once offline
     assert _snapshot(folder) == before
 
 

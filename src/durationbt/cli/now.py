@@ -15,6 +15,7 @@ from .console import (
     rebalance_option,
     run_settings,
     strategies_dir_option,
+    strict_prices_option,
     universe_option,
     user_errors,
 )
@@ -38,6 +39,7 @@ def now(
                                   "or ticker,weight; a CASH row for cash): print the orders."),
     data: Path = data_option(),
     strategies_dir: Path = strategies_dir_option(),
+    strict_prices: bool = strict_prices_option(),
 ) -> None:
     """As of the last day of the data: the scarcity regime with its composite, each
     component (or why it is missing) and the day the regime began; for each strategy the
@@ -52,7 +54,7 @@ def now(
     held = read_holdings(holdings) if holdings is not None else None
     settings = run_settings(universe=universe, start=None, end=None, rebalance=rebalance,
                             fees_bps=0.0, slippage_bps=0.0, data=data, out_dir=Path("results"),
-                            strategies_dir=strategies_dir)
+                            strategies_dir=strategies_dir, strict_prices=strict_prices)
     with err.status("Starting", spinner="dots") as status:
         report = decide(strategies or [], settings, holdings=held,
                         progress=lambda msg: status.update(msg))

@@ -285,13 +285,19 @@ def update_folder(folder: Path | str, *, download: Callable[..., pd.DataFrame] |
         update, stage = _price_update(path, frame, today, tolerance)
         updates.append(update)
         staged += [stage] if stage else []
+    fred_down = ""
     for path in series:
         last = read_fred_csv(path).index[-1]
+        if fred_down:
+            updates.append(FileUpdate(f"fred/{path.name}", "fred", last, error=fred_down))
+            continue
         try:
             fetched = fred.download(path.stem)
         except DataError as exc:
             failures.append(str(exc))
             updates.append(FileUpdate(f"fred/{path.name}", "fred", last, error=str(exc)))
+            if isinstance(exc.__cause__, OSError):   # the network, not this series: stop asking
+                fred_down = "FRED unreachable"
             continue
         reached = True
         update, stage = _fred_update(path, fetched, today, tolerance)
