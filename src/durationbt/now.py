@@ -12,11 +12,16 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from .errors import DataError
+
+if TYPE_CHECKING:
+    from .api import RunSettings
+    from .plugins import StrategyRegistry
+    from .signals import Signal
 
 __all__ = ["ComponentReading", "Order", "Decision", "NowReport", "Holdings", "now",
            "read_holdings", "orders_for", "next_trading_day", "STALE_AFTER_DAYS"]
@@ -214,7 +219,8 @@ def orders_for(target: pd.Series, holdings: Holdings, prices: pd.DataFrame,
     return tuple(orders), notes
 
 
-def _components(signal, as_of: pd.Timestamp, fred: dict[str, pd.Series]) -> dict[str, ComponentReading]:
+def _components(signal: Signal, as_of: pd.Timestamp,
+                fred: dict[str, pd.Series]) -> dict[str, ComponentReading]:
     """Each selected component on ``as_of``: z-score and contribution, or why it is missing
     (dropped for lack of inputs, or no value that day: naming FRED inputs that ended early)."""
     from .signals.components import default_components
@@ -241,7 +247,8 @@ def _components(signal, as_of: pd.Timestamp, fred: dict[str, pd.Series]) -> dict
     return out
 
 
-def now(strategies: Sequence[str], settings, *, registry=None, holdings: Holdings | None = None,
+def now(strategies: Sequence[str], settings: RunSettings, *,
+        registry: StrategyRegistry | None = None, holdings: Holdings | None = None,
         progress: Progress | None = None) -> NowReport:
     """The regime and each strategy's target on the last day of the data (every strategy
     the registry knows when ``strategies`` is empty). ``settings`` is a ``RunSettings``:
