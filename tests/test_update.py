@@ -194,3 +194,43 @@ def test_cli_update_needs_a_folder(monkeypatch):
     monkeypatch.delenv("DURATIONBT_DATA", raising=False)
     result = CliRunner().invoke(app, ["data", "update"])
     assert result.exit_code == 2 and "pass --data DIR" in result.output
+
+
+@pytest.mark.integration
+def test_update_a_copy_of_the_real_snapshot(snapshot, tmp_path):
+    """SPY, WALCL, manifest.csv and PROVENANCE.md copied from the snapshot (never touched in
+    place): Yahoo's last 30 days replayed as 0.995 x the file (a dividend since), plus
+    Monday 2026-08-03; FRED's recorded WALCL adds Wednesday 2026-07-29."""
+    import shutil
+
+    folder = tmp_path / "market-data"
+    (folder / "fred").mkdir(parents=True)
+    for name in ("SPY.csv", "manifest.csv", "PROVENANCE.md", "fred/WALCL.csv"):
+        shutil.copy(snapshot / name, folder / name)
+    before = (folder / "SPY.csv").read_bytes()
+    spy = pd.read_csv(folder / "SPY.csv", index_col="Date")["Adj Close"].loc["2026-07-01":]
+    adj = {d: v * 0.995 for d, v in spy.items()} | {"2026-08-03": 750.0 * 0.995}
+    calls = []
+
+    def download(tickers, **kwargs):
+        calls.append(kwargs["start"])
+        return yahoo_frame("SPY", adj, {d: v / 0.995 for d, v in adj.items()})
+
+    report = update_folder(folder, download=download, today=TODAY,
+                           fred=FredProvider(tmp_path / "cache", get=recorded_fred))
+    assert report.complete and calls == ["2026-07-01"]
+    after = (folder / "SPY.csv").read_bytes()
+    assert after.startswith(before)
+    new = after[len(before):].decode().splitlines()
+    assert len(new) == 1 and new[0].startswith("2026-08-03,,,,")
+    assert float(new[0].split(",")[5]) == pytest.approx(750.0, rel=1e-12)
+    assert (folder / "fred" / "WALCL.csv").read_text().endswith("2026-07-22,6747378.0\n"
+                                                               "2026-07-29,6751902.0\n")
+    manifest = pd.read_csv(folder / "manifest.csv", dtype=str).set_index("ticker")
+    assert manifest.loc["SPY", ["last_date", "rows"]].tolist() == ["2026-08-03", "8434"]
+    assert manifest.loc["WALCL", ["last_date", "rows"]].tolist() == ["2026-07-29", "1233"]
+    old = (snapshot / "manifest.csv").read_text().splitlines()
+    changed = [a for a, b in zip(old, (folder / "manifest.csv").read_text().splitlines(),
+                                 strict=True) if a != b]
+    assert [line.split(",")[0] for line in changed] == ["SPY", "WALCL"]   # the rest byte for byte
+    assert (snapshot / "SPY.csv").read_bytes() == before
