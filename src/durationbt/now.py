@@ -3,8 +3,9 @@ of the data; on it, each strategy decides exactly as a full run would on that da
 loading, context, weight validation and lookahead guard), and its weights trade at the next
 execution, the following NYSE trading day. With the user's holdings, the orders to get there.
 
-Nothing here settles data or builds signals itself: it reuses ``api.load_data``,
-``api.build_context`` and ``api.compute_weights``, so ``now`` cannot drift from ``run``."""
+Nothing here settles data, builds signals or checks lookahead itself: it reuses
+``api.load_data``, ``api.build_context``, the strategy call and weight validation of
+``weights`` and ``api.lookahead_probe``, so ``now`` cannot drift from ``run``."""
 
 from __future__ import annotations
 
@@ -254,9 +255,10 @@ def now(strategies: Sequence[str], settings: RunSettings, *,
     the registry knows when ``strategies`` is empty). ``settings`` is a ``RunSettings``:
     universe, data, rebalance schedule, strategies folder, and ``end`` to ask as of an
     earlier day. Strategies that look ahead are refused exactly as by ``run``."""
-    from .api import _refuse_lookahead, build_context, compute_weights, load_data, lookahead_cuts
+    from .api import build_context, load_data, lookahead_probe
     from .plugins import discover_strategies
     from .universe import load_universe
+    from .weights import call_strategy, resolve_target_weights
 
     say = progress or (lambda _msg: None)
     registry = registry or discover_strategies(settings.strategies_dir)
@@ -268,13 +270,14 @@ def now(strategies: Sequence[str], settings: RunSettings, *,
     ctx = build_context(universe, market, settings.rebalance)
     as_of = market.end
     say("Preparing the lookahead check")
-    cuts = lookahead_cuts(universe, market, settings.rebalance, ctx)
+    probe = lookahead_probe(ctx, settings.rebalance)
     notes = list(market.warnings)
     decisions: dict[str, Decision] = {}
     for i, (name, strategy) in enumerate(plugins.items(), 1):
         say(f"[{i}/{len(plugins)}] {name}")
-        targets = compute_weights(strategy, ctx)
-        _refuse_lookahead(strategy, targets, cuts)        # the same guard as `run`
+        raw = call_strategy(strategy, ctx)
+        targets = resolve_target_weights(raw, strategy, ctx)
+        probe.check(strategy, raw).refuse()               # the same guard as `run`
         target = targets.loc[as_of]
         orders = None
         if holdings is not None:
