@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
@@ -49,7 +48,7 @@ def now(
 
     from ..now import now as decide
     from ..now import read_holdings
-    from ..runs import write_json
+    from ..runs import files_together, write_json
 
     held = read_holdings(holdings) if holdings is not None else None
     settings = run_settings(universe=universe, start=None, end=None, rebalance=rebalance,
@@ -99,8 +98,6 @@ def now(
                                        "--data DIR` extends a CSV folder"] if age > 5 else []):
         err.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        partial = json_path.with_name(f".{json_path.name}.tmp")
-        write_json(partial, report.to_json())
-        os.replace(partial, json_path)
+        with files_together([json_path]) as (partial,):
+            write_json(partial, report.to_json())
         out.print(f"json: {json_path}", soft_wrap=True)
