@@ -100,12 +100,14 @@ def test_bad_input_exits_2_with_message_and_no_run_folder(argv, message, synth_d
 
 
 def test_failure_while_writing_leaves_nothing(base, monkeypatch):
-    import durationbt.report as report
+    """The report page fails while the tearsheet is being drawn by the second process:
+    neither a run folder, nor its temporary folder, nor the drafted tearsheet is left."""
+    import durationbt.report.run_page as run_page
 
     def broken(*args, **kwargs):
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device", "report.html")
 
-    monkeypatch.setattr(report, "write_run_tearsheet", broken)
+    monkeypatch.setattr(run_page, "write_run_report", broken)
     args, out = base
     result = invoke("run", "buy_and_hold", *args)
     assert result.exit_code != 0

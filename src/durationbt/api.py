@@ -3,12 +3,18 @@ lives in its own module; this one wires them together and reports progress."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import importlib
 import inspect
+import os
 import platform
+import threading
+import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -19,7 +25,7 @@ from .data import MarketData, load_market_data, rebalance_dates, resolve_provide
 from .engine import DEFAULT_INIT_CASH, Costs, EngineResult, simulate
 from .lookahead import LookaheadProbe, LookaheadReport
 from .plugins import StrategyRegistry, discover_strategies
-from .runs import git_revision, run_id, staging_folder, write_frame, write_json
+from .runs import TMP_PREFIX, git_revision, run_id, staging_folder, write_frame, write_json
 from .scoring import score_run, summarise_duration
 from .strategy import Context, Strategy, parse_param_overrides
 from .universe import Universe, load_universe
@@ -47,6 +53,8 @@ class RunSettings:
     strategies_dir: Path | None = None
     strict_prices: bool = False   # a suspicious price spike is an error, not a warning
     timeout: float = DEFAULT_TIMEOUT   # seconds one call of the strategy plugin may take
+    tearsheet: bool = True             # write the quantstats tearsheet.html
+    cache: bool = True                 # reuse validated market data and signal (data.cache)
 
 
 @dataclass(frozen=True)
@@ -59,13 +67,32 @@ class BacktestResult:
     result: EngineResult
     benchmark: pd.Series
     regimes: dict[str, pd.DataFrame]
+    timings: dict[str, float] = field(default_factory=dict)   # phase -> seconds (wall)
 
 
 def load_data(universe: Universe, settings: RunSettings) -> MarketData:
-    """Market data for ``universe`` from the provider the settings point at."""
+    """Market data for ``universe`` from the provider the settings point at, with its
+    scarcity signal; from the market cache when the same files were loaded for the same
+    request before (see ``data.cache``)."""
+    from .data.cache import MarketCache
+    from .data.fetch import default_cache_dir
+    from .signals import build_signal, signal_data_from_market
+
     provider = resolve_provider(settings.data)
-    return load_market_data(universe, provider, start=settings.start, end=settings.end,
-                            strict_prices=settings.strict_prices)
+    cache = MarketCache(default_cache_dir() / "market") if settings.cache else None
+    request = {"start": settings.start, "end": settings.end, "strict": settings.strict_prices}
+    key = cache.key(provider, universe, request) if cache else None
+    hit = cache.get(key) if cache else None
+    if hit is not None:
+        return hit[0]
+    market = load_market_data(universe, provider, start=settings.start, end=settings.end,
+                              strict_prices=settings.strict_prices)
+    signal = build_signal(signal_data_from_market(market), universe.signal,
+                          str(universe.path or universe.name))
+    market = replace(market, signal=signal)
+    if cache:
+        cache.put(key, market, signal)
+    return market
 
 
 def build_context(universe: Universe, market: MarketData, rebalance: str) -> Context:
@@ -77,11 +104,11 @@ def build_context(universe: Universe, market: MarketData, rebalance: str) -> Con
     scheduled = rebalance_dates(calendar, rebalance)
     in_range = scheduled[(scheduled >= market.start) & (scheduled <= market.end)]
     decisions = in_range.union(pd.DatetimeIndex([market.start]))
+    signal = market.signal or build_signal(signal_data_from_market(market), universe.signal,
+                                           str(universe.path or universe.name))
     return Context(universe=universe, prices=market.prices, inputs=market.inputs,
                    rebalance_dates=pd.DatetimeIndex(decisions, name="date"),
-                   start=market.start, end=market.end,
-                   signal=build_signal(signal_data_from_market(market), universe.signal,
-                                       str(universe.path or universe.name)))
+                   start=market.start, end=market.end, signal=signal)
 
 
 def lookahead_probe(ctx: Context, rebalance: str,
@@ -145,10 +172,12 @@ class Backtest:
 
 def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Context,
              settings: RunSettings, progress: Progress | None = None,
-             lookahead: LookaheadProbe | None = None) -> Backtest:
+             lookahead: LookaheadProbe | None = None,
+             on_equity: Callable[[pd.Series, pd.Series], None] | None = None) -> Backtest:
     """Weights, lookahead check, simulation and scores of ``strategy`` on data already
     loaded; ``compare`` calls this once per strategy on the same market and context, with
-    one ``lookahead_probe`` for all (else built here)."""
+    one ``lookahead_probe`` for all (else built here). ``on_equity(equity, benchmark)`` is
+    called as soon as the curves exist (the run starts its tearsheet there)."""
     from .regimes import regime_tables
 
     say = progress or (lambda _msg: None)
@@ -167,6 +196,8 @@ def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Co
     bench = benchmark_equity(window[universe.benchmark], first_fill, settings.init_cash)
     bench_traded = pd.Series(0.0, index=bench.index)
     bench_traded.loc[first_fill] = settings.init_cash
+    if on_equity is not None:
+        on_equity(result.equity, bench)
 
     say(f"{strategy.name}: scoring")
     metrics = score_run(result.equity, result.traded, bench, bench_traded)
@@ -184,25 +215,81 @@ def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Co
 def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
                  registry: StrategyRegistry | None = None,
                  progress: Progress | None = None) -> BacktestResult:
-    """Run one backtest end to end and write its run folder atomically."""
-    say = progress or (lambda _msg: None)
-    say("Loading universe and strategy")
-    universe = load_universe(settings.universe)
-    registry = registry or discover_strategies(settings.strategies_dir)
-    strategy_cls = registry.get(strategy_name)
-    strategy = strategy_cls(**parse_param_overrides(settings.params))
+    """Run one backtest end to end and write its run folder atomically.
 
-    say(f"Loading prices for {len(universe.tickers)} tickers")
-    market = load_data(universe, settings)
-    ctx = build_context(universe, market, settings.rebalance)
-    done = backtest(strategy, universe, market, ctx, settings, say)
-    return write_run(done, settings, registry.source(strategy.name), say)
+    What does not depend on each other overlaps: vectorbt is imported in a thread while the
+    data, signal, weights and lookahead check are computed, and the quantstats tearsheet is
+    drawn by a second process (started now, so its imports are done by then) while the
+    scores, durations, regime tables and report page are made."""
+    phases: list[tuple[str, float]] = [("start", time.perf_counter())]
+
+    def say(message: str) -> None:
+        phases.append((message, time.perf_counter()))
+        if progress:
+            progress(message)
+
+    vectorbt = threading.Thread(target=importlib.import_module, args=("vectorbt",), daemon=True)
+    vectorbt.start()
+    with contextlib.ExitStack() as stack:
+        worker = None
+        if settings.tearsheet:
+            from .report.worker import TearsheetWorker
+
+            worker = stack.enter_context(TearsheetWorker())
+        say("Loading universe and strategy")
+        universe = load_universe(settings.universe)
+        registry = registry or discover_strategies(settings.strategies_dir)
+        strategy_cls = registry.get(strategy_name)
+        strategy = strategy_cls(**parse_param_overrides(settings.params))
+
+        say(f"Loading prices for {len(universe.tickers)} tickers")
+        market = load_data(universe, settings)
+        ctx = build_context(universe, market, settings.rebalance)
+        draft = stack.enter_context(_draft_file(Path(settings.out), "tearsheet.html"))
+
+        def start_tearsheet(equity: pd.Series, bench: pd.Series) -> None:
+            if worker is not None:
+                say("Drawing the quantstats tearsheet in a second process")
+                worker.submit(draft.parent, equity, bench,
+                              _page_titles(strategy.name, universe), draft)
+
+        vectorbt.join()
+        done = backtest(strategy, universe, market, ctx, settings, say,
+                        on_equity=start_tearsheet)
+        tearsheet = (lambda: (worker.result(), draft)[1]) if worker is not None else None
+        written = write_run(done, settings, registry.source(strategy.name), say, tearsheet)
+    say("done")
+    timings = {name: round(end - begin, 3)
+               for (name, begin), (_, end) in zip(phases, phases[1:], strict=False)}
+    return replace(written, timings=timings)
+
+
+def _page_titles(strategy: str, universe: Universe) -> dict:
+    """The part of a manifest the tearsheet's title and labels are made from."""
+    return {"strategy": {"name": strategy},
+            "universe": {"name": universe.name, "definition": {"benchmark": universe.benchmark}}}
+
+
+@contextlib.contextmanager
+def _draft_file(folder: Path, name: str):
+    """A temporary file path in ``folder`` (named so that ``runs.clean_stale`` removes it
+    if the process is killed), deleted on the way out if still there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{name}"
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def write_run(done: Backtest, settings: RunSettings, source: str,
-              progress: Progress | None = None) -> BacktestResult:
+              progress: Progress | None = None,
+              tearsheet: Callable[[], Path] | None = None) -> BacktestResult:
     """The run folder of a finished backtest: manifest, metrics, series, regime tables,
-    report page and quantstats tearsheet, written atomically."""
+    report page and quantstats tearsheet, written atomically. ``tearsheet``: waits for a
+    tearsheet drawn elsewhere and returns its file (else it is drawn here, unless
+    ``settings.tearsheet`` is off)."""
     from .regimes import tables_to_json
 
     say = progress or (lambda _msg: None)
@@ -266,13 +353,17 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
         if done.duration is not None:
             write_frame(folder / "duration.csv", done.duration)
         write_json(folder / "regimes.json", tables_to_json(done.regimes))
-        say("Writing the quantstats tearsheet")
-        from .report import write_run_tearsheet
-
-        write_run_tearsheet(folder, result.equity, bench, manifest)
         say("Writing the report page")
         from .report.run_page import write_run_report
 
-        write_run_report(folder)
+        write_run_report(folder, link_tearsheet=settings.tearsheet)
+        if tearsheet is not None:
+            say("Waiting for the quantstats tearsheet")
+            os.replace(tearsheet(), folder / "tearsheet.html")
+        elif settings.tearsheet:
+            say("Writing the quantstats tearsheet")
+            from .report.tearsheet import write_run_tearsheet
+
+            write_run_tearsheet(folder, result.equity, bench, manifest)
     return BacktestResult(run_dir=final[0], metrics=metrics, manifest=manifest, result=result,
                           benchmark=bench, regimes=done.regimes)

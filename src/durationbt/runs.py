@@ -55,7 +55,10 @@ def clean_stale(results_dir: Path) -> list[Path]:
         pid, _, reserved = tmp.name[len(TMP_PREFIX):].partition("-")
         if not pid.isdigit() or _alive(int(pid)):
             continue
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)     # a page drafted beside the run
         removed.append(tmp)
         final = results_dir / reserved.partition("-")[2]
         with contextlib.suppress(OSError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -49,6 +50,9 @@ def run(
     strategies_dir: Path = strategies_dir_option(),
     strict_prices: bool = strict_prices_option(),
     timeout: float = timeout_option(),
+    tearsheet: bool = typer.Option(True, "--tearsheet/--no-tearsheet",
+                                   help="Write the quantstats tearsheet.html (the slowest "
+                                        "page; --no-tearsheet skips quantstats entirely)."),
 ) -> None:
     """Backtest STRATEGY on a universe and write a run folder (metrics, equity, weights,
     quantstats tearsheet). Decisions on the close of day t trade on the close of t+1."""
@@ -58,6 +62,7 @@ def run(
                             fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
                             params=param, data=data, out_dir=out_dir, strategies_dir=strategies_dir,
                             strict_prices=strict_prices, timeout=timeout)
+    settings = replace(settings, tearsheet=tearsheet)
     with err.status("Starting", spinner="dots") as status:
         result = run_backtest(strategy, settings, progress=lambda msg: status.update(msg))
     metrics = result.metrics
@@ -86,6 +91,7 @@ def run(
               f"{manifest['engine']['costs_paid']:,.0f}; data {manifest['data']['source']}")
     for warning in manifest["data"]["warnings"] + manifest["data"]["gaps"]:
         err.print(f"[yellow]note:[/] {warning}", soft_wrap=True)
-    err.print(f"open {result.run_dir / 'report.html'} (or tearsheet.html) in a browser",
+    err.print(f"open {result.run_dir / 'report.html'}"
+              + (" (or tearsheet.html)" if tearsheet else "") + " in a browser",
               soft_wrap=True)
     out.print(str(result.run_dir), soft_wrap=True)

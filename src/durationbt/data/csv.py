@@ -116,6 +116,19 @@ class CsvProvider:
     def _path(self, ticker: str) -> Path:
         return self.folder / f"{ticker}.csv"
 
+    def stamp(self, tickers: list[str], series: list[str]) -> str | None:
+        """A cheap identity of the files behind ``tickers`` and FRED ``series``: each one's
+        name, size and modification time (None when one is missing: nothing to cache)."""
+        parts = []
+        for path in [*map(self._path, tickers), *(self.folder / "fred" / f"{s}.csv" for s in series)]:
+            try:
+                info = path.stat()
+            except OSError:
+                parts.append(f"{path.name}:absent")
+                continue
+            parts.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
+        return "|".join(parts)
+
     def available(self, ticker: str) -> bool:
         return self._path(ticker).is_file()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ from ..universe import Universe
 from .calendar import MAX_FILL_DAYS, Gap, align_to_calendar, trading_calendar
 from .providers import PriceProvider
 from .validate import check_calendar, check_spikes, refuse_nonpositive
+
+if TYPE_CHECKING:
+    from ..signals import Signal
 
 __all__ = ["MarketData", "load_market_data", "settle_range"]
 
@@ -34,6 +38,7 @@ class MarketData:
     warnings: tuple[str, ...] = field(default=())
     absent: tuple[str, ...] = ()                  # assets without a price in [start, end]
     ended: dict[str, pd.Timestamp] = field(default_factory=dict)  # data end before ``end``
+    signal: Signal | None = None                  # the scarcity signal built on these data
 
     @property
     def calendar(self) -> pd.DatetimeIndex:

@@ -241,13 +241,16 @@ def _regime_tables(run: RunFolder) -> list[str]:
     ]
 
 
-def write_run_report(path: Path | str, page: Path | None = None) -> Path:
+def write_run_report(path: Path | str, page: Path | None = None,
+                     link_tearsheet: bool | None = None) -> Path:
     """Render ``report.html`` (or ``page``) for the run folder ``path`` from its files;
-    returns the page."""
+    returns the page. ``link_tearsheet``: whether to link tearsheet.html (default: if the
+    folder has one; a run drawing it in parallel says so up front)."""
     run = read_run_folder(Path(path))
     m = run.manifest
     strategy = m["strategy"]["name"]
-    has_tearsheet = (run.path / "tearsheet.html").is_file()
+    has_tearsheet = (run.path / "tearsheet.html").is_file() if link_tearsheet is None \
+        else link_tearsheet
     link = ' &middot; <a href="tearsheet.html">quantstats tearsheet</a>' if has_tearsheet else ""
     subtitle = (f"{esc(m['universe']['name'])} &middot; {esc(m['settings']['start'])} to "
                 f"{esc(m['settings']['end'])} &middot; {esc(m['settings']['rebalance'])} rebalancing"

@@ -11,13 +11,22 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["write_tearsheet", "write_run_tearsheet"]
+__all__ = ["write_tearsheet", "write_run_tearsheet", "warm_up"]
 
 # quantstats links a favicon on a remote host; offline it is a failed request, so drop it
 _REMOTE_FAVICON = re.compile(r'\s*<link[^>]+rel="shortcut icon"[^>]*>', re.IGNORECASE)
 # its template calls save() on load, a function it only defines in browser-download mode:
 # written to a file, the page throws "save is not defined" (found by the browser test)
 _UNDEFINED_ONLOAD = re.compile(r'<body\s+onload="save\(\)"\s*>', re.IGNORECASE)
+
+
+def warm_up() -> None:
+    """Import matplotlib (Agg) and quantstats ahead of time: what the tearsheet worker
+    process does while the run it serves is still computing."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)   # the worker's own process: no user backend to keep
+    import quantstats  # noqa: F401
 
 
 def write_tearsheet(path: Path, equity: pd.Series, benchmark: pd.Series, *, title: str,
