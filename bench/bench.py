@@ -144,22 +144,34 @@ def case_from_orders(assets: int, days: int, combos: int) -> dict:
 
 
 def case_single_run() -> dict:
-    """``durationbt run liquidity_rotation`` on the snapshot (warm), all steps included."""
+    """``durationbt run liquidity_rotation`` on the snapshot beside ``bench/by_hand.py`` (the
+    vectorbt + quantstats script a user would write), each as a fresh command, alternated
+    three times (warm caches, best of three); then the run's phases from one run in-process."""
     import tempfile
 
     from durationbt.api import RunSettings, run_backtest
 
     if not (SNAPSHOT / "SPY.csv").is_file():
         return {"skipped": f"no snapshot at {SNAPSHOT}"}
+    cli = Path(sys.executable).parent / "durationbt"
     with tempfile.TemporaryDirectory() as out:
-        settings = RunSettings(data=SNAPSHOT, out=Path(out))
-        started = time.perf_counter()
-        run_backtest("liquidity_rotation", settings)
-        first = time.perf_counter() - started
-        started = time.perf_counter()
-        run_backtest("liquidity_rotation", settings)
-        warm = time.perf_counter() - started
-    return {"first_seconds": first, "seconds": warm, "peak_mb": _peak_mb()}
+        commands = {
+            "durationbt": [str(cli), "run", "liquidity_rotation", "--data", str(SNAPSHOT),
+                           "--out", out],
+            "by_hand": [sys.executable, str(REPO / "bench" / "by_hand.py"), str(SNAPSHOT),
+                        str(Path(out) / "by_hand.html")],
+        }
+        walls: dict[str, list[float]] = {name: [] for name in commands}
+        for argv in commands.values():            # warm: numba cache, market cache, disk
+            subprocess.run(argv, capture_output=True, check=True)
+        for _ in range(3):
+            for name, argv in commands.items():
+                started = time.perf_counter()
+                subprocess.run(argv, capture_output=True, check=True)
+                walls[name].append(time.perf_counter() - started)
+        phases = run_backtest("liquidity_rotation", RunSettings(data=SNAPSHOT, out=Path(out))).timings
+    return {"seconds": min(walls["durationbt"]), "by_hand_seconds": min(walls["by_hand"]),
+            "all": walls, "phases": phases, "peak_mb": _peak_mb()}
 
 
 def case_real_sweep() -> dict:
@@ -227,8 +239,12 @@ def main() -> None:
     if "skipped" in run:
         print(f"single run: skipped ({run['skipped']})")
     else:
-        print(f"single run  `run liquidity_rotation` on the snapshot: {run['seconds']:.2f} s warm "
-              f"({run['first_seconds']:.2f} s first), peak {run['peak_mb']:.0f} MB")
+        print(f"single run  `durationbt run liquidity_rotation` on the snapshot: "
+              f"{run['seconds']:.2f} s; the same by hand (bench/by_hand.py: vectorbt "
+              f"from_orders + quantstats tearsheet): {run['by_hand_seconds']:.2f} s; ratio "
+              f"{run['seconds'] / run['by_hand_seconds']:.2f} (best of 3, alternated, warm)")
+        print("            phases (wall, in-process): " + ", ".join(
+            f"{name} {sec:.2f} s" for name, sec in run["phases"].items()))
     real = _child("real_sweep")
     if "skipped" not in real:
         print(f"real sweep  liquidity_rotation, {real['combos']} combinations ({real['trials']} "
