@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import importlib
 import inspect
 import os
 import platform
@@ -22,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from .data import MarketData, load_market_data, rebalance_dates, resolve_provider
-from .engine import DEFAULT_INIT_CASH, Costs, EngineResult, simulate
+from .engine import DEFAULT_INIT_CASH, Costs, EngineResult, import_vectorbt, simulate
 from .lookahead import LookaheadProbe, LookaheadReport
 from .plugins import StrategyRegistry, discover_strategies
 from .runs import TMP_PREFIX, git_revision, run_id, staging_folder, write_frame, write_json
@@ -228,7 +227,7 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
         if progress:
             progress(message)
 
-    vectorbt = threading.Thread(target=importlib.import_module, args=("vectorbt",), daemon=True)
+    vectorbt = threading.Thread(target=import_vectorbt, daemon=True)
     vectorbt.start()
     with contextlib.ExitStack() as stack:
         worker = None

@@ -17,7 +17,10 @@ vectorbt silently skips orders whose price is NaN; the engine refuses to hand it
 
 from __future__ import annotations
 
+import sys
+import threading
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -26,6 +29,7 @@ from .errors import EngineError
 
 __all__ = ["Costs", "EngineResult", "simulate", "execution_schedule", "check_prices_to_trade",
            "valuation_prices", "delisted", "fillable", "close_out_delisted", "check_init_cash",
+           "import_vectorbt",
            "DEFAULT_INIT_CASH"]
 
 DEFAULT_INIT_CASH = 1_000_000.0
@@ -65,6 +69,27 @@ class EngineResult:
     costs_paid: pd.Series       # fees + slippage paid at each close, in currency
     orders: int                 # number of filled orders
     targets: pd.DataFrame       # execution date x ticker, the weights that were traded
+
+
+_vectorbt_lock = threading.Lock()
+
+
+def import_vectorbt() -> ModuleType:
+    """``import vectorbt`` without its optional quantstats adapter, which durationbt does
+    not use and which pulls in quantstats, matplotlib and seaborn (about a third of the
+    import). quantstats stays importable afterwards for whoever needs it (the tearsheet)."""
+    with _vectorbt_lock:
+        if "vectorbt" in sys.modules:
+            return sys.modules["vectorbt"]
+        hide = "quantstats" not in sys.modules
+        if hide:
+            sys.modules["quantstats"] = None  # type: ignore[assignment]  # -> ImportError
+        try:
+            import vectorbt
+        finally:
+            if hide and sys.modules.get("quantstats", 0) is None:
+                del sys.modules["quantstats"]
+        return vectorbt
 
 
 def check_init_cash(init_cash: float) -> None:
@@ -134,7 +159,7 @@ def simulate(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs = Cost
              init_cash: float = DEFAULT_INIT_CASH) -> EngineResult:
     """Run ``targets`` (decision date x ticker) over ``prices`` (date x ticker, the backtest's
     calendar from its first to its last day) with vectorbt's ``Portfolio.from_orders``."""
-    import vectorbt as vbt  # heavy: imported only when a backtest runs
+    vbt = import_vectorbt()  # heavy: imported only when a backtest runs
 
     check_init_cash(init_cash)
     tickers = list(targets.columns)
