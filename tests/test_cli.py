@@ -60,7 +60,7 @@ def test_run_options_reach_the_engine(base):
     assert metrics["strategy"]["start"] == "2020-01-02"
     assert metrics["strategy"]["end"] == "2020-12-31"
     equity = (folder / "equity.csv").read_text().splitlines()
-    assert equity[0] == "date,equity,benchmark" and equity[1] == "2020-01-02,5000,5000"
+    assert equity[0] == "date,equity,benchmark,risk_free" and equity[1] == "2020-01-02,5000,5000,0"
 
 
 BAD = [
@@ -206,7 +206,8 @@ def test_compare_strategies_and_a_run_folder(base):
     board = (folder / "leaderboard.csv").read_text().splitlines()
     assert board[0] == ("strategy,cagr,volatility,sharpe,sortino,max_drawdown,calmar,turnover,"
                         "avg_duration,information_ratio,total_return,sharpe_ci_low,sharpe_ci_high,"
-                        "sharpe_vs_benchmark_ci_low,sharpe_vs_benchmark_ci_high")
+                        "sharpe_vs_benchmark_ci_low,sharpe_vs_benchmark_ci_high,"
+                        "start,end,rebalance,costs,risk_free")
     assert len(board) == 5  # three strategies and the benchmark
     assert sorted(p.name for p in folder.iterdir()) == [
         "compare.html", "equity.csv", "leaderboard.csv", "manifest.json", "regime_scores.csv"]

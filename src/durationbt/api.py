@@ -24,6 +24,7 @@ from .data import MarketData, load_market_data, rebalance_dates, resolve_provide
 from .engine import DEFAULT_INIT_CASH, Costs, EngineResult, import_vectorbt, simulate
 from .lookahead import LookaheadProbe, LookaheadReport
 from .plugins import StrategyRegistry, discover_strategies
+from .riskfree import DEFAULT_CASH, DEFAULT_RISK_FREE, RiskFree, resolve_risk_free
 from .runs import TMP_PREFIX, git_revision, run_id, staging_folder, write_frame, write_json
 from .scoring import score_run, summarise_duration
 from .strategy import Context, Strategy, parse_param_overrides
@@ -54,6 +55,12 @@ class RunSettings:
     timeout: float = DEFAULT_TIMEOUT   # seconds one call of the strategy plugin may take
     tearsheet: bool = True             # write the quantstats tearsheet.html
     cache: bool = True                 # reuse validated market data and signal (data.cache)
+    risk_free: str = DEFAULT_RISK_FREE   # "bills", "0" or a ticker (see durationbt.riskfree)
+    cash: str = DEFAULT_CASH             # "risk-free" or "zero": what uninvested weight earns
+
+    def risk_free_for(self, universe: Universe) -> RiskFree:
+        """The risk-free and cash conventions of these settings on ``universe``."""
+        return resolve_risk_free(self.risk_free, self.cash, universe)
 
 
 @dataclass(frozen=True)
@@ -167,6 +174,7 @@ class Backtest:
     duration: pd.DataFrame | None
     regimes: dict[str, pd.DataFrame]
     lookahead: LookaheadReport
+    risk_free: pd.Series        # daily risk-free return on the backtest's days
 
 
 def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Context,
@@ -188,9 +196,13 @@ def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Co
     report = probe.check(strategy, raw)
     report.refuse()
 
+    riskfree = settings.risk_free_for(universe)
+    targets = riskfree.hold_cash(targets, ctx.prices)
+
     say(f"{strategy.name}: simulating with vectorbt")
     window = market.prices.loc[market.start:market.end]
     result = simulate(window, targets, costs=settings.costs, init_cash=settings.init_cash)
+    rf_returns = riskfree.returns(window)
     first_fill = window.index[1]
     bench = benchmark_equity(window[universe.benchmark], first_fill, settings.init_cash)
     bench_traded = pd.Series(0.0, index=bench.index)
@@ -199,16 +211,17 @@ def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Co
         on_equity(result.equity, bench)
 
     say(f"{strategy.name}: scoring")
-    metrics = score_run(result.equity, result.traded, bench, bench_traded)
+    metrics = score_run(result.equity, result.traded, bench, bench_traded, rf_returns,
+                        riskfree.conventions())
     port_duration = _portfolio_duration(universe, market, result)
     if port_duration is not None:
         metrics["portfolio_duration"] = summarise_duration(port_duration["duration"])
     regimes = regime_tables(pd.DataFrame({"strategy": result.equity, "benchmark": bench}),
                             result.weights, window[list(universe.tickers)], universe,
-                            ctx.signal.regime)
+                            ctx.signal.regime, rf_returns)
     return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
                     result=result, benchmark=bench, metrics=metrics, duration=port_duration,
-                    regimes=regimes, lookahead=report)
+                    regimes=regimes, lookahead=report, risk_free=rf_returns)
 
 
 def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
@@ -237,6 +250,7 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
             worker = stack.enter_context(TearsheetWorker())
         say("Loading universe and strategy")
         universe = load_universe(settings.universe)
+        settings.risk_free_for(universe)  # a bad --risk-free or --cash fails before data load
         registry = registry or discover_strategies(settings.strategies_dir)
         strategy_cls = registry.get(strategy_name)
         strategy = strategy_cls(**parse_param_overrides(settings.params))
@@ -250,7 +264,7 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
             if worker is not None:
                 say("Drawing the quantstats tearsheet in a second process")
                 worker.submit(draft.parent, equity, bench,
-                              _page_titles(strategy.name, universe), draft)
+                              _page_titles(strategy.name, universe, settings), draft)
 
         vectorbt.join()
         done = backtest(strategy, universe, market, ctx, settings, say,
@@ -263,10 +277,12 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
     return replace(written, timings=timings)
 
 
-def _page_titles(strategy: str, universe: Universe) -> dict:
-    """The part of a manifest the tearsheet's title and labels are made from."""
+def _page_titles(strategy: str, universe: Universe, settings: RunSettings) -> dict:
+    """The part of a manifest the tearsheet's title, labels and risk-free note are made from."""
     return {"strategy": {"name": strategy},
-            "universe": {"name": universe.name, "definition": {"benchmark": universe.benchmark}}}
+            "universe": {"name": universe.name, "definition": {"benchmark": universe.benchmark,
+                                                               "cash": universe.cash}},
+            "settings": {"risk_free": settings.risk_free}}
 
 
 @contextlib.contextmanager
@@ -299,6 +315,7 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
         "strategy": strategy.name, "params": strategy.values(),
         "rebalance": settings.rebalance, "fees_bps": settings.costs.fees_bps,
         "slippage_bps": settings.costs.slippage_bps, "init_cash": settings.init_cash,
+        "risk_free": settings.risk_free, "cash": settings.cash,
         "start": str(market.start.date()), "end": str(market.end.date()),
         "data": market.fingerprint(),
     }
@@ -320,6 +337,7 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
                      "rebalance": settings.rebalance, "fees_bps": settings.costs.fees_bps,
                      "slippage_bps": settings.costs.slippage_bps,
                      "init_cash": settings.init_cash,
+                     "risk_free": settings.risk_free, "cash": settings.cash,
                      "timing": "decide on close t, fill on close t+1",
                      "fee_convention": "targets are fractions of pre-trade value; costs paid "
                                        "from cash"},
@@ -345,7 +363,8 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
         write_json(folder / "manifest.json", manifest)
         write_json(folder / "metrics.json", metrics)
         write_frame(folder / "equity.csv",
-                    pd.DataFrame({"equity": result.equity, "benchmark": bench}))
+                    pd.DataFrame({"equity": result.equity, "benchmark": bench,
+                                  "risk_free": done.risk_free}))
         write_frame(folder / "weights.csv", result.weights)
         write_frame(folder / "targets.csv", done.targets)
         write_frame(folder / "signal.csv", ctx.signal.frame().loc[market.start:market.end])

@@ -14,8 +14,8 @@ from .errors import ParameterError
 from .scoring import LOWER_IS_BETTER, PERIODS_PER_YEAR
 from .statistics import bootstrap_ci, bootstrap_summary, sharpe
 
-__all__ = ["Comparison", "LEADERBOARD_COLUMNS", "information_ratio", "compare", "write_comparison",
-           "check_sort_metric"]
+__all__ = ["Comparison", "LEADERBOARD_COLUMNS", "SETTING_COLUMNS", "information_ratio", "compare",
+           "write_comparison", "check_sort_metric", "check_alike"]
 
 Progress = Callable[[str], None]
 
@@ -34,10 +34,10 @@ def check_sort_metric(metric: str) -> str:
 
 
 def information_ratio(equity: pd.Series, benchmark: pd.Series, periods: int = 252) -> float:
-    """Annualised mean over annualised tracking error of daily active returns."""
+    """Annualised mean over annualised tracking error of daily active returns (the Sharpe
+    formula on strategy minus benchmark returns; the risk-free return cancels out)."""
     active = (equity.pct_change() - benchmark.pct_change()).dropna()
-    sd = float(active.std(ddof=1))
-    return float(active.mean()) / sd * np.sqrt(periods) if sd > 0 else float("nan")
+    return sharpe(active.to_numpy()) * np.sqrt(periods)
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ class Entry:
     benchmark_name: str
     regime_scores: pd.DataFrame | None
     source: str
+    risk_free: pd.Series            # daily risk-free return on the equity's days
+    settings: dict                  # start, end, rebalance, fees_bps, slippage_bps, risk_free
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,36 @@ class Comparison:
         return self.leaderboard.sort_values(metric, ascending=ascending, na_position="last")
 
 
+# what must agree for a ranking to be fair, as leaderboard columns: name -> what it is
+SETTING_COLUMNS = {"start": "start", "end": "end", "rebalance": "schedule",
+                   "costs": "costs (fees + slippage, bps)", "risk_free": "risk-free"}
+
+
+def _settings_of(settings: dict) -> dict[str, str]:
+    """The SETTING_COLUMNS of a run's manifest settings, as text (runs written before the
+    risk-free convention scored with rf = 0)."""
+    return {"start": str(settings["start"]), "end": str(settings["end"]),
+            "rebalance": str(settings["rebalance"]),
+            "costs": f"{settings['fees_bps']:g} + {settings['slippage_bps']:g}",
+            "risk_free": str(settings.get("risk_free", "0"))}
+
+
+def check_alike(runs: Sequence[tuple[str, dict[str, str]]]) -> None:
+    """Refuse to rank runs (label, ``_settings_of`` its settings) over different periods,
+    schedules, costs or risk-free rates: a ParameterError naming the first setting that
+    differs and the runs on each side."""
+    for key, label in SETTING_COLUMNS.items():
+        values: dict[str, list[str]] = {}
+        for name, settings in runs:
+            values.setdefault(settings[key], []).append(name)
+        if len(values) > 1:
+            sides = "; ".join(f"{v} for {', '.join(names)}" for v, names in values.items())
+            raise ParameterError(f"These runs differ in {label} ({sides}), so their scores are "
+                                 "not comparable. Rerun them on the same settings, or pass "
+                                 "--allow-mixed to rank them anyway (the leaderboard shows "
+                                 "each run's settings).")
+
+
 def _row(entry: Entry) -> dict[str, float]:
     s = entry.metrics["strategy"]
     row = {k: s.get(k) for k in LEADERBOARD_COLUMNS if k in s}
@@ -76,30 +108,38 @@ def _row(entry: Entry) -> dict[str, float]:
     row["information_ratio"] = information_ratio(entry.equity, entry.benchmark)
     returns = entry.equity.pct_change().iloc[1:]
     boot = bootstrap_summary(returns.to_numpy(),
-                             entry.benchmark.pct_change().reindex(returns.index).to_numpy())
+                             entry.benchmark.pct_change().reindex(returns.index).to_numpy(),
+                             entry.risk_free.reindex(returns.index).fillna(0.0).to_numpy())
     row["sharpe_ci_low"], row["sharpe_ci_high"] = boot["sharpe"][1:]
     row["sharpe_vs_benchmark_ci_low"], row["sharpe_vs_benchmark_ci_high"] = (
         boot["sharpe_minus_benchmark"][1:])
     return {k: (np.nan if row.get(k) is None else float(row[k])) for k in LEADERBOARD_COLUMNS}
 
 
-def _assemble(entries: Sequence[Entry]) -> Comparison:
+def _assemble(entries: Sequence[Entry], allow_mixed: bool = False) -> Comparison:
     labels = [e.label for e in entries]
     if len(set(labels)) != len(labels):
         dupes = sorted({x for x in labels if labels.count(x) > 1})
         raise ParameterError(f"Compared twice: {', '.join(dupes)}. Name each strategy or run "
                              "folder once.")
+    if not allow_mixed:
+        check_alike([(e.label, e.settings) for e in entries])
     board = pd.DataFrame({e.label: _row(e) for e in entries}).T
     first = entries[0]
     bench_metrics = first.metrics["benchmark"]
     bench_row = {k: bench_metrics.get(k) for k in LEADERBOARD_COLUMNS}
     bench_row.update(avg_duration=None, information_ratio=None, sharpe_vs_benchmark_ci_low=None,
                      sharpe_vs_benchmark_ci_high=None)
-    bench_returns = first.benchmark.pct_change().iloc[1:].to_numpy()
+    bench_returns = first.benchmark.pct_change().iloc[1:]
+    paired = np.column_stack([bench_returns.to_numpy(),
+                              first.risk_free.reindex(bench_returns.index).fillna(0.0).to_numpy()])
     _, bench_row["sharpe_ci_low"], bench_row["sharpe_ci_high"] = bootstrap_ci(
-        bench_returns, lambda x: sharpe(x) * np.sqrt(PERIODS_PER_YEAR))
+        paired, lambda x: sharpe(x[:, 0], x[:, 1]) * np.sqrt(PERIODS_PER_YEAR))
     board.loc[f"benchmark ({first.benchmark_name})"] = [
         np.nan if bench_row[k] is None else float(bench_row[k]) for k in LEADERBOARD_COLUMNS]
+    board = board.astype(float)
+    for key in SETTING_COLUMNS:
+        board[key] = [e.settings[key] for e in entries] + [first.settings[key]]
     board.index.name = "strategy"
     equity = pd.DataFrame({e.label: e.equity for e in entries})
     equity[f"benchmark ({first.benchmark_name})"] = first.benchmark
@@ -118,16 +158,20 @@ def _from_folder(path: Path) -> Entry:
     refuse_unfinished(path)
     run = read_run_folder(path)
     m = run.manifest
+    # runs written before the risk-free convention have no risk_free column: rf = 0
+    rf = run.equity.get("risk_free", pd.Series(0.0, index=run.equity.index))
     return Entry(label=f"{m['strategy']['name']}@{path.name[:15]}", metrics=run.metrics,
                  equity=run.equity["equity"], benchmark=run.equity["benchmark"],
                  benchmark_name=m["universe"]["definition"]["benchmark"],
-                 regime_scores=run.regimes["scores"] if run.regimes else None, source=str(path))
+                 regime_scores=run.regimes["scores"] if run.regimes else None, source=str(path),
+                 risk_free=rf, settings=_settings_of(m["settings"]))
 
 
 def compare(items: Sequence[str], settings, *, registry=None,
-            progress: Progress | None = None) -> Comparison:
+            progress: Progress | None = None, allow_mixed: bool = False) -> Comparison:
     """Compare strategy names (run on ``settings``: universe, range, costs) and run folders
-    (existing directories). Empty ``items`` means every strategy the registry knows."""
+    (existing directories). Empty ``items`` means every strategy the registry knows. Runs
+    with different settings (SETTING_COLUMNS) are refused unless ``allow_mixed``."""
     from .api import backtest, build_context, load_data, lookahead_probe
     from .plugins import discover_strategies
     from .universe import load_universe
@@ -136,12 +180,21 @@ def compare(items: Sequence[str], settings, *, registry=None,
     registry = registry or discover_strategies(settings.strategies_dir)
     items = list(items) or registry.names()
     names = [i for i in items if not Path(i).is_dir()]
-    entries: dict[str, Entry] = {}
+    entries: dict[str, Entry] = {i: _from_folder(Path(i)) for i in items if i not in names}
     if names:
         strategies = {n: registry.get(n)() for n in names}  # unknown names fail before loading
         universe = load_universe(settings.universe)
+        settings.risk_free_for(universe)  # a bad --risk-free or --cash fails before loading
         say(f"Loading prices for {len(universe.tickers)} tickers")
         market = load_data(universe, settings)
+        fresh = _settings_of({"start": str(market.start.date()), "end": str(market.end.date()),
+                              "rebalance": settings.rebalance,
+                              "fees_bps": settings.costs.fees_bps,
+                              "slippage_bps": settings.costs.slippage_bps,
+                              "risk_free": settings.risk_free})
+        if not allow_mixed:  # before any backtest runs
+            check_alike([(e.label, e.settings) for e in entries.values()]
+                        + [(n, fresh) for n in names])
         ctx = build_context(universe, market, settings.rebalance)
         say("Preparing the lookahead check")
         lookahead = lookahead_probe(ctx, settings.rebalance, settings.timeout)
@@ -151,9 +204,9 @@ def compare(items: Sequence[str], settings, *, registry=None,
             entries[name] = Entry(label=name, metrics=done.metrics, equity=done.result.equity,
                                   benchmark=done.benchmark, benchmark_name=universe.benchmark,
                                   regime_scores=done.regimes["scores"],
-                                  source=registry.source(name))
-    ordered = [entries[i] if i in entries else _from_folder(Path(i)) for i in items]
-    return _assemble(ordered)
+                                  source=registry.source(name), risk_free=done.risk_free,
+                                  settings=fresh)
+    return _assemble([entries[i] for i in items], allow_mixed)
 
 
 def write_comparison(comparison: Comparison, out: Path, identity: dict) -> Path:

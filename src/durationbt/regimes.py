@@ -13,6 +13,7 @@ import pandas as pd
 from .duration import bucket_daily_returns
 from .scoring import clean_number
 from .signals.composite import REGIMES
+from .statistics import sharpe
 from .universe import Universe
 
 __all__ = ["REGIMES", "acting_regime", "regime_scores", "time_in_regime", "transition_matrix",
@@ -26,27 +27,30 @@ def acting_regime(regime: pd.Series, index: pd.Index) -> pd.Series:
     return regime.reindex(regime.index.union(index)).ffill().shift(1).reindex(index)
 
 
-def _score(returns: pd.Series) -> dict[str, float]:
+def _score(returns: pd.Series, risk_free: pd.Series) -> dict[str, float]:
     r = returns.dropna()
     n = len(r)
     if n < 2:
         return {"days": n, "ann_return": np.nan, "volatility": np.nan, "sharpe": np.nan}
     growth = float(np.prod(1.0 + r.to_numpy()))
-    vol = float(r.std(ddof=1))
     return {"days": n, "ann_return": growth ** (_YEAR / n) - 1.0,
-            "volatility": vol * np.sqrt(_YEAR),
-            "sharpe": float(r.mean()) / vol * np.sqrt(_YEAR) if vol > 0 else np.nan}
+            "volatility": float(r.std(ddof=1)) * np.sqrt(_YEAR),
+            "sharpe": sharpe(r.to_numpy(), risk_free.loc[r.index].to_numpy()) * np.sqrt(_YEAR)}
 
 
-def regime_scores(returns: pd.DataFrame, regime: pd.Series) -> pd.DataFrame:
-    """Annualised geometric return, volatility and Sharpe (rf = 0) of each column of daily
-    ``returns`` within each regime, plus ``all``. Index: (series, regime)."""
+def regime_scores(returns: pd.DataFrame, regime: pd.Series,
+                  risk_free: pd.Series | None = None) -> pd.DataFrame:
+    """Annualised geometric return, volatility and Sharpe (on returns in excess of the
+    same days' ``risk_free`` return; None: rf = 0) of each column of daily ``returns``
+    within each regime, plus ``all``. Index: (series, regime)."""
     acting = acting_regime(regime, returns.index)
+    rf = (pd.Series(0.0, index=returns.index) if risk_free is None
+          else risk_free.reindex(returns.index).fillna(0.0))
     rows = {}
     for name in returns.columns:
         for label in (*REGIMES, "all"):
             mask = acting.notna() if label == "all" else acting.eq(label)
-            rows[(name, label)] = _score(returns.loc[mask.to_numpy(), name])
+            rows[(name, label)] = _score(returns.loc[mask.to_numpy(), name], rf)
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index = pd.MultiIndex.from_tuples(out.index, names=["series", "regime"])
     return out
@@ -101,15 +105,17 @@ def bucket_contribution(weights: pd.DataFrame, prices: pd.DataFrame,
 
 
 def regime_tables(equity: pd.DataFrame, weights: pd.DataFrame, prices: pd.DataFrame,
-                  universe: Universe, regime: pd.Series) -> dict[str, pd.DataFrame]:
+                  universe: Universe, regime: pd.Series,
+                  risk_free: pd.Series | None = None) -> dict[str, pd.DataFrame]:
     """Every regime table of one run: ``equity`` holds the strategy and benchmark curves,
-    ``prices`` the bucket members over the same days; buckets are scored equal-weight."""
+    ``prices`` the bucket members over the same days; buckets are scored equal-weight;
+    Sharpe ratios are in excess of ``risk_free`` (daily returns by date)."""
     returns = equity.pct_change().iloc[1:]
     buckets = bucket_daily_returns(prices, universe).loc[returns.index]
     returns = returns.join(buckets.add_prefix("bucket:"))
     window = regime.loc[equity.index[0]:equity.index[-1]]
     members = {b.name: b.tickers for b in universe.buckets}
-    return {"scores": regime_scores(returns, regime),
+    return {"scores": regime_scores(returns, regime, risk_free),
             "time": time_in_regime(window),
             "transitions": transition_matrix(window),
             "contribution": bucket_contribution(weights, prices, members, regime)}

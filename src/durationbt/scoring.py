@@ -1,17 +1,24 @@
 """Metrics of a run, strategy and benchmark side by side, in a stable schema.
 
-Performance numbers come from quantstats (daily returns, 252 periods a year, rf = 0);
-turnover is durationbt's own. Floats are rounded to 12 significant digits so the same
-inputs give the same ``metrics.json`` byte for byte."""
+Sharpe and Sortino ratios are on daily returns in excess of the risk-free return (see
+``durationbt.riskfree``: by default the universe's cash asset's daily total return), with the
+one Sharpe formula of ``statistics.sharpe``; CAGR, volatility, drawdown and Calmar come from
+quantstats on the raw daily returns (252 periods a year); turnover is durationbt's own.
+Floats are rounded to 12 significant digits so the same inputs give the same
+``metrics.json`` byte for byte."""
 
 from __future__ import annotations
 
 import math
 import warnings
 
+import numpy as np
 import pandas as pd
 
+from .statistics import excess_returns, sharpe
+
 __all__ = ["METRICS_SCHEMA", "METRIC_KEYS", "PERIODS_PER_YEAR", "performance_metrics",
+           "sharpe_ratio", "sortino_ratio",
            "annual_turnover", "score_run", "summarise_duration", "LOWER_IS_BETTER"]
 
 METRICS_SCHEMA = 1
@@ -39,8 +46,36 @@ def annual_turnover(traded: pd.Series, equity: pd.Series) -> float:
     return float(traded.sum() / 2.0 / equity.mean() / years)
 
 
-def performance_metrics(equity: pd.Series, traded: pd.Series) -> dict[str, object]:
-    """The METRIC_KEYS of one equity curve (daily closes, first value = initial capital)."""
+def sharpe_ratio(returns: pd.Series | np.ndarray, risk_free: pd.Series | np.ndarray | None = None,
+                 periods: int = PERIODS_PER_YEAR) -> float:
+    """Annualised Sharpe ratio: mean / std (ddof 1) of daily returns in excess of the same
+    days' risk-free returns, times sqrt(periods). NaN for fewer than 2 days or no variance."""
+    return sharpe(np.asarray(returns, dtype=float), _aligned(returns, risk_free)) * math.sqrt(periods)
+
+
+def sortino_ratio(returns: pd.Series | np.ndarray, risk_free: pd.Series | np.ndarray | None = None,
+                  periods: int = PERIODS_PER_YEAR) -> float:
+    """Annualised Sortino ratio of excess returns x: mean(x) / sqrt(sum(min(x, 0)^2) / n) x
+    sqrt(periods) (quantstats' downside deviation). NaN without a losing day."""
+    x = excess_returns(np.asarray(returns, dtype=float), _aligned(returns, risk_free))
+    downside = math.sqrt(float((np.minimum(x, 0.0) ** 2).sum()) / len(x)) if len(x) else 0.0
+    return float(x.mean()) / downside * math.sqrt(periods) if downside > 0 else float("nan")
+
+
+def _aligned(returns: pd.Series | np.ndarray,
+             risk_free: pd.Series | np.ndarray | None) -> np.ndarray | None:
+    """``risk_free`` as an array on ``returns``' days (a Series is aligned by date)."""
+    if risk_free is None:
+        return None
+    if isinstance(risk_free, pd.Series) and isinstance(returns, pd.Series):
+        return risk_free.reindex(returns.index).fillna(0.0).to_numpy(dtype=float)
+    return np.asarray(risk_free, dtype=float)
+
+
+def performance_metrics(equity: pd.Series, traded: pd.Series,
+                        risk_free: pd.Series | None = None) -> dict[str, object]:
+    """The METRIC_KEYS of one equity curve (daily closes, first value = initial capital);
+    Sharpe and Sortino in excess of ``risk_free`` (daily returns by date; None: rf = 0)."""
     import quantstats as qs  # heavy: only when scoring
 
     returns = equity.pct_change().iloc[1:]
@@ -51,8 +86,8 @@ def performance_metrics(equity: pd.Series, traded: pd.Series) -> dict[str, objec
             "total_return": float(equity.iloc[-1] / equity.iloc[0] - 1.0),
             "cagr": qs.stats.cagr(returns, periods=PERIODS_PER_YEAR),
             "volatility": qs.stats.volatility(returns, periods=PERIODS_PER_YEAR),
-            "sharpe": qs.stats.sharpe(returns, periods=PERIODS_PER_YEAR),
-            "sortino": qs.stats.sortino(returns, periods=PERIODS_PER_YEAR),
+            "sharpe": sharpe_ratio(returns, risk_free),
+            "sortino": sortino_ratio(returns, risk_free),
             "max_drawdown": qs.stats.max_drawdown(returns),
             "calmar": qs.stats.calmar(returns, periods=PERIODS_PER_YEAR),
             "turnover": annual_turnover(traded, equity),
@@ -64,14 +99,21 @@ def performance_metrics(equity: pd.Series, traded: pd.Series) -> dict[str, objec
 
 
 def score_run(equity: pd.Series, traded: pd.Series, benchmark: pd.Series,
-              benchmark_traded: pd.Series) -> dict[str, object]:
-    """``metrics.json``: schema version, then strategy and benchmark metrics."""
+              benchmark_traded: pd.Series, risk_free: pd.Series | None = None,
+              conventions: dict[str, object] | None = None) -> dict[str, object]:
+    """``metrics.json``: schema version, the scoring conventions (``conventions`` adds the
+    risk-free and cash choices, see ``RiskFree.conventions``), then strategy and benchmark
+    metrics, both in excess of the same ``risk_free`` daily returns."""
     return {
         "schema": METRICS_SCHEMA,
-        "conventions": {"periods_per_year": PERIODS_PER_YEAR, "risk_free_rate": 0.0,
-                        "returns": "daily close-to-close of portfolio value"},
-        "strategy": performance_metrics(equity, traded),
-        "benchmark": performance_metrics(benchmark, benchmark_traded),
+        "conventions": {"periods_per_year": PERIODS_PER_YEAR,
+                        **(conventions or {"risk_free": "0", "risk_free_ticker": None}),
+                        "returns": "daily close-to-close of portfolio value",
+                        "excess_returns": "Sharpe, Sortino and regime Sharpe are on daily "
+                                          "returns minus the risk-free ticker's daily total "
+                                          "return"},
+        "strategy": performance_metrics(equity, traded, risk_free),
+        "benchmark": performance_metrics(benchmark, benchmark_traded, risk_free),
     }
 
 

@@ -1,5 +1,5 @@
 """Statistics that keep a backtest honest, as pure functions (the building blocks of the
-sweep and compare commands, which are not built yet).
+sweep and compare commands).
 
 * Probabilistic and deflated Sharpe ratio: Bailey & López de Prado, "The Sharpe Ratio
   Efficient Frontier" (2012) and "The Deflated Sharpe Ratio" (2014). The variance term uses
@@ -9,7 +9,9 @@ sweep and compare commands, which are not built yet).
 * Probability of backtest overfitting by combinatorially symmetric cross-validation
   (Bailey, Borwein, López de Prado & Zhu 2017).
 
-Sharpe ratios here are per period (not annualised) unless a function says otherwise."""
+Sharpe ratios here are per period (not annualised) unless a function says otherwise, and
+of the returns they are given: callers pass returns in excess of the risk-free return
+(``excess_returns``), so the null of PSR/DSR is "no excess return"."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-__all__ = ["sharpe", "probabilistic_sharpe_ratio", "expected_max_sharpe",
+__all__ = ["sharpe", "excess_returns", "probabilistic_sharpe_ratio", "expected_max_sharpe",
            "deflated_sharpe_ratio", "stationary_bootstrap_indices", "bootstrap_ci",
            "probability_of_backtest_overfitting",
            "pbo_from_moments", "block_moments", "bootstrap_summary", "EULER_GAMMA"]
@@ -29,9 +31,17 @@ EULER_GAMMA = 0.5772156649015329
 _N = NormalDist()
 
 
-def sharpe(returns: np.ndarray) -> float:
-    """Per-period Sharpe ratio mean / std (ddof=1); NaN for fewer than 2 returns."""
+def excess_returns(returns: np.ndarray, risk_free: np.ndarray | None = None) -> np.ndarray:
+    """``returns`` minus the same days' ``risk_free`` returns (``None``: a zero rate)."""
     r = np.asarray(returns, dtype=float)
+    return r if risk_free is None else r - np.asarray(risk_free, dtype=float)
+
+
+def sharpe(returns: np.ndarray, risk_free: np.ndarray | None = None) -> float:
+    """Per-period Sharpe ratio mean / std (ddof=1) of ``returns`` in excess of
+    ``risk_free`` (day by day; ``None``: rf = 0); NaN for fewer than 2 returns. The one
+    Sharpe formula: run metrics, regime scores, compare and the sweep's verdict use it."""
+    r = excess_returns(returns, risk_free)
     if len(r) < 2 or r.std(ddof=1) == 0:
         return float("nan")
     return float(r.mean() / r.std(ddof=1))
@@ -153,19 +163,23 @@ def pbo_from_moments(moments: np.ndarray, batch: int = 256) -> float:
     return below / len(masks)
 
 
-def bootstrap_summary(returns: np.ndarray, benchmark: np.ndarray, *, periods: int = 252,
+def bootstrap_summary(returns: np.ndarray, benchmark: np.ndarray,
+                      risk_free: np.ndarray | None = None, *, periods: int = 252,
                       mean_block: float = 21.0, n_boot: int = 2000, level: float = 0.95,
                       seed: int = 0) -> dict[str, tuple[float, float, float]]:
     """Stationary-bootstrap (estimate, low, high) of the annualised Sharpe ratio, the CAGR
-    and the Sharpe difference to the benchmark (days resampled in pairs), all from daily
-    returns. Mean block of 21 days keeps about a month of volatility clustering."""
+    and the Sharpe difference to the benchmark, from daily returns; Sharpe ratios are in
+    excess of ``risk_free`` (days resampled together, so each day keeps its own rate).
+    Mean block of 21 days keeps about a month of volatility clustering."""
     r = np.asarray(returns, dtype=float)
-    pair = np.column_stack([r, np.asarray(benchmark, dtype=float)])
+    rf = np.zeros(len(r)) if risk_free is None else np.asarray(risk_free, dtype=float)
+    rows = np.column_stack([r, np.asarray(benchmark, dtype=float), rf])
     root = math.sqrt(periods)
     options = {"mean_block": mean_block, "n_boot": n_boot, "level": level, "seed": seed}
     return {
-        "sharpe": bootstrap_ci(r, lambda x: sharpe(x) * root, **options),
+        "sharpe": bootstrap_ci(rows, lambda x: sharpe(x[:, 0], x[:, 2]) * root, **options),
         "cagr": bootstrap_ci(r, lambda x: float(np.prod(1 + x) ** (periods / len(x)) - 1), **options),
         "sharpe_minus_benchmark": bootstrap_ci(
-            pair, lambda x: (sharpe(x[:, 0]) - sharpe(x[:, 1])) * root, **options),
+            rows, lambda x: (sharpe(x[:, 0], x[:, 2]) - sharpe(x[:, 1], x[:, 2])) * root,
+            **options),
     }

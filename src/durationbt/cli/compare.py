@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from .console import (
+    cash_option,
     data_option,
     end_option,
     err,
@@ -15,6 +16,7 @@ from .console import (
     out,
     out_option,
     rebalance_option,
+    risk_free_option,
     run_settings,
     slippage_option,
     start_option,
@@ -43,11 +45,15 @@ def compare(
     fees_bps: float = fees_option(),
     slippage_bps: float = slippage_option(),
     sort: str = typer.Option("sharpe", "--sort", help="Leaderboard column to rank by."),
+    allow_mixed: bool = typer.Option(False, "--allow-mixed", help="Rank runs even when their "
+                                     "start, end, schedule, costs or risk-free rate differ."),
     data: Path = data_option(),
     out_dir: Path = out_option("the compare folder"),
     strategies_dir: Path = strategies_dir_option(),
     strict_prices: bool = strict_prices_option(),
     timeout: float = timeout_option(),
+    risk_free: str = risk_free_option(),
+    cash: str = cash_option(),
 ) -> None:
     """Run several strategies on the same data in one process (and/or read finished run
     folders) and rank them: CAGR, volatility, Sharpe, Sortino, max drawdown, Calmar,
@@ -62,14 +68,17 @@ def compare(
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, data=data,
                             out_dir=out_dir, strategies_dir=strategies_dir,
-                            strict_prices=strict_prices, timeout=timeout)
+                            strict_prices=strict_prices, timeout=timeout,
+                            risk_free=risk_free, cash=cash)
     with err.status("Starting", spinner="dots") as status:
-        result = run_compare(items or [], settings, progress=lambda msg: status.update(msg))
+        result = run_compare(items or [], settings, progress=lambda msg: status.update(msg),
+                             allow_mixed=allow_mixed)
         board = result.sorted_by(sort)
         status.update("Writing the compare folder")
         folder = write_comparison(result, out_dir, {
             "items": items or [], "universe": str(universe), "rebalance": rebalance,
-            "fees_bps": fees_bps, "slippage_bps": slippage_bps, "start": start, "end": end})
+            "fees_bps": fees_bps, "slippage_bps": slippage_bps, "start": start, "end": end,
+            "risk_free": risk_free, "cash": cash, "allow_mixed": allow_mixed})
     table = Table(title=f"Leaderboard, ranked by {sort} (all columns in leaderboard.csv)")
     table.add_column("strategy", no_wrap=True)
     for label in _SHORT.values():

@@ -21,7 +21,7 @@ from ..formatting import fmt_num, fmt_pct
 __all__ = ["out", "err", "parse_date", "fmt_pct", "fmt_num", "user_errors", "universe_option",
            "data_option", "start_option", "end_option", "rebalance_option", "fees_option",
            "slippage_option", "init_cash_option", "out_option", "strategies_dir_option",
-           "strict_prices_option", "timeout_option",
+           "strict_prices_option", "timeout_option", "risk_free_option", "cash_option",
            "run_settings"]
 
 
@@ -84,12 +84,28 @@ def timeout_option() -> Any:
                              "stopped (a plugin that never returns).")
 
 
+def risk_free_option() -> Any:
+    """``--risk-free``, shared by run, compare, sweep and walkforward."""
+    from ..riskfree import DEFAULT_RISK_FREE, RISK_FREE_HELP
+
+    return typer.Option(DEFAULT_RISK_FREE, "--risk-free", help=RISK_FREE_HELP + " 0|bills|TICKER.")
+
+
+def cash_option() -> Any:
+    """``--cash``, shared by run, compare, sweep and walkforward."""
+    from ..riskfree import CASH_HELP, DEFAULT_CASH
+
+    return typer.Option(DEFAULT_CASH, "--cash", help=CASH_HELP)
+
+
 def run_settings(*, universe: str, start: str | None, end: str | None, rebalance: str,
                  fees_bps: float, slippage_bps: float, data: Path | None, out_dir: Path,
                  strategies_dir: Path | None, init_cash: float = 1_000_000.0,
                  params: list[str] | None = None, strict_prices: bool = False,
-                 timeout: float = 600.0) -> Any:
-    """The shared run options as ``RunSettings``; bad dates and costs raise user errors."""
+                 timeout: float = 600.0, risk_free: str = "bills",
+                 cash: str = "risk-free") -> Any:
+    """The shared run options as ``RunSettings``; bad dates and costs raise user errors
+    (the risk-free and cash choices are checked against the universe, once loaded)."""
     from ..api import RunSettings
     from ..engine import Costs, check_init_cash
 
@@ -100,7 +116,8 @@ def run_settings(*, universe: str, start: str | None, end: str | None, rebalance
                        end=parse_date(end, "--end"), rebalance=rebalance,
                        costs=Costs(fees_bps, slippage_bps), init_cash=init_cash,
                        params=params or [], data=data, out=out_dir, strategies_dir=strategies_dir,
-                       strict_prices=strict_prices, timeout=timeout)
+                       strict_prices=strict_prices, timeout=timeout, risk_free=risk_free,
+                       cash=cash)
 
 
 out = Console(highlight=False)

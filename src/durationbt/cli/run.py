@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ..formatting import HEADLINE_ROWS
 from .console import (
+    cash_option,
     data_option,
     end_option,
     err,
@@ -20,6 +21,7 @@ from .console import (
     out,
     out_option,
     rebalance_option,
+    risk_free_option,
     run_settings,
     slippage_option,
     start_option,
@@ -53,6 +55,8 @@ def run(
     tearsheet: bool = typer.Option(True, "--tearsheet/--no-tearsheet",
                                    help="Write the quantstats tearsheet.html (the slowest "
                                         "page; --no-tearsheet skips quantstats entirely)."),
+    risk_free: str = risk_free_option(),
+    cash: str = cash_option(),
 ) -> None:
     """Backtest STRATEGY on a universe and write a run folder (metrics, equity, weights,
     quantstats tearsheet). Decisions on the close of day t trade on the close of t+1."""
@@ -61,7 +65,8 @@ def run(
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
                             params=param, data=data, out_dir=out_dir, strategies_dir=strategies_dir,
-                            strict_prices=strict_prices, timeout=timeout)
+                            strict_prices=strict_prices, timeout=timeout,
+                            risk_free=risk_free, cash=cash)
     settings = replace(settings, tearsheet=tearsheet)
     with err.status("Starting", spinner="dots") as status:
         result = run_backtest(strategy, settings, progress=lambda msg: status.update(msg))

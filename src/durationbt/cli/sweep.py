@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .console import (
+    cash_option,
     data_option,
     end_option,
     err,
@@ -18,6 +19,7 @@ from .console import (
     out,
     out_option,
     rebalance_option,
+    risk_free_option,
     run_settings,
     slippage_option,
     start_option,
@@ -71,6 +73,8 @@ def sweep(
     strategies_dir: Path = strategies_dir_option(),
     strict_prices: bool = strict_prices_option(),
     timeout: float = timeout_option(),
+    risk_free: str = risk_free_option(),
+    cash: str = cash_option(),
 ) -> None:
     """Backtest every combination of STRATEGY's parameters on data loaded once (numba
     kernel, same conventions and costs as `run`), rank them by --metric, and report the
@@ -96,14 +100,16 @@ def sweep(
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
                             data=data, out_dir=out_dir, strategies_dir=strategies_dir,
-                            strict_prices=strict_prices, timeout=timeout)
+                            strict_prices=strict_prices, timeout=timeout,
+                            risk_free=risk_free, cash=cash)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
         contexts = lookahead_probe(setup.ctx, rebalance, settings.timeout)
     combos = combinations(setup.grid)
     with progress_bar() as bar:
         result = run_sweep(setup.strategy, setup.grid, setup.ctx, setup.window, metric,
-                           settings.costs, init_cash, lookahead=contexts, progress=tracker(bar))
+                           settings.costs, init_cash, lookahead=contexts, progress=tracker(bar),
+                           risk_free=settings.risk_free_for(setup.universe))
     with err.status("Bootstrap intervals and the sweep page", spinner="dots"):
         summary = sweep_summary(result, setup, settings)
         folder = write_sweep(result, summary, setup, out_dir)

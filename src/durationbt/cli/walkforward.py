@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from .console import (
+    cash_option,
     data_option,
     end_option,
     err,
@@ -16,6 +17,7 @@ from .console import (
     out,
     out_option,
     rebalance_option,
+    risk_free_option,
     run_settings,
     slippage_option,
     start_option,
@@ -50,6 +52,8 @@ def walkforward(
     strategies_dir: Path = strategies_dir_option(),
     strict_prices: bool = strict_prices_option(),
     timeout: float = timeout_option(),
+    risk_free: str = risk_free_option(),
+    cash: str = cash_option(),
 ) -> None:
     """Choose STRATEGY's best parameters on each training window, trade them over the
     following test window, stitch the out-of-sample run (through the same engine, costs and
@@ -67,7 +71,8 @@ def walkforward(
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
                             data=data, out_dir=out_dir, strategies_dir=strategies_dir,
-                            strict_prices=strict_prices, timeout=timeout)
+                            strict_prices=strict_prices, timeout=timeout,
+                            risk_free=risk_free, cash=cash)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
         contexts = lookahead_probe(setup.ctx, rebalance, settings.timeout)
@@ -76,11 +81,13 @@ def walkforward(
                               train_span, test_span, metric, settings.costs, init_cash,
                               setup.window[setup.universe.benchmark],
                               defaults=setup.strategy().values(), lookahead=contexts,
-                              progress=tracker(bar))
+                              progress=tracker(bar),
+                              risk_free=settings.risk_free_for(setup.universe))
     with err.status("Writing the walk-forward folder", spinner="dots"):
         identity = {"strategy": strategy, "grid": setup.grid, "train": train, "test": test,
                     "metric": metric, "universe": setup.universe.name, "rebalance": rebalance,
                     "fees_bps": fees_bps, "slippage_bps": slippage_bps,
+                    **settings.risk_free_for(setup.universe).conventions(),
                     "start": str(setup.market.start.date()), "end": str(setup.market.end.date()),
                     "data": setup.market.fingerprint()}
         folder = write_walkforward(result, identity, out_dir)

@@ -18,6 +18,19 @@ _REMOTE_FAVICON = re.compile(r'\s*<link[^>]+rel="shortcut icon"[^>]*>', re.IGNOR
 # its template calls save() on load, a function it only defines in browser-download mode:
 # written to a file, the page throws "save is not defined" (found by the browser test)
 _UNDEFINED_ONLOAD = re.compile(r'<body\s+onload="save\(\)"\s*>', re.IGNORECASE)
+# quantstats labels "CAGR﹪" with U+FE6A, a glyph most fonts lack (drawn as a box)
+_SMALL_PERCENT = "\ufe6a"
+# where the explanation of its numbers goes: just after the page's first heading
+_FIRST_HEADING_END = re.compile(r"</h1>", re.IGNORECASE)
+
+_CONVENTIONS_NOTE = (
+    '<p style="background:#fff7e0;border:1px solid #e0c56e;padding:8px 12px;font-size:13px">'
+    "Total return, CAGR, volatility and drawdowns here equal durationbt's "
+    "<code>metrics.json</code> (every day of the run, the initial purchase's costs included). "
+    "Sharpe, Sortino and the other ratios on this page are quantstats' own: with a zero "
+    "risk-free rate and, for the information ratio, not annualised. durationbt's scores "
+    "(report.html, <code>metrics.json</code>, compare) are on returns in excess of {rf}, so "
+    "they differ.</p>")
 
 
 def warm_up() -> None:
@@ -30,12 +43,17 @@ def warm_up() -> None:
 
 
 def write_tearsheet(path: Path, equity: pd.Series, benchmark: pd.Series, *, title: str,
-                    benchmark_name: str) -> Path:
-    """Render quantstats' full HTML report to ``path`` (SVG charts inline, no CDN)."""
+                    benchmark_name: str, risk_free: str = "a zero rate") -> Path:
+    """Render quantstats' full HTML report to ``path`` (SVG charts inline, no CDN), every
+    day of the run included (quantstats would otherwise start both series at the later of
+    their first non-zero returns, dropping the day the strategy paid its initial costs),
+    with a note saying which of its numbers are durationbt's and which are its own."""
     import matplotlib
 
     returns = equity.pct_change().iloc[1:].rename("Strategy")
     bench = benchmark.pct_change().iloc[1:].rename(html.escape(benchmark_name))
+    if not returns.std() > 0:
+        return _flat_page(path, title)
     # quantstats draws with pyplot: borrow the Agg backend (no screen on servers and CI)
     # and quiet its font lookups, then give a notebook user's backend and logger back
     backend = matplotlib.get_backend()
@@ -52,23 +70,43 @@ def write_tearsheet(path: Path, equity: pd.Series, benchmark: pd.Series, *, titl
             # quantstats inserts the title into the page unescaped: escape it here, so a
             # universe or strategy name carrying markup stays text
             qs.reports.html(returns, benchmark=bench, output=str(path), title=html.escape(title),
-                            periods_per_year=252, figfmt="svg", download_filename=path.name)
+                            periods_per_year=252, figfmt="svg", download_filename=path.name,
+                            match_dates=False)
+        page = path.read_text(encoding="utf-8")
+        page = _UNDEFINED_ONLOAD.sub("<body>", _REMOTE_FAVICON.sub("", page))
+        page = page.replace(_SMALL_PERCENT, "%")
     finally:
         fonts.setLevel(level)
         if backend.lower() != "agg":
             with contextlib.suppress(Exception):   # an interactive backend without a screen
                 matplotlib.use(backend, force=True)
-    page = path.read_text(encoding="utf-8")
-    page = _UNDEFINED_ONLOAD.sub("<body>", _REMOTE_FAVICON.sub("", page))
+    note = _CONVENTIONS_NOTE.format(rf=html.escape(risk_free))
+    page = _FIRST_HEADING_END.sub(lambda m: m.group(0) + note, page, count=1)
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _flat_page(path: Path, title: str) -> Path:
+    """A strategy whose value never moved (it never invested, and idle cash earns nothing)
+    has no distribution for quantstats to draw; say so instead of failing the run."""
+    from .html import write_page
+
+    return write_page(path, title, "quantstats tearsheet", [
+        '<p class="note">The strategy\'s value did not change on any day (nothing was invested '
+        "and uninvested cash earns nothing under --cash zero), so there is no tearsheet to "
+        "draw. See report.html.</p>"])
 
 
 def write_run_tearsheet(folder: Path, equity: pd.Series, benchmark: pd.Series,
                         manifest: dict, path: Path | None = None) -> Path:
     """A run folder's ``tearsheet.html`` (or ``path``), titled and labelled from its
     manifest (the same page whether written by the run or redrawn by ``durationbt report``)."""
+    rf = manifest["settings"].get("risk_free", "0")
+    rf_text = "a zero rate" if rf == "0" else (
+        f"the daily total return of {manifest['universe']['definition'].get('cash')} (bills)"
+        if rf == "bills" else f"the daily total return of {rf}")
     return write_tearsheet(path or folder / "tearsheet.html", equity, benchmark,
                            title=f"durationbt: {manifest['strategy']['name']} on "
                                  f"{manifest['universe']['name']}",
-                           benchmark_name=manifest["universe"]["definition"]["benchmark"])
+                           benchmark_name=manifest["universe"]["definition"]["benchmark"],
+                           risk_free=rf_text)

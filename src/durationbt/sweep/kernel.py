@@ -86,9 +86,10 @@ def _pairwise_sum(a, n):
 
 @numba.njit(cache=True, nogil=True)
 def _simulate(valuation, live, exec_rows, targets, fees, slippage, init_cash, keep_equity,
-              equity, traded, stats, block_of_day, blocks):
+              risk_free, equity, traded, stats, block_of_day, blocks):
     """Simulate every combination; always fill ``traded`` and the streaming ``stats`` (see
-    STATS) and per-block return moments ``blocks``; fill ``equity`` only if asked."""
+    STATS) and per-block moments of excess returns (return - ``risk_free`` that day)
+    ``blocks``; fill ``equity`` only if asked."""
     n_combos, n_exec, n_assets = targets.shape
     n_days = valuation.shape[0]
     shares = np.zeros(n_assets)
@@ -107,6 +108,8 @@ def _simulate(valuation, live, exec_rows, targets, fees, slippage, init_cash, ke
         worst = 0.0
         sum_r = 0.0
         sum_r2 = 0.0
+        sum_x = 0.0
+        sum_x2 = 0.0
         sum_down2 = 0.0
         sum_equity = 0.0
         for b in range(blocks.shape[1]):
@@ -157,12 +160,15 @@ def _simulate(valuation, live, exec_rows, targets, fees, slippage, init_cash, ke
                 ret = v / prev - 1.0
                 sum_r += ret
                 sum_r2 += ret * ret
-                if ret < 0.0:
-                    sum_down2 += ret * ret
+                x = ret - risk_free[i]
+                sum_x += x
+                sum_x2 += x * x
+                if x < 0.0:
+                    sum_down2 += x * x
                 b = block_of_day[i]
                 blocks[c, b, 0] += 1.0
-                blocks[c, b, 1] += ret
-                blocks[c, b, 2] += ret * ret
+                blocks[c, b, 1] += x
+                blocks[c, b, 2] += x * x
             if v > peak:
                 peak = v
             dd = v / peak - 1.0
@@ -172,10 +178,12 @@ def _simulate(valuation, live, exec_rows, targets, fees, slippage, init_cash, ke
         traded[c] = turnover
         stats[c, 0] = sum_r
         stats[c, 1] = sum_r2
-        stats[c, 2] = sum_down2
-        stats[c, 3] = worst
-        stats[c, 4] = sum_equity / n_days
-        stats[c, 5] = prev
+        stats[c, 2] = sum_x
+        stats[c, 3] = sum_x2
+        stats[c, 4] = sum_down2
+        stats[c, 5] = worst
+        stats[c, 6] = sum_equity / n_days
+        stats[c, 7] = prev
 
 
 def execution_rows(calendar: pd.DatetimeIndex,
@@ -186,7 +194,9 @@ def execution_rows(calendar: pd.DatetimeIndex,
     return calendar.get_indexer(schedule.index).astype(np.int64), pd.DatetimeIndex(schedule.to_numpy())
 
 
-STATS = ("sum_r", "sum_r2", "sum_down2", "max_drawdown", "mean_equity", "final_equity")
+# r: daily return; x: daily return in excess of the risk-free return; down2: x < 0 only
+STATS = ("sum_r", "sum_r2", "sum_x", "sum_x2", "sum_down2", "max_drawdown", "mean_equity",
+         "final_equity")
 
 
 def _prepare(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray):
@@ -209,16 +219,20 @@ def _block_of_day(days: int, n_blocks: int) -> np.ndarray:
     return out
 
 
-def _run(prices, targets, rows, costs, init_cash, keep_equity, n_blocks):
+def _run(prices, targets, rows, costs, init_cash, keep_equity, n_blocks, risk_free=None):
     valuation, live, rows, targets = _prepare(prices, targets, rows)
     costs = costs or Costs()
     n, days = targets.shape[0], len(prices)
+    rf = (np.zeros(days) if risk_free is None
+          else np.ascontiguousarray(risk_free, dtype=np.float64))
+    if rf.shape != (days,):
+        raise EngineError(f"risk_free must hold one return per day ({days}), got {rf.shape}.")
     equity = np.empty((n, days) if keep_equity else (1, 1))
     traded = np.empty(n)
     stats = np.empty((n, len(STATS)))
     blocks = np.empty((n, n_blocks, 3))
     _simulate(valuation, live, rows, targets, costs.fees, costs.slippage, float(init_cash),
-              keep_equity, equity, traded, stats, _block_of_day(days, n_blocks), blocks)
+              keep_equity, rf, equity, traded, stats, _block_of_day(days, n_blocks), blocks)
     return equity, traded, stats, blocks
 
 
@@ -233,10 +247,12 @@ def simulate_many(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *
 
 def simulate_stats(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *,
                    costs: Costs | None = None, init_cash: float = 1_000_000.0,
-                   n_blocks: int = 16, keep_equity: bool = False):
-    """The sweep's call: traded notional, the streaming statistics STATS (combos x 6) and
-    return moments per block (combos x n_blocks x 3: count, sum, sum of squares), and the
-    daily equity only with ``keep_equity`` (else None): memory O(combos), not O(combos x days)."""
+                   n_blocks: int = 16, keep_equity: bool = False,
+                   risk_free: np.ndarray | None = None):
+    """The sweep's call: traded notional, the streaming statistics STATS (combos x 8) and
+    excess-return moments per block (combos x n_blocks x 3: count, sum, sum of squares),
+    and the daily equity only with ``keep_equity`` (else None): memory O(combos), not
+    O(combos x days). ``risk_free``: one daily return per day of ``prices`` (None: 0)."""
     equity, traded, stats, blocks = _run(prices, targets, rows, costs, init_cash, keep_equity,
-                                         n_blocks)
+                                         n_blocks, risk_free)
     return (equity if keep_equity else None), traded, stats, blocks

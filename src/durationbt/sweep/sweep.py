@@ -20,8 +20,14 @@ import pandas as pd
 from ..engine import Costs, check_prices_to_trade
 from ..errors import ParameterError, StrategyError
 from ..lookahead import LookaheadProbe
+from ..riskfree import RiskFree
 from ..scoring import LOWER_IS_BETTER, PERIODS_PER_YEAR
-from ..statistics import deflated_sharpe_ratio, pbo_from_moments, probabilistic_sharpe_ratio
+from ..statistics import (
+    deflated_sharpe_ratio,
+    excess_returns,
+    pbo_from_moments,
+    probabilistic_sharpe_ratio,
+)
 from ..strategy import Context, Strategy
 from ..weights import call_strategy, compute_weights, resolve_target_weights
 from .grid import combinations, parse_grid
@@ -67,6 +73,7 @@ class GridRun:
     reduced: np.ndarray | None      # per trial, what ``reduce`` made of its daily equity
     weights_seconds: float
     simulate_seconds: float
+    risk_free: RiskFree | None = None  # where uninvested weight goes; None: it stays as cash
 
     @property
     def n_trials(self) -> int:
@@ -76,8 +83,10 @@ class GridRun:
         return self.combos[int(self.first_combo[trial])]
 
     def targets_of(self, trial: int, ctx: Context) -> pd.DataFrame:
-        """The trial's target weights (decision dates x tickers), recomputed."""
-        return compute_weights(self.strategy(**self.params_of(trial)), ctx)
+        """The trial's target weights (decision dates x tickers), recomputed, uninvested
+        weight placed as the sweep placed it."""
+        weights = compute_weights(self.strategy(**self.params_of(trial)), ctx)
+        return self.risk_free.hold_cash(weights, ctx.prices) if self.risk_free else weights
 
     def equity_of(self, trial: int, ctx: Context, costs: Costs, init_cash: float) -> pd.Series:
         """The trial's daily equity, re-simulated by the kernel."""
@@ -91,12 +100,14 @@ class GridRun:
 def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Context,
              market_window: pd.DataFrame, *, costs: Costs, init_cash: float,
              lookahead: LookaheadProbe | None = None, chunk_size: int = 1_000,
-             reduce: Reducer | None = None, progress: Progress | None = None) -> GridRun:
+             reduce: Reducer | None = None, progress: Progress | None = None,
+             risk_free: RiskFree | None = None) -> GridRun:
     """One pass over the grid: compute (and, given altered contexts, check) each
     combination's weights, keep only those not seen before, and every ``chunk_size``
     distinct trials simulate them, keep their metrics, CSCV moments and ``reduce(equity)``,
     and drop the targets. Memory is bounded by the chunk, whatever the grid's size.
-    ``market_window``: prices from the backtest's first to last day."""
+    ``market_window``: prices from the backtest's first to last day. ``risk_free``: the
+    return Sharpe-like metrics are in excess of, and where uninvested weight is held."""
     say = progress or (lambda *_: None)
     seen: dict[str, int] = {}
     first_combo: list[int] = []
@@ -108,6 +119,7 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
     rows = decisions = prices = None
     weights_s = simulate_s = 0.0
     splits = PBO_SPLITS if len(market_window) > 4 * PBO_SPLITS else 2
+    rf = None if risk_free is None else risk_free.returns(market_window).to_numpy()
 
     def flush() -> None:
         nonlocal simulate_s
@@ -119,7 +131,7 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
         check_prices_to_trade(prices, rows, targets)
         equity, traded, stats, blocks = simulate_stats(
             prices, targets, rows, costs=costs, init_cash=init_cash, n_blocks=splits,
-            keep_equity=reduce is not None)
+            keep_equity=reduce is not None, risk_free=rf)
         parts.append(stats_metrics(stats, traded, len(prices), init_cash))
         moments.append(blocks.transpose(1, 2, 0))
         if reduce is not None:
@@ -137,6 +149,8 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
             if not report.ok:
                 shown = ", ".join(f"{n}={v}" for n, v in params.items())
                 raise StrategyError(f"With {shown}: {report.finding.describe(strategy.name)}")
+        if risk_free is not None:
+            weights = risk_free.hold_cash(weights, ctx.prices)
         if rows is None:
             rows, decisions = execution_rows(pd.DatetimeIndex(market_window.index), weights.index)
             prices = market_window[list(weights.columns)]
@@ -157,7 +171,7 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
                    metrics={key: np.concatenate([p[key] for p in parts]) for key in parts[0]},
                    moments=np.concatenate(moments, axis=2),
                    reduced=np.concatenate(reduced) if reduce is not None else None,
-                   weights_seconds=weights_s, simulate_seconds=simulate_s)
+                   weights_seconds=weights_s, simulate_seconds=simulate_s, risk_free=risk_free)
 
 
 @dataclass(frozen=True)
@@ -185,13 +199,14 @@ def _rank(table: pd.DataFrame, metric: str) -> pd.DataFrame:
 def run_sweep(strategy: type[Strategy], grid: dict[str, list[Any]], ctx: Context,
               market_window: pd.DataFrame, metric: str, costs: Costs, init_cash: float, *,
               lookahead: LookaheadProbe | None = None, progress: Progress | None = None,
-              chunk_size: int = 1_000) -> SweepResult:
+              chunk_size: int = 1_000, risk_free: RiskFree | None = None) -> SweepResult:
     """Every combination of ``grid``, scored and ranked, with the best combination's
-    probabilistic and deflated Sharpe ratios (trials = distinct target sets) and PBO."""
+    probabilistic and deflated Sharpe ratios (trials = distinct target sets; null: no
+    return in excess of ``risk_free``) and PBO."""
     check_metric(metric)
     run = run_grid(strategy, combinations(grid), ctx, market_window, costs=costs,
                    init_cash=init_cash, lookahead=lookahead, chunk_size=chunk_size,
-                   progress=progress)
+                   progress=progress, risk_free=risk_free)
     table = pd.DataFrame(run.combos)
     table["trial"] = run.trial_of_combo
     for key, values in run.metrics.items():
@@ -200,7 +215,8 @@ def run_sweep(strategy: type[Strategy], grid: dict[str, list[Any]], ctx: Context
     best = {k: table.loc[0, k] for k in grid}
     best_trial = int(table.loc[0, "trial"])
     best_equity = run.equity_of(best_trial, ctx, costs, init_cash)
-    returns = best_equity.pct_change().iloc[1:].to_numpy()
+    rf = None if risk_free is None else risk_free.returns(market_window).iloc[1:].to_numpy()
+    returns = excess_returns(best_equity.pct_change().iloc[1:].to_numpy(), rf)
     per_period = run.metrics["sharpe"] / np.sqrt(PERIODS_PER_YEAR)
     n_trials = run.n_trials
     sr_variance = float(np.nanvar(per_period, ddof=1)) if n_trials > 1 else 0.0
@@ -244,6 +260,7 @@ def load_setup(strategy_name: str, grid_specs: list[str], fixed: dict[str, Any],
     cls = registry.get(strategy_name)
     grid = parse_grid(cls, grid_specs, fixed)
     universe = load_universe(settings.universe)
+    settings.risk_free_for(universe)  # a bad --risk-free or --cash fails before loading
     market = load_data(universe, settings)
     ctx = build_context(universe, market, settings.rebalance)
     return SweepSetup(strategy=cls, grid=grid, universe=universe, market=market, ctx=ctx,
@@ -258,7 +275,9 @@ def sweep_summary(result: SweepResult, setup: SweepSetup, settings) -> dict[str,
 
     bench = setup.window[setup.universe.benchmark]
     returns = result.best_equity.pct_change().iloc[1:]
-    boot = bootstrap_summary(returns.to_numpy(), bench.pct_change().loc[returns.index].to_numpy())
+    risk_free = settings.risk_free_for(setup.universe)
+    boot = bootstrap_summary(returns.to_numpy(), bench.pct_change().loc[returns.index].to_numpy(),
+                             risk_free.returns(setup.window).loc[returns.index].to_numpy())
     return {
         "schema": 1, "command": "sweep", "strategy": result.strategy, "source": setup.source,
         "metric": result.metric, "grid": result.grid, "n_combos": result.n_combos,
@@ -271,6 +290,7 @@ def sweep_summary(result: SweepResult, setup: SweepSetup, settings) -> dict[str,
                      "end": str(setup.market.end.date()), "rebalance": settings.rebalance,
                      "fees_bps": settings.costs.fees_bps, "slippage_bps": settings.costs.slippage_bps,
                      "init_cash": settings.init_cash, "data": setup.market.fingerprint(),
+                     **risk_free.conventions(),
                      "source": setup.market.source},
     }
 

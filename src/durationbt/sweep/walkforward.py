@@ -18,6 +18,7 @@ import pandas as pd
 from ..engine import Costs, simulate
 from ..errors import ParameterError
 from ..lookahead import LookaheadProbe
+from ..riskfree import RiskFree
 from ..scoring import LOWER_IS_BETTER, performance_metrics
 from ..strategy import Context, Strategy
 from .kernel import execution_rows
@@ -75,17 +76,19 @@ def walk_forward_windows(calendar: pd.DatetimeIndex, decisions: pd.DatetimeIndex
 
 
 def _slice_metric(equity: np.ndarray, calendar: pd.DatetimeIndex, start: pd.Timestamp,
-                  end: pd.Timestamp, metric: str) -> np.ndarray:
+                  end: pd.Timestamp, metric: str, risk_free: np.ndarray | None) -> np.ndarray:
     lo, hi = calendar.get_loc(start), calendar.get_loc(end)
     part = equity[:, lo:hi + 1]
-    return equity_metrics(part, np.zeros(len(part)))[metric]
+    rf = None if risk_free is None else risk_free[lo:hi + 1]
+    return equity_metrics(part, np.zeros(len(part)), rf)[metric]
 
 
 def window_metrics(equity: np.ndarray, calendar: pd.DatetimeIndex, windows: list[Window],
-                   metric: str) -> np.ndarray:
-    """``metric`` of each row of ``equity`` over each window's training days: trials x windows."""
-    return np.column_stack([_slice_metric(equity, calendar, w.train_start, w.train_end, metric)
-                            for w in windows])
+                   metric: str, risk_free: np.ndarray | None = None) -> np.ndarray:
+    """``metric`` of each row of ``equity`` over each window's training days: trials x
+    windows; ``risk_free``: daily risk-free returns on ``calendar`` (None: 0)."""
+    return np.column_stack([_slice_metric(equity, calendar, w.train_start, w.train_end, metric,
+                                          risk_free) for w in windows])
 
 
 def _best(values: np.ndarray, metric: str) -> int:
@@ -105,10 +108,10 @@ def _choose(values: np.ndarray, windows: list[Window], metric: str) -> list[tupl
 
 
 def choose_per_window(equity: np.ndarray, calendar: pd.DatetimeIndex, windows: list[Window],
-                      metric: str) -> list[tuple[int, float]]:
+                      metric: str, risk_free: np.ndarray | None = None) -> list[tuple[int, float]]:
     """For each window, the trial (row of ``equity``) with the best ``metric`` over the
     training days only, and that in-sample value. Ties go to the lowest trial number."""
-    return _choose(window_metrics(equity, calendar, windows, metric), windows, metric)
+    return _choose(window_metrics(equity, calendar, windows, metric, risk_free), windows, metric)
 
 
 @dataclass(frozen=True)
@@ -125,9 +128,10 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
                  market_window: pd.DataFrame, train: pd.DateOffset, test: pd.DateOffset,
                  metric: str, costs: Costs, init_cash: float, benchmark: pd.Series, *,
                  defaults: dict[str, Any] | None = None, lookahead: LookaheadProbe | None = None,
-                 progress=None) -> WalkForwardResult:
+                 progress=None, risk_free: RiskFree | None = None) -> WalkForwardResult:
     """Run the walk-forward over every combination (one streaming pass, see ``run_grid``;
-    only each trial's per-window training metric is kept)."""
+    only each trial's per-window training metric is kept). Sharpe-like metrics are in
+    excess of ``risk_free``, which also holds uninvested weight (None: rf = 0, idle cash)."""
     check_metric(metric)
     if metric == "turnover":
         raise ParameterError("--metric turnover cannot choose parameters per window; use a "
@@ -136,13 +140,17 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
     _, decisions = execution_rows(calendar, ctx.rebalance_dates[ctx.rebalance_dates <= calendar[-1]])
     windows = walk_forward_windows(calendar, decisions, train, test)
     oos_start = windows[0].train_end
+    rf_series = (pd.Series(0.0, index=calendar) if risk_free is None
+                 else risk_free.returns(market_window))
+    rf = rf_series.to_numpy()
 
     def reduce(equity: np.ndarray) -> np.ndarray:
-        return np.column_stack([window_metrics(equity, calendar, windows, metric),
-                                _slice_metric(equity, calendar, oos_start, calendar[-1], metric)])
+        return np.column_stack([window_metrics(equity, calendar, windows, metric, rf),
+                                _slice_metric(equity, calendar, oos_start, calendar[-1], metric,
+                                              rf)])
 
     run = run_grid(strategy, combos, ctx, market_window, costs=costs, init_cash=init_cash,
-                   lookahead=lookahead, reduce=reduce, progress=progress)
+                   lookahead=lookahead, reduce=reduce, progress=progress, risk_free=risk_free)
     chosen = _choose(run.reduced[:, :len(windows)], windows, metric)
 
     frames = {trial: run.targets_of(trial, ctx) for trial in {t for t, _ in chosen}}
@@ -170,15 +178,18 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
     for w, (trial, in_sample) in zip(windows, chosen, strict=True):
         params = run.params_of(trial)
         oos_part = oos.equity.loc[w.train_end:w.test_end].to_numpy()[None, :]
+        oos_rf = rf_series.loc[w.train_end:w.test_end].to_numpy()
         rows.append({"train_start": w.train_start.date(), "train_end": w.train_end.date(),
                      "test_end": w.test_end.date(), **{n: params[n] for n in names},
                      f"in_sample_{metric}": in_sample,
-                     f"out_of_sample_{metric}": float(equity_metrics(oos_part, np.zeros(1))[metric][0])})
+                     f"out_of_sample_{metric}": float(
+                         equity_metrics(oos_part, np.zeros(1), oos_rf)[metric][0])})
     table = pd.DataFrame(rows)
     table.index = pd.RangeIndex(1, len(table) + 1, name="window")
 
     zero = pd.Series(0.0, index=equity.index)
-    summary = {name: performance_metrics(curve.dropna(), zero.loc[curve.dropna().index])
+    summary = {name: performance_metrics(curve.dropna(), zero.loc[curve.dropna().index],
+                                         rf_series)
                for name, curve in equity.items()}
     frame = pd.DataFrame(summary).T[["cagr", "volatility", "sharpe", "sortino", "max_drawdown",
                                      "calmar"]].astype(float)
