@@ -3,6 +3,7 @@
 import json
 import shutil
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -38,9 +39,16 @@ def test_run_writes_complete_folder_and_prints_path_last(base):
     assert run_dir.startswith(str(out))
     folder = out / run_dir.rsplit("/", 1)[-1]
     assert sorted(p.name for p in folder.iterdir()) == [
-        "duration.csv", "equity.csv", "manifest.json", "metrics.json", "regimes.json",
-        "report.html", "signal.csv", "targets.csv", "tearsheet.html", "weights.csv"]
+        "duration.csv", "equity.csv", "manifest.json", "metrics.json", "orders.csv",
+        "regimes.json", "report.html", "signal.csv", "targets.csv", "tearsheet.html",
+        "weights.csv"]
     manifest = json.loads((folder / "manifest.json").read_text())
+    orders = pd.read_csv(folder / "orders.csv")
+    assert list(orders.columns) == ["date", "ticker", "side", "quantity", "price", "notional",
+                                    "fees", "slippage"]
+    assert len(orders) == manifest["engine"]["orders"]
+    assert (orders["fees"] + orders["slippage"]).sum() == pytest.approx(
+        manifest["engine"]["costs_paid"], rel=1e-8)
     assert manifest["strategy"]["params"]["neutral_short"] == 0.25
     assert manifest["settings"]["fees_bps"] == 10.0 and manifest["settings"]["slippage_bps"] == 5.0
     assert "Sharpe" in result.output and "benchmark (BENCH)" in result.output

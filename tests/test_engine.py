@@ -167,3 +167,23 @@ def test_last_day_decision_is_dropped():
 def test_bad_costs(fees, slip):
     with pytest.raises(EngineError, match="must be a number"):
         Costs(fees, slip)
+
+
+def test_order_log_adds_up_to_the_costs_and_the_traded_notional():
+    prices = synthetic_prices()
+    result = simulate(prices, monthly_targets(prices), costs=Costs(10, 5))
+    log = result.order_log
+    assert list(log.columns) == ["date", "ticker", "side", "quantity", "price", "notional",
+                                 "fees", "slippage"]
+    assert len(log) == result.orders
+    assert (log["fees"] + log["slippage"]).sum() == pytest.approx(result.costs_paid.sum(), rel=1e-12)
+    assert log["notional"].sum() == pytest.approx(result.traded.sum(), rel=1e-12)
+    # hand-checkable fill: the first order is a buy on the second day at close x 1.0005,
+    # paying 10 bp of its notional in fees and 5 bp of the close in slippage per share
+    first = log.iloc[0]
+    close = prices.loc[first["date"], first["ticker"]]
+    assert first["date"] == prices.index[1] and first["side"] == "buy"
+    assert first["price"] == pytest.approx(close * 1.0005, rel=1e-12)
+    assert first["fees"] == pytest.approx(first["notional"] * 0.001, rel=1e-9)
+    assert first["slippage"] == pytest.approx(close * 0.0005 * first["quantity"], rel=1e-9)
+    assert set(log["side"]) == {"buy", "sell"}

@@ -16,8 +16,9 @@ from reference import simulate_shares
 
 pytestmark = pytest.mark.integration
 
-FILES = ["duration.csv", "equity.csv", "manifest.json", "metrics.json", "regimes.json",
-         "report.html", "signal.csv", "targets.csv", "tearsheet.html", "weights.csv"]
+FILES = ["duration.csv", "equity.csv", "manifest.json", "metrics.json", "orders.csv",
+         "regimes.json", "report.html", "signal.csv", "targets.csv", "tearsheet.html",
+         "weights.csv"]
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +79,11 @@ def test_complete_run_folders(runs, name):
     assert len(manifest["data"]["fingerprint"]) == 64
     assert manifest["universe"]["sha256"] and manifest["packages"]["vectorbt"]
     equity = pd.read_csv(run.run_dir / "equity.csv", index_col=0, parse_dates=True)
-    assert list(equity.columns) == ["equity", "benchmark"]
-    assert equity.iloc[0].tolist() == [1_000_000, 1_000_000]
+    assert list(equity.columns) == ["equity", "benchmark", "risk_free"]
+    assert equity.iloc[0].tolist() == [1_000_000, 1_000_000, 0]
+    orders = pd.read_csv(run.run_dir / "orders.csv")
+    assert (orders["fees"] + orders["slippage"]).sum() == pytest.approx(
+        manifest["engine"]["costs_paid"], rel=1e-8)
     weights = pd.read_csv(run.run_dir / "weights.csv", index_col=0, parse_dates=True)
     assert (weights.sum(axis=1) <= 1 + 1e-9).all() and (weights >= -1e-12).all().all()
 

@@ -367,6 +367,7 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
                                   "risk_free": done.risk_free}))
         write_frame(folder / "weights.csv", result.weights)
         write_frame(folder / "targets.csv", done.targets)
+        write_frame(folder / "orders.csv", result.order_log.set_index("date"))
         write_frame(folder / "signal.csv", ctx.signal.frame().loc[market.start:market.end])
         if done.duration is not None:
             write_frame(folder / "duration.csv", done.duration)

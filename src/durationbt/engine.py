@@ -29,8 +29,7 @@ from .errors import EngineError
 
 __all__ = ["Costs", "EngineResult", "simulate", "execution_schedule", "check_prices_to_trade",
            "valuation_prices", "delisted", "fillable", "close_out_delisted", "check_init_cash",
-           "import_vectorbt",
-           "DEFAULT_INIT_CASH"]
+           "import_vectorbt", "order_log", "ORDER_COLUMNS", "DEFAULT_INIT_CASH"]
 
 DEFAULT_INIT_CASH = 1_000_000.0
 
@@ -69,6 +68,7 @@ class EngineResult:
     costs_paid: pd.Series       # fees + slippage paid at each close, in currency
     orders: int                 # number of filled orders
     targets: pd.DataFrame       # execution date x ticker, the weights that were traded
+    order_log: pd.DataFrame     # one row per fill: ORDER_COLUMNS (see ``order_log``)
 
 
 _vectorbt_lock = threading.Lock()
@@ -197,4 +197,24 @@ def simulate(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs = Cost
                      index=close.index, name="costs")
     return EngineResult(equity=equity, weights=weights, cash=pf.cash().rename("cash"),
                         traded=traded, costs_paid=paid, orders=int(len(records)),
-                        targets=executed)
+                        targets=executed, order_log=order_log(records, valuation))
+
+
+ORDER_COLUMNS = ("date", "ticker", "side", "quantity", "price", "notional", "fees", "slippage")
+
+
+def order_log(records: np.ndarray, close: pd.DataFrame) -> pd.DataFrame:
+    """Every fill of vectorbt's order ``records`` (fields idx, col, size, price, fees, side)
+    against ``close`` (the valuation prices they traded at): ``price`` is the fill, slippage
+    included; ``notional`` quantity x price; ``fees`` and ``slippage`` in currency, the
+    latter |fill - close| x quantity. Fees plus slippage add up to ``costs_paid``."""
+    idx, col = records["idx"], records["col"]
+    quantity = records["size"]
+    fill = records["price"]
+    return pd.DataFrame({
+        "date": close.index[idx], "ticker": close.columns[col],
+        "side": np.where(records["side"] == 0, "buy", "sell"),
+        "quantity": quantity, "price": fill, "notional": quantity * fill,
+        "fees": records["fees"],
+        "slippage": np.abs(fill - close.to_numpy()[idx, col]) * quantity,
+    }, columns=list(ORDER_COLUMNS))
