@@ -65,16 +65,44 @@ def _regime_figure(scores: pd.DataFrame):
     return fig
 
 
+# the leaderboard's columns in two tables that each fit a card at 1,024 px
+_SCORES = ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
+           "information_ratio")
+
+
+def _intervals(board: pd.DataFrame) -> pd.DataFrame:
+    """Each bootstrap interval as one "low to high" cell, turnover and duration, and the
+    settings each run used."""
+    def span(low: str, high: str) -> pd.Series:
+        return pd.Series([f"{fmt_num(a)} to {fmt_num(b)}" if a == a and b == b else "n/a"
+                          for a, b in zip(board[low], board[high], strict=True)], index=board.index)
+
+    out = pd.DataFrame({"sharpe_ci": span("sharpe_ci_low", "sharpe_ci_high"),
+                        "sharpe_vs_benchmark_ci": span("sharpe_vs_benchmark_ci_low",
+                                                       "sharpe_vs_benchmark_ci_high")})
+    out["turnover"] = board["turnover"].map(fmt_num)
+    out["avg_duration"] = board["avg_duration"].map(fmt_num)
+    for key in ("start", "end", "rebalance", "costs", "risk_free"):
+        if key in board:
+            out[key] = board[key]
+    return out
+
+
 def write_compare_page(path: Path, comparison, subtitle: str) -> Path:
     """Write the page for a ``durationbt.compare.Comparison``."""
     board = comparison.leaderboard.sort_values("sharpe", ascending=False, na_position="last")
-    body = [section("Leaderboard", table_html(board, LEADERBOARD_FORMATS, sortable=True,
+    body = [section("Leaderboard", table_html(board[list(_SCORES)], LEADERBOARD_FORMATS,
+                                              sortable=True, index_label="strategy",
                                               signed=["cagr", "sharpe", "information_ratio"]),
-                    note="Click a column to sort. Daily returns, 252 days a year, rf = 0; "
-                         "turnover one-way per year; avg_duration in % per 100 bp of the 10-year "
-                         "yield; information ratio vs the benchmark; 95% stationary-bootstrap "
-                         "intervals (21-day blocks) of the Sharpe ratio and of its difference "
-                         "to the benchmark's."),
+                    note="Click a column to sort. Daily returns, 252 days a year; Sharpe and "
+                         "Sortino on returns in excess of the risk-free rate (below); "
+                         "information ratio vs the benchmark, annualised."),
+            section("Confidence, trading and settings", table_html(
+                _intervals(board), sortable=True, index_label="strategy"),
+                    note="95% stationary-bootstrap intervals (21-day blocks) of the Sharpe ratio "
+                         "and of its difference to the benchmark's; turnover one-way per year; "
+                         "average duration in % per 100 bp of the 10-year yield; the period, "
+                         "schedule, costs and risk-free rate each run used."),
             section("Equity curves and drawdowns", figure_html(_curves_figure(comparison.equity)),
                     note="Growth of 1 from each curve's first day.")]
     scores = comparison.regime_scores

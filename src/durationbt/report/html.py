@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..formatting import label
+
 __all__ = ["write_page", "render_page", "figure_html", "table_html", "scale_switch",
            "section", "esc"]
 
@@ -29,10 +31,14 @@ section{background:#fff;border:1px solid #e1e5ea;border-radius:6px;margin:14px 0
  overflow-x:auto}
 section h2{font-size:17px;margin:4px 0 8px}
 section p.note{color:#5b6877;margin:4px 0 8px}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:14px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:14px}
+.grid.wide{grid-template-columns:repeat(auto-fit,minmax(500px,1fr))}
+.grid>div{min-width:0}
+h3{font-size:14px;margin:8px 0 2px}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:6px 0}
-th,td{padding:4px 10px;border-bottom:1px solid #eceff3;text-align:right;white-space:nowrap}
-th:first-child,td:first-child{text-align:left}
+th,td{padding:4px 6px;border-bottom:1px solid #eceff3;text-align:right;white-space:nowrap}
+th{white-space:normal;vertical-align:bottom}
+th:first-child,td:first-child{text-align:left;white-space:normal;overflow-wrap:anywhere;min-width:8em}
 th{background:#f0f2f5;font-weight:600}
 table.sortable th{cursor:pointer}
 table.sortable th:after{content:" \\2195";color:#9aa5b1;font-size:11px}
@@ -40,6 +46,8 @@ td.neg{color:#b3261e}
 pre.doc{white-space:pre-wrap;background:#f7f8fa;border-left:3px solid #c9d1db;padding:8px 12px;
  margin:6px 0;font-family:inherit}
 .kv td{text-align:left;white-space:normal}
+table.wrap td{white-space:normal}
+code{background:#eef1f4;border-radius:3px;padding:0 3px;font-size:0.95em}
 footer{color:#6b7785;font-size:12px;margin:20px 0}
 """
 
@@ -94,13 +102,15 @@ Formatter = Callable[[Any], str]
 
 def table_html(frame: pd.DataFrame, formats: dict[str, Formatter] | None = None, *,
                default: Formatter | None = None, sortable: bool = False,
-               index_label: str | None = None, signed: Sequence[str] = ()) -> str:
-    """An escaped HTML table of ``frame`` (index as the first column). Cells carry their raw
-    value for sorting; columns in ``signed`` show negatives in red."""
+               index_label: str | None = None, signed: Sequence[str] = (),
+               wrap: bool = False) -> str:
+    """An escaped HTML table of ``frame`` (index as the first column) under human headers
+    (``formatting.label``). Cells carry their raw value for sorting; columns in ``signed``
+    show negatives in red; ``wrap`` lets long cells wrap so the table fits its card."""
     formats = formats or {}
     fallback = default or (lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
-    label = index_label if index_label is not None else (frame.index.name or "")
-    head = "".join(f"<th>{esc(str(c))}</th>" for c in [label, *frame.columns])
+    name = index_label if index_label is not None else (frame.index.name or "")
+    head = "".join(f"<th>{esc(label(str(c)))}</th>" for c in [name, *frame.columns])
     rows = []
     for idx, row in frame.iterrows():
         cells = [f'<td data-v="{esc(str(idx))}">{esc(str(idx))}</td>']
@@ -111,7 +121,8 @@ def table_html(frame: pd.DataFrame, formats: dict[str, Formatter] | None = None,
             raw = repr(float(value)) if number else str(value)
             cells.append(f'<td data-v="{esc(raw)}"{cls}>{esc(text)}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    cls = ' class="sortable"' if sortable else ""
+    classes = " ".join(c for c, on in (("sortable", sortable), ("wrap", wrap)) if on)
+    cls = f' class="{classes}"' if classes else ""
     return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 

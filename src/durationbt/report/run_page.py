@@ -37,6 +37,7 @@ class RunFolder:
     signal: pd.DataFrame | None
     duration: pd.DataFrame | None
     regimes: dict[str, pd.DataFrame] | None
+    orders: pd.DataFrame | None = None
 
     @property
     def buckets(self) -> list[dict[str, Any]]:
@@ -70,10 +71,12 @@ def read_run_folder(path: Path) -> RunFolder:
         weights = _csv(path / "weights.csv")
         signal = _csv(path / "signal.csv")
         duration = _csv(path / "duration.csv")
+        orders = _csv(path / "orders.csv")
     except (ValueError, KeyError) as exc:
         raise DataError(f"{path}: a file of the run folder cannot be read ({exc}).") from exc
     return RunFolder(path=path, manifest=manifest, metrics=metrics, equity=equity,
-                     weights=weights, signal=signal, duration=duration, regimes=regimes)
+                     weights=weights, signal=signal, duration=duration, regimes=regimes,
+                     orders=orders)
 
 
 def bucket_colours(n: int) -> list[str]:
@@ -206,17 +209,53 @@ def _duration_figure(run: RunFolder):
     return fig
 
 
+def _trading(run: RunFolder) -> str:
+    """Turnover of each rebalance (traded notional over the portfolio's value that day,
+    both sides) as bars, and the largest fills by notional."""
+    import plotly.graph_objects as go
+
+    orders = run.orders
+    per_day = orders.groupby(level=0)["notional"].sum()
+    turnover = per_day / run.equity["equity"].reindex(per_day.index)
+    fig = go.Figure(go.Bar(x=turnover.index, y=turnover, name="turnover",
+                           marker={"color": "#1f4e9e"}))
+    fig.update_layout(template="plotly_white", height=280, margin={"t": 20},
+                      yaxis={"tickformat": ".0%", "title": "traded / value"}, bargap=0)
+    largest = orders.nlargest(10, "notional").copy()
+    largest["costs"] = largest["fees"] + largest["slippage"]
+    largest.index = [d.date() for d in largest.index]
+    table = largest[["ticker", "side", "quantity", "price", "notional", "costs"]].rename(
+        columns={"costs": "fees + slippage"})
+    money = {"quantity": lambda v: fmt_num(v, 2), "price": lambda v: fmt_num(v, 2),
+             "notional": lambda v: fmt_num(v, 0), "fees + slippage": lambda v: fmt_num(v, 0)}
+    return section(
+        "Trading", figure_html(fig),
+        f"<p class=\"note\">{len(orders):,} fills on {len(per_day):,} days, "
+        f"{fmt_num(orders['notional'].sum(), 0)} traded, "
+        f"{fmt_num((orders['fees'] + orders['slippage']).sum(), 0)} paid in fees and slippage "
+        "(every fill is in orders.csv). The ten largest:</p>",
+        table_html(table, money, index_label="date"),
+        note="Turnover of each rebalance: traded notional (buys plus sells) over the "
+             "portfolio's value that day.")
+
+
 def _regime_tables(run: RunFolder) -> list[str]:
     tables = run.regimes
     scores = tables["scores"]
     strategy = run.manifest["strategy"]["name"]
     bench = run.manifest["universe"]["definition"]["benchmark"]
     rename = {"strategy": strategy, "benchmark": bench}
-    score_frame = scores_wide(scores, {"ann_return": "return", "volatility": "vol", "sharpe": "Sharpe"})
-    score_frame.index = [rename.get(x, str(x).removeprefix("bucket:")) for x in score_frame.index]
-    pct_cols = [c for c in score_frame.columns if c.endswith(("return", "vol"))]
-    score_html = table_html(score_frame, {c: fmt_pct for c in pct_cols},
-                            default=fmt_num, index_label="series", signed=list(score_frame.columns))
+    rf = run.metrics.get("conventions", {}).get("risk_free_ticker")
+    parts = []
+    for field, title, fmt in (("sharpe", f"Sharpe (excess of {rf or 'a zero rate'})", fmt_num),
+                              ("ann_return", "Annualised return", fmt_pct),
+                              ("volatility", "Volatility", fmt_pct)):
+        frame = scores_wide(scores, {field: title})
+        frame.columns = [c.removesuffix(f" {title}") for c in frame.columns]
+        frame.index = [rename.get(x, str(x).removeprefix("bucket:")) for x in frame.index]
+        parts.append(f"<div><h3>{esc(title)}</h3>" + table_html(
+            frame, default=fmt, index_label="series", signed=list(frame.columns)) + "</div>")
+    score_html = '<div class="grid wide">' + "".join(parts) + "</div>"
     time = tables["time"].rename(columns={"avg_spell_days": "avg spell (days)"})
     time_html = table_html(time, {"share": fmt_pct, "days": lambda v: fmt_num(v, 0),
                                   "spells": lambda v: fmt_num(v, 0),
@@ -229,9 +268,9 @@ def _regime_tables(run: RunFolder) -> list[str]:
                               signed=list(contribution.columns))
     return [
         section("Scores by regime", score_html,
-                note="Annualised geometric return, volatility and Sharpe (rf = 0) on the days that "
-                     "followed a close in each regime; buckets are equal-weight baskets of their "
-                     "members."),
+                note="Sharpe on returns in excess of the risk-free return, annualised geometric "
+                     "return and volatility, on the days that followed a close in each regime; "
+                     "buckets are equal-weight baskets of their members."),
         section("Bucket contribution by regime", contrib_html,
                 note="Annualised arithmetic contribution (weight at the previous close x asset "
                      "return, before costs) of each bucket to the strategy's return."),
@@ -272,6 +311,8 @@ def write_run_report(path: Path | str, page: Path | None = None,
     body.append(section("Bucket weights", figure_html(_weights_figure(run)), _bucket_legend(run),
                         note="End-of-day weights by bucket, stacked short duration (blue, bottom) "
                              "to long duration (red, top); the rest is cash."))
+    if run.orders is not None and len(run.orders):
+        body.append(_trading(run))
     if run.duration is not None:
         body.append(section("Portfolio duration", figure_html(_duration_figure(run)),
                             note="Weighted sum of each holding's 104-week rolling empirical "

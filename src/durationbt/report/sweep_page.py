@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..formatting import fmt_num, fmt_pct
+from ..formatting import fmt_num, fmt_param, fmt_pct
 from .compare_page import LEADERBOARD_FORMATS
 from .html import esc, figure_html, section, table_html, write_page
 
-__all__ = ["write_sweep_page", "heatmap_frame"]
+__all__ = ["write_sweep_page", "heatmap_frame", "verdict_sentence"]
 
 TOP_ROWS = 50
 
@@ -23,14 +23,40 @@ def heatmap_frame(table: pd.DataFrame, x: str, y: str, metric: str, lower_is_bet
     return pivot.sort_index().sort_index(axis=1)
 
 
+def verdict_sentence(stats: dict, n_trials: int) -> str:
+    """The sweep's verdict in one plain sentence, from the deflated Sharpe ratio (is the
+    best combination's edge more than the luck of trying ``n_trials``?) and the probability
+    of backtest overfitting (does picking the in-sample winner carry out of sample?)."""
+    dsr, pbo, psr = stats.get("dsr"), stats.get("pbo"), stats.get("psr")
+    if dsr is None or dsr != dsr:  # a single distinct trial: nothing was selected
+        if psr is None or psr != psr:
+            return "Too few days to judge this strategy."
+        return (f"One distinct set of weights, so nothing was selected: the chance its Sharpe "
+                f"ratio beats zero is {fmt_pct(psr, 0)}.")
+    edge = ("The best combination's Sharpe ratio is very likely more than luck"
+            if dsr >= 0.95 else "The best combination's Sharpe ratio may be luck"
+            if dsr >= 0.5 else "The best combination's Sharpe ratio is probably luck")
+    edge += f" (deflated Sharpe {fmt_pct(dsr, 0)} after {n_trials} distinct trials)"
+    if pbo is None or pbo != pbo:
+        return edge + "."
+    choice = ("choosing the in-sample winner usually holds up out of sample" if pbo <= 0.25
+              else "choosing the in-sample winner is a coin toss out of sample" if pbo < 0.6
+              else "the in-sample winner usually lands in the bottom half out of sample")
+    advice = ("; the parameters matter." if dsr >= 0.95 and pbo <= 0.25 else
+              "; trust the strategy more than the chosen parameters." if dsr >= 0.95 else
+              "; do not trust these parameters.")
+    return f"{edge}, but {choice} (PBO {fmt_pct(pbo, 0)}){advice}" if pbo > 0.25 else (
+        f"{edge}, and {choice} (PBO {fmt_pct(pbo, 0)}){advice}")
+
+
 def _heatmap(table: pd.DataFrame, swept: list[str], metric: str, lower_is_better: bool):
     import plotly.graph_objects as go
 
     if len(swept) >= 2:
         x, y = swept[0], swept[1]
         grid = heatmap_frame(table, x, y, metric, lower_is_better)
-        fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[str(v) for v in grid.columns],
-                                   y=[str(v) for v in grid.index], colorscale="RdYlGn",
+        fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[fmt_param(v) for v in grid.columns],
+                                   y=[fmt_param(v) for v in grid.index], colorscale="RdYlGn",
                                    reversescale=lower_is_better, colorbar={"title": metric},
                                    text=[[f"{v:.3g}" for v in row] for row in grid.to_numpy()],
                                    texttemplate="%{text}"))
@@ -39,7 +65,7 @@ def _heatmap(table: pd.DataFrame, swept: list[str], metric: str, lower_is_better
     else:
         x = swept[0]
         best = table.groupby(x)[metric].agg("min" if lower_is_better else "max")
-        fig = go.Figure(go.Bar(x=[str(v) for v in best.index], y=best.to_numpy()))
+        fig = go.Figure(go.Bar(x=[fmt_param(v) for v in best.index], y=best.to_numpy()))
         fig.update_layout(xaxis_title=x, yaxis_title=metric, xaxis_type="category")
     fig.update_layout(template="plotly_white", height=460, margin={"t": 30})
     return fig
@@ -63,7 +89,7 @@ def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | N
     """Write the page for a ``durationbt.sweep.SweepResult`` and its ``summary.json``."""
     swept = [k for k, v in result.grid.items() if len(v) > 1]
     stats = result.stats
-    best_label = ", ".join(f"{k}={v}" for k, v in result.best.items())
+    best_label = ", ".join(f"{k}={fmt_param(v)}" for k, v in result.best.items())
     facts = pd.DataFrame({"value": [
         f"{result.n_combos} ({result.n_trials} distinct target sets)",
         best_label, fmt_num(stats["best_sharpe"]), fmt_pct(stats["psr"]), fmt_pct(stats["dsr"]),
@@ -83,8 +109,9 @@ def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | N
         _heatmap(result.table, swept, result.metric, lower_is_better)),
         note="Best value across any other swept parameters.") if swept else "")
     body = [
-        '<div class="grid">'
-        + section("Verdict", table_html(facts, index_label=""),
+        '<div class="grid wide">'
+        + section("Verdict", f"<p><b>{esc(verdict_sentence(stats, result.n_trials))}</b></p>",
+                  table_html(facts, index_label="", wrap=True),
                   note="Deflated Sharpe: the probability that the best combination's Sharpe beats "
                        "what the best of this many unskilled trials would show. PBO: how often the "
                        "in-sample winner ranks below the median out of sample (CSCV, "
@@ -93,7 +120,8 @@ def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | N
         section("Best combination vs benchmark", figure_html(
             _best_figure(result.best_equity, benchmark, best_label))),
         section(f"Top {len(top)} of {len(result.table)} combinations", table_html(
-            top, LEADERBOARD_FORMATS, sortable=True, signed=["cagr", "sharpe"]),
+            top, {**LEADERBOARD_FORMATS, **{k: fmt_param for k in result.grid}, "trial": fmt_param},
+            sortable=True, signed=["cagr", "sharpe"]),
             note="All combinations are in sweep.csv."),
     ]
     subtitle = (f"{esc(result.strategy)} &middot; {esc(summary['settings']['start'])} to "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..formatting import fmt_num, fmt_pct
+from ..formatting import fmt_num, fmt_param, fmt_pct
 from .html import esc, figure_html, section, table_html, write_page
 
 __all__ = ["write_walkforward_page"]
@@ -20,6 +20,11 @@ def _figure(result):
     for k, (name, curve) in enumerate(result.equity.items()):
         line = styles.get(k, {"width": 1.2, "dash": "dot" if name.startswith("benchmark") else None})
         fig.add_trace(go.Scatter(x=curve.index, y=curve, name=name, line=line))
+    first = str(result.windows["train_end"].iloc[0])
+    last = str(result.equity.index[-1].date())
+    fig.add_vrect(x0=first, x1=last, fillcolor="rgba(31, 78, 158, 0.06)", line_width=0,
+                  layer="below", annotation_text=f"out of sample: {first} to {last}",
+                  annotation_position="top left")
     for row in result.windows.itertuples():
         fig.add_vline(x=str(row.train_end), line={"color": "#c9d1db", "width": 1})
     fig.update_layout(template="plotly_white", height=460, margin={"t": 30}, yaxis_type="log",
@@ -34,6 +39,7 @@ def write_walkforward_page(path: Path, result, identity: dict[str, Any]) -> Path
                               index_label="", signed=list(result.summary.columns))
     windows = result.windows
     formats = {c: fmt_num for c in windows.columns if c.endswith(metric)}
+    formats.update({c: fmt_param for c in identity.get("grid", {})})
     body = [
         section("In sample vs out of sample", summary_html,
                 note=f"Parameters chosen by {metric} on each training window "
@@ -41,9 +47,14 @@ def write_walkforward_page(path: Path, result, identity: dict[str, Any]) -> Path
                      "'Best in hindsight' is the single combination that did best over the whole "
                      "out-of-sample period: unattainable, shown to size the gap."),
         section("Out-of-sample equity", figure_html(_figure(result)),
-                note="Vertical lines: the end of each training window, where parameters may change."),
+                note=f"Shaded: the out-of-sample period, {result.windows['train_end'].iloc[0]} to "
+                     f"{result.equity.index[-1].date()}, every curve rebased to its start. "
+                     "Vertical lines: the end of each training window, where parameters may "
+                     "change."),
         section("Windows", table_html(windows, formats, signed=list(formats))),
     ]
     subtitle = (f"{esc(identity['strategy'])} &middot; train {esc(identity['train'])}, test "
-                f"{esc(identity['test'])} &middot; {esc(identity['start'])} to {esc(identity['end'])}")
+                f"{esc(identity['test'])} &middot; data {esc(identity['start'])} to "
+                f"{esc(identity['end'])}, out of sample from "
+                f"{esc(str(result.windows['train_end'].iloc[0]))}")
     return write_page(path, f"Walk-forward of {identity['strategy']}", subtitle, body)
