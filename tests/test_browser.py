@@ -61,6 +61,25 @@ def _shot(page, name: str) -> Path:
     return target
 
 
+WIDTHS = (1024, 1440)
+# every table wider than the card (section) that holds it, after the card's padding
+_OVERFLOWING = """() => Array.from(document.querySelectorAll('section table')).map(t => {
+  const card = t.closest('section'), style = getComputedStyle(card);
+  const inner = card.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return {width: Math.round(t.getBoundingClientRect().width), card: Math.round(inner),
+          table: card.querySelector('h2').innerText};
+}).filter(x => x.width > x.card)"""
+
+
+def _assert_tables_fit(page, name: str) -> None:
+    """At each width, no table is wider than its card; a full-page screenshot of each."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(200)
+        assert page.evaluate(_OVERFLOWING) == [], f"{name} at {width} px"
+        _shot(page, name.replace(".html", f"-{width}.png"))
+
+
 def test_report_page_renders_every_chart(browser, runs):
     run_dir = runs["liquidity_rotation"].run_dir
     page, problems = _open(browser, run_dir / "report.html")
@@ -69,8 +88,8 @@ def test_report_page_renders_every_chart(browser, runs):
         const divs = document.querySelectorAll('.js-plotly-plot');
         return divs.length > 0 && Array.from(divs).every(d => d.querySelector('svg.main-svg'));
     }""", timeout=30_000)
-    # equity+drawdown, signal, bucket weights, portfolio duration
-    assert charts.count() == 4
+    # equity+drawdown, signal, bucket weights, turnover per rebalance, portfolio duration
+    assert charts.count() == 5
     traces = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot'))"
                            ".map(d => d.querySelectorAll('g.trace').length)")
     assert all(n > 0 for n in traces), traces
@@ -80,17 +99,28 @@ def test_report_page_renders_every_chart(browser, runs):
     headings = page.locator("section h2").all_inner_texts()
     for expected in ("Headline: strategy vs benchmark", "Run settings", "Equity and drawdown",
                      "Liquidity-scarcity signal", "Bucket weights", "Portfolio duration",
-                     "Scores by regime", "Bucket contribution by regime"):
+                     "Trading", "Scores by regime", "Bucket contribution by regime"):
         assert expected in headings
     assert page.locator("a[href='tearsheet.html']").count() == 1
     assert _shot(page, "report.png").stat().st_size > 50_000
+    _assert_tables_fit(page, "report.html")
     assert problems == []
 
 
-def test_tearsheet_renders_offline(browser, runs):
-    page, problems = _open(browser, runs["liquidity_rotation"].run_dir / "tearsheet.html")
+def test_tearsheet_renders_offline_with_the_runs_total_return(browser, runs):
+    import json
+
+    run_dir = runs["liquidity_rotation"].run_dir
+    page, problems = _open(browser, run_dir / "tearsheet.html")
     assert page.locator("svg").count() >= 10  # quantstats' inline matplotlib charts
     assert _shot(page, "tearsheet.png").stat().st_size > 50_000
+    # quantstats' metrics table: Metric | benchmark | Strategy
+    row = page.locator("tr", has=page.locator("td", has_text="Cumulative Return")).first
+    shown = row.locator("td").nth(2).inner_text()
+    total = json.loads((run_dir / "metrics.json").read_text())["strategy"]["total_return"]
+    assert shown == f"{100 * total:,.2f}%"
+    assert "\ufe6a" not in page.content() and "CAGR%" in page.content()
+    assert "excess of" in page.locator("p", has_text="durationbt's scores").inner_text()
     assert problems == []
 
 
@@ -156,11 +186,12 @@ def test_analysis_pages_render(browser, analysis_pages, name, charts):
     _assert_charts_drawn(page, charts)
     assert page.locator("header h1").count() == 1  # the shared page shell
     if name == "compare.html":  # the leaderboard sorts on a header click
-        header = page.locator("table.sortable th", has_text="cagr").first
+        header = page.locator("table.sortable th", has_text="CAGR").first
         first = page.locator("table.sortable tbody tr").first.locator("td").first
         header.click()  # ascending: SPY's 13% CAGR first
         assert first.inner_text().startswith("benchmark (SPY)")
         header.click()  # descending: liquidity_rotation's 30% first
         assert first.inner_text().startswith("liquidity_rotation@")
     assert _shot(page, name.replace(".html", ".png")).stat().st_size > 20_000
+    _assert_tables_fit(page, name)
     assert problems == []

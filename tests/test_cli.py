@@ -200,7 +200,7 @@ def test_report_rerenders_a_run_folder_without_rerunning(base, tmp_path):
     assert result.exit_code == 0, result.output
     page = (folder / "report.html").read_text()
     assert "Headline: strategy vs benchmark" in page and "Scores by regime" in page
-    assert page.count("Plotly.newPlot") == 4 and (folder / "equity.csv").read_bytes() == before
+    assert page.count("Plotly.newPlot") == 5 and (folder / "equity.csv").read_bytes() == before
     bad = invoke("report", tmp_path)
     assert bad.exit_code == 2 and "not a durationbt run folder" in bad.output
 
@@ -267,11 +267,12 @@ def test_sweep_of_a_single_combination_still_reports(base):
 def test_report_omits_panels_whose_files_are_missing(base):
     args, out = base
     folder = _last_path(invoke("run", "buy_and_hold", *args))
-    for name in ("signal.csv", "duration.csv", "regimes.json"):
+    for name in ("signal.csv", "duration.csv", "regimes.json", "orders.csv"):
         (folder / name).unlink()
     result = invoke("report", folder, "--no-tearsheet")
     assert result.exit_code == 0, result.output
     page = (folder / "report.html").read_text()
     assert "Equity and drawdown" in page and "Bucket weights" in page
     assert "Liquidity-scarcity signal" not in page and "Scores by regime" not in page
+    assert "Trading" not in page
     assert page.count("Plotly.newPlot") == 2
