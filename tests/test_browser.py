@@ -138,7 +138,7 @@ def test_user_text_cannot_inject_script(browser, runs, tmp_path):
     (folder / "manifest.json").write_text(json.dumps(manifest))
     write_run_report(folder)
     page, problems = _open(browser, folder / "report.html")
-    assert "<script>alert('x')</script>" in page.locator("pre.doc").inner_text()
+    assert "<script>alert('x')</script>" in page.locator("div.doc").inner_text()
     assert problems == []
 
 

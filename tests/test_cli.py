@@ -276,3 +276,11 @@ def test_report_omits_panels_whose_files_are_missing(base):
     assert "Liquidity-scarcity signal" not in page and "Scores by regime" not in page
     assert "Trading" not in page
     assert page.count("Plotly.newPlot") == 2
+
+
+def test_docstrings_render_as_prose_with_code():
+    from durationbt.report.html import doc_html
+
+    text = "Holds ``bills`` when\nthe regime is `scarce`.\n\n<b>Second</b> paragraph."
+    assert doc_html(text) == ("<p>Holds <code>bills</code> when the regime is <code>scarce</code>."
+                              "</p><p>&lt;b&gt;Second&lt;/b&gt; paragraph.</p>")

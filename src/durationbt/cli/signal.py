@@ -16,7 +16,8 @@ __all__ = ["signal"]
 def signal(
     universe: str = universe_option(),
     start: str = typer.Option(None, "--start", help="First day shown in CSV, chart and "
-                              "evaluation, YYYY-MM-DD (history before it still feeds z-scores)."),
+                              "evaluation, YYYY-MM-DD (default: the universe's start, where "
+                              "backtests begin; history before it still feeds z-scores)."),
     end: str = typer.Option(None, "--end", help="Read the signal as of this day, YYYY-MM-DD "
                             "(default: the latest day in the data)."),
     csv: Path = typer.Option(None, "--csv", help="Write the daily history (composite, regime, "
@@ -67,7 +68,7 @@ def signal(
               f"(scarce at >= {u.signal.enter_scarce:g} until < {u.signal.exit_scarce:g}; "
               f"abundant at <= {u.signal.enter_abundant:g} until > {u.signal.exit_abundant:g})")
 
-    shown = pd.Timestamp(first) if first else None
+    shown = pd.Timestamp(first or u.start)  # the backtests' range, not 1971
     chart = html or Path("results") / f"signal-{u.name}-{today.date()}.html"
     targets = [chart] + ([csv] if csv is not None else [])
     with files_together(targets) as temps:     # the chart and the csv, or neither
@@ -87,9 +88,9 @@ def _evaluate(u, provider, sig, shown) -> None:
     from ..signals import HORIZONS, information_coefficients
 
     market = load_market_data(u, provider)
-    results = information_coefficients(sig, market.prices, u, shown or market.start, market.end)
+    results = information_coefficients(sig, market.prices, u, shown, market.end)
     table = Table(title=f"Rank IC of score vs forward (short - long duration) return, "
-                        f"{(shown or market.start).date()}..{market.end.date()}")
+                        f"{shown.date()}..{market.end.date()}")
     table.add_column("series")
     for label in HORIZONS:
         table.add_column(f"IC {label}", justify="right")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pandas as pd
 from ..formatting import label
 
 __all__ = ["write_page", "render_page", "figure_html", "table_html", "scale_switch",
-           "section", "esc"]
+           "section", "esc", "bucket_colours", "BUCKET_PALETTE", "doc_html"]
 
 esc = html.escape
 
@@ -43,8 +44,8 @@ th{background:#f0f2f5;font-weight:600}
 table.sortable th{cursor:pointer}
 table.sortable th:after{content:" \\2195";color:#9aa5b1;font-size:11px}
 td.neg{color:#b3261e}
-pre.doc{white-space:pre-wrap;background:#f7f8fa;border-left:3px solid #c9d1db;padding:8px 12px;
- margin:6px 0;font-family:inherit}
+.doc{background:#f7f8fa;border-left:3px solid #c9d1db;padding:2px 12px;margin:6px 0}
+.doc p{margin:6px 0}
 .kv td{text-align:left;white-space:normal}
 table.wrap td{white-space:normal}
 code{background:#eef1f4;border-radius:3px;padding:0 3px;font-size:0.95em}
@@ -63,6 +64,44 @@ document.querySelectorAll('table.sortable').forEach(function(t){
    return asc?String(x).localeCompare(y):String(y).localeCompare(x)});
   rows.forEach(function(r){body.appendChild(r)});});});});
 """
+
+
+# short duration cool to long duration warm, each clearly apart from its neighbours (blue,
+# teal, green, amber, orange, red): the colours of buckets on every page
+BUCKET_PALETTE = ("#2c5fa8", "#1fa3a3", "#5aa02c", "#e0b000", "#f07a18", "#c8282d")
+
+
+def bucket_colours(n: int) -> list[str]:
+    """``n`` bucket colours in duration order, short (blue) to long (red): picks spread over
+    BUCKET_PALETTE, so two buckets are never two shades of one blue."""
+    if n <= len(BUCKET_PALETTE):
+        last = len(BUCKET_PALETTE) - 1
+        return [BUCKET_PALETTE[round(i * last / max(n - 1, 1))] for i in range(n)]
+    from plotly.colors import sample_colorscale
+
+    scale = [[k / (len(BUCKET_PALETTE) - 1), c] for k, c in enumerate(BUCKET_PALETTE)]
+    return sample_colorscale(scale, [i / (n - 1) for i in range(n)])
+
+
+_CODE = re.compile(r"``(.+?)``|`([^`]+)`")
+
+
+def doc_html(text: str) -> str:
+    """A docstring as HTML a reader sees as prose: lines wrapped at ~90 columns rejoined,
+    blank lines kept as paragraph breaks, ``literal`` and `literal` spans as <code>, the
+    rest escaped."""
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+
+    def render(paragraph: str) -> str:
+        out, last = [], 0
+        for match in _CODE.finditer(paragraph):
+            out.append(esc(paragraph[last:match.start()]))
+            out.append(f"<code>{esc(match.group(1) or match.group(2))}</code>")
+            last = match.end()
+        out.append(esc(paragraph[last:]))
+        return "".join(out)
+
+    return "".join(f"<p>{render(p)}</p>" for p in paragraphs)
 
 
 def _atomic_write(path: Path, text: str) -> Path:

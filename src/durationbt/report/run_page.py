@@ -6,7 +6,6 @@ Panels whose file is missing (an older run, a universe without ^TNX) are left ou
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,19 @@ from ..errors import DataError
 from ..formatting import HEADLINE_ROWS, fmt_num, fmt_pct
 from ..regimes import scores_wide
 from ..signals.composite import REGIMES
-from .html import esc, figure_html, scale_switch, section, table_html, write_page
+from .html import (
+    bucket_colours,
+    doc_html,
+    esc,
+    figure_html,
+    scale_switch,
+    section,
+    table_html,
+    write_page,
+)
 from .signal_chart import regime_shapes, signal_figure
 
-__all__ = ["RunFolder", "read_run_folder", "write_run_report", "bucket_colours"]
+__all__ = ["RunFolder", "read_run_folder", "write_run_report"]
 
 _REQUIRED = ("manifest.json", "metrics.json", "equity.csv", "weights.csv")
 
@@ -79,13 +87,6 @@ def read_run_folder(path: Path) -> RunFolder:
                      orders=orders)
 
 
-def bucket_colours(n: int) -> list[str]:
-    """``n`` colours from short duration (blue) to long duration (red)."""
-    from plotly.colors import sample_colorscale
-
-    return sample_colorscale("Portland", [i / max(n - 1, 1) for i in range(n)])
-
-
 def _headline(run: RunFolder) -> str:
     s, b = run.metrics["strategy"], run.metrics["benchmark"]
     rows = HEADLINE_ROWS
@@ -114,12 +115,11 @@ def _settings(run: RunFolder) -> str:
              ("Orders / costs paid", f"{m['engine']['orders']} / {fmt_num(m['engine']['costs_paid'], 0)}"),
              ("Run", f"{m['run_id']}, created {m['created_utc']}")]
     rows = "".join(f"<tr><td><b>{esc(k)}</b></td><td>{esc(str(v))}</td></tr>" for k, v in pairs)
-    # docstrings wrap at ~90 columns: rejoin lines, keep blank-line paragraph breaks
-    doc = re.sub(r"(?<!\n)\n(?!\n)", " ", strat.get("description") or "")
+    doc = strat.get("description") or ""
     notes = m["data"]["warnings"] + m["data"]["gaps"]
     extra = (f'<p class="note">Data notes: {esc("; ".join(notes))}</p>' if notes else "")
     return (f'<table class="kv">{rows}</table>'
-            + (f'<pre class="doc">{esc(doc)}</pre>' if doc else "") + extra)
+            + (f'<div class="doc">{doc_html(doc)}</div>' if doc else "") + extra)
 
 
 def _equity_figure(run: RunFolder):
@@ -305,9 +305,10 @@ def write_run_report(path: Path | str, page: Path | None = None,
         cfg = m.get("signal", {}).get("config", {})
         thresholds = (cfg.get("enter_scarce", 0.5), cfg.get("enter_abundant", -0.5))
         body.append(section("Liquidity-scarcity signal", figure_html(
-            signal_figure(run.signal, comps, thresholds, height=620)),
+            signal_figure(run.signal, comps, thresholds)),
             note="Composite of standardised components (trailing z-scores, past data only); "
-                 "dashed lines are the thresholds that enter a regime."))
+                 "dashed lines are the thresholds that enter a regime. Below, each component "
+                 "on its own panel (z-score, clipped at ±3)."))
     body.append(section("Bucket weights", figure_html(_weights_figure(run)), _bucket_legend(run),
                         note="End-of-day weights by bucket, stacked short duration (blue, bottom) "
                              "to long duration (red, top); the rest is cash."))

@@ -25,25 +25,36 @@ def regime_shapes(regime: pd.Series, yref: str = "y domain", xref: str = "x") ->
 
 
 def signal_figure(frame: pd.DataFrame, components: list[str], thresholds: tuple[float, float],
-                  title: str | None = None, height: int = 700):
-    """``frame``: composite, regime and one z-score column per component."""
+                  title: str | None = None, height: int | None = None):
+    """``frame``: composite, regime and one z-score column per component. The composite on
+    top, then each component in its own small panel (two a row, same axes), so eight
+    components never sit on top of one another."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.07,
-                        row_heights=[0.45, 0.55],
-                        subplot_titles=("Scarcity score (z); red = scarce, green = abundant",
-                                        "Components (z)"))
+    cols = 2
+    rows = 1 + -(-len(components) // cols)
+    specs = [[{"colspan": cols}, None]] + [[{}, {}] for _ in range(rows - 1)]
+    titles = ["Scarcity score (z); red = scarce, green = abundant", *components]
+    panel = 150
+    fig = make_subplots(rows=rows, cols=cols, specs=specs, shared_xaxes=True,
+                        vertical_spacing=min(0.25 / rows, 0.08), horizontal_spacing=0.06,
+                        row_heights=[2.2] + [1.0] * (rows - 1), subplot_titles=titles)
     fig.add_trace(go.Scatter(x=frame.index, y=frame["composite"], name="composite",
-                             line={"color": "black", "width": 1.6}), row=1, col=1)
+                             line={"color": "black", "width": 1.4}), row=1, col=1)
     fig.update_layout(shapes=regime_shapes(frame["regime"]))
     for level in thresholds:
         fig.add_hline(y=level, line={"dash": "dash", "width": 1, "color": "grey"}, row=1, col=1)
-    for name in components:
-        fig.add_trace(go.Scatter(x=frame.index, y=frame[name], name=name, line={"width": 1}),
-                      row=2, col=1)
-    fig.update_layout(title=title, height=height, template="plotly_white",
-                      margin={"t": 60 if title else 30}, legend={"orientation": "h", "y": -0.08})
+    for k, name in enumerate(components):
+        row, col = 2 + k // cols, 1 + k % cols
+        fig.add_trace(go.Scatter(x=frame.index, y=frame[name], name=name, showlegend=False,
+                                 line={"width": 1, "color": "#44546a"}), row=row, col=col)
+        fig.add_hline(y=0, line={"width": 1, "color": "#c9d1db"}, row=row, col=col)
+        fig.update_yaxes(range=[-3.2, 3.2], row=row, col=col)
+    fig.update_annotations(font_size=12)
+    fig.update_layout(title=title, height=height or 330 + panel * (rows - 1),
+                      template="plotly_white", margin={"t": 60 if title else 30},
+                      showlegend=False)
     return fig
 
 
@@ -53,7 +64,7 @@ def write_signal_chart(path: Path, signal: Signal, title: str,
     cfg = signal.config
     frame = signal.frame().loc[start:]
     fig = signal_figure(frame, list(signal.components.columns),
-                        (cfg.enter_scarce, cfg.enter_abundant), height=800)
+                        (cfg.enter_scarce, cfg.enter_abundant))
     dropped = "; ".join(f"{k}: {v}" for k, v in signal.dropped.items())
     note = ("Composite of standardised components (trailing z-scores, past data only); dashed "
             "lines are the thresholds that enter a regime."
