@@ -1,4 +1,4 @@
-"""Equal weight across every bucket member: the neutral benchmark for rotation strategies."""
+"""Buy and hold: equal weight across every bucket member on the first day, then no trades."""
 
 import pandas as pd
 
@@ -6,13 +6,14 @@ from durationbt import Context, Strategy
 
 
 class BuyAndHold(Strategy):
-    """Equal weight across all buckets' members, rebalanced on the schedule.
+    """Buy equal weights of all buckets' members on the first day, then hold without trading.
 
-    Members that have not listed yet are left out until their first price, so the weight is
-    always spread over the assets that exist on the decision date."""
+    Positions drift with prices and are never rebalanced (``equal_weight`` is the same
+    portfolio rebalanced on the schedule). Members that list later are never bought."""
 
     name = "buy_and_hold"
     weights_by = "ticker"
+    holds = True
 
     def target_weights(self, ctx: Context) -> pd.DataFrame:
         tickers = list(ctx.universe.tickers)

@@ -149,4 +149,4 @@ def runs(snapshot, registry, tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
     settings = RunSettings(data=snapshot, out=out)
     return {name: run_backtest(name, settings, registry=registry)
-            for name in ("buy_and_hold", "liquidity_rotation")}
+            for name in ("equal_weight", "liquidity_rotation")}

@@ -284,3 +284,28 @@ def test_docstrings_render_as_prose_with_code():
     text = "Holds ``bills`` when\nthe regime is `scarce`.\n\n<b>Second</b> paragraph."
     assert doc_html(text) == ("<p>Holds <code>bills</code> when the regime is <code>scarce</code>."
                               "</p><p>&lt;b&gt;Second&lt;/b&gt; paragraph.</p>")
+
+
+def test_version_and_run_help_lists_strategies():
+    version = invoke("--version")
+    assert version.exit_code == 0 and version.output.startswith("durationbt ")
+    help_text = " ".join(invoke("run", "--help").output.split())
+    assert "Strategies: buy_and_hold, duration_tilt, equal_weight" in help_text
+    assert "--risk-free" in help_text and "--cash" in help_text
+
+
+def test_strategies_dir_adds_to_the_builtins_and_the_hint_names_it(tmp_path):
+    folder = tmp_path / "mine"
+    created = invoke("strategies", "new", "my_own", "--strategies-dir", folder,
+                     "--tests-dir", tmp_path / "tests")
+    assert created.exit_code == 0, created.output
+    assert f"durationbt run my_own --strategies-dir {folder}" in " ".join(created.output.split())
+    listed = invoke("strategies", "list", "--strategies-dir", folder).output
+    assert "my_own" in listed and "liquidity_rota" in listed
+
+
+def test_a_backtest_shorter_than_a_year_is_flagged(base):
+    args, _ = base
+    result = invoke("run", "equal_weight", *args, "--start", "2020-06-01", "--end", "2020-06-30")
+    assert result.exit_code == 0, result.output
+    assert "less than a year" in " ".join(result.output.split())

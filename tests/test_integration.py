@@ -63,7 +63,7 @@ def test_window_before_sndk_lists_runs_without_it(name, snapshot, registry, tmp_
                for w in done.manifest["data"]["warnings"])
 
 
-@pytest.mark.parametrize("name", ["buy_and_hold", "liquidity_rotation"])
+@pytest.mark.parametrize("name", ["equal_weight", "liquidity_rotation"])
 def test_complete_run_folders(runs, name):
     run = runs[name]
     assert sorted(p.name for p in run.run_dir.iterdir()) == FILES
@@ -90,7 +90,7 @@ def test_complete_run_folders(runs, name):
 
 def test_spy_benchmark_matches_its_prices(runs, market):
     _, md = market
-    bench = runs["buy_and_hold"].benchmark
+    bench = runs["equal_weight"].benchmark
     spy = md.prices["SPY"]
     first_fill = md.calendar[md.calendar.get_loc(md.start) + 1]
     assert bench.iloc[-1] == pytest.approx(1e6 * spy.loc[md.end] / spy.loc[first_fill], rel=1e-12)
@@ -98,8 +98,8 @@ def test_spy_benchmark_matches_its_prices(runs, market):
 
 def test_every_month_end_rebalance_trades(runs):
     """The weekend trap: with crypto aligned to trading days no rebalance is skipped."""
-    manifest = runs["buy_and_hold"].manifest
-    result = runs["buy_and_hold"].result
+    manifest = runs["equal_weight"].manifest
+    result = runs["equal_weight"].result
     assert manifest["engine"]["executed_rebalances"] == manifest["engine"]["decisions"] - 1
     traded_days = result.traded[result.traded > 0].index
     assert traded_days.equals(result.targets.index)

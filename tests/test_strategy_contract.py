@@ -155,7 +155,7 @@ def test_duplicate_names_are_listed_and_refused_only_when_used(tmp_path):
     write_plugin(tmp_path, "a.py", "same")
     write_plugin(tmp_path, "b.py", "same", cls="Q")
     write_plugin(tmp_path, "c.py", "other", cls="R")
-    registry = discover_strategies(tmp_path, entry_points_enabled=False)
+    registry = discover_strategies(tmp_path, entry_points_enabled=False, builtins=False)
     assert registry.names() == ["other"] and registry.get("other")
     assert [p.rsplit("/", 1)[-1] for p in registry.clashes["same"]] == ["a.py", "b.py"]
     with pytest.raises(StrategyError, match=r'Two strategies are named "same": .*a\.py and .*b\.py'):
@@ -166,7 +166,7 @@ def test_duplicate_names_are_listed_and_refused_only_when_used(tmp_path):
 def test_a_name_that_cannot_be_a_folder_name_is_a_load_error(tmp_path, name):
     write_plugin(tmp_path, "bad.py", name)
     write_plugin(tmp_path, "good.py", "good", cls="Q")
-    registry = discover_strategies(tmp_path, entry_points_enabled=False)
+    registry = discover_strategies(tmp_path, entry_points_enabled=False, builtins=False)
     assert registry.names() == ["good"]
     if name:   # a class without a name is not a strategy at all (a base class)
         assert ("has name " + repr(name)) in str(registry.errors[0])
@@ -175,7 +175,7 @@ def test_a_name_that_cannot_be_a_folder_name_is_a_load_error(tmp_path, name):
 def test_sys_exit_at_import_is_a_load_error_not_an_exit(tmp_path):
     (tmp_path / "quits.py").write_text("import sys\nsys.exit(0)\n")
     write_plugin(tmp_path, "good.py", "good")
-    registry = discover_strategies(tmp_path, entry_points_enabled=False)
+    registry = discover_strategies(tmp_path, entry_points_enabled=False, builtins=False)
     assert registry.names() == ["good"]
     assert "quits.py: calls sys.exit(0) while being imported" in str(registry.errors[0])
 
@@ -187,7 +187,7 @@ def test_broken_plugin_is_reported_with_line_and_others_load(tmp_path):
         x = 1
         raise RuntimeError("boom")
     """))
-    registry = discover_strategies(tmp_path, entry_points_enabled=False)
+    registry = discover_strategies(tmp_path, entry_points_enabled=False, builtins=False)
     assert registry.names() == ["good"]
     errors = sorted(map(str, registry.errors))
     assert "broken.py: line 3: syntax error" in errors[0]
@@ -198,7 +198,7 @@ def test_broken_plugin_is_reported_with_line_and_others_load(tmp_path):
 
 def test_registry_is_an_object_not_global(tmp_path):
     write_plugin(tmp_path, "one.py", "one")
-    a = discover_strategies(tmp_path, entry_points_enabled=False)
+    a = discover_strategies(tmp_path, entry_points_enabled=False, builtins=False)
     b = StrategyRegistry()
     assert a.names() == ["one"] and b.names() == []
 

@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 from durationbt.api import build_context, compute_weights
 from durationbt.checks import check_strategy
 from durationbt.cli.app import app
-from durationbt.errors import ParameterError
+from durationbt.errors import ParameterError, StrategyError
 from durationbt.plugins import discover_strategies
 from durationbt.synthetic import synthetic_market
 from durationbt.universe import load_universe
 
-LIBRARY = ["buy_and_hold", "sixty_forty", "liquidity_rotation", "duration_tilt",
+LIBRARY = ["buy_and_hold", "equal_weight", "sixty_forty", "liquidity_rotation", "duration_tilt",
            "momentum_gate", "inverse_vol_duration"]
 runner = CliRunner()
 
@@ -219,3 +219,32 @@ def test_entry_point_plugins_load_and_can_be_disabled(installed_example, strateg
     assert registry.source("all_bills").startswith("entry point all_bills")
     monkeypatch.setenv("DURATIONBT_DISABLE_PLUGIN_AUTOLOAD", "1")
     assert "all_bills" not in discover_strategies(strategies_dir).names()
+
+
+def test_buy_and_hold_trades_once_and_equal_weight_rebalances(registry, world):
+    universe, market, ctx = world
+    hold, rebalance = registry.get("buy_and_hold")(), registry.get("equal_weight")()
+    held = hold.traded(compute_weights(hold, ctx))
+    rebalanced = rebalance.traded(compute_weights(rebalance, ctx))
+    assert list(held.index) == [ctx.rebalance_dates[0]]          # one decision, then drift
+    assert held.iloc[0].equals(rebalanced.iloc[0])                  # the same first portfolio
+    assert len(rebalanced) == len(ctx.rebalance_dates)
+
+
+def test_a_plugin_error_inside_pandas_names_the_plugins_own_line(tmp_path, world):
+    _, _, ctx = world
+    (tmp_path / "typo.py").write_text(
+        "import pandas as pd\n"
+        "from durationbt import Strategy\n"
+        "\n"
+        "class Typo(Strategy):\n"
+        '    """Reads a column that does not exist."""\n'
+        '    name = "typo"\n'
+        "\n"
+        "    def target_weights(self, ctx):\n"
+        '        return ctx.prices["NOPE"]\n')
+    strategy = discover_strategies(tmp_path, entry_points_enabled=False,
+                                   builtins=False).get("typo")()
+    with pytest.raises(StrategyError, match=r'"typo" raised KeyError') as caught:
+        compute_weights(strategy, ctx)
+    assert f"({(tmp_path / 'typo.py').resolve()}, line 9)" in str(caught.value)

@@ -26,7 +26,7 @@ from .lookahead import LookaheadProbe, LookaheadReport
 from .plugins import StrategyRegistry, discover_strategies
 from .riskfree import DEFAULT_CASH, DEFAULT_RISK_FREE, RiskFree, resolve_risk_free
 from .runs import TMP_PREFIX, git_revision, run_id, staging_folder, write_frame, write_json
-from .scoring import score_run, summarise_duration
+from .scoring import PERIODS_PER_YEAR, score_run, summarise_duration
 from .strategy import Context, Strategy, parse_param_overrides
 from .universe import Universe, load_universe
 from .weights import DEFAULT_TIMEOUT, call_strategy, compute_weights, resolve_target_weights
@@ -145,6 +145,15 @@ def _portfolio_duration(universe: Universe, market: MarketData,
     return portfolio_duration(result.weights, rolling)
 
 
+def _short_sample(days: int) -> list[str]:
+    """A warning when the run is shorter than a year: annualising a few days' returns gives
+    numbers (a Sharpe of -20 from four days) that mean nothing."""
+    if days >= PERIODS_PER_YEAR:
+        return []
+    return [f"the backtest has only {days} daily returns, less than a year: CAGR, volatility, "
+            "Sharpe and Sortino are annualised from them and say little; use a longer range"]
+
+
 def _package_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in ("durationbt", "vectorbt", "quantstats", "pandas", "numpy", "numba", "yfinance"):
@@ -197,7 +206,7 @@ def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Co
     report.refuse()
 
     riskfree = settings.risk_free_for(universe)
-    targets = riskfree.hold_cash(targets, ctx.prices)
+    targets = riskfree.hold_cash(strategy.traded(targets), ctx.prices)
 
     say(f"{strategy.name}: simulating with vectorbt")
     window = market.prices.loc[market.start:market.end]
@@ -332,7 +341,7 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
         "strategy": {"name": strategy.name, "source": source,
                      "params": strategy.values(), "weights_by": strategy.weights_by,
                      "description": inspect.getdoc(type(strategy)) or "",
-                     "spread": strategy.spread},
+                     "spread": strategy.spread, "holds": strategy.holds},
         "settings": {"start": identity["start"], "end": identity["end"],
                      "rebalance": settings.rebalance, "fees_bps": settings.costs.fees_bps,
                      "slippage_bps": settings.costs.slippage_bps,
@@ -345,7 +354,7 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
                  "gaps": [str(g) for g in market.gaps],
                  "absent": list(market.absent),
                  "delisted": {t: str(d.date()) for t, d in market.ended.items()},
-                 "warnings": list(market.warnings) + [
+                 "warnings": _short_sample(metrics["strategy"]["days"]) + list(market.warnings) + [
                      f"signal component {k} dropped: {v}" for k, v in ctx.signal.dropped.items()]},
         "signal": {"components": ctx.signal.weights, "config": universe.signal.model_dump(
             mode="json", include={"window", "min_history", "clip", "enter_scarce", "exit_scarce",

@@ -140,15 +140,19 @@ def _describe_import_error(exc: BaseException, path: Path) -> str:
 
 
 def discover_strategies(strategies_dir: Path | None = None, *,
-                        entry_points_enabled: bool | None = None) -> StrategyRegistry:
-    """Load ``strategies_dir`` (or ``./strategies`` plus the built-in folder) and entry points."""
+                        entry_points_enabled: bool | None = None,
+                        builtins: bool = True) -> StrategyRegistry:
+    """Load ``strategies_dir`` (if given), then ``./strategies`` and the built-in folder
+    (unless ``builtins`` is False), then entry points: ``--strategies-dir`` adds to the
+    built-in strategies, and its files shadow theirs file by file."""
     registry = StrategyRegistry()
+    folders: list[Path] = []
     if strategies_dir is not None:
         if not Path(strategies_dir).is_dir():
             raise StrategyError(f"Strategies folder {strategies_dir} does not exist.")
-        folders = [Path(strategies_dir)]
-    else:
-        folders = search_dirs("strategies")
+        folders.append(Path(strategies_dir).resolve())
+    if builtins or strategies_dir is None:
+        folders += [d for d in search_dirs("strategies") if d not in folders]
     seen_files: set[str] = set()
     for folder in folders:
         # a file in ./strategies shadows the built-in file of the same name (a local copy

@@ -121,6 +121,9 @@ class Strategy:
     name: ClassVar[str] = ""
     weights_by: ClassVar[Literal["bucket", "ticker"]] = "bucket"
     spread: ClassVar[Literal["equal", "inverse_vol"]] = "equal"
+    # True: trade the first decision date's weights and never again (positions drift), as
+    # buy-and-hold does; the later rows of ``target_weights`` are validated, then unused
+    holds: ClassVar[bool] = False
 
     def __init__(self, **overrides: Any) -> None:
         params = self.params()
@@ -153,6 +156,11 @@ class Strategy:
     def values(self) -> dict[str, Any]:
         """This instance's parameter values."""
         return {key: getattr(self, key) for key in self.params()}
+
+    def traded(self, targets: pd.DataFrame) -> pd.DataFrame:
+        """The validated targets the engine trades: every decision, or only the first for a
+        strategy that ``holds`` (the engine trades each row it is given)."""
+        return targets.iloc[:1] if self.holds else targets
 
     def target_weights(self, ctx: Context) -> pd.DataFrame:
         """Target weights indexed by (at least) ``ctx.rebalance_dates``; columns are bucket

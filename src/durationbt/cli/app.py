@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal as os_signal
 
 import typer
+from typer.core import TyperCommand
 
 from . import (
     compare,
@@ -34,12 +35,40 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"durationbt {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors.")) -> None:
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+          version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                       help="Print the version and exit.")) -> None:
     """Duration-sensitivity backtester."""
 
 
-app.command("run", help=run.run.__doc__)(run.run)
+class _ListsStrategies(TyperCommand):
+    """``run --help`` ends with the strategies it can run, found when help is asked for
+    (plugins are imported only then, so ``durationbt --help`` stays fast)."""
+
+    def format_epilog(self, ctx, formatter) -> None:
+        from ..errors import DurationbtError
+        from ..plugins import discover_strategies
+
+        try:
+            names = discover_strategies().names()
+        except DurationbtError as exc:  # a clash between plugins: say so, help still shows
+            names = [f"(cannot list: {exc})"]
+        formatter.write_paragraph()
+        formatter.write_text("Strategies: " + ", ".join(names) + " (plus any in --strategies-dir; "
+                             "`durationbt strategies list` describes them).")
+        super().format_epilog(ctx, formatter)
+
+
+app.command("run", help=run.run.__doc__, cls=_ListsStrategies)(run.run)
 app.command("signal", help=signal.signal.__doc__)(signal.signal)
 app.command("duration", help=duration.duration.__doc__)(duration.duration)
 app.command("compare", help=compare.compare.__doc__)(compare.compare)

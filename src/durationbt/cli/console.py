@@ -22,7 +22,7 @@ __all__ = ["out", "err", "parse_date", "fmt_pct", "fmt_num", "user_errors", "uni
            "data_option", "start_option", "end_option", "rebalance_option", "fees_option",
            "slippage_option", "init_cash_option", "out_option", "strategies_dir_option",
            "strict_prices_option", "timeout_option", "risk_free_option", "cash_option",
-           "run_settings"]
+           "run_settings", "STRATEGIES_DIR_HELP"]
 
 
 def universe_option() -> Any:
@@ -67,9 +67,12 @@ def out_option(what: str) -> Any:
     return typer.Option(Path("results"), "--out", help=f"Folder that receives {what}.")
 
 
+STRATEGIES_DIR_HELP = ("Also load strategies from this folder (its files shadow built-in "
+                       "files of the same name).")
+
+
 def strategies_dir_option() -> Any:
-    return typer.Option(None, "--strategies-dir",
-                        help="Load strategies from this folder instead of ./strategies.")
+    return typer.Option(None, "--strategies-dir", help=STRATEGIES_DIR_HELP)
 
 
 def strict_prices_option() -> Any:

@@ -91,7 +91,9 @@ def run(
         f"{r} {fmt_num(scores.loc[r, 'sharpe'])} ({fmt_pct(share[r])})"
         for r in ("scarce", "neutral", "abundant")))
     s = manifest["settings"]
-    out.print(f"{s['rebalance']} rebalancing, fees {s['fees_bps']:g} bps, slippage "
+    schedule = ("bought on the first day and held, no rebalancing"
+                if manifest["strategy"]["holds"] else f"{s['rebalance']} rebalancing")
+    out.print(f"{schedule}, fees {s['fees_bps']:g} bps, slippage "
               f"{s['slippage_bps']:g} bps, {manifest['engine']['orders']} orders, costs paid "
               f"{manifest['engine']['costs_paid']:,.0f}; data {manifest['data']['source']}")
     for warning in manifest["data"]["warnings"] + manifest["data"]["gaps"]:

@@ -9,18 +9,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .console import data_option, err, out, universe_option, user_errors
+from .console import STRATEGIES_DIR_HELP, data_option, err, out, universe_option, user_errors
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Strategy plugins: list, scaffold and check them.", no_args_is_help=True)
 
-_DIR_HELP = "Load strategies from this folder instead of ./strategies."
 
 
 @app.command("list")
 @user_errors
-def list_(strategies_dir: Path = typer.Option(None, "--strategies-dir", help=_DIR_HELP)) -> None:
+def list_(strategies_dir: Path = typer.Option(None, "--strategies-dir", help=STRATEGIES_DIR_HELP)) -> None:
     """List strategies with their source, one-line help and parameters."""
     from ..plugins import discover_strategies
 
@@ -72,7 +71,13 @@ def new(
                                                title=name.replace("_", " ").capitalize()))
     test.write_text(TEST_TEMPLATE.format(name=name))
     out.print(f"created {plugin} and {test}")
-    out.print(f"next: durationbt strategies check {name}  then  durationbt run {name}")
+    from ..paths import search_dirs
+
+    # ./strategies is searched anyway; any other folder has to be named again
+    found = strategies_dir.resolve() in search_dirs("strategies")
+    flag = "" if found else f" --strategies-dir {strategies_dir}"
+    out.print(f"next: durationbt strategies check {name}{flag}  then  "
+              f"durationbt run {name}{flag}", soft_wrap=True)
 
 
 @app.command("check")
@@ -83,7 +88,7 @@ def check(
     rebalance: str = typer.Option("monthly", "--rebalance", help="daily | weekly | monthly."),
     param: list[str] = typer.Option([], "--param", "-p", help="Parameter as name=value."),
     data: Path = data_option(),
-    strategies_dir: Path = typer.Option(None, "--strategies-dir", help=_DIR_HELP),
+    strategies_dir: Path = typer.Option(None, "--strategies-dir", help=STRATEGIES_DIR_HELP),
 ) -> None:
     """Run a strategy on synthetic data and on the real data, validate its weights
     (finite, >= 0, sum <= 1, known buckets/tickers, every decision date) and prove it does

@@ -109,7 +109,8 @@ def _settings(run: RunFolder) -> str:
              ("Strategy", f"{strat['name']} ({strat['weights_by']}, {strat['spread']} spread)"),
              ("Parameters", params),
              ("Costs", f"fees {st['fees_bps']:g} bps + slippage {st['slippage_bps']:g} bps"),
-             ("Schedule", f"{st['rebalance']}; {st['timing']}"),
+             ("Schedule", "bought on the first day and held, no rebalancing"
+              if strat.get("holds") else f"{st['rebalance']}; {st['timing']}"),
              ("Data", f"{st['start']} to {st['end']}; {m['data']['source']}"),
              ("Initial capital", fmt_num(st["init_cash"], 0)),
              ("Orders / costs paid", f"{m['engine']['orders']} / {fmt_num(m['engine']['costs_paid'], 0)}"),

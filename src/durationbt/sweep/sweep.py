@@ -85,7 +85,8 @@ class GridRun:
     def targets_of(self, trial: int, ctx: Context) -> pd.DataFrame:
         """The trial's target weights (decision dates x tickers), recomputed, uninvested
         weight placed as the sweep placed it."""
-        weights = compute_weights(self.strategy(**self.params_of(trial)), ctx)
+        instance = self.strategy(**self.params_of(trial))
+        weights = instance.traded(compute_weights(instance, ctx))
         return self.risk_free.hold_cash(weights, ctx.prices) if self.risk_free else weights
 
     def equity_of(self, trial: int, ctx: Context, costs: Costs, init_cash: float) -> pd.Series:
@@ -142,7 +143,7 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
         started = time.perf_counter()
         instance = strategy(**params)
         raw = call_strategy(instance, ctx, lookahead.timeout if lookahead else None)
-        weights = resolve_target_weights(raw, instance, ctx)
+        weights = instance.traded(resolve_target_weights(raw, instance, ctx))
         if lookahead is not None:
             report = lookahead.check(instance, raw,
                                      None if k == 0 else lookahead.sample(SWEEP_REPLAYS))
