@@ -243,3 +243,15 @@ def test_compare_whole_library_matches_single_runs(snapshot, registry, runs):
     scores = result.regime_scores
     assert set(scores.index.get_level_values("regime")) == {"scarce", "neutral", "abundant", "all"}
     assert scores.loc[("liquidity_rotation", "all"), "sharpe"] == pytest.approx(row["sharpe"], abs=0.02)
+
+
+def test_tearsheet_years_and_months_are_the_runs(runs):
+    """One bar pair per calendar year, labelled; no month after the data's end shown."""
+    html = (runs["liquidity_rotation"].run_dir / "tearsheet.html").read_text()
+    eoy = html[html.index('<div id="eoy_returns">'):html.index('<div id="monthly_dist">')]
+    assert "2026" in eoy and "25 Mar" in eoy         # the last, partial year says so
+    heatmap = html[html.index('<div id="monthly_heatmap">'):]
+    heatmap = heatmap[:heatmap.index("</svg>")]
+    assert "<!-- -6.51 -->" in heatmap                   # January 2015
+    assert heatmap.count("<!-- 0.00 -->") == 0           # April-December 2026 left blank
+    assert "\ufe6a" not in html

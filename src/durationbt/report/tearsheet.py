@@ -75,6 +75,8 @@ def write_tearsheet(path: Path, equity: pd.Series, benchmark: pd.Series, *, titl
         page = path.read_text(encoding="utf-8")
         page = _UNDEFINED_ONLOAD.sub("<body>", _REMOTE_FAVICON.sub("", page))
         page = page.replace(_SMALL_PERCENT, "%")
+        page = _replace_figure(page, "eoy_returns", _yearly_svg(returns, bench))
+        page = _replace_figure(page, "monthly_heatmap", _monthly_svg(returns))
     finally:
         fonts.setLevel(level)
         if backend.lower() != "agg":
@@ -84,6 +86,79 @@ def write_tearsheet(path: Path, equity: pd.Series, benchmark: pd.Series, *, titl
     page = _FIRST_HEADING_END.sub(lambda m: m.group(0) + note, page, count=1)
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _replace_figure(html: str, div_id: str, svg: str) -> str:
+    """Swap the SVG inside quantstats' ``<div id=div_id>`` for ``svg`` (unchanged if the
+    div is not there, e.g. a quantstats release that renamed it)."""
+    pattern = re.compile(rf'(<div id="{div_id}">).*?</svg>', re.DOTALL)
+    return pattern.sub(lambda m: m.group(1) + svg, html, count=1)
+
+
+def _svg(fig) -> str:
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _yearly_svg(returns: pd.Series, benchmark: pd.Series) -> str:
+    """Calendar-year returns of the strategy and the benchmark as grouped bars, one label a
+    year; a first or last year the run covers only in part is labelled with its dates
+    (quantstats' own chart piles the labels at the left and draws slivers)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    frame = pd.DataFrame({"strategy": returns, "benchmark": benchmark}).fillna(0.0)
+    yearly = (1.0 + frame).groupby(frame.index.year).prod() - 1.0
+    labels = []
+    for year in yearly.index:
+        days = frame.index[frame.index.year == year]
+        partial = days[0].month > 1 or days[0].day > 7 or days[-1].month < 12 or days[-1].day < 24
+        labels.append(f"{year}\n({days[0]:%d %b}–{days[-1]:%d %b})" if partial else str(year))
+    x = np.arange(len(yearly))
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.bar(x - 0.2, yearly["benchmark"] * 100, 0.4, label=benchmark.name, color="#f5c342")
+    ax.bar(x + 0.2, yearly["strategy"] * 100, 0.4, label="Strategy", color="#348dc1")
+    ax.axhline(0, color="#555555", linewidth=0.8)
+    ax.set_xticks(x, labels, fontsize=8)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0f}%")
+    ax.set_title("EOY Returns vs Benchmark", fontweight="bold")
+    ax.legend(frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
+def _monthly_svg(returns: pd.Series) -> str:
+    """Monthly returns (%) as a year x month heatmap; months outside the run stay blank
+    (quantstats shows them as 0.00, as if the strategy had been flat)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    monthly = (1.0 + returns).groupby([returns.index.year, returns.index.month]).prod() - 1.0
+    grid = monthly.unstack().reindex(columns=range(1, 13)) * 100
+    limit = float(np.nanmax(np.abs(grid.to_numpy()))) or 1.0
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(grid) + 1.0))
+    ax.imshow(grid.to_numpy(), cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto")
+    for (row, col), value in np.ndenumerate(grid.to_numpy()):
+        if value == value:
+            ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if abs(value) > 0.6 * limit else "black")
+    ax.set_xticks(range(12), ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP",
+                              "OCT", "NOV", "DEC"], fontsize=8)
+    ax.set_yticks(range(len(grid)), [str(y) for y in grid.index], fontsize=8)
+    ax.set_title("Strategy - Monthly Returns (%)", fontweight="bold")
+    ax.tick_params(length=0)
+    ax.grid(False)  # quantstats' style draws a grid over every axis
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return _svg(fig)
 
 
 def _flat_page(path: Path, title: str) -> Path:
