@@ -309,3 +309,22 @@ def test_a_backtest_shorter_than_a_year_is_flagged(base):
     result = invoke("run", "equal_weight", *args, "--start", "2020-06-01", "--end", "2020-06-30")
     assert result.exit_code == 0, result.output
     assert "less than a year" in " ".join(result.output.split())
+
+
+def test_compare_refuses_unlike_runs_unless_allowed(base):
+    args, out = base
+    monthly = _last_path(invoke("run", "equal_weight", *args))
+    weekly = _last_path(invoke("run", "equal_weight", *args, "--rebalance", "weekly"))
+    refused = invoke("compare", monthly, weekly, *args)
+    text = " ".join(refused.output.split())
+    assert refused.exit_code == 2
+    assert "differ in schedule (monthly for equal_weight@" in text and "weekly for" in text
+    assert "--allow-mixed" in text and not any(p.name.endswith("compare") or "-compare-" in p.name
+                                               for p in out.iterdir())
+    later = invoke("compare", "liquidity_rotation", monthly, *args, "--start", "2020-01-02")
+    assert later.exit_code == 2 and "differ in start (2019-01-02 for equal_weight@" in " ".join(
+        later.output.split())
+    allowed = invoke("compare", monthly, weekly, *args, "--allow-mixed")
+    assert allowed.exit_code == 0, allowed.output
+    board = (_last_path(allowed) / "leaderboard.csv").read_text()
+    assert ",monthly," in board and ",weekly," in board

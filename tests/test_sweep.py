@@ -268,3 +268,17 @@ def test_streaming_statistics_equal_the_full_curves():
     for key in full:
         np.testing.assert_allclose(streamed[key], full[key], rtol=1e-9, err_msg=key)
     np.testing.assert_allclose(blocks.transpose(1, 2, 0), curve_moments(equity, 16), rtol=1e-9)
+
+
+def test_sweep_verdict_in_plain_words():
+    from durationbt.report.sweep_page import verdict_sentence
+
+    strong = verdict_sentence({"dsr": 0.99, "pbo": 0.1, "psr": 1.0}, 45)
+    assert strong == ("The best combination's Sharpe ratio is very likely more than luck "
+                      "(deflated Sharpe 99% after 45 distinct trials), and choosing the "
+                      "in-sample winner usually holds up out of sample (PBO 10%): the chosen "
+                      "parameters matter.")
+    assert verdict_sentence({"dsr": 0.3, "pbo": 0.7, "psr": 0.8}, 9).endswith(
+        "bottom half out of sample (PBO 70%): do not trust these parameters.")
+    assert verdict_sentence({"dsr": float("nan"), "pbo": float("nan"), "psr": 0.9}, 1).startswith(
+        "One distinct set of weights")

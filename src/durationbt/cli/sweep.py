@@ -82,8 +82,9 @@ def sweep(
     Writes sweep.csv, summary.json, best_equity.csv and sweep.html (heatmap)."""
     from ..api import lookahead_probe
     from ..errors import ParameterError
-    from ..formatting import fmt_num, fmt_pct
+    from ..formatting import fmt_num, fmt_param, fmt_pct
     from ..report.compare_page import LEADERBOARD_FORMATS
+    from ..report.sweep_page import verdict_sentence
     from ..strategy import parse_param_overrides
     from ..sweep.grid import combinations
     from ..sweep.sweep import (
@@ -125,16 +126,17 @@ def sweep(
         table.add_column(name, justify="right")
     head = result.table.head(top)
     for rank in range(len(head)):
-        table.add_row(str(rank + 1), *(str(head[n].iloc[rank]) for n in swept),
+        table.add_row(str(rank + 1), *(fmt_param(head[n].iloc[rank]) for n in swept),
                       *(LEADERBOARD_FORMATS[c](head[c].iloc[rank]) for c in shown))
     out.print(table)
     s = result.stats
     boot = summary["bootstrap"]
     _, low, high = boot["sharpe"]
-    out.print(f"best: {', '.join(f'{k}={v}' for k, v in result.best.items())}; Sharpe "
+    out.print(f"best: {', '.join(f'{k}={fmt_param(v)}' for k, v in result.best.items())}; Sharpe "
               f"{fmt_num(s['best_sharpe'])} (95% CI {fmt_num(low)}..{fmt_num(high)})")
     out.print(f"probabilistic Sharpe {fmt_pct(s['psr'])}, deflated Sharpe {fmt_pct(s['dsr'])} "
               f"over {result.n_trials} trials, PBO {fmt_pct(s['pbo'])}")
+    out.print(verdict_sentence(s, result.n_trials), soft_wrap=True)
     t = result.timings
     out.print(f"weights and lookahead checks {t['weights_seconds']:.2f} s; simulation "
               f"{t['simulate_seconds']:.2f} s (includes loading the compiled kernel; throughput: "

@@ -33,20 +33,28 @@ def verdict_sentence(stats: dict, n_trials: int) -> str:
             return "Too few days to judge this strategy."
         return (f"One distinct set of weights, so nothing was selected: the chance its Sharpe "
                 f"ratio beats zero is {fmt_pct(psr, 0)}.")
-    edge = ("The best combination's Sharpe ratio is very likely more than luck"
-            if dsr >= 0.95 else "The best combination's Sharpe ratio may be luck"
-            if dsr >= 0.5 else "The best combination's Sharpe ratio is probably luck")
+    if dsr >= 0.95:
+        edge = "The best combination's Sharpe ratio is very likely more than luck"
+    elif dsr >= 0.5:
+        edge = "The best combination's Sharpe ratio may be luck"
+    else:
+        edge = "The best combination's Sharpe ratio is probably luck"
     edge += f" (deflated Sharpe {fmt_pct(dsr, 0)} after {n_trials} distinct trials)"
     if pbo is None or pbo != pbo:
         return edge + "."
-    choice = ("choosing the in-sample winner usually holds up out of sample" if pbo <= 0.25
-              else "choosing the in-sample winner is a coin toss out of sample" if pbo < 0.6
-              else "the in-sample winner usually lands in the bottom half out of sample")
-    advice = ("; the parameters matter." if dsr >= 0.95 and pbo <= 0.25 else
-              "; trust the strategy more than the chosen parameters." if dsr >= 0.95 else
-              "; do not trust these parameters.")
-    return f"{edge}, but {choice} (PBO {fmt_pct(pbo, 0)}){advice}" if pbo > 0.25 else (
-        f"{edge}, and {choice} (PBO {fmt_pct(pbo, 0)}){advice}")
+    if pbo <= 0.25:
+        choice = "and choosing the in-sample winner usually holds up out of sample"
+    elif pbo < 0.6:
+        choice = "but choosing the in-sample winner is a coin toss out of sample"
+    else:
+        choice = "but the in-sample winner usually lands in the bottom half out of sample"
+    if dsr >= 0.95 and pbo <= 0.25:
+        advice = "the chosen parameters matter"
+    elif dsr >= 0.95:
+        advice = "trust the strategy more than the chosen parameters"
+    else:
+        advice = "do not trust these parameters"
+    return f"{edge}, {choice} (PBO {fmt_pct(pbo, 0)}): {advice}."
 
 
 def _heatmap(table: pd.DataFrame, swept: list[str], metric: str, lower_is_better: bool):
