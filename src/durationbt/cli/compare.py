@@ -59,9 +59,9 @@ def compare(
     folders) and rank them: CAGR, volatility, Sharpe, Sortino, max drawdown, Calmar,
     turnover, average portfolio duration, information ratio, and scores by regime. Writes
     leaderboard.csv, equity.csv, regime_scores.csv and compare.html."""
-    from ..compare import check_sort_metric, write_comparison
+    from ..compare import SETTING_COLUMNS, check_sort_metric, write_comparison
     from ..compare import compare as run_compare
-    from ..formatting import fmt_num, fmt_pct
+    from ..formatting import fmt_num, fmt_pct, label
     from ..report.compare_page import LEADERBOARD_FORMATS
 
     check_sort_metric(sort)
@@ -79,12 +79,18 @@ def compare(
             "items": items or [], "universe": str(universe), "rebalance": rebalance,
             "fees_bps": fees_bps, "slippage_bps": slippage_bps, "start": start, "end": end,
             "risk_free": risk_free, "cash": cash, "allow_mixed": allow_mixed})
-    table = Table(title=f"Leaderboard, ranked by {sort} (all columns in leaderboard.csv)")
+    # settings every run shares go in the title; those that differ (--allow-mixed) get columns
+    shared = {k: board[k].iloc[0] for k in SETTING_COLUMNS if board[k].nunique() == 1}
+    mixed = [k for k in SETTING_COLUMNS if k not in shared]
+    context = ", ".join(f"{label(k).lower()} {v}" for k, v in shared.items())
+    table = Table(title=f"Leaderboard, ranked by {sort} (all columns in leaderboard.csv)"
+                        + (f"\n{context}" if context else ""))
     table.add_column("strategy", no_wrap=True)
-    for label in _SHORT.values():
-        table.add_column(label, justify="right")
+    for name in [*_SHORT.values(), *(label(k) for k in mixed)]:
+        table.add_column(name, justify="right")
     for name, row in board.iterrows():
-        table.add_row(str(name), *(LEADERBOARD_FORMATS[c](row[c]) for c in _SHORT))
+        table.add_row(str(name), *(LEADERBOARD_FORMATS[c](row[c]) for c in _SHORT),
+                      *(str(row[k]) for k in mixed))
     out.print(table)
     scores = result.regime_scores
     if len(scores):
