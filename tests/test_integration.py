@@ -247,11 +247,15 @@ def test_compare_whole_library_matches_single_runs(snapshot, registry, runs):
 
 def test_tearsheet_years_and_months_are_the_runs(runs):
     """One bar pair per calendar year, labelled; no month after the data's end shown."""
-    html = (runs["liquidity_rotation"].run_dir / "tearsheet.html").read_text()
+    folder = runs["liquidity_rotation"].run_dir
+    html = (folder / "tearsheet.html").read_text()
+    end = pd.Timestamp(json.loads((folder / "metrics.json").read_text())["strategy"]["end"])
     eoy = html[html.index('<div id="eoy_returns">'):html.index('<div id="monthly_dist">')]
-    assert "2026" in eoy and "25 Mar" in eoy         # the last, partial year says so
+    years = [f"<!-- {y} -->" for y in range(2015, end.year + 1)]
+    assert all(y in eoy for y in years)                  # every year labelled, once each
+    assert f"<!-- (02 Jan–{end:%d %b}) -->" in eoy       # the last, partial year says so
     heatmap = html[html.index('<div id="monthly_heatmap">'):]
     heatmap = heatmap[:heatmap.index("</svg>")]
     assert "<!-- -6.51 -->" in heatmap                   # January 2015
-    assert heatmap.count("<!-- 0.00 -->") == 0           # April-December 2026 left blank
+    assert end.month < 12 and heatmap.count("<!-- 0.00 -->") == 0  # later months left blank
     assert "\ufe6a" not in html
