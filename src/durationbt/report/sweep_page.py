@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..formatting import fmt_num, fmt_param, fmt_pct
+from ..formatting import fmt_num, fmt_param, fmt_pct, label
 from .compare_page import LEADERBOARD_FORMATS
 from .html import esc, figure_html, section, table_html, write_page
 
@@ -65,7 +65,7 @@ def _heatmap(table: pd.DataFrame, swept: list[str], metric: str, lower_is_better
         grid = heatmap_frame(table, x, y, metric, lower_is_better)
         fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[fmt_param(v) for v in grid.columns],
                                    y=[fmt_param(v) for v in grid.index], colorscale="RdYlGn",
-                                   reversescale=lower_is_better, colorbar={"title": metric},
+                                   reversescale=lower_is_better, colorbar={"title": label(metric)},
                                    text=[[f"{v:.3g}" for v in row] for row in grid.to_numpy()],
                                    texttemplate="%{text}"))
         fig.update_layout(xaxis_title=x, yaxis_title=y, xaxis_type="category",
@@ -74,7 +74,7 @@ def _heatmap(table: pd.DataFrame, swept: list[str], metric: str, lower_is_better
         x = swept[0]
         best = table.groupby(x)[metric].agg("min" if lower_is_better else "max")
         fig = go.Figure(go.Bar(x=[fmt_param(v) for v in best.index], y=best.to_numpy()))
-        fig.update_layout(xaxis_title=x, yaxis_title=metric, xaxis_type="category")
+        fig.update_layout(xaxis_title=x, yaxis_title=label(metric), xaxis_type="category")
     fig.update_layout(template="plotly_white", height=460, margin={"t": 30})
     return fig
 
@@ -102,18 +102,18 @@ def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | N
         f"{result.n_combos} ({result.n_trials} distinct target sets)",
         best_label, fmt_num(stats["best_sharpe"]), fmt_pct(stats["psr"]), fmt_pct(stats["dsr"]),
         fmt_pct(stats["pbo"]),
-    ]}, index=["combinations (trials)", "best by " + result.metric, "best Sharpe",
+    ]}, index=["combinations (trials)", "best by " + label(result.metric), "best Sharpe",
                "probabilistic Sharpe (vs 0)", "deflated Sharpe (vs best of trials)",
                "probability of backtest overfitting"])
     boot = summary.get("bootstrap", {})
-    for key, label, fmt in (("sharpe", "Sharpe 95% CI", fmt_num), ("cagr", "CAGR 95% CI", fmt_pct),
-                            ("sharpe_minus_benchmark", "Sharpe - benchmark 95% CI", fmt_num)):
+    for key, row, fmt in (("sharpe", "Sharpe 95% CI", fmt_num), ("cagr", "CAGR 95% CI", fmt_pct),
+                          ("sharpe_minus_benchmark", "Sharpe - benchmark 95% CI", fmt_num)):
         if key in boot:
             est, low, high = boot[key]
-            facts.loc[label] = f"{fmt(est)} [{fmt(low)}, {fmt(high)}]"
+            facts.loc[row] = f"{fmt(est)} [{fmt(low)}, {fmt(high)}]"
     top = result.table.head(TOP_ROWS).set_index(pd.RangeIndex(1, min(TOP_ROWS, len(result.table)) + 1,
                                                               name="rank"))
-    grid_chart = (section(f"{result.metric} over the grid", figure_html(
+    grid_chart = (section(f"{label(result.metric)} over the grid", figure_html(
         _heatmap(result.table, swept, result.metric, lower_is_better)),
         note="Best value across any other swept parameters.") if swept else "")
     body = [
