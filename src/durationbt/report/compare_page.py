@@ -112,7 +112,8 @@ def write_compare_page(path: Path, comparison, subtitle: str) -> Path:
         body.append(section("Scores by regime", figure_html(_regime_figure(scores)),
                             table_html(wide, {c: fmt_pct for c in cols if c.endswith("return")},
                                        default=fmt_num, sortable=True, signed=cols),
-                            note="Each strategy's annualised return and Sharpe on the days that "
-                                 "followed a close in each liquidity regime."))
+                            note="Each strategy's annualised return and Sharpe (on returns in "
+                                 "excess of the risk-free return) on the days that followed a "
+                                 "close in each liquidity regime."))
     sources = "; ".join(f"{e.label}: {e.source}" for e in comparison.entries)
     return write_page(path, "durationbt compare", subtitle, body, f"Sources: {esc(sources)}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..formatting import fmt_num, fmt_param, fmt_pct
+from ..formatting import fmt_num, fmt_param, fmt_pct, label
 from .html import esc, figure_html, section, table_html, write_page
 
 __all__ = ["write_walkforward_page"]
@@ -42,7 +42,7 @@ def write_walkforward_page(path: Path, result, identity: dict[str, Any]) -> Path
     formats.update({c: fmt_param for c in identity.get("grid", {})})
     body = [
         section("In sample vs out of sample", summary_html,
-                note=f"Parameters chosen by {metric} on each training window "
+                note=f"Parameters chosen by {label(metric)} on each training window "
                      f"({identity['train']}) and traded over the next {identity['test']}. "
                      "'Best in hindsight' is the single combination that did best over the whole "
                      "out-of-sample period: unattainable, shown to size the gap."),
