@@ -113,7 +113,8 @@ def _settings(run: RunFolder) -> str:
               if strat.get("holds") else f"{st['rebalance']}; {st['timing']}"),
              ("Data", f"{st['start']} to {st['end']}; {m['data']['source']}"),
              ("Initial capital", fmt_num(st["init_cash"], 0)),
-             ("Orders / costs paid", f"{m['engine']['orders']} / {fmt_num(m['engine']['costs_paid'], 0)}"),
+             ("Orders / costs paid", f"{fmt_num(m['engine']['orders'], 0)} / "
+                                     f"{fmt_num(m['engine']['costs_paid'], 0)}"),
              ("Run", f"{m['run_id']}, created {m['created_utc']}")]
     rows = "".join(f"<tr><td><b>{esc(k)}</b></td><td>{esc(str(v))}</td></tr>" for k, v in pairs)
     doc = strat.get("description") or ""
