@@ -37,7 +37,7 @@ def _targets(run) -> pd.DataFrame:
 def test_now_equals_a_full_runs_decision_on_the_snapshot(runs, snapshot, registry):
     report = now(list(runs), RunSettings(data=snapshot), registry=registry)
     as_of = report.as_of
-    assert str(as_of.date()) == runs["buy_and_hold"].metrics["strategy"]["end"]
+    assert str(as_of.date()) == runs["equal_weight"].metrics["strategy"]["end"]
     for name, run in runs.items():
         row = _targets(run).loc[as_of]
         got = pd.Series(report.strategies[name].weights).reindex(row.index, fill_value=0.0)
@@ -45,7 +45,7 @@ def test_now_equals_a_full_runs_decision_on_the_snapshot(runs, snapshot, registr
     assert report.regime in ("scarce", "neutral", "abundant")
     assert report.regime_since <= as_of
     assert report.composite == pytest.approx(pd.read_csv(
-        runs["buy_and_hold"].run_dir / "signal.csv", index_col=0).iloc[-1]["composite"], abs=1e-9)
+        runs["equal_weight"].run_dir / "signal.csv", index_col=0).iloc[-1]["composite"], abs=1e-9)
     assert report.components["net_liquidity"].missing.endswith("(FRED WTREGEN ends 2025-11-19)")
 
 

@@ -269,6 +269,7 @@ def now(strategies: Sequence[str], settings: RunSettings, *,
     market = load_data(universe, settings)
     ctx = build_context(universe, market, settings.rebalance)
     as_of = market.end
+    risk_free = settings.risk_free_for(universe)     # uninvested weight placed as `run` does
     say("Preparing the lookahead check")
     probe = lookahead_probe(ctx, settings.rebalance)
     notes = list(market.warnings)
@@ -276,8 +277,11 @@ def now(strategies: Sequence[str], settings: RunSettings, *,
     for i, (name, strategy) in enumerate(plugins.items(), 1):
         say(f"[{i}/{len(plugins)}] {name}")
         raw = call_strategy(strategy, ctx)
-        targets = resolve_target_weights(raw, strategy, ctx)
+        targets = risk_free.hold_cash(resolve_target_weights(raw, strategy, ctx), ctx.prices)
         probe.check(strategy, raw).refuse()               # the same guard as `run`
+        if strategy.holds:
+            notes.append(f"{name} buys once and holds (a run trades only its first day): its "
+                         "weights are what it would buy if started today")
         target = targets.loc[as_of]
         orders = None
         if holdings is not None:
