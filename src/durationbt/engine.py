@@ -2,7 +2,8 @@
 promises:
 
 * decisions on the close of day t trade at the close of the next trading day t+1;
-* between rebalances positions drift; uninvested weight is cash earning nothing;
+* between rebalances positions drift; weight the targets leave uninvested is cash earning
+  nothing here (runs first place it in the risk-free ticker, see ``durationbt.riskfree``);
 * an asset whose data end (delisted, a stale feed) is held at its last price until the
   next execution and sold there, with costs;
 * fees (bps of traded notional) and slippage (bps on the fill price: buys pay more, sells

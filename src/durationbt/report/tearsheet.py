@@ -176,7 +176,7 @@ def write_run_tearsheet(folder: Path, equity: pd.Series, benchmark: pd.Series,
                         manifest: dict, path: Path | None = None) -> Path:
     """A run folder's ``tearsheet.html`` (or ``path``), titled and labelled from its
     manifest (the same page whether written by the run or redrawn by ``durationbt report``)."""
-    rf = manifest["settings"].get("risk_free", "0")
+    rf = manifest.get("settings", {}).get("risk_free", "0")   # runs before the convention: 0
     rf_text = "a zero rate" if rf == "0" else (
         f"the daily total return of {manifest['universe']['definition'].get('cash')} (bills)"
         if rf == "bills" else f"the daily total return of {rf}")
