@@ -90,6 +90,19 @@ def build_synthetic_folder(folder: Path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Every cache (yahoo, FRED, market data) in a folder of this test session, never the
+    user's ~/.cache; subprocesses started by tests inherit it."""
+    before = os.environ.get("DURATIONBT_CACHE")
+    os.environ["DURATIONBT_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if before is None:
+        os.environ.pop("DURATIONBT_CACHE", None)
+    else:
+        os.environ["DURATIONBT_CACHE"] = before
+
+
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
     """Tests never touch the network: the online providers' default getters behave as if

@@ -2,15 +2,17 @@
 
 Sharpe and Sortino ratios are on daily returns in excess of the risk-free return (see
 ``durationbt.riskfree``: by default the universe's cash asset's daily total return), with the
-one Sharpe formula of ``statistics.sharpe``; CAGR, volatility, drawdown and Calmar come from
-quantstats on the raw daily returns (252 periods a year); turnover is durationbt's own.
+one Sharpe formula of ``statistics.sharpe``; CAGR, volatility, drawdown and Calmar use
+quantstats' definitions on the raw daily returns (252 periods a year), computed here with
+the same operations in the same order, so they equal quantstats' to the last bit (a test
+holds them to it) without importing it: a run without a tearsheet never loads quantstats
+or matplotlib. Turnover is durationbt's own.
 Floats are rounded to 12 significant digits so the same inputs give the same
 ``metrics.json`` byte for byte."""
 
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -18,7 +20,7 @@ import pandas as pd
 from .statistics import excess_returns, sharpe
 
 __all__ = ["METRICS_SCHEMA", "METRIC_KEYS", "PERIODS_PER_YEAR", "performance_metrics",
-           "sharpe_ratio", "sortino_ratio",
+           "sharpe_ratio", "sortino_ratio", "cagr", "volatility", "max_drawdown", "calmar",
            "annual_turnover", "score_run", "summarise_duration", "LOWER_IS_BETTER"]
 
 METRICS_SCHEMA = 1
@@ -72,26 +74,51 @@ def _aligned(returns: pd.Series | np.ndarray,
     return np.asarray(risk_free, dtype=float)
 
 
+def cagr(returns: pd.Series, periods: int = PERIODS_PER_YEAR) -> float:
+    """Compound annual growth: (prod(1 + r))^(periods / n) - 1 over n daily returns
+    (quantstats' ``cagr``); NaN when wealth went below zero."""
+    wealth = float(returns.add(1).prod(axis=0) - 1) + 1.0
+    years = returns.count() / periods
+    if wealth < 0 or years <= 0:
+        return float("nan")
+    return abs(wealth) ** (1.0 / years) - 1
+
+
+def volatility(returns: pd.Series, periods: int = PERIODS_PER_YEAR) -> float:
+    """Annualised standard deviation (ddof 1) of daily returns (quantstats' ``volatility``)."""
+    return float(returns.std() * np.sqrt(periods))
+
+
+def max_drawdown(returns: pd.Series) -> float:
+    """Largest fall from a peak of the compounded wealth 1 + (prod(1 + r) - 1), the start
+    (wealth 1) counting as a peak (quantstats' ``max_drawdown`` of returns)."""
+    wealth = 1.0 + (returns.add(1).cumprod() - 1)
+    path = np.concatenate([[1.0], wealth.to_numpy(dtype=float)])
+    return float((path / np.maximum.accumulate(path)).min() - 1)
+
+
+def calmar(returns: pd.Series, periods: int = PERIODS_PER_YEAR) -> float:
+    """CAGR over the absolute maximum drawdown (quantstats' ``calmar``)."""
+    worst = abs(max_drawdown(returns))
+    return cagr(returns, periods) / worst if worst > 0 else float("nan")
+
+
 def performance_metrics(equity: pd.Series, traded: pd.Series,
                         risk_free: pd.Series | None = None) -> dict[str, object]:
     """The METRIC_KEYS of one equity curve (daily closes, first value = initial capital);
     Sharpe and Sortino in excess of ``risk_free`` (daily returns by date; None: rf = 0)."""
-    import quantstats as qs  # heavy: only when scoring
-
     returns = equity.pct_change().iloc[1:]
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"quantstats\..*")
-        numbers = {
-            "final_equity": float(equity.iloc[-1]),
-            "total_return": float(equity.iloc[-1] / equity.iloc[0] - 1.0),
-            "cagr": qs.stats.cagr(returns, periods=PERIODS_PER_YEAR),
-            "volatility": qs.stats.volatility(returns, periods=PERIODS_PER_YEAR),
-            "sharpe": sharpe_ratio(returns, risk_free),
-            "sortino": sortino_ratio(returns, risk_free),
-            "max_drawdown": qs.stats.max_drawdown(returns),
-            "calmar": qs.stats.calmar(returns, periods=PERIODS_PER_YEAR),
-            "turnover": annual_turnover(traded, equity),
-        }
+    numbers = {
+        "final_equity": float(equity.iloc[-1]),
+        "total_return": float(equity.iloc[-1] / equity.iloc[0] - 1.0),
+        "cagr": cagr(returns),
+        "volatility": volatility(returns),
+        "sharpe": sharpe_ratio(returns, risk_free),
+        "sortino": sortino_ratio(returns, risk_free),
+        "max_drawdown": max_drawdown(returns),
+        "calmar": calmar(returns),
+        "turnover": annual_turnover(traded, equity),
+    }
     out: dict[str, object] = {"start": str(equity.index[0].date()),
                               "end": str(equity.index[-1].date()), "days": int(len(returns))}
     out.update({k: clean_number(v) for k, v in numbers.items()})
