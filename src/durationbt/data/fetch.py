@@ -17,8 +17,12 @@ import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import quote
 
-__all__ = ["Noise", "quiet_libraries", "with_retries", "NOISY_LOGGERS", "default_cache_dir"]
+import pandas as pd
+
+__all__ = ["Noise", "quiet_libraries", "with_retries", "NOISY_LOGGERS", "default_cache_dir",
+           "SeriesCache"]
 
 T = TypeVar("T")
 
@@ -32,6 +36,40 @@ def default_cache_dir() -> Path:
         return Path(os.environ["DURATIONBT_CACHE"]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "durationbt"
+
+
+class SeriesCache:
+    """One parquet file per downloaded series (yahoo prices, FRED series) in ``folder``,
+    fresh for ``max_age_hours``; written through a temporary file and a rename."""
+
+    def __init__(self, folder: Path, column: str, max_age_hours: float) -> None:
+        self.folder = folder
+        self.column = column
+        self.max_age_seconds = max_age_hours * 3600
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{quote(name, safe='')}.parquet"
+
+    def has(self, name: str) -> bool:
+        return self.path(name).is_file()
+
+    def fresh(self, name: str) -> bool:
+        path = self.path(name)
+        return path.is_file() and time.time() - path.stat().st_mtime < self.max_age_seconds
+
+    def read(self, name: str) -> pd.Series:
+        frame = pd.read_parquet(self.path(name))
+        series = frame[self.column].rename(name)
+        series.index = pd.DatetimeIndex(series.index).as_unit("ns")
+        series.index.name = "date"
+        return series
+
+    def write(self, name: str, series: pd.Series) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.path(name)
+        tmp = path.with_suffix(".parquet.tmp")
+        series.rename(self.column).to_frame().to_parquet(tmp)
+        os.replace(tmp, path)
 
 
 class Noise(logging.Handler):

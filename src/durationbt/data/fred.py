@@ -8,7 +8,6 @@ by the signal components, the same way for a CSV folder and for this provider.""
 from __future__ import annotations
 
 import io
-import os
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .fetch import default_cache_dir, with_retries
+from .fetch import SeriesCache, default_cache_dir, with_retries
 
 __all__ = ["FredProvider", "FREDGRAPH_URL", "parse_fredgraph_csv", "fredgraph_url"]
 
@@ -83,7 +82,7 @@ class FredProvider:
                  get: HttpGet | None = None, attempts: int = 3, backoff: float = 1.0,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.cache_dir = (cache_dir or default_cache_dir()) / "fred"
-        self.max_age_seconds = max_age_hours * 3600
+        self.cache = SeriesCache(self.cache_dir, "value", max_age_hours)
         self._get = get or _urllib_get
         self._attempts = attempts
         self._backoff = backoff
@@ -92,27 +91,6 @@ class FredProvider:
 
     def describe(self) -> str:
         return f"FRED fredgraph.csv (cache {self.cache_dir})"
-
-    def _cache_path(self, series: str) -> Path:
-        return self.cache_dir / f"{quote(series, safe='')}.parquet"
-
-    def _fresh(self, series: str) -> bool:
-        path = self._cache_path(series)
-        return path.is_file() and time.time() - path.stat().st_mtime < self.max_age_seconds
-
-    def _read_cache(self, series: str) -> pd.Series:
-        frame = pd.read_parquet(self._cache_path(series))
-        out = frame["value"].rename(series)
-        out.index = pd.DatetimeIndex(out.index).as_unit("ns")
-        out.index.name = "date"
-        return out
-
-    def _write_cache(self, series: str, values: pd.Series) -> None:
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        path = self._cache_path(series)
-        tmp = path.with_suffix(".parquet.tmp")
-        values.rename("value").to_frame().to_parquet(tmp)
-        os.replace(tmp, path)
 
     def _get_once(self, url: str) -> bytes:
         try:
@@ -144,21 +122,21 @@ class FredProvider:
         out: dict[str, pd.Series] = {}
         offline = ""
         for sid in series:
-            if self._fresh(sid):
-                out[sid] = self._read_cache(sid)
+            if self.cache.fresh(sid):
+                out[sid] = self.cache.read(sid)
                 continue
             reason = offline
             if not offline:
                 try:
                     out[sid] = self.download(sid)
-                    self._write_cache(sid, out[sid])
+                    self.cache.write(sid, out[sid])
                     continue
                 except DataError as exc:
                     reason = str(exc)
                     if isinstance(exc.__cause__, OSError):
                         offline = f"FRED unreachable ({reason})"
-            if self._cache_path(sid).is_file():
-                out[sid] = self._read_cache(sid)
+            if self.cache.has(sid):
+                out[sid] = self.cache.read(sid)
             else:
                 self.failures[sid] = f"{reason} No cached copy in {self.cache_dir}."
         return out

@@ -5,16 +5,13 @@ how to use a CSV folder instead."""
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote
 
 import pandas as pd
 
 from ..errors import DataError
-from .fetch import default_cache_dir, quiet_libraries
+from .fetch import SeriesCache, default_cache_dir, quiet_libraries
 from .fred import FredProvider
 
 __all__ = ["YahooProvider", "yf_download", "extract_field", "NO_NETWORK_HINT"]
@@ -61,39 +58,18 @@ class YahooProvider:
                  download: Downloader | None = None, fred: FredProvider | None = None) -> None:
         root = cache_dir or default_cache_dir()
         self.cache_dir = root / "yahoo"
-        self.max_age_seconds = max_age_hours * 3600
+        self.cache = SeriesCache(self.cache_dir, "adj_close", max_age_hours)
         self._download = download or yf_download
         self.fred = fred or FredProvider(root, max_age_hours=max_age_hours)
 
     def describe(self) -> str:
         return f"yahoo + FRED (cache {self.cache_dir.parent})"
 
-    def _cache_path(self, ticker: str) -> Path:
-        return self.cache_dir / f"{quote(ticker, safe='')}.parquet"
-
     def available(self, ticker: str) -> bool:
-        return self._cache_path(ticker).is_file()
-
-    def _fresh(self, ticker: str) -> bool:
-        path = self._cache_path(ticker)
-        return path.is_file() and time.time() - path.stat().st_mtime < self.max_age_seconds
-
-    def _read_cache(self, ticker: str) -> pd.Series:
-        frame = pd.read_parquet(self._cache_path(ticker))
-        series = frame["adj_close"].rename(ticker)
-        series.index = pd.DatetimeIndex(series.index).as_unit("ns")
-        series.index.name = "date"
-        return series
-
-    def _write_cache(self, ticker: str, series: pd.Series) -> None:
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        path = self._cache_path(ticker)
-        tmp = path.with_suffix(".parquet.tmp")
-        series.rename("adj_close").to_frame().to_parquet(tmp)
-        os.replace(tmp, path)
+        return self.cache.has(ticker)
 
     def load_prices(self, tickers: list[str]) -> dict[str, pd.Series]:
-        stale = [t for t in tickers if not self._fresh(t)]
+        stale = [t for t in tickers if not self.cache.fresh(t)]
         downloaded: dict[str, pd.Series] = {}
         failure = ""
         if stale:
@@ -114,7 +90,7 @@ class YahooProvider:
                 series = series[~series.index.duplicated(keep="last")].sort_index()
                 series.index = series.index.as_unit("ns")
                 series.index.name = "date"
-                self._write_cache(ticker, series)
+                self.cache.write(ticker, series)
                 downloaded[ticker] = series
         lacking = [t for t in tickers if t not in downloaded and not self.available(t)]
         if lacking:
@@ -123,7 +99,7 @@ class YahooProvider:
             raise DataError(f"No data for ticker {lacking[0]}{more}: the Yahoo Finance download "
                             f"failed{reason} and there is no cached copy in {self.cache_dir}. "
                             + NO_NETWORK_HINT)
-        return {t: downloaded[t] if t in downloaded else self._read_cache(t) for t in tickers}
+        return {t: downloaded[t] if t in downloaded else self.cache.read(t) for t in tickers}
 
     def load_fred(self, series: list[str]) -> dict[str, pd.Series]:
         """FRED series from FRED itself (see ``FredProvider``): prices from the network mean
