@@ -195,9 +195,60 @@ def case_real_sweep() -> dict:
             "peak_mb": _peak_mb()}
 
 
+def case_real_grid(executor: str, values: int) -> dict:
+    """End to end on the snapshot: liquidity_rotation over ``values`` neutral_short values x
+    its 9 rank pairs (weights through its grid method, lookahead replays, dedupe, kernel,
+    metrics), on ``executor``: "1" (in-process), "local" (every core) or "dask" (a local
+    Dask cluster of one single-threaded process per core). Per extra combination: the
+    difference to a one-combination run, over the extra combinations."""
+    from durationbt.api import RunSettings, lookahead_probe
+    from durationbt.engine import Costs
+    from durationbt.sweep import DaskCluster, combinations, executor_for
+    from durationbt.sweep.executors import all_cores
+    from durationbt.sweep.sweep import load_setup, run_grid
+
+    if not (SNAPSHOT / "SPY.csv").is_file():
+        return {"skipped": f"no snapshot at {SNAPSHOT}"}
+    shares = ",".join(f"{x:.6f}" for x in np.linspace(0.0, 1.0, values))
+    setup = load_setup("liquidity_rotation", [f"neutral_short={shares}", "short_max_rank=0,1,2",
+                                              "long_min_rank=3,4,5"], {},
+                       RunSettings(data=SNAPSHOT))
+    probe = lookahead_probe(setup.ctx, "monthly")
+    combos = combinations(setup.grid)
+
+    def timed(grid, runner) -> float:
+        started = time.perf_counter()
+        run_grid(setup.strategy, grid, setup.ctx, setup.window, costs=Costs(), init_cash=1e6,
+                 lookahead=probe, executor=runner)
+        return time.perf_counter() - started
+
+    timed(combos[:1], None)   # numba cache load, first-call costs
+    cluster = None
+    if executor == "dask":
+        from distributed import LocalCluster
+
+        cluster = LocalCluster(n_workers=all_cores(), threads_per_worker=1, processes=True,
+                               dashboard_address=":0")
+        runner = DaskCluster(cluster.scheduler_address)
+    else:
+        runner = executor_for(1 if executor == "1" else None)
+    try:
+        one = timed(combos[:1], None)
+        seconds = timed(combos, runner)
+    finally:
+        runner.close()
+        if cluster is not None:
+            cluster.close()
+    extra = (seconds - one) / (len(combos) - 1)
+    return {"combos": len(combos), "workers": runner.workers, "seconds": seconds,
+            "one_seconds": one, "ms_per_extra": extra * 1e3, "per_second": 1.0 / extra,
+            "peak_mb": _peak_mb()}
+
+
 CASES = {
     "single_run": lambda a: case_single_run(),
     "real_sweep": lambda a: case_real_sweep(),
+    "real_grid": lambda a: case_real_grid(a.executor, a.values),
     "sweep": lambda a: case_sweep(a.assets, a.days, a.combos, a.chunk),
     "numpy": lambda a: case_numpy(a.assets, a.days, a.combos),
     "from_orders": lambda a: case_from_orders(a.assets, a.days, a.combos),
@@ -224,6 +275,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=2520)
     parser.add_argument("--combos", type=int, default=10_000)
     parser.add_argument("--chunk", type=int, default=0)
+    parser.add_argument("--executor", choices=("1", "local", "dask"), default="1")
+    parser.add_argument("--values", type=int, default=1_001)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
     args = parser.parse_args()
     if args.case:
@@ -234,7 +287,7 @@ def main() -> None:
     small = {"assets": 10, "days": 2520, "combos": 1_000 if quick else 10_000}
     large = {"assets": 200 if not quick else 50, "days": 5040 if not quick else 2520,
              "combos": 1_000 if not quick else 100}
-    print("durationbt benchmark (one core; times exclude numba compilation)\n")
+    print("durationbt benchmark (one core unless stated; times exclude numba compilation)\n")
     run = _child("single_run")
     if "skipped" in run:
         print(f"single run: skipped ({run['skipped']})")
@@ -250,6 +303,10 @@ def main() -> None:
         print(f"real sweep  liquidity_rotation, {real['combos']} combinations ({real['trials']} "
               f"distinct): weights + lookahead checks {real['weights_seconds']:.2f} s, "
               f"simulate + score {real['simulate_and_score_seconds']:.3f} s, peak {real['peak_mb']:.0f} MB")
+    values = 101 if quick else 1_001
+    grids = {label: _child("real_grid", executor=key, values=values)
+             for label, key in (("1 worker (in-process)", "1"), ("every local core", "local"),
+                                ("local Dask cluster", "dask"))}
     print()
     rows = []
     for label, sizes in (("10 assets x 2,520 days", small), (
@@ -273,6 +330,18 @@ def main() -> None:
           f"{small_sweep['per_second'] / from_orders['per_second']:.0f}x faster, with costs)")
     print("numpy reference: zero costs, no order sorting or cash trimming, no metrics; kernel: "
           "fees + slippage, sells first, metrics and CSCV moments included (PBO timed apart).")
+    print(f"\nreal plugin end to end: liquidity_rotation, {values:,} neutral_short values x 9 rank "
+          "pairs, lookahead replays, dedupe, kernel and metrics included; per extra combination "
+          "= (time - time of 1 combination) / extra combinations")
+    header = f"{'map on':<26}{'workers':>8}{'combos':>8}{'seconds':>9}{'ms/extra':>10}{'combos/s':>10}"
+    print(header)
+    print("-" * len(header))
+    for label, grid in grids.items():
+        if "skipped" in grid:
+            print(f"{label:<26} skipped ({grid['skipped']})")
+            continue
+        print(f"{label:<26}{grid['workers']:>8}{grid['combos']:>8,}{grid['seconds']:>9.2f}"
+              f"{grid['ms_per_extra']:>10.3f}{grid['per_second']:>10,.0f}")
     target = 5_000
     verdict = "meets" if small_sweep["per_second"] >= target else "MISSES"
     print(f"target >= {target:,} combos/s at 10 x 2,520 with 10,000 combos under 2 GB: {verdict} "

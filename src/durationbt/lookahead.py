@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import StrategyError
-from .plugins import fresh_instance
+from .plugins import fresh_class, fresh_instance
 from .strategy import Context, Strategy
-from .weights import DEFAULT_TIMEOUT, PluginTimeout, time_limit
+from .weights import DEFAULT_TIMEOUT, PluginTimeout, grid_bucket_weights, time_limit, tradable
 
 __all__ = ["LookaheadProbe", "LookaheadReport", "Finding", "VARIANTS", "SEED", "MIN_SAMPLE"]
 
@@ -60,6 +60,7 @@ class Finding:
     cut: pd.Timestamp
     variant: str
     error: str = ""       # the replay raised instead of returning weights
+    combo: int = 0        # which combination of a grid replay (``check_grid``)
 
     def describe(self, strategy: str) -> str:
         if self.error:
@@ -152,6 +153,7 @@ class LookaheadProbe:
         self.ctx = ctx
         self.seed = seed
         self.timeout = timeout
+        self.every_date = every_date
         self.cuts = choose_cuts(ctx.rebalance_dates, every_date, seed)
         # float arrays and series kinds once; each replay copies and replaces the future
         self._frames = {"prices": ctx.prices, "inputs": ctx.inputs}
@@ -235,10 +237,11 @@ class LookaheadProbe:
         return Finding(past[row], str(full.columns[col]), float(expected[row, col]),
                        float(seen[row, col]), cut, variant), fresh
 
-    def sample(self, size: int) -> pd.DatetimeIndex:
+    def sample(self, size: int, salt: int = 0) -> pd.DatetimeIndex:
         """A smaller seeded set of the probe's cuts (with the final 10%): what a sweep
-        replays for each combination after the first."""
-        return choose_cuts(self.cuts, False, self.seed, size)
+        replays for each combination after the first (or batch after the first: ``salt``,
+        the batch's number, draws a different set for each)."""
+        return choose_cuts(self.cuts, False, self.seed + salt, size)
 
     def check(self, strategy: Strategy, full_raw: pd.DataFrame,
               cuts: pd.DatetimeIndex | None = None) -> LookaheadReport:
@@ -250,27 +253,77 @@ class LookaheadProbe:
             return LookaheadReport(strategy.name, "point-in-time form", self.seed, (), 0,
                                    0.0, True, None)
         full = full_raw.loc[self.ctx.rebalance_dates].astype(float)
+        return self._scan(strategy.name, "replay", began, self.cuts if cuts is None else cuts,
+                          lambda cut, variant: self._replay(strategy, full, cut, variant))
+
+    def check_grid(self, strategy: type[Strategy], combos: list[dict],
+                   full: np.ndarray, cuts: pd.DatetimeIndex | None = None) -> LookaheadReport:
+        """The same replay for a grid method (``Strategy.target_weights_grid``): one call
+        per cut date checks every combination of ``combos`` at once. ``full``: its checked
+        output on the full context (``weights.grid_bucket_weights``: combinations x decision
+        dates x columns). A finding names the combination (``Finding.combo``)."""
+        return self._scan(strategy.name, "grid replay", time.perf_counter(),
+                          self.cuts if cuts is None else cuts,
+                          lambda cut, variant: self._replay_grid(strategy, combos, full, cut,
+                                                                 variant))
+
+    def _replay_grid(self, strategy: type[Strategy], combos: list[dict], full: np.ndarray,
+                     cut: pd.Timestamp, variant: str) -> tuple[Finding | None, bool]:
+        dates = self.ctx.rebalance_dates
+        past = int(dates.searchsorted(cut, side="right"))
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            try:
+                twin = fresh_class(strategy)
+            except (Exception, SystemExit):   # a file that no longer imports: same class
+                twin = None
+            try:
+                ctx = self.context_at(cut, variant)
+                with time_limit(self.timeout):
+                    raw = (twin or strategy).target_weights_grid(ctx, combos)
+                seen = grid_bucket_weights(raw, strategy, ctx, len(combos))
+            except PluginTimeout:
+                raise StrategyError(f'Strategy "{strategy.name}" did not return within '
+                                    f"{self.timeout:g} s when its grid method was replayed on "
+                                    f"data up to {cut.date()} and was stopped. If it is only "
+                                    "slow, raise --timeout.") from None
+            except (Exception, SystemExit) as exc:
+                return Finding(cut, "", float("nan"), float("nan"), cut, variant,
+                               f"{type(exc).__name__}: {exc}"), twin is not None
+        expected = full[:, :past]
+        moved = ~(np.abs(seen[:, :past] - expected) <= TOLERANCE)
+        if not moved.any():
+            return None, twin is not None
+        combo, row, col = np.argwhere(moved)[0]
+        columns = (self.ctx.universe.bucket_names if strategy.weights_by == "bucket"
+                   else tradable(self.ctx))
+        return Finding(dates[row], str(columns[col]), float(expected[combo, row, col]),
+                       float(seen[combo, row, col]), cut, variant, combo=int(combo)), twin is not None
+
+    def _scan(self, name: str, method: str, began: float, cuts: pd.DatetimeIndex,
+              replay) -> LookaheadReport:
+        """Replay at each of ``cuts`` in turn (variants in rotation) until one moves a
+        weight, then bisect between the last clean cut and it, with the same future."""
         dates = self.ctx.rebalance_dates
         checked: list[pd.Timestamp] = []
         calls = 0
         fresh_all = True
         finding = None
         previous_clean = -1
-        for k, cut in enumerate(self.cuts if cuts is None else cuts):
+        for k, cut in enumerate(cuts):
             variant = VARIANTS[k % len(VARIANTS)]
-            found, fresh = self._replay(strategy, full, cut, variant)
+            found, fresh = replay(cut, variant)
             checked.append(cut)
             calls += 1
             fresh_all &= fresh
             if found is None:
                 previous_clean = int(dates.get_loc(cut))
                 continue
-            # bisect between the last clean cut and this one, with the same future
             lo, hi = previous_clean, int(dates.get_loc(cut))
             finding = found
             while hi - lo > 1:
                 mid = (lo + hi) // 2
-                again, _ = self._replay(strategy, full, dates[mid], variant)
+                again, _ = replay(dates[mid], variant)
                 checked.append(dates[mid])
                 calls += 1
                 if again is None:
@@ -278,5 +331,5 @@ class LookaheadProbe:
                 else:
                     hi, finding = mid, again
             break
-        return LookaheadReport(strategy.name, "replay", self.seed, tuple(checked), calls,
+        return LookaheadReport(name, method, self.seed, tuple(checked), calls,
                                time.perf_counter() - began, fresh_all, finding)

@@ -15,12 +15,14 @@ import traceback
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from .errors import StrategyError, did_you_mean
 from .paths import search_dirs
 from .strategy import Strategy
 
-__all__ = ["StrategyRegistry", "LoadError", "discover_strategies", "fresh_instance",
+__all__ = ["StrategyRegistry", "LoadError", "discover_strategies", "fresh_instance", "fresh_class",
+           "PluginRef",
            "ENTRY_POINT_GROUP"]
 
 ENTRY_POINT_GROUP = "durationbt.strategies"
@@ -169,29 +171,82 @@ def discover_strategies(strategies_dir: Path | None = None, *,
 _fresh_loads = itertools.count()
 
 
-def fresh_instance(strategy: Strategy) -> Strategy | None:
-    """A new instance of ``strategy``'s class from a fresh import of its file, with the same
-    parameters: module globals, class attributes and caches start empty, so a replay cannot
-    see what an earlier call stored. None when the class has no file to re-import (defined
-    interactively) or the file no longer defines it; the caller then reuses the class."""
-    cls = type(strategy)
+def fresh_class(cls: type[Strategy]) -> type[Strategy] | None:
+    """``cls`` from a fresh import of its file: module globals, class attributes and caches
+    start empty, so a replay cannot see what an earlier call stored. None when the class
+    has no file to re-import (defined interactively) or the file no longer defines it; the
+    caller then reuses the class."""
     try:
         path = Path(inspect.getfile(cls))
     except (TypeError, OSError):
         return None
     if path.suffix != ".py" or not path.is_file():
         return None
-    module_name = f"durationbt_replay_{path.stem}_{next(_fresh_loads)}"
+    module = _import_file(path, f"durationbt_replay_{path.stem}_{next(_fresh_loads)}",
+                          keep=False)
+    return next((obj for _, obj in inspect.getmembers(module, inspect.isclass)
+                 if issubclass(obj, Strategy) and obj.__module__ == module.__name__
+                 and obj.__qualname__ == cls.__qualname__), None)
+
+
+def fresh_instance(strategy: Strategy) -> Strategy | None:
+    """A new instance of ``strategy``'s class from a fresh import of its file (see
+    ``fresh_class``), with the same parameters; None when there is no file to re-import."""
+    twin = fresh_class(type(strategy))
+    return None if twin is None else twin(**strategy.values())
+
+
+def _import_file(path: Path, module_name: str, *, keep: bool):
+    """Execute ``path`` as module ``module_name``; registered in ``sys.modules`` while it
+    runs (dataclasses and pickling look it up there) and afterwards only with ``keep``."""
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        return None
+        raise StrategyError(f"{path}: not an importable Python file.")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    finally:
+    except BaseException:
         sys.modules.pop(module_name, None)
-    twin = next((obj for _, obj in inspect.getmembers(module, inspect.isclass)
-                 if issubclass(obj, Strategy) and obj.__module__ == module_name
-                 and obj.__qualname__ == cls.__qualname__), None)
-    return None if twin is None else twin(**strategy.values())
+        raise
+    if not keep:
+        sys.modules.pop(module_name, None)
+    return module
+
+
+SYNTHETIC_PREFIXES = ("durationbt_plugin_", "durationbt_replay_", "durationbt_worker_")
+
+
+@dataclass(frozen=True)
+class PluginRef:
+    """How another process finds a strategy class: by file path and class name when its
+    module name is synthetic (a plugin file, whose module name exists only in the process
+    that loaded it), else by module and class name (an installed package)."""
+
+    qualname: str
+    module: str
+    path: str | None
+
+    @classmethod
+    def of(cls, strategy: type[Strategy]) -> PluginRef:
+        synthetic = strategy.__module__.startswith(SYNTHETIC_PREFIXES) or strategy.__module__ == "__main__"
+        path = None
+        if synthetic:
+            try:
+                path = str(Path(inspect.getfile(strategy)).resolve())
+            except (TypeError, OSError):
+                raise StrategyError(f'Strategy "{strategy.name}" has no file that worker '
+                                    "processes could import; run it with --workers 1.") from None
+        return cls(strategy.__qualname__, strategy.__module__, path)
+
+    def load(self) -> type[Strategy]:
+        """The class, imported in this process (once: a worker keeps it)."""
+        if self.path is None:
+            obj: Any = importlib.import_module(self.module)
+        else:
+            digest = hashlib.sha1(self.path.encode()).hexdigest()[:10]
+            obj = _import_file(Path(self.path), f"durationbt_worker_{Path(self.path).stem}_{digest}",
+                               keep=True)
+        for part in self.qualname.split("."):
+            obj = getattr(obj, part)
+        return obj

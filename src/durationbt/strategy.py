@@ -119,6 +119,7 @@ class Strategy:
     implement ``target_weights``."""
 
     name: ClassVar[str] = ""
+    _declared_params: ClassVar[dict[str, Param] | None] = None
     weights_by: ClassVar[Literal["bucket", "ticker"]] = "bucket"
     spread: ClassVar[Literal["equal", "inverse_vol"]] = "equal"
     # True: trade the first decision date's weights and never again (positions drift), as
@@ -139,13 +140,17 @@ class Strategy:
 
     @classmethod
     def params(cls) -> dict[str, Param]:
-        """Declared parameters in definition order (base classes first)."""
-        out: dict[str, Param] = {}
-        for klass in reversed(cls.__mro__):
-            for key, value in vars(klass).items():
-                if isinstance(value, Param):
-                    out[key] = value
-        return out
+        """Declared parameters in definition order (base classes first). Collected once
+        per class and kept on it: a sweep constructs the class for every combination."""
+        cached = cls.__dict__.get("_declared_params")
+        if cached is None:
+            cached = {}
+            for klass in reversed(cls.__mro__):
+                for key, value in vars(klass).items():
+                    if isinstance(value, Param):
+                        cached[key] = value
+            cls._declared_params = cached
+        return dict(cached)
 
     @classmethod
     def summary(cls) -> str:
@@ -183,6 +188,23 @@ class Strategy:
         zipline; one call per decision date, so slower than a vectorised ``target_weights``).
         Keys are bucket names or tickers as ``weights_by`` says; the rest is cash."""
         raise NotImplementedError
+
+    @classmethod
+    def target_weights_grid(cls, ctx: Context,
+                            combos: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+        """Optional, for sweeps: the weights of many parameter combinations in one call,
+        as ``{column: array of combinations x ctx.rebalance_dates}`` (columns as in
+        ``target_weights``; left-out columns hold 0). A sweep then costs microseconds per
+        combination instead of one ``target_weights`` call and its replays each. It must
+        give, for every combination, what ``cls(**combo).target_weights(ctx)`` gives (a
+        sweep compares them on the first combination of every batch) and obey the same
+        timing rule: it is replayed on cut contexts like ``target_weights``."""
+        raise NotImplementedError
+
+    @classmethod
+    def has_grid(cls) -> bool:
+        """True when the class implements ``target_weights_grid``."""
+        return cls.target_weights_grid.__func__ is not Strategy.target_weights_grid.__func__  # type: ignore[attr-defined]
 
     @classmethod
     def point_in_time(cls) -> bool:

@@ -12,7 +12,8 @@ import inspect
 import signal
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,8 @@ from .errors import DurationbtError, StrategyError, did_you_mean
 from .strategy import Context, Strategy
 
 __all__ = ["call_strategy", "compute_weights", "resolve_target_weights", "tradable",
-           "time_limit", "PluginTimeout", "WEIGHT_TOLERANCE", "VOL_WINDOW", "DEFAULT_TIMEOUT"]
+           "time_limit", "PluginTimeout", "bucket_shares", "grid_bucket_weights", "spread_grid",
+           "call_grid", "WEIGHT_TOLERANCE", "VOL_WINDOW", "DEFAULT_TIMEOUT"]
 
 WEIGHT_TOLERANCE = 1e-9
 DEFAULT_TIMEOUT = 600.0   # seconds one call of a plugin may take (--timeout)
@@ -79,17 +81,19 @@ def tradable(ctx: Context) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*ctx.universe.tickers, ctx.universe.benchmark]))
 
 
-def _spread(weights: pd.DataFrame, strategy: Strategy, ctx: Context) -> pd.DataFrame:
-    tickers = list(tradable(ctx))
-    dates = weights.index
-    listed = ctx.prices[tickers].loc[dates].notna()
-    if strategy.spread == "inverse_vol":
-        vol = ctx.returns[tickers].rolling(VOL_WINDOW, min_periods=20).std().loc[dates]
-    out = pd.DataFrame(0.0, index=dates, columns=tickers)  # the benchmark stays at 0
+def bucket_shares(spread: str, ctx: Context, dates: pd.DatetimeIndex) -> dict[str, pd.DataFrame]:
+    """How each bucket's weight splits over its members on ``dates`` (dates x members,
+    0 where a member has no price): equal over the priced members, or by inverse 63-day
+    volatility. They depend on the context only, so a sweep computes them once for every
+    combination."""
+    listed = ctx.prices[list(tradable(ctx))].loc[dates].notna()
+    if spread == "inverse_vol":
+        vol = ctx.returns[list(tradable(ctx))].rolling(VOL_WINDOW, min_periods=20).std().loc[dates]
+    shares = {}
     for bucket in ctx.universe.buckets:
         members = list(bucket.tickers)
         live = listed[members]
-        if strategy.spread == "inverse_vol":
+        if spread == "inverse_vol":
             inv = (1.0 / vol[members]).where(live & (vol[members] > 0))
             # members without enough history share like the rest: fall back to the mean
             inv = inv.apply(lambda row: row.fillna(row.mean()) if row.notna().any() else row,
@@ -98,8 +102,77 @@ def _spread(weights: pd.DataFrame, strategy: Strategy, ctx: Context) -> pd.DataF
             share = share.where(share.notna(), live.div(live.sum(axis=1), axis=0))
         else:
             share = live.div(live.sum(axis=1), axis=0)
-        out[members] = share.fillna(0.0).mul(weights[bucket.name], axis=0)
+        shares[bucket.name] = share.fillna(0.0)
+    return shares
+
+
+def _spread(weights: pd.DataFrame, strategy: Strategy, ctx: Context) -> pd.DataFrame:
+    out = pd.DataFrame(0.0, index=weights.index, columns=list(tradable(ctx)))  # benchmark: 0
+    for bucket, share in bucket_shares(strategy.spread, ctx, weights.index).items():
+        out[list(share.columns)] = share.mul(weights[bucket], axis=0)
     return out
+
+
+def grid_bucket_weights(raw: object, strategy: type[Strategy], ctx: Context,
+                        n_combos: int) -> np.ndarray:
+    """The gate of ``_check_frame`` for a grid method's output (``{column: combos x
+    decision dates}``), vectorised: combos x decision dates x known columns (buckets or
+    tradable tickers), columns left out at 0, tiny negatives at 0. Errors name the
+    combination's position in the batch."""
+    if not isinstance(raw, Mapping):
+        raise _fail(strategy, "target_weights_grid must return a dict of column -> array "
+                    f"(combinations x decision dates), got {type(raw).__name__}.")
+    if strategy.weights_by == "bucket":
+        known, kind = ctx.universe.bucket_names, "bucket"
+    else:
+        known, kind = tradable(ctx), "ticker"
+    shape = (n_combos, len(ctx.rebalance_dates))
+    values = np.zeros((*shape, len(known)))
+    for column, array in raw.items():
+        if column not in known:
+            raise _fail(strategy, f'unknown {kind} "{column}".' + did_you_mean(str(column), known)
+                        + f" Known {kind}s: {', '.join(known)}.")
+        try:
+            array = np.asarray(array, dtype=float)
+        except (TypeError, ValueError):
+            raise _fail(strategy, f"weights for {column} must be numbers.") from None
+        if array.shape != shape:
+            raise _fail(strategy, f"target_weights_grid gave {column} the shape {array.shape}; "
+                        f"expected {shape} (combinations x decision dates).")
+        values[:, :, known.index(column)] = array
+    bad = ~np.isfinite(values) | (values < -WEIGHT_TOLERANCE)
+    sums = values.sum(axis=2)
+    if bad.any() or (sums > 1 + WEIGHT_TOLERANCE).any():
+        combo = int(np.argwhere(bad.any(axis=(1, 2)) | (sums > 1 + WEIGHT_TOLERANCE).any(axis=1))[0, 0])
+        frame = pd.DataFrame(values[combo], index=ctx.rebalance_dates, columns=list(known))
+        try:
+            _check_frame(frame, strategy, ctx)
+        except StrategyError as exc:
+            raise StrategyError(f"{exc} (combination {combo + 1} of the batch)") from None
+    return np.where(values < 0, 0.0, values)
+
+
+def spread_grid(values: np.ndarray, strategy: type[Strategy], ctx: Context,
+                shares: dict[str, pd.DataFrame] | None) -> np.ndarray:
+    """Checked grid weights (``grid_bucket_weights``) as ticker weights: combos x decision
+    dates x tradable tickers, each bucket's weight times its members' shares (the same
+    products as ``_spread``), or, for ticker weights, refused on a ticker without a price."""
+    tickers = list(tradable(ctx))
+    dates = ctx.rebalance_dates
+    if strategy.weights_by == "bucket":
+        shares = shares if shares is not None else bucket_shares(strategy.spread, ctx, dates)
+        out = np.zeros((values.shape[0], len(dates), len(tickers)))
+        buckets = list(ctx.universe.bucket_names)
+        for bucket, share in shares.items():
+            columns = [tickers.index(t) for t in share.columns]
+            out[:, :, columns] = share.to_numpy()[None] * values[:, :, buckets.index(bucket), None]
+        return out
+    unpriced = ctx.prices[tickers].loc[dates].isna().to_numpy()[None] & (values > 0)
+    if unpriced.any():
+        combo, row, col = np.argwhere(unpriced)[0]
+        raise _fail(strategy, f"weight on {tickers[col]} on {dates[row].date()}, a day on which "
+                    f"it has no price (not listed yet; combination {combo + 1} of the batch).")
+    return values
 
 
 def resolve_target_weights(raw: object, strategy: Strategy, ctx: Context) -> pd.DataFrame:
@@ -146,6 +219,20 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def _raised(strategy: Strategy | type[Strategy], exc: BaseException) -> StrategyError:
+    """A plugin's own exception as a StrategyError naming the line of its own file that
+    failed (not a pandas internal)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    cls = strategy if isinstance(strategy, type) else type(strategy)
+    try:
+        own = inspect.getfile(cls)
+    except (TypeError, OSError):
+        own = ""
+    frame = next((f for f in reversed(frames) if f.filename == own), frames[-1])
+    return StrategyError(f'Strategy "{strategy.name}" raised {type(exc).__name__}: {exc} '
+                         f"({frame.filename}, line {frame.lineno}).")
+
+
 def call_strategy(strategy: Strategy, ctx: Context,
                   timeout: float | None = DEFAULT_TIMEOUT) -> object:
     """The plugin's raw output. Its errors, ``sys.exit`` and Ctrl-C included, become a
@@ -162,14 +249,26 @@ def call_strategy(strategy: Strategy, ctx: Context,
     except DurationbtError:
         raise
     except (Exception, SystemExit) as exc:
-        frames = traceback.extract_tb(exc.__traceback__)
-        try:
-            own = inspect.getfile(type(strategy))
-        except (TypeError, OSError):
-            own = ""
-        frame = next((f for f in reversed(frames) if f.filename == own), frames[-1])
-        raise StrategyError(f'Strategy "{strategy.name}" raised {type(exc).__name__}: {exc} '
-                            f"({frame.filename}, line {frame.lineno}).") from exc
+        raise _raised(strategy, exc) from exc
+
+
+def call_grid(strategy: type[Strategy], ctx: Context, combos: Sequence[dict[str, Any]],
+              timeout: float | None = DEFAULT_TIMEOUT) -> object:
+    """``strategy.target_weights_grid(ctx, combos)``, stopped after ``timeout`` seconds and
+    its errors reported as ``call_strategy`` reports them."""
+    try:
+        with time_limit(timeout):
+            return strategy.target_weights_grid(ctx, combos)
+    except PluginTimeout:
+        raise StrategyError(f'Strategy "{strategy.name}" did not return within {timeout:g} s '
+                            "from target_weights_grid and was stopped. If it is only slow, "
+                            "raise --timeout.") from None
+    except KeyboardInterrupt:
+        raise StrategyError(f'Interrupted while strategy "{strategy.name}" was running.') from None
+    except DurationbtError:
+        raise
+    except (Exception, SystemExit) as exc:
+        raise _raised(strategy, exc) from exc
 
 
 def compute_weights(strategy: Strategy, ctx: Context,

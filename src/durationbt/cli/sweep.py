@@ -3,7 +3,11 @@ deflated Sharpe ratio of the best and the probability of backtest overfitting.""
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -30,7 +34,8 @@ from .console import (
     user_errors,
 )
 
-__all__ = ["sweep", "progress_bar", "grid_option", "tracker"]
+__all__ = ["sweep", "progress_bar", "grid_option", "tracker", "plain_tracker", "grid_progress",
+           "workers_option", "scheduler_option", "max_combos_option", "grid_executor"]
 
 
 def grid_option():
@@ -54,6 +59,66 @@ def tracker(bar: Progress):
     return update
 
 
+def plain_tracker(every: int = 10) -> Callable[[str, int, int], None]:
+    """Progress as plain lines on stderr, one per ``every`` percent of each stage, for
+    logs, pipes and CI, where a live bar would print nothing or garbage."""
+    began = time.perf_counter()
+    shown: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        step = done * 100 // max(total, 1) // every
+        if step > shown.get(stage, 0):
+            shown[stage] = step
+            err.print(f"{stage}: {done:,} of {total:,} ({done * 100 // max(total, 1)}%), "
+                      f"{time.perf_counter() - began:.0f} s", soft_wrap=True, highlight=False)
+    return update
+
+
+@contextlib.contextmanager
+def grid_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A live bar on a terminal, plain lines every 10% otherwise."""
+    if err.is_terminal:
+        with progress_bar() as bar:
+            yield tracker(bar)
+    else:
+        yield plain_tracker()
+
+
+def workers_option() -> Any:
+    return typer.Option(None, "--workers", help="Local worker processes that compute the "
+                        "combinations (default: every core; 1: in this process).")
+
+
+def scheduler_option() -> Any:
+    return typer.Option(None, "--scheduler", help="Address of a running Dask distributed "
+                        "scheduler (e.g. tcp://10.0.0.5:8786) whose workers compute the "
+                        "combinations instead (needs durationbt[dask]).")
+
+
+def max_combos_option() -> Any:
+    return typer.Option(None, "--max-combos", help="Run a grid past the limits (100,000 "
+                        "combinations, or an estimated hour) up to this many combinations.")
+
+
+@contextlib.contextmanager
+def grid_executor(workers: int | None, scheduler: str | None,
+                  max_combos: int | None) -> Iterator[tuple[Any, Any]]:
+    """The executor the options ask for, and the grid's budget; the executor is closed
+    (a Dask client disconnected) when the command ends."""
+    from ..errors import ParameterError
+    from ..sweep.executors import executor_for
+    from ..sweep.sweep import Budget
+
+    if max_combos is not None and max_combos < 1:
+        raise ParameterError(f"--max-combos {max_combos}: give a positive number of combinations.")
+    budget = Budget() if max_combos is None else Budget(max_combos=max_combos, max_seconds=None)
+    executor = executor_for(workers, scheduler)
+    try:
+        yield executor, budget
+    finally:
+        executor.close()
+
+
 @user_errors
 def sweep(
     strategy: str = typer.Argument(..., help="Strategy name."),
@@ -75,11 +140,17 @@ def sweep(
     timeout: float = timeout_option(),
     risk_free: str = risk_free_option(),
     cash: str = cash_option(),
+    workers: int | None = workers_option(),
+    scheduler: str | None = scheduler_option(),
+    max_combos: int | None = max_combos_option(),
 ) -> None:
     """Backtest every combination of STRATEGY's parameters on data loaded once (numba
     kernel, same conventions and costs as `run`), rank them by --metric, and report the
     best combination's deflated Sharpe ratio and the probability of backtest overfitting.
-    Writes sweep.csv, summary.json, best_equity.csv and sweep.html (heatmap)."""
+    Writes sweep.csv, summary.json, best_equity.csv and sweep.html (heatmap). The
+    combinations are computed on every local core (--workers) or a Dask cluster
+    (--scheduler); a grid estimated past an hour or 100,000 combinations is refused
+    unless --max-combos allows it."""
     from ..api import lookahead_probe
     from ..errors import ParameterError
     from ..formatting import fmt_num, fmt_param, fmt_pct
@@ -107,9 +178,11 @@ def sweep(
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
         contexts = lookahead_probe(setup.ctx, rebalance, settings.timeout)
     combos = combinations(setup.grid)
-    with progress_bar() as bar:
+    with grid_executor(workers, scheduler, max_combos) as (executor, budget), \
+            grid_progress() as progress:
         result = run_sweep(setup.strategy, setup.grid, setup.ctx, setup.window, metric,
-                           settings.costs, init_cash, lookahead=contexts, progress=tracker(bar),
+                           settings.costs, init_cash, lookahead=contexts, progress=progress,
+                           executor=executor, budget=budget,
                            risk_free=settings.risk_free_for(setup.universe))
     with err.status("Bootstrap intervals and the sweep page", spinner="dots"):
         summary = sweep_summary(result, setup, settings)
@@ -138,7 +211,7 @@ def sweep(
               f"over {result.n_trials} trials, PBO {fmt_pct(s['pbo'])}")
     out.print(verdict_sentence(s, result.n_trials), soft_wrap=True)
     t = result.timings
-    out.print(f"weights and lookahead checks {t['weights_seconds']:.2f} s; simulation "
-              f"{t['simulate_seconds']:.2f} s (includes loading the compiled kernel; throughput: "
-              "make bench)")
+    out.print(f"{t['wall_seconds']:.2f} s on {t['workers']} worker(s): weights and lookahead "
+              f"checks {t['weights_seconds']:.2f} s of work; simulation {t['simulate_seconds']:.2f} s "
+              "(includes loading the compiled kernel; throughput: make bench)")
     out.print(str(folder), soft_wrap=True)

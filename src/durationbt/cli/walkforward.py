@@ -27,7 +27,14 @@ from .console import (
     universe_option,
     user_errors,
 )
-from .sweep import grid_option, progress_bar, tracker
+from .sweep import (
+    grid_executor,
+    grid_option,
+    grid_progress,
+    max_combos_option,
+    scheduler_option,
+    workers_option,
+)
 
 __all__ = ["walkforward"]
 
@@ -54,11 +61,15 @@ def walkforward(
     timeout: float = timeout_option(),
     risk_free: str = risk_free_option(),
     cash: str = cash_option(),
+    workers: int | None = workers_option(),
+    scheduler: str | None = scheduler_option(),
+    max_combos: int | None = max_combos_option(),
 ) -> None:
     """Choose STRATEGY's best parameters on each training window, trade them over the
     following test window, stitch the out-of-sample run (through the same engine, costs and
     switching included) and show in-sample against out-of-sample metrics. Writes
-    windows.csv, equity.csv, summary.csv and walkforward.html."""
+    windows.csv, equity.csv, summary.csv and walkforward.html. Combinations are computed
+    as in `sweep` (--workers, --scheduler, --max-combos)."""
     from ..api import lookahead_probe
     from ..formatting import fmt_num, fmt_pct
     from ..strategy import parse_param_overrides
@@ -76,12 +87,13 @@ def walkforward(
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
         contexts = lookahead_probe(setup.ctx, rebalance, settings.timeout)
-    with progress_bar() as bar:
+    with grid_executor(workers, scheduler, max_combos) as (executor, budget), \
+            grid_progress() as progress:
         result = walk_forward(setup.strategy, combinations(setup.grid), setup.ctx, setup.window,
                               train_span, test_span, metric, settings.costs, init_cash,
                               setup.window[setup.universe.benchmark],
                               defaults=setup.strategy().values(), lookahead=contexts,
-                              progress=tracker(bar),
+                              progress=progress, executor=executor, budget=budget,
                               risk_free=settings.risk_free_for(setup.universe))
     with err.status("Writing the walk-forward folder", spinner="dots"):
         identity = {"strategy": strategy, "grid": setup.grid, "train": train, "test": test,

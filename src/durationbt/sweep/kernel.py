@@ -13,7 +13,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from ..engine import Costs, close_out_delisted, execution_schedule, fillable, valuation_prices
+from ..engine import Costs, delisted, execution_schedule, fillable, valuation_prices
 from ..errors import EngineError
 
 __all__ = ["simulate_many", "simulate_stats", "STATS", "execution_rows"]
@@ -52,17 +52,22 @@ def _block_sum(a, lo, n):
 def _pairwise_sum(a, n):
     """``np.sum(a[:n])`` bit for bit (numpy's pairwise summation): the portfolio value
     decides which buy is trimmed at a fully invested rebalance, so it must round exactly as
-    vectorbt's does. Iterative post-order walk: numba's cache cannot hold recursive code."""
+    vectorbt's does."""
+    return _pairwise_sum_into(a, n, np.empty((4, 64)))
+
+
+@numba.njit(cache=True)
+def _pairwise_sum_into(a, n, work):
+    """``_pairwise_sum`` with its walk's stack in ``work`` (4 x 64), allocated once per
+    simulation rather than once per rebalance. Iterative post-order walk: numba's cache
+    cannot hold recursive code."""
     if n <= 128:
         return _block_sum(a, 0, n)
-    los = np.empty(64, dtype=np.int64)
-    sizes = np.empty(64, dtype=np.int64)
-    states = np.zeros(64, dtype=np.int64)
-    values = np.empty(64)
+    los, sizes, states, values = work[0], work[1], work[2], work[3]
     depth, filled = 0, 0
     los[0], sizes[0], states[0] = 0, n, 0
     while depth >= 0:
-        lo, size = los[depth], sizes[depth]
+        lo, size = int(los[depth]), int(sizes[depth])
         half = size // 2
         half -= half % 8
         if size <= 128:
@@ -84,8 +89,76 @@ def _pairwise_sum(a, n):
     return values[0]
 
 
+@numba.njit(cache=True)
+def _stable_argsort(keys, n, order, work):
+    """``np.argsort(keys[:n], kind="stable")`` into ``order`` without allocating: ``work``
+    (4 x n floats) holds keys and positions while insertion-sorted runs of 16 are merged
+    bottom-up on contiguous values. Keys are finite or NaN (NaN last, as numpy sorts it),
+    so NaN can stand as +inf. A stable sort's result is unique, so this equals numpy's;
+    np.argsort allocating on every rebalance of every combination was half the kernel's
+    time at 200 assets."""
+    key, pos, key2, pos2 = work[0], work[1], work[2], work[3]
+    for k in range(n):
+        x = keys[k]
+        key[k] = np.inf if x != x else x
+        pos[k] = k
+    width = 16
+    for lo in range(0, n, width):
+        for k in range(lo + 1, min(lo + width, n)):
+            x, p = key[k], pos[k]
+            m = k
+            while m > lo and x < key[m - 1]:
+                key[m], pos[m] = key[m - 1], pos[m - 1]
+                m -= 1
+            key[m], pos[m] = x, p
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            a, b = lo, mid
+            for o in range(lo, hi):
+                if b >= hi or (a < mid and not key[b] < key[a]):
+                    key2[o], pos2[o] = key[a], pos[a]
+                    a += 1
+                else:
+                    key2[o], pos2[o] = key[b], pos[b]
+                    b += 1
+        key[:n] = key2[:n]
+        pos[:n] = pos2[:n]
+        width *= 2
+    for k in range(n):
+        order[k] = int(pos[k])
+
+
+@numba.njit(cache=True)
+def _holdings_value(shares, valuation, i, n):
+    """Sum of ``shares[j] * valuation[i, j]`` in eight interleaved running sums: independent
+    chains the compiler turns into SIMD lanes, where one running sum waits on each add (at
+    200 assets that latency, not memory, bounded the kernel). A fixed order, so the same
+    inputs give the same bits on any machine; it differs from a left-to-right sum by
+    rounding only, and only the rebalance-day value (``_pairwise_sum``) must match vectorbt."""
+    r0 = r1 = r2 = r3 = r4 = r5 = r6 = r7 = 0.0
+    stop = n - n % 8
+    j = 0
+    while j < stop:
+        r0 += shares[j] * valuation[i, j]
+        r1 += shares[j + 1] * valuation[i, j + 1]
+        r2 += shares[j + 2] * valuation[i, j + 2]
+        r3 += shares[j + 3] * valuation[i, j + 3]
+        r4 += shares[j + 4] * valuation[i, j + 4]
+        r5 += shares[j + 5] * valuation[i, j + 5]
+        r6 += shares[j + 6] * valuation[i, j + 6]
+        r7 += shares[j + 7] * valuation[i, j + 7]
+        j += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while j < n:
+        res += shares[j] * valuation[i, j]
+        j += 1
+    return res
+
+
 @numba.njit(cache=True, nogil=True)
-def _simulate(valuation, live, exec_rows, targets, fees, slippage, init_cash, keep_equity,
+def _simulate(valuation, live, gone, exec_rows, targets, fees, slippage, init_cash, keep_equity,
               risk_free, equity, traded, stats, block_of_day, blocks):
     """Simulate every combination; always fill ``traded`` and the streaming ``stats`` (see
     STATS) and per-block moments of excess returns (return - ``risk_free`` that day)
@@ -96,6 +169,9 @@ def _simulate(valuation, live, exec_rows, targets, fees, slippage, init_cash, ke
     delta = np.zeros(n_assets)
     order_value = np.zeros(n_assets)
     holding = np.zeros(n_assets)
+    order = np.empty(n_assets, dtype=np.int64)
+    sort_work = np.empty((4, n_assets))
+    sum_work = np.empty((4, 64))
     buy_unit = 1.0 + slippage
     sell_unit = 1.0 - slippage
     for c in range(n_combos):
@@ -120,39 +196,60 @@ def _simulate(valuation, live, exec_rows, targets, fees, slippage, init_cash, ke
             if r < n_exec and exec_rows[r] == i:
                 for j in range(n_assets):
                     holding[j] = shares[j] * valuation[i, j]
-                value = cash + _pairwise_sum(holding, n_assets)
+                value = cash + _pairwise_sum_into(holding, n_assets, sum_work)
                 for j in range(n_assets):
-                    w = targets[c, r, j]
+                    # an asset whose data ended is sold (``engine.close_out_delisted``)
+                    w = 0.0 if gone[r, j] else targets[c, r, j]
                     if live[i, j] and w == w:
                         delta[j] = w * value / valuation[i, j] - shares[j]
-                        # vectorbt's approximate order value, sorted stably (insertion sort)
+                        # vectorbt's approximate order value, by which it orders the orders
                         order_value[j] = w * value - shares[j] * valuation[i, j]
                     else:
                         delta[j] = 0.0
                         order_value[j] = np.nan
-                order = np.argsort(order_value, kind="mergesort")
-                for k in range(n_assets):
-                    j = order[k]
+                # Sells first, then buys by ascending order value, each trimmed to the cash
+                # left. Which buys are trimmed is all the order decides (otherwise it only
+                # rounds cash), and usually only the last buy is: then no sort is needed.
+                last = -1
+                for j in range(n_assets):
                     d = delta[j]
-                    p = valuation[i, j]
                     if d < 0.0:
-                        fill = p * sell_unit
+                        fill = valuation[i, j] * sell_unit
                         cash += -d * fill * (1.0 - fees)
                         shares[j] += d
                         turnover += -d * fill
-                    elif d > 0.0:
-                        fill = p * buy_unit
-                        unit = fill * (1.0 + fees)
-                        if d * unit > cash:
-                            d = cash / unit if cash > 0.0 else 0.0
-                        cash -= d * unit
-                        shares[j] += d
-                        turnover += d * fill
+                    elif d > 0.0 and (last < 0 or not order_value[j] < order_value[last]):
+                        last = j   # the largest order value, the later column among ties
+                others = 0.0
+                for j in range(n_assets):
+                    if delta[j] > 0.0 and j != last:
+                        others += delta[j] * valuation[i, j] * buy_unit * (1.0 + fees)
+                if others <= cash:
+                    for j in range(n_assets):
+                        if delta[j] > 0.0 and j != last:
+                            fill = valuation[i, j] * buy_unit
+                            cash -= delta[j] * fill * (1.0 + fees)
+                            shares[j] += delta[j]
+                            turnover += delta[j] * fill
+                    first, stop = n_assets - 1, n_assets
+                    order[n_assets - 1] = last
+                else:   # several buys reach the cash limit: the full stable order decides
+                    _stable_argsort(order_value, n_assets, order, sort_work)
+                    first, stop = 0, n_assets
+                for k in range(first, stop):
+                    j = order[k]
+                    d = delta[j]
+                    if j < 0 or d <= 0.0:
+                        continue
+                    fill = valuation[i, j] * buy_unit
+                    unit = fill * (1.0 + fees)
+                    if d * unit > cash:
+                        d = cash / unit if cash > 0.0 else 0.0
+                    cash -= d * unit
+                    shares[j] += d
+                    turnover += d * fill
                 r += 1
-            v = 0.0  # daily value: plain sum (only rebalance-day values decide trades)
-            for j in range(n_assets):
-                v += shares[j] * valuation[i, j]
-            v += cash
+            v = _holdings_value(shares, valuation, i, n_assets) + cash
             if keep_equity:
                 equity[c, i] = v
             sum_equity += v
@@ -200,12 +297,15 @@ STATS = ("sum_r", "sum_r2", "sum_x", "sum_x2", "sum_down2", "max_drawdown", "mea
 
 
 def _prepare(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray):
+    """The kernel's arrays. Targets are passed as they are (no copy when already C-ordered
+    float64: at 200 assets a chunk of them is hundreds of MB); the delisted close-out is a
+    mask the kernel applies."""
     if targets.ndim != 3 or targets.shape[1:] != (len(rows), prices.shape[1]):
         raise EngineError(f"targets must be combos x {len(rows)} x {prices.shape[1]}, "
                           f"got {targets.shape}.")
     valuation = valuation_prices(prices).to_numpy(dtype=np.float64)
-    targets = close_out_delisted(prices, rows, targets)
     return (np.ascontiguousarray(valuation), np.ascontiguousarray(fillable(prices).to_numpy()),
+            np.ascontiguousarray(delisted(prices).to_numpy()[rows]),
             np.ascontiguousarray(rows, dtype=np.int64),
             np.ascontiguousarray(targets, dtype=np.float64))
 
@@ -220,7 +320,7 @@ def _block_of_day(days: int, n_blocks: int) -> np.ndarray:
 
 
 def _run(prices, targets, rows, costs, init_cash, keep_equity, n_blocks, risk_free=None):
-    valuation, live, rows, targets = _prepare(prices, targets, rows)
+    valuation, live, gone, rows, targets = _prepare(prices, targets, rows)
     costs = costs or Costs()
     n, days = targets.shape[0], len(prices)
     rf = (np.zeros(days) if risk_free is None
@@ -231,7 +331,7 @@ def _run(prices, targets, rows, costs, init_cash, keep_equity, n_blocks, risk_fr
     traded = np.empty(n)
     stats = np.empty((n, len(STATS)))
     blocks = np.empty((n, n_blocks, 3))
-    _simulate(valuation, live, rows, targets, costs.fees, costs.slippage, float(init_cash),
+    _simulate(valuation, live, gone, rows, targets, costs.fees, costs.slippage, float(init_cash),
               keep_equity, rf, equity, traded, stats, _block_of_day(days, n_blocks), blocks)
     return equity, traded, stats, blocks
 

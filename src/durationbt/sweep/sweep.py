@@ -1,14 +1,15 @@
 """``durationbt sweep``: every parameter combination of a strategy on data loaded once.
 
-Weights come from the strategy itself (one call per combination, each checked for
-lookahead by point-in-time replay: every checked date for the first combination, a seeded
-sample of SWEEP_REPLAYS dates for each other one); combinations that produce identical targets are
-simulated once and count as one trial for the deflated Sharpe ratio and PBO. Simulation
-runs through the numba kernel in chunks, so memory stays bounded whatever the grid size."""
+A map over batches of combinations (``mapping``: weights, lookahead check, target arrays)
+run in-process, on local worker processes or on a Dask cluster (``executors``), and a
+reduce on the driver: combinations that produce identical targets are simulated once and
+count as one trial for the deflated Sharpe ratio and PBO; the numba kernel simulates the
+distinct ones in chunks, so memory stays bounded whatever the grid size. The results are
+the same whatever executor ran the map. Before the bulk of the work starts the time is
+estimated from the first batches, and a grid past its budget is refused."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine import Costs, check_prices_to_trade
-from ..errors import ParameterError, StrategyError
+from ..errors import ParameterError
 from ..lookahead import LookaheadProbe
 from ..riskfree import RiskFree
 from ..scoring import LOWER_IS_BETTER, PERIODS_PER_YEAR
@@ -29,17 +30,19 @@ from ..statistics import (
     probabilistic_sharpe_ratio,
 )
 from ..strategy import Context, Strategy
-from ..weights import call_strategy, compute_weights, resolve_target_weights
+from ..weights import tradable
+from .executors import Executor, InProcess
 from .grid import combinations, parse_grid
 from .kernel import execution_rows, simulate_many, simulate_stats
+from .mapping import SWEEP_REPLAYS, BatchResult, GridJob, map_batch, plan_tasks
 from .metrics import SWEEP_METRICS, stats_metrics
 
-__all__ = ["GridRun", "SweepResult", "run_grid", "run_sweep", "check_metric",
-           "SweepSetup", "load_setup", "sweep_summary", "write_sweep", "SWEEP_REPLAYS"]
+__all__ = ["GridRun", "SweepResult", "Budget", "run_grid", "run_sweep", "check_metric",
+           "SweepSetup", "load_setup", "sweep_summary", "write_sweep", "SWEEP_REPLAYS",
+           "format_seconds"]
 
 Progress = Callable[[str, int, int], None]
 PBO_SPLITS = 16
-SWEEP_REPLAYS = 8   # replayed decision dates per combination after the first
 
 
 def check_metric(metric: str) -> str:
@@ -49,11 +52,23 @@ def check_metric(metric: str) -> str:
     return metric
 
 
-def _digest(array: np.ndarray) -> str:
-    return hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()
-
-
 Reducer = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How large a grid may run: at most ``max_combos`` combinations and, unless the user
+    raised the limit (``max_seconds`` None), an estimated ``max_seconds``."""
+
+    max_combos: int = 100_000
+    max_seconds: float | None = 3600.0
+
+
+def format_seconds(seconds: float) -> str:
+    """``42 s``, ``12 min``, ``3.4 h``."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
 @dataclass(frozen=True)
@@ -71,8 +86,11 @@ class GridRun:
     metrics: dict[str, np.ndarray]  # SWEEP_METRICS per trial
     moments: np.ndarray             # CSCV block moments: splits x 3 x trials
     reduced: np.ndarray | None      # per trial, what ``reduce`` made of its daily equity
-    weights_seconds: float
+    weights_seconds: float          # the map's work, summed over workers
     simulate_seconds: float
+    job: GridJob
+    workers: int = 1
+    wall_seconds: float = 0.0
     risk_free: RiskFree | None = None  # where uninvested weight goes; None: it stays as cash
 
     @property
@@ -83,11 +101,9 @@ class GridRun:
         return self.combos[int(self.first_combo[trial])]
 
     def targets_of(self, trial: int, ctx: Context) -> pd.DataFrame:
-        """The trial's target weights (decision dates x tickers), recomputed, uninvested
-        weight placed as the sweep placed it."""
-        instance = self.strategy(**self.params_of(trial))
-        weights = instance.traded(compute_weights(instance, ctx))
-        return self.risk_free.hold_cash(weights, ctx.prices) if self.risk_free else weights
+        """The trial's target weights (decision dates x tickers), recomputed in-process by
+        the path its sweep took (``ctx``: the sweep's own context)."""
+        return self.job.weights_of(self.params_of(trial))
 
     def equity_of(self, trial: int, ctx: Context, costs: Costs, init_cash: float) -> pd.Series:
         """The trial's daily equity, re-simulated by the kernel."""
@@ -102,14 +118,29 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
              market_window: pd.DataFrame, *, costs: Costs, init_cash: float,
              lookahead: LookaheadProbe | None = None, chunk_size: int = 1_000,
              reduce: Reducer | None = None, progress: Progress | None = None,
+             executor: Executor | None = None, budget: Budget | None = None,
              risk_free: RiskFree | None = None) -> GridRun:
-    """One pass over the grid: compute (and, given altered contexts, check) each
-    combination's weights, keep only those not seen before, and every ``chunk_size``
-    distinct trials simulate them, keep their metrics, CSCV moments and ``reduce(equity)``,
-    and drop the targets. Memory is bounded by the chunk, whatever the grid's size.
-    ``market_window``: prices from the backtest's first to last day. ``risk_free``: the
-    return Sharpe-like metrics are in excess of, and where uninvested weight is held."""
+    """One pass over the grid. The map (``mapping.map_batch``: weights, the lookahead
+    check when a probe is given, uninvested weight placed by ``risk_free``, target arrays)
+    runs batch by batch: the first one (two with a ``budget``, to time it) in this process,
+    the rest on ``executor`` (default: in this process). The reduce, here, in grid order:
+    keep each target set not seen before, and every ``chunk_size`` distinct trials simulate
+    them, keep their metrics, CSCV moments and ``reduce(equity)``, and drop the targets.
+    Memory is bounded by the chunk, whatever the grid's size. ``market_window``: prices
+    from the backtest's first to last day. ``risk_free``: the return Sharpe-like metrics
+    are in excess of, and where uninvested weight is held. With a ``budget``, a grid too
+    large or estimated too long is refused (a ParameterError giving the estimate) before
+    the rest is sent out."""
+    began = time.perf_counter()
     say = progress or (lambda *_: None)
+    executor = executor or InProcess()
+    # the dates traded: every decision, or the first only for a strategy that ``holds``
+    traded = ctx.rebalance_dates[:1] if strategy.holds else ctx.rebalance_dates
+    rows, decisions = execution_rows(pd.DatetimeIndex(market_window.index), traded)
+    columns = list(tradable(ctx))
+    prices = market_window[columns]
+    job = GridJob(strategy, ctx, decisions, columns, lookahead, risk_free)
+    tasks = plan_tasks(strategy, combos)
     seen: dict[str, int] = {}
     first_combo: list[int] = []
     trial_of_combo = np.empty(len(combos), dtype=np.int64)
@@ -117,13 +148,11 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
     parts: list[dict[str, np.ndarray]] = []
     moments: list[np.ndarray] = []
     reduced: list[np.ndarray] = []
-    rows = decisions = prices = None
-    weights_s = simulate_s = 0.0
     splits = PBO_SPLITS if len(market_window) > 4 * PBO_SPLITS else 2
     rf = None if risk_free is None else risk_free.returns(market_window).to_numpy()
+    totals = {"map": 0.0, "simulate": 0.0, "done": 0}
 
     def flush() -> None:
-        nonlocal simulate_s
         if not pending:
             return
         started = time.perf_counter()
@@ -137,43 +166,68 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
         moments.append(blocks.transpose(1, 2, 0))
         if reduce is not None:
             reduced.append(reduce(equity))
-        simulate_s += time.perf_counter() - started
+        totals["simulate"] += time.perf_counter() - started
 
-    for k, params in enumerate(combos):
-        started = time.perf_counter()
-        instance = strategy(**params)
-        raw = call_strategy(instance, ctx, lookahead.timeout if lookahead else None)
-        weights = instance.traded(resolve_target_weights(raw, instance, ctx))
-        if lookahead is not None:
-            report = lookahead.check(instance, raw,
-                                     None if k == 0 else lookahead.sample(SWEEP_REPLAYS))
-            if not report.ok:
-                shown = ", ".join(f"{n}={v}" for n, v in params.items())
-                raise StrategyError(f"With {shown}: {report.finding.describe(strategy.name)}")
-        if risk_free is not None:
-            weights = risk_free.hold_cash(weights, ctx.prices)
-        if rows is None:
-            rows, decisions = execution_rows(pd.DatetimeIndex(market_window.index), weights.index)
-            prices = market_window[list(weights.columns)]
-        array = weights.loc[decisions, list(prices.columns)].to_numpy(dtype=np.float64)
-        key = _digest(array)
-        if key not in seen:
-            seen[key] = len(first_combo)
-            first_combo.append(k)
-            pending.append(array)
-        trial_of_combo[k] = seen[key]
-        weights_s += time.perf_counter() - started
-        if len(pending) >= chunk_size:
-            flush()
-        say("combinations", k + 1, len(combos))
+    def take(result: BatchResult) -> None:
+        for i, key in enumerate(result.digests):
+            k = result.start + i
+            if key not in seen:
+                seen[key] = len(first_combo)
+                first_combo.append(k)
+                pending.append(result.arrays[key])
+                if len(pending) >= chunk_size:
+                    flush()
+            trial_of_combo[k] = seen[key]
+        totals["map"] += result.seconds
+        totals["done"] += len(result.digests)
+        say("combinations", int(totals["done"]), len(combos))
+
+    head = tasks[:2] if budget is not None else tasks[:1]
+    timed = []
+    for task in head:
+        result = map_batch(job, task)
+        timed.append((task, result))
+        take(result)
+    if budget is not None:
+        flush()
+        _check_budget(budget, combos, tasks, timed, first_combo, totals, executor.workers,
+                      time.perf_counter() - began)
+    for result in executor.map(job, tasks[len(head):]):
+        take(result)
     flush()
     return GridRun(strategy=strategy, combos=combos, prices=prices, rows=rows, decisions=decisions,
                    trial_of_combo=trial_of_combo, first_combo=np.array(first_combo),
                    metrics={key: np.concatenate([p[key] for p in parts]) for key in parts[0]},
                    moments=np.concatenate(moments, axis=2),
                    reduced=np.concatenate(reduced) if reduce is not None else None,
-                   weights_seconds=weights_s, simulate_seconds=simulate_s, risk_free=risk_free)
+                   weights_seconds=totals["map"], simulate_seconds=totals["simulate"], job=job,
+                   workers=executor.workers, wall_seconds=time.perf_counter() - began,
+                   risk_free=risk_free)
 
+
+def _check_budget(budget: Budget, combos: list, tasks: list, timed: list, first_combo: list,
+                  totals: dict, workers: int, elapsed: float) -> None:
+    """Refuse, with the estimate, a grid past ``budget``. The time left is the remaining
+    combinations at the rate of the last timed batch (the head batch carries the one-off
+    full lookahead replay), spread over ``workers``, plus their simulation at the rate
+    measured so far (every combination counted as distinct: an upper bound)."""
+    left = len(combos) - int(totals["done"])
+    task, result = timed[-1]
+    map_rate = result.seconds / len(task.combos)
+    sim_rate = totals["simulate"] / max(len(first_combo), 1)
+    estimate = elapsed + left * (map_rate / workers + sim_rate)
+    too_many = len(combos) > budget.max_combos
+    too_long = budget.max_seconds is not None and estimate > budget.max_seconds
+    if too_many or too_long:
+        limit = (f"the limit is {budget.max_combos:,} combinations"
+                 + (f" and {format_seconds(budget.max_seconds)}" if budget.max_seconds else ""))
+        raise ParameterError(
+            f"This grid has {len(combos):,} combinations and would take about "
+            f"{format_seconds(estimate)} with {workers} worker(s) (estimated from the "
+            f"{int(totals['done']):,} combinations just computed: {map_rate * 1e3:.2f} ms each "
+            f"for weights and lookahead checks, {sim_rate * 1e3:.3f} ms to simulate); {limit}. "
+            f"Narrow the grid, add workers or a cluster (--workers, --scheduler), or pass "
+            f"--max-combos {len(combos)} to run it anyway.")
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -200,14 +254,15 @@ def _rank(table: pd.DataFrame, metric: str) -> pd.DataFrame:
 def run_sweep(strategy: type[Strategy], grid: dict[str, list[Any]], ctx: Context,
               market_window: pd.DataFrame, metric: str, costs: Costs, init_cash: float, *,
               lookahead: LookaheadProbe | None = None, progress: Progress | None = None,
-              chunk_size: int = 1_000, risk_free: RiskFree | None = None) -> SweepResult:
+              chunk_size: int = 1_000, executor: Executor | None = None,
+              budget: Budget | None = None, risk_free: RiskFree | None = None) -> SweepResult:
     """Every combination of ``grid``, scored and ranked, with the best combination's
     probabilistic and deflated Sharpe ratios (trials = distinct target sets; null: no
     return in excess of ``risk_free``) and PBO."""
     check_metric(metric)
     run = run_grid(strategy, combinations(grid), ctx, market_window, costs=costs,
                    init_cash=init_cash, lookahead=lookahead, chunk_size=chunk_size,
-                   progress=progress, risk_free=risk_free)
+                   progress=progress, executor=executor, budget=budget, risk_free=risk_free)
     table = pd.DataFrame(run.combos)
     table["trial"] = run.trial_of_combo
     for key, values in run.metrics.items():
@@ -233,7 +288,8 @@ def run_sweep(strategy: type[Strategy], grid: dict[str, list[Any]], ctx: Context
                        n_combos=len(run.combos), n_trials=n_trials, best=best,
                        best_equity=best_equity, stats=stats,
                        timings={"weights_seconds": run.weights_seconds,
-                                "simulate_seconds": run.simulate_seconds})
+                                "simulate_seconds": run.simulate_seconds,
+                                "wall_seconds": run.wall_seconds, "workers": run.workers})
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,10 @@ from ..lookahead import LookaheadProbe
 from ..riskfree import RiskFree
 from ..scoring import LOWER_IS_BETTER, performance_metrics
 from ..strategy import Context, Strategy
+from .executors import Executor
 from .kernel import execution_rows
 from .metrics import equity_metrics
-from .sweep import GridRun, check_metric, run_grid
+from .sweep import Budget, GridRun, check_metric, run_grid
 
 __all__ = ["Window", "parse_span", "walk_forward_windows", "choose_per_window",
            "window_metrics", "WalkForwardResult", "walk_forward", "write_walkforward"]
@@ -128,10 +129,13 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
                  market_window: pd.DataFrame, train: pd.DateOffset, test: pd.DateOffset,
                  metric: str, costs: Costs, init_cash: float, benchmark: pd.Series, *,
                  defaults: dict[str, Any] | None = None, lookahead: LookaheadProbe | None = None,
-                 progress=None, risk_free: RiskFree | None = None) -> WalkForwardResult:
-    """Run the walk-forward over every combination (one streaming pass, see ``run_grid``;
-    only each trial's per-window training metric is kept). Sharpe-like metrics are in
-    excess of ``risk_free``, which also holds uninvested weight (None: rf = 0, idle cash)."""
+                 progress=None, executor: Executor | None = None,
+                 budget: Budget | None = None,
+                 risk_free: RiskFree | None = None) -> WalkForwardResult:
+    """Run the walk-forward over every combination (one streaming pass, see ``run_grid``,
+    its map on ``executor``, bounded by ``budget``; only each trial's per-window training
+    metric is kept). Sharpe-like metrics are in excess of ``risk_free``, which also holds
+    uninvested weight (None: rf = 0, idle cash)."""
     check_metric(metric)
     if metric == "turnover":
         raise ParameterError("--metric turnover cannot choose parameters per window; use a "
@@ -150,7 +154,8 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
                                               rf)])
 
     run = run_grid(strategy, combos, ctx, market_window, costs=costs, init_cash=init_cash,
-                   lookahead=lookahead, reduce=reduce, progress=progress, risk_free=risk_free)
+                   lookahead=lookahead, reduce=reduce, progress=progress, executor=executor,
+                   budget=budget, risk_free=risk_free)
     chosen = _choose(run.reduced[:, :len(windows)], windows, metric)
 
     frames = {trial: run.targets_of(trial, ctx) for trial in {t for t, _ in chosen}}
