@@ -200,11 +200,6 @@ def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Co
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
     raw = call_strategy(strategy, ctx, settings.timeout)
     targets = resolve_target_weights(raw, strategy, ctx)
-    say(f"{strategy.name}: checking for lookahead (point-in-time replay)")
-    probe = lookahead or lookahead_probe(ctx, settings.rebalance, settings.timeout)
-    report = probe.check(strategy, raw)
-    report.refuse()
-
     riskfree = settings.risk_free_for(universe)
     targets = riskfree.hold_cash(strategy.traded(targets), ctx.prices)
 
@@ -218,6 +213,12 @@ def backtest(strategy: Strategy, universe: Universe, market: MarketData, ctx: Co
     bench_traded.loc[first_fill] = settings.init_cash
     if on_equity is not None:
         on_equity(result.equity, bench)
+    # checked after the simulation so the tearsheet is drawn meanwhile; nothing is written
+    # before it passes, so a refusal still leaves nothing behind
+    say(f"{strategy.name}: checking for lookahead (point-in-time replay)")
+    probe = lookahead or lookahead_probe(ctx, settings.rebalance, settings.timeout)
+    report = probe.check(strategy, raw)
+    report.refuse()
 
     say(f"{strategy.name}: scoring")
     metrics = score_run(result.equity, result.traded, bench, bench_traded, rf_returns,
@@ -239,9 +240,9 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
     """Run one backtest end to end and write its run folder atomically.
 
     What does not depend on each other overlaps: vectorbt is imported in a thread while the
-    data, signal, weights and lookahead check are computed, and the quantstats tearsheet is
-    drawn by a second process (started now, so its imports are done by then) while the
-    scores, durations, regime tables and report page are made."""
+    data, signal and weights are computed (``simulate`` waits for it), and the quantstats
+    tearsheet is drawn by a second process (started now, so its imports are done by then)
+    while the lookahead replay, scores, durations, regime tables and report page are made."""
     phases: list[tuple[str, float]] = [("start", time.perf_counter())]
 
     def say(message: str) -> None:
@@ -275,7 +276,6 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
                 worker.submit(draft.parent, equity, bench,
                               _page_titles(strategy.name, universe, settings), draft)
 
-        vectorbt.join()
         done = backtest(strategy, universe, market, ctx, settings, say,
                         on_equity=start_tearsheet)
         tearsheet = (lambda: (worker.result(), draft)[1]) if worker is not None else None

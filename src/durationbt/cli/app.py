@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal as os_signal
 
 import typer
@@ -89,4 +90,10 @@ def _terminate(signum: int, frame: object) -> None:
 def main() -> None:
     """Console-script entry point."""
     os_signal.signal(os_signal.SIGTERM, _terminate)
-    app(prog_name="durationbt")
+    try:
+        app(prog_name="durationbt")
+    finally:
+        # the command is done: spare the interpreter's final garbage collection over
+        # everything vectorbt, numba and pandas allocated (about 0.9 s of a run's wall time);
+        # atexit handlers and open files are still closed as usual
+        gc.freeze()

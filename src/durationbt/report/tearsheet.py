@@ -69,14 +69,13 @@ def write_tearsheet(path: Path, equity: pd.Series, benchmark: pd.Series, *, titl
             warnings.filterwarnings("ignore", category=RuntimeWarning)
             # quantstats inserts the title into the page unescaped: escape it here, so a
             # universe or strategy name carrying markup stays text
-            qs.reports.html(returns, benchmark=bench, output=str(path), title=html.escape(title),
-                            periods_per_year=252, figfmt="svg", download_filename=path.name,
-                            match_dates=False)
+            with _our_charts(qs, returns, bench):
+                qs.reports.html(returns, benchmark=bench, output=str(path),
+                                title=html.escape(title), periods_per_year=252, figfmt="svg",
+                                download_filename=path.name, match_dates=False)
         page = path.read_text(encoding="utf-8")
         page = _UNDEFINED_ONLOAD.sub("<body>", _REMOTE_FAVICON.sub("", page))
         page = page.replace(_SMALL_PERCENT, "%")
-        page = _replace_figure(page, "eoy_returns", _yearly_svg(returns, bench))
-        page = _replace_figure(page, "monthly_heatmap", _monthly_svg(returns))
     finally:
         fonts.setLevel(level)
         if backend.lower() != "agg":
@@ -88,26 +87,32 @@ def write_tearsheet(path: Path, equity: pd.Series, benchmark: pd.Series, *, titl
     return path
 
 
-def _replace_figure(html: str, div_id: str, svg: str) -> str:
-    """Swap the SVG inside quantstats' ``<div id=div_id>`` for ``svg`` (unchanged if the
-    div is not there, e.g. a quantstats release that renamed it)."""
-    pattern = re.compile(rf'(<div id="{div_id}">).*?</svg>', re.DOTALL)
-    return pattern.sub(lambda m: m.group(1) + svg, html, count=1)
-
-
-def _svg(fig) -> str:
-    import io
-
+@contextlib.contextmanager
+def _our_charts(qs, returns: pd.Series, benchmark: pd.Series):
+    """While quantstats renders, its yearly-returns chart and monthly heatmap are drawn by
+    durationbt's versions (below) into the same slots: quantstats' own would be drawn only
+    to be thrown away. Its functions are put back afterwards."""
     import matplotlib.pyplot as plt
 
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(fig)
-    text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    def drawn_by(make):
+        def draw(*args, savefig=None, **kwargs):
+            fig = make()
+            fig.savefig(savefig["fname"], format=savefig.get("format", "svg"),
+                        bbox_inches="tight")
+            plt.close(fig)
+        return draw
+
+    plots = qs.plots
+    saved = plots.yearly_returns, plots.monthly_heatmap
+    plots.yearly_returns = drawn_by(lambda: _yearly_figure(returns, benchmark))
+    plots.monthly_heatmap = drawn_by(lambda: _monthly_figure(returns))
+    try:
+        yield
+    finally:
+        plots.yearly_returns, plots.monthly_heatmap = saved
 
 
-def _yearly_svg(returns: pd.Series, benchmark: pd.Series) -> str:
+def _yearly_figure(returns: pd.Series, benchmark: pd.Series):
     """Calendar-year returns of the strategy and the benchmark as grouped bars, one label a
     year; a first or last year the run covers only in part is labelled with its dates
     (quantstats' own chart piles the labels at the left and draws slivers)."""
@@ -132,10 +137,10 @@ def _yearly_svg(returns: pd.Series, benchmark: pd.Series) -> str:
     ax.legend(frameon=False)
     ax.grid(axis="y", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig)
+    return fig
 
 
-def _monthly_svg(returns: pd.Series) -> str:
+def _monthly_figure(returns: pd.Series):
     """Monthly returns (%) as a year x month heatmap; months outside the run stay blank
     (quantstats shows them as 0.00, as if the strategy had been flat)."""
     import matplotlib.pyplot as plt
@@ -158,7 +163,7 @@ def _monthly_svg(returns: pd.Series) -> str:
     ax.grid(False)  # quantstats' style draws a grid over every axis
     for spine in ax.spines.values():
         spine.set_visible(False)
-    return _svg(fig)
+    return fig
 
 
 def _flat_page(path: Path, title: str) -> Path:
