@@ -195,3 +195,56 @@ def test_analysis_pages_render(browser, analysis_pages, name, charts):
     assert _shot(page, name.replace(".html", ".png")).stat().st_size > 20_000
     _assert_tables_fit(page, name)
     assert problems == []
+
+
+HOSTILE_PLUGIN = '''
+import pandas as pd
+from durationbt import Param, Strategy
+
+
+class Hostile(Strategy):
+    """<script>alert('doc')</script> holds bills <img src=x onerror=alert('doc2')>."""
+
+    name = "hostile"
+    label = Param("<img src=x onerror=alert('param')>", "a text parameter")
+
+    def target_weights(self, ctx):
+        return pd.DataFrame(1.0, index=ctx.rebalance_dates, columns=["bills"])
+'''
+
+
+def test_markup_in_every_user_text_stays_text_on_every_page(browser, synth_data, synth_universe,
+                                                            tmp_path):
+    """A universe file whose name and description carry markup, a plugin whose docstring and
+    parameter value do: the run's report, its tearsheet and a compare page show them as
+    text and no script runs (a dialog would be caught). Plugin names cannot carry markup:
+    they must be folder-name safe (tests/test_strategy_contract.py)."""
+    from typer.testing import CliRunner
+
+    from durationbt.api import RunSettings, run_backtest
+    from durationbt.cli.app import app
+    from durationbt.plugins import discover_strategies
+
+    universe = tmp_path / "<img src=x onerror=alert('file')>.toml"
+    universe.write_text(synth_universe.read_text().replace(
+        'description = "synthetic test universe"',
+        'description = "<script>alert(\'universe\')</script>"'))
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "hostile.py").write_text(HOSTILE_PLUGIN)
+    registry = discover_strategies(plugins, entry_points_enabled=False, builtins=False)
+    done = run_backtest("hostile", RunSettings(universe=universe, data=synth_data,
+                                               out=tmp_path / "results"), registry=registry)
+    compare = CliRunner().invoke(app, ["compare", str(done.run_dir), "--out",
+                                       str(tmp_path / "results")])
+    assert compare.exit_code == 0, compare.output
+    compare_page = Path(compare.output.strip().splitlines()[-1]) / "compare.html"
+    for path in (done.run_dir / "report.html", done.run_dir / "tearsheet.html", compare_page):
+        page, problems = _open(browser, path)
+        page.wait_for_timeout(300)
+        assert problems == [], (path.name, problems)
+        if path.name != "compare.html":   # the pages that name the universe show it as text
+            assert "onerror=alert('file')" in page.locator("body").inner_text(), path.name
+    report, _ = _open(browser, done.run_dir / "report.html")
+    body = report.locator("body").inner_text()
+    assert "<script>alert('doc')</script>" in body and "onerror=alert('param')" in body
