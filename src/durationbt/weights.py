@@ -12,7 +12,7 @@ import inspect
 import signal
 import threading
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -233,42 +233,37 @@ def _raised(strategy: Strategy | type[Strategy], exc: BaseException) -> Strategy
                          f"({frame.filename}, line {frame.lineno}).")
 
 
-def call_strategy(strategy: Strategy, ctx: Context,
-                  timeout: float | None = DEFAULT_TIMEOUT) -> object:
-    """The plugin's raw output. Its errors, ``sys.exit`` and Ctrl-C included, become a
-    StrategyError naming the plugin and the line of its own file that failed (not a pandas
-    internal); a call longer than ``timeout`` seconds is stopped."""
+def _guarded(strategy: Strategy | type[Strategy], call: Callable[[], object],
+             timeout: float | None, method: str) -> object:
+    """Run one call into plugin code: stopped after ``timeout`` seconds; its errors,
+    ``sys.exit`` and Ctrl-C included, reported as a StrategyError naming the plugin."""
     try:
         with time_limit(timeout):
-            return strategy.target_weights(ctx)
+            return call()
     except PluginTimeout:
         raise StrategyError(f'Strategy "{strategy.name}" did not return within {timeout:g} s '
-                            "and was stopped. If it is only slow, raise --timeout.") from None
+                            f"from {method} and was stopped. If it is only slow, raise "
+                            "--timeout.") from None
     except KeyboardInterrupt:
         raise StrategyError(f'Interrupted while strategy "{strategy.name}" was running.') from None
     except DurationbtError:
         raise
     except (Exception, SystemExit) as exc:
         raise _raised(strategy, exc) from exc
+
+
+def call_strategy(strategy: Strategy, ctx: Context,
+                  timeout: float | None = DEFAULT_TIMEOUT) -> object:
+    """The plugin's raw output, its failures named (see ``_guarded``): the line of its own
+    file that failed, not a pandas internal."""
+    return _guarded(strategy, lambda: strategy.target_weights(ctx), timeout, "target_weights")
 
 
 def call_grid(strategy: type[Strategy], ctx: Context, combos: Sequence[dict[str, Any]],
               timeout: float | None = DEFAULT_TIMEOUT) -> object:
-    """``strategy.target_weights_grid(ctx, combos)``, stopped after ``timeout`` seconds and
-    its errors reported as ``call_strategy`` reports them."""
-    try:
-        with time_limit(timeout):
-            return strategy.target_weights_grid(ctx, combos)
-    except PluginTimeout:
-        raise StrategyError(f'Strategy "{strategy.name}" did not return within {timeout:g} s '
-                            "from target_weights_grid and was stopped. If it is only slow, "
-                            "raise --timeout.") from None
-    except KeyboardInterrupt:
-        raise StrategyError(f'Interrupted while strategy "{strategy.name}" was running.') from None
-    except DurationbtError:
-        raise
-    except (Exception, SystemExit) as exc:
-        raise _raised(strategy, exc) from exc
+    """``strategy.target_weights_grid(ctx, combos)``, guarded as ``call_strategy`` is."""
+    return _guarded(strategy, lambda: strategy.target_weights_grid(ctx, combos), timeout,
+                    "target_weights_grid")
 
 
 def compute_weights(strategy: Strategy, ctx: Context,
