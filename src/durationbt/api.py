@@ -8,13 +8,11 @@ import datetime as dt
 import hashlib
 import inspect
 import os
-import platform
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,15 @@ from .engine import DEFAULT_INIT_CASH, Costs, EngineResult, import_vectorbt, sim
 from .lookahead import LookaheadProbe, LookaheadReport
 from .plugins import StrategyRegistry, discover_strategies
 from .riskfree import DEFAULT_CASH, DEFAULT_RISK_FREE, RiskFree, resolve_risk_free
-from .runs import TMP_PREFIX, git_revision, run_id, staging_folder, write_frame, write_json
+from .runs import (
+    TMP_PREFIX,
+    git_revision,
+    package_versions,
+    run_id,
+    staging_folder,
+    write_frame,
+    write_json,
+)
 from .scoring import PERIODS_PER_YEAR, score_run, summarise_duration
 from .strategy import Context, Strategy, parse_param_overrides
 from .universe import Universe, load_universe
@@ -152,16 +158,6 @@ def _short_sample(days: int) -> list[str]:
         return []
     return [f"the backtest has only {days} daily returns, less than a year: CAGR, volatility, "
             "Sharpe and Sortino are annualised from them and say little; use a longer range"]
-
-
-def _package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in ("durationbt", "vectorbt", "quantstats", "pandas", "numpy", "numba", "yfinance"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 def _file_sha256(path: Path | None) -> str | None:
@@ -363,7 +359,7 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
         "engine": {"orders": result.orders, "decisions": len(ctx.rebalance_dates),
                    "executed_rebalances": len(result.targets),
                    "costs_paid": float(result.costs_paid.sum())},
-        "packages": _package_versions(),
+        "packages": package_versions(),
         "git": git_revision(Path(__file__).resolve().parent),
     }
 

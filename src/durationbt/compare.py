@@ -4,8 +4,9 @@ regime. Strategies run in one process on data loaded once; finished run folders 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,6 +64,7 @@ class Comparison:
     equity: pd.DataFrame
     regime_scores: pd.DataFrame
     entries: tuple[Entry, ...]
+    market: Any = None              # the data the fresh backtests ran on (None: folders only)
 
     def sorted_by(self, metric: str) -> pd.DataFrame:
         """Best first: drawdown, volatility and turnover are better when smaller in size."""
@@ -206,14 +208,15 @@ def compare(items: Sequence[str], settings, *, registry=None,
                                   regime_scores=done.regimes["scores"],
                                   source=registry.source(name), risk_free=done.risk_free,
                                   settings=fresh)
-    return _assemble([entries[i] for i in items], allow_mixed)
+    comparison = _assemble([entries[i] for i in items], allow_mixed)
+    return replace(comparison, market=market if names else None)
 
 
 def write_comparison(comparison: Comparison, out: Path, identity: dict) -> Path:
     """``results/<time>-compare-<hash>/``: leaderboard.csv, equity.csv, regime_scores.csv,
     manifest.json and compare.html, written atomically."""
     from .report.compare_page import write_compare_page
-    from .runs import run_id, staging_folder, write_frame, write_json
+    from .runs import provenance, run_id, staging_folder, write_frame, write_json
 
     created = pd.Timestamp.now(tz="UTC")
     name = run_id(created, "compare", identity)
@@ -221,7 +224,8 @@ def write_comparison(comparison: Comparison, out: Path, identity: dict) -> Path:
     with staging_folder(Path(out), name) as (folder, final):
         write_json(folder / "manifest.json", {
             "schema": 1, "command": "compare", "created_utc": created.isoformat(timespec="seconds"),
-            **identity, "sources": {e.label: e.source for e in comparison.entries}})
+            **identity, "sources": {e.label: e.source for e in comparison.entries},
+            **provenance(comparison.market)})
         write_frame(folder / "leaderboard.csv", board)
         write_frame(folder / "equity.csv", comparison.equity)
         if len(comparison.regime_scores):

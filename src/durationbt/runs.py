@@ -7,10 +7,12 @@ import contextlib
 import hashlib
 import json
 import os
+import platform
 import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,8 @@ import pandas as pd
 from .errors import DataError
 
 __all__ = ["run_id", "staging_folder", "clean_stale", "files_together", "refuse_unfinished",
-           "write_json", "write_frame", "git_revision", "TMP_PREFIX"]
+           "write_json", "write_frame", "git_revision", "package_versions", "provenance",
+           "TMP_PREFIX"]
 
 
 def _canonical(obj: Any) -> str:
@@ -139,6 +142,28 @@ def write_json(path: Path, obj: Any) -> None:
 def write_frame(path: Path, frame: pd.DataFrame | pd.Series) -> None:
     """CSV with ISO dates and 10 significant digits: readable, diffable, stable."""
     frame.to_csv(path, float_format="%.10g", date_format="%Y-%m-%d", lineterminator="\n")
+
+
+def package_versions() -> dict[str, str]:
+    """Python's and the libraries' versions behind a result."""
+    out = {"python": platform.python_version()}
+    for name in ("durationbt", "vectorbt", "quantstats", "pandas", "numpy", "numba", "yfinance"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def provenance(market: Any = None) -> dict[str, Any]:
+    """What every results folder's manifest records about how it was made: package
+    versions, the git revision of this checkout, and the data's source and fingerprint
+    when data were loaded (``market``: a MarketData)."""
+    out: dict[str, Any] = {"packages": package_versions(),
+                           "git": git_revision(Path(__file__).resolve().parent)}
+    if market is not None:
+        out["data_provenance"] = {"source": market.source, "fingerprint": market.fingerprint()}
+    return out
 
 
 def git_revision(where: Path) -> dict[str, Any] | None:

@@ -102,7 +102,7 @@ def walkforward(
                     **settings.risk_free_for(setup.universe).conventions(),
                     "start": str(setup.market.start.date()), "end": str(setup.market.end.date()),
                     "data": setup.market.fingerprint()}
-        folder = write_walkforward(result, identity, out_dir)
+        folder = write_walkforward(result, identity, out_dir, setup.market)
 
     windows = Table(title=f"{strategy}: {len(result.windows)} windows, train {train}, test {test}")
     for col in ["#", *result.windows.columns]:

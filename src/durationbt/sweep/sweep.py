@@ -358,7 +358,7 @@ def write_sweep(result: SweepResult, summary: dict[str, Any], setup: SweepSetup,
     from pathlib import Path
 
     from ..report.sweep_page import write_sweep_page
-    from ..runs import run_id, staging_folder, write_frame, write_json
+    from ..runs import provenance, run_id, staging_folder, write_frame, write_json
 
     created = pd.Timestamp.now(tz="UTC")
     name = run_id(created, f"sweep-{result.strategy}", {k: summary[k] for k in
@@ -366,7 +366,8 @@ def write_sweep(result: SweepResult, summary: dict[str, Any], setup: SweepSetup,
     bench = setup.window[setup.universe.benchmark].rename(setup.universe.benchmark)
     with staging_folder(Path(out), name) as (folder, final):
         write_json(folder / "summary.json", {**summary, "created_utc":
-                                             created.isoformat(timespec="seconds")})
+                                             created.isoformat(timespec="seconds"),
+                                             **provenance(setup.market)})
         write_frame(folder / "sweep.csv", result.table.rename_axis("rank"))
         write_frame(folder / "best_equity.csv", result.best_equity)
         write_sweep_page(folder / "sweep.html", result, summary, bench,

@@ -211,20 +211,22 @@ def _trial_with(run: GridRun, params: dict[str, Any]) -> int | None:
     return None
 
 
-def write_walkforward(result: WalkForwardResult, identity: dict[str, Any], out) -> Any:
+def write_walkforward(result: WalkForwardResult, identity: dict[str, Any], out,
+                      market: Any = None) -> Any:
     """``results/<time>-walkforward-<strategy>-<hash>/``: windows.csv, equity.csv,
-    summary.csv, manifest.json and walkforward.html, written atomically."""
+    summary.csv, manifest.json (with ``runs.provenance`` of ``market``) and
+    walkforward.html, written atomically."""
     from pathlib import Path
 
     from ..report.walkforward_page import write_walkforward_page
-    from ..runs import run_id, staging_folder, write_frame, write_json
+    from ..runs import provenance, run_id, staging_folder, write_frame, write_json
 
     created = pd.Timestamp.now(tz="UTC")
     name = run_id(created, f"walkforward-{identity['strategy']}", identity)
     with staging_folder(Path(out), name) as (folder, final):
         write_json(folder / "manifest.json", {"schema": 1, "command": "walkforward",
                                               "created_utc": created.isoformat(timespec="seconds"),
-                                              **identity})
+                                              **identity, **provenance(market)})
         write_frame(folder / "windows.csv", result.windows)
         write_frame(folder / "equity.csv", result.equity)
         write_frame(folder / "summary.csv", result.summary)
