@@ -233,5 +233,5 @@ def write_comparison(comparison: Comparison, out: Path, identity: dict) -> Path:
         first = comparison.equity.index[0].date()
         last = comparison.equity.index[-1].date()
         write_compare_page(folder / "compare.html", comparison,
-                           f"{len(comparison.entries)} strategies &middot; {first} to {last}")
+                           f"{len(comparison.entries)} strategies \u00b7 {first} to {last}")
     return final[0]

@@ -10,7 +10,7 @@ import pandas as pd
 from ..formatting import fmt_num, fmt_pct
 from ..regimes import scores_wide
 from ..signals.composite import REGIMES
-from .html import esc, figure_html, scale_switch, section, table_html, write_page
+from .html import Markup, figure_html, scale_switch, section, table_html, write_page
 
 __all__ = ["write_compare_page", "LEADERBOARD_FORMATS"]
 
@@ -88,7 +88,7 @@ def _intervals(board: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_compare_page(path: Path, comparison, subtitle: str) -> Path:
+def write_compare_page(path: Path, comparison, subtitle: Markup | str) -> Path:
     """Write the page for a ``durationbt.compare.Comparison``."""
     board = comparison.leaderboard.sort_values("sharpe", ascending=False, na_position="last")
     body = [section("Leaderboard", table_html(board[list(_SCORES)], LEADERBOARD_FORMATS,
@@ -116,4 +116,4 @@ def write_compare_page(path: Path, comparison, subtitle: str) -> Path:
                                  "excess of the risk-free return) on the days that followed a "
                                  "close in each liquidity regime."))
     sources = "; ".join(f"{e.label}: {e.source}" for e in comparison.entries)
-    return write_page(path, "durationbt compare", subtitle, body, f"Sources: {esc(sources)}")
+    return write_page(path, "durationbt compare", subtitle, body, f"Sources: {sources}")

@@ -1,10 +1,15 @@
 """One look for every durationbt page: a self-contained HTML shell (plotly.js embedded once,
-inline CSS, no CDN or web fonts), escaped tables that sort on a header click, and atomic
-writes so a failure never leaves a half-written page."""
+inline CSS, no CDN or web fonts), tables that sort on a header click, and atomic writes so
+a failure never leaves a half-written page.
+
+One escaping layer for every page: the shell and the cards are jinja2 templates with
+autoescape on, and the page builders hand them either plain text, which is escaped, or
+``Markup`` made here (figures, tables, docstrings, ``html()``), whose own values are escaped
+as they are put in. Text from users (universe and strategy names, docstrings, parameters,
+file names) is therefore escaped unless code says otherwise."""
 
 from __future__ import annotations
 
-import html
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -12,13 +17,46 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from jinja2 import Environment
+from markupsafe import Markup, escape
 
 from ..formatting import label
 
 __all__ = ["write_page", "render_page", "figure_html", "table_html", "scale_switch",
-           "section", "esc", "bucket_colours", "BUCKET_PALETTE", "doc_html"]
+           "section", "esc", "bucket_colours", "BUCKET_PALETTE", "doc_html", "html", "grid",
+           "Markup"]
 
-esc = html.escape
+esc = escape
+_TEMPLATES = Environment(autoescape=True)
+_PAGE = _TEMPLATES.from_string(
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>{{ title }}</title><style>{{ css }}</style>"
+    '<script type="text/javascript">{{ plotlyjs }}</script></head><body>'
+    "<header><h1>{{ title }}</h1><p>{{ subtitle }}</p></header><main>"
+    "{% for part in body %}{{ part }}{% endfor %}<footer>{{ footer }}</footer></main>"
+    "<script>{{ sort_js }}</script></body></html>")
+_SECTION = _TEMPLATES.from_string(
+    '<section><h2>{{ title }}</h2>{% if note %}<p class="note">{{ note }}</p>{% endif %}'
+    "{% for part in parts %}{{ part }}{% endfor %}</section>")
+_TABLE = _TEMPLATES.from_string(
+    '<table{% if classes %} class="{{ classes }}"{% endif %}><thead><tr>'
+    "{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>"
+    "{% for row in rows %}<tr>{% for v, text, neg in row %}"
+    '<td data-v="{{ v }}"{% if neg %} class="neg"{% endif %}>{{ text }}</td>'
+    "{% endfor %}</tr>{% endfor %}</tbody></table>")
+
+
+def html(template: str, *values: Any, **named: Any) -> Markup:
+    """A fragment of markup: ``template`` is trusted HTML written in the code; every value
+    put into its ``{}`` fields is escaped (``Markup.format``)."""
+    return Markup(template).format(*values, **named)
+
+
+def grid(*cards: Markup, wide: bool = False) -> Markup:
+    """Cards side by side (``wide``: two to a row)."""
+    return (html('<div class="grid{}">', " wide" if wide else "") + Markup("").join(cards)
+            + Markup("</div>"))
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;
@@ -86,22 +124,22 @@ def bucket_colours(n: int) -> list[str]:
 _CODE = re.compile(r"``(.+?)``|`([^`]+)`")
 
 
-def doc_html(text: str) -> str:
+def doc_html(text: str) -> Markup:
     """A docstring as HTML a reader sees as prose: lines wrapped at ~90 columns rejoined,
     blank lines kept as paragraph breaks, ``literal`` and `literal` spans as <code>, the
     rest escaped."""
     paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
 
-    def render(paragraph: str) -> str:
+    def render(paragraph: str) -> Markup:
         out, last = [], 0
         for match in _CODE.finditer(paragraph):
             out.append(esc(paragraph[last:match.start()]))
-            out.append(f"<code>{esc(match.group(1) or match.group(2))}</code>")
+            out.append(html("<code>{}</code>", match.group(1) or match.group(2)))
             last = match.end()
         out.append(esc(paragraph[last:]))
-        return "".join(out)
+        return Markup("").join(out)
 
-    return "".join(f"<p>{render(p)}</p>" for p in paragraphs)
+    return Markup("").join(html("<p>{}</p>", render(p)) for p in paragraphs)
 
 
 def _atomic_write(path: Path, text: str) -> Path:
@@ -124,16 +162,16 @@ def scale_switch(first: str, y: float) -> dict:
                         for label in labels]}
 
 
-def figure_html(fig: Any) -> str:
-    """A figure's div and script, without plotly.js (the page embeds it once)."""
-    return fig.to_html(full_html=False, include_plotlyjs=False,
-                       config={"displaylogo": False, "responsive": True})
+def figure_html(fig: Any) -> Markup:
+    """A figure's div and script, without plotly.js (the page embeds it once). plotly
+    serialises every label into JSON inside the script, escaping ``<`` and ``>``."""
+    return Markup(fig.to_html(full_html=False, include_plotlyjs=False,
+                              config={"displaylogo": False, "responsive": True}))
 
 
-def section(title: str, *parts: str, note: str | None = None) -> str:
-    """A titled card; ``parts`` are trusted HTML, ``title`` and ``note`` are escaped."""
-    head = f"<h2>{esc(title)}</h2>" + (f'<p class="note">{esc(note)}</p>' if note else "")
-    return f"<section>{head}{''.join(parts)}</section>"
+def section(title: str, *parts: Markup | str, note: str | None = None) -> Markup:
+    """A titled card. Everything is escaped but ``Markup`` parts (figures, tables, ``html``)."""
+    return Markup(_SECTION.render(title=title, parts=parts, note=note))
 
 
 Formatter = Callable[[Any], str]
@@ -142,42 +180,39 @@ Formatter = Callable[[Any], str]
 def table_html(frame: pd.DataFrame, formats: dict[str, Formatter] | None = None, *,
                default: Formatter | None = None, sortable: bool = False,
                index_label: str | None = None, signed: Sequence[str] = (),
-               wrap: bool = False) -> str:
+               wrap: bool = False) -> Markup:
     """An escaped HTML table of ``frame`` (index as the first column) under human headers
     (``formatting.label``). Cells carry their raw value for sorting; columns in ``signed``
     show negatives in red; ``wrap`` lets long cells wrap so the table fits its card."""
     formats = formats or {}
     fallback = default or (lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
     name = index_label if index_label is not None else (frame.index.name or "")
-    head = "".join(f"<th>{esc(label(str(c)))}</th>" for c in [name, *frame.columns])
+    head = [label(str(c)) for c in [name, *frame.columns]]
     rows = []
     for idx, row in frame.iterrows():
-        cells = [f'<td data-v="{esc(str(idx))}">{esc(str(idx))}</td>']
+        cells = [(str(idx), str(idx), False)]
         for col, value in row.items():
             text = formats.get(col, fallback)(value)
             number = isinstance(value, (int, float)) and value == value
-            cls = ' class="neg"' if col in signed and number and value < 0 else ""
             raw = repr(float(value)) if number else str(value)
-            cells.append(f'<td data-v="{esc(raw)}"{cls}>{esc(text)}</td>')
-        rows.append(f"<tr>{''.join(cells)}</tr>")
+            cells.append((raw, text, col in signed and number and value < 0))
+        rows.append(cells)
     classes = " ".join(c for c, on in (("sortable", sortable), ("wrap", wrap)) if on)
-    cls = f' class="{classes}"' if classes else ""
-    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return Markup(_TABLE.render(head=head, rows=rows, classes=classes))
 
 
-def render_page(title: str, subtitle: str, body: Sequence[str], footer: str = "") -> str:
-    """The full page: header (escaped ``title``; ``subtitle`` is trusted HTML), the sections,
-    plotly.js once in the head, and the table-sorting script."""
+def render_page(title: str, subtitle: Markup | str, body: Sequence[Markup | str],
+                footer: Markup | str = "") -> str:
+    """The full page: header, the cards, plotly.js once in the head, and the table-sorting
+    script. Text is escaped; ``Markup`` (from this module's builders) is kept."""
     from plotly.offline import get_plotlyjs
 
-    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{esc(title)}</title><style>{_CSS}</style>"
-            f"<script type=\"text/javascript\">{get_plotlyjs()}</script></head><body>"
-            f"<header><h1>{esc(title)}</h1><p>{subtitle}</p></header><main>{''.join(body)}"
-            f"<footer>{footer}</footer></main><script>{_SORT_JS}</script></body></html>")
+    return _PAGE.render(title=title, subtitle=subtitle, body=body, footer=footer,
+                        css=Markup(_CSS), plotlyjs=Markup(get_plotlyjs()),
+                        sort_js=Markup(_SORT_JS))
 
 
-def write_page(path: Path, title: str, subtitle: str, body: Sequence[str], footer: str = "") -> Path:
+def write_page(path: Path, title: str, subtitle: Markup | str, body: Sequence[Markup | str],
+               footer: Markup | str = "") -> Path:
     """Render and write a page atomically."""
     return _atomic_write(path, render_page(title, subtitle, body, footer))

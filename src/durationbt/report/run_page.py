@@ -17,10 +17,12 @@ from ..formatting import HEADLINE_ROWS, fmt_num, fmt_pct
 from ..regimes import scores_wide
 from ..signals.composite import REGIMES
 from .html import (
+    Markup,
     bucket_colours,
     doc_html,
-    esc,
     figure_html,
+    grid,
+    html,
     scale_switch,
     section,
     table_html,
@@ -101,7 +103,7 @@ def _headline(run: RunFolder) -> str:
     return table_html(frame, index_label="metric")
 
 
-def _settings(run: RunFolder) -> str:
+def _settings(run: RunFolder) -> Markup:
     m = run.manifest
     st, strat = m["settings"], m["strategy"]
     params = ", ".join(f"{k}={v}" for k, v in strat["params"].items()) or "(none)"
@@ -116,12 +118,14 @@ def _settings(run: RunFolder) -> str:
              ("Orders / costs paid", f"{fmt_num(m['engine']['orders'], 0)} / "
                                      f"{fmt_num(m['engine']['costs_paid'], 0)}"),
              ("Run", f"{m['run_id']}, created {m['created_utc']}")]
-    rows = "".join(f"<tr><td><b>{esc(k)}</b></td><td>{esc(str(v))}</td></tr>" for k, v in pairs)
+    rows = Markup("").join(html("<tr><td><b>{}</b></td><td>{}</td></tr>", k, str(v))
+                           for k, v in pairs)
     doc = strat.get("description") or ""
     notes = m["data"]["warnings"] + m["data"]["gaps"]
-    extra = (f'<p class="note">Data notes: {esc("; ".join(notes))}</p>' if notes else "")
-    return (f'<table class="kv">{rows}</table>'
-            + (f'<div class="doc">{doc_html(doc)}</div>' if doc else "") + extra)
+    return (html('<table class="kv">{}</table>', rows)
+            + (html('<div class="doc">{}</div>', doc_html(doc)) if doc else Markup(""))
+            + (html('<p class="note">Data notes: {}</p>', "; ".join(notes)) if notes
+               else Markup("")))
 
 
 def _equity_figure(run: RunFolder):
@@ -181,7 +185,7 @@ def _weights_figure(run: RunFolder):
     return fig
 
 
-def _bucket_legend(run: RunFolder) -> str:
+def _bucket_legend(run: RunFolder) -> Markup:
     """The universe's buckets as declared: duration rank, members, what they stand for,
     with the chart's colour swatch."""
     colours = bucket_colours(len(run.buckets))
@@ -189,14 +193,14 @@ def _bucket_legend(run: RunFolder) -> str:
     rows = []
     for colour, b in zip(colours, run.buckets, strict=True):
         held = sum(float(last.get(t, 0.0)) for t in b["tickers"])
-        rows.append(f'<tr><td><span style="display:inline-block;width:10px;height:10px;'
-                    f'background:{esc(colour)};margin-right:6px"></span>{esc(b["name"])}</td>'
-                    f"<td>{b['duration']}</td><td>{esc(', '.join(b['tickers']))}</td>"
-                    f"<td>{esc(fmt_pct(held, 1))}</td><td style=\"text-align:left;white-space:normal\">"
-                    f"{esc(b.get('description', ''))}</td></tr>")
-    head = ("<tr><th>bucket</th><th>duration rank</th><th>members</th><th>weight on the last day"
-            "</th><th style=\"text-align:left\">what it stands for</th></tr>")
-    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+        rows.append(html('<tr><td><span style="display:inline-block;width:10px;height:10px;'
+                         'background:{};margin-right:6px"></span>{}</td><td>{}</td><td>{}</td>'
+                         '<td>{}</td><td style="text-align:left;white-space:normal">{}</td></tr>',
+                         colour, b["name"], b["duration"], ", ".join(b["tickers"]),
+                         fmt_pct(held, 1), b.get("description", "")))
+    head = Markup("<tr><th>bucket</th><th>duration rank</th><th>members</th><th>weight on the "
+                  'last day</th><th style="text-align:left">what it stands for</th></tr>')
+    return html("<table><thead>{}</thead><tbody>{}</tbody></table>", head, Markup("").join(rows))
 
 
 def _duration_figure(run: RunFolder):
@@ -211,7 +215,7 @@ def _duration_figure(run: RunFolder):
     return fig
 
 
-def _trading(run: RunFolder) -> str:
+def _trading(run: RunFolder) -> Markup:
     """Turnover of each rebalance (traded notional over the portfolio's value that day,
     both sides) as bars, and the largest fills by notional."""
     import plotly.graph_objects as go
@@ -232,16 +236,16 @@ def _trading(run: RunFolder) -> str:
              "notional": lambda v: fmt_num(v, 0), "fees + slippage": lambda v: fmt_num(v, 0)}
     return section(
         "Trading", figure_html(fig),
-        f"<p class=\"note\">{len(orders):,} fills on {len(per_day):,} days, "
-        f"{fmt_num(orders['notional'].sum(), 0)} traded, "
-        f"{fmt_num((orders['fees'] + orders['slippage']).sum(), 0)} paid in fees and slippage "
-        "(every fill is in orders.csv). The ten largest:</p>",
+        html('<p class="note">{} fills on {} days, {} traded, {} paid in fees and slippage '
+             "(every fill is in orders.csv). The ten largest:</p>", f"{len(orders):,}",
+             f"{len(per_day):,}", fmt_num(orders["notional"].sum(), 0),
+             fmt_num((orders["fees"] + orders["slippage"]).sum(), 0)),
         table_html(table, money, index_label="date"),
         note="Turnover of each rebalance: traded notional (buys plus sells) over the "
              "portfolio's value that day.")
 
 
-def _regime_tables(run: RunFolder) -> list[str]:
+def _regime_tables(run: RunFolder) -> list[Markup]:
     tables = run.regimes
     scores = tables["scores"]
     strategy = run.manifest["strategy"]["name"]
@@ -255,9 +259,9 @@ def _regime_tables(run: RunFolder) -> list[str]:
         frame = scores_wide(scores, {field: title})
         frame.columns = [c.removesuffix(f" {title}") for c in frame.columns]
         frame.index = [rename.get(x, str(x).removeprefix("bucket:")) for x in frame.index]
-        parts.append(f"<div><h3>{esc(title)}</h3>" + table_html(
-            frame, default=fmt, index_label="series", signed=list(frame.columns)) + "</div>")
-    score_html = '<div class="grid wide">' + "".join(parts) + "</div>"
+        parts.append(html("<div><h3>{}</h3>{}</div>", title, table_html(
+            frame, default=fmt, index_label="series", signed=list(frame.columns))))
+    score_html = grid(*parts, wide=True)
     time = tables["time"].rename(columns={"avg_spell_days": "avg spell (days)"})
     time_html = table_html(time, {"share": fmt_pct, "days": lambda v: fmt_num(v, 0),
                                   "spells": lambda v: fmt_num(v, 0),
@@ -276,9 +280,8 @@ def _regime_tables(run: RunFolder) -> list[str]:
         section("Bucket contribution by regime", contrib_html,
                 note="Annualised arithmetic contribution (weight at the previous close x asset "
                      "return, before costs) of each bucket to the strategy's return."),
-        '<div class="grid">'
-        + section("Time in each regime", time_html)
-        + section("Regime transition probabilities (daily)", trans_html) + "</div>",
+        grid(section("Time in each regime", time_html),
+             section("Regime transition probabilities (daily)", trans_html)),
     ]
 
 
@@ -292,13 +295,13 @@ def write_run_report(path: Path | str, page: Path | None = None,
     strategy = m["strategy"]["name"]
     has_tearsheet = (run.path / "tearsheet.html").is_file() if link_tearsheet is None \
         else link_tearsheet
-    link = ' &middot; <a href="tearsheet.html">quantstats tearsheet</a>' if has_tearsheet else ""
-    subtitle = (f"{esc(m['universe']['name'])} &middot; {esc(m['settings']['start'])} to "
-                f"{esc(m['settings']['end'])} &middot; {esc(m['settings']['rebalance'])} rebalancing"
-                f"{link}")
-    body = ['<div class="grid">'
-            + section("Headline: strategy vs benchmark", _headline(run))
-            + section("Run settings", _settings(run)) + "</div>",
+    link = Markup(' &middot; <a href="tearsheet.html">quantstats tearsheet</a>') \
+        if has_tearsheet else Markup("")
+    subtitle = html("{} &middot; {} to {} &middot; {} rebalancing{}", m["universe"]["name"],
+                    m["settings"]["start"], m["settings"]["end"], m["settings"]["rebalance"],
+                    link)
+    body = [grid(section("Headline: strategy vs benchmark", _headline(run)),
+                 section("Run settings", _settings(run))),
             section("Equity and drawdown", figure_html(_equity_figure(run)),
                     note="Shaded: scarce (red) and abundant (green) regimes. Switch the value "
                          "axis between linear and log at the top right.")]
@@ -322,7 +325,7 @@ def write_run_report(path: Path | str, page: Path | None = None,
                                  "duration (sensitivity to the 10-year yield)."))
     if run.regimes is not None:
         body.extend(_regime_tables(run))
-    footer = (f"durationbt {esc(m['packages'].get('durationbt', ''))} &middot; run "
-              f"{esc(m['run_id'])} &middot; data fingerprint {esc(m['data']['fingerprint'][:12])}")
+    footer = html("durationbt {} &middot; run {} &middot; data fingerprint {}",
+                  m["packages"].get("durationbt", ""), m["run_id"], m["data"]["fingerprint"][:12])
     return write_page(page or run.path / "report.html", f"{strategy} on {m['universe']['name']}",
                       subtitle, body, footer)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..signals import Signal
 from ..signals.composite import regime_runs
-from .html import esc, figure_html, section, write_page
+from .html import figure_html, html, section, write_page
 
 __all__ = ["write_signal_chart", "signal_figure", "regime_shapes", "REGIME_COLOURS"]
 
@@ -69,7 +69,8 @@ def write_signal_chart(path: Path, signal: Signal, title: str,
     note = ("Composite of standardised components (trailing z-scores, past data only); dashed "
             "lines are the thresholds that enter a regime."
             + (f" Not in the composite: {dropped}." if dropped else ""))
-    subtitle = (f"{esc(str(frame.index[0].date()))} to {esc(str(frame.index[-1].date()))} &middot; "
-                f"{esc(frame['regime'].iloc[-1])} since {esc(str(signal.regime_since().date()))}")
+    subtitle = html("{} to {} &middot; {} since {}", str(frame.index[0].date()),
+                    str(frame.index[-1].date()), frame["regime"].iloc[-1],
+                    str(signal.regime_since().date()))
     return write_page(path, title, subtitle, [section("Scarcity score and components",
                                                       figure_html(fig), note=note)])

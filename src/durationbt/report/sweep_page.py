@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..formatting import fmt_num, fmt_param, fmt_pct, label
 from .compare_page import LEADERBOARD_FORMATS
-from .html import esc, figure_html, section, table_html, write_page
+from .html import figure_html, grid, html, section, table_html, write_page
 
 __all__ = ["write_sweep_page", "heatmap_frame", "verdict_sentence"]
 
@@ -115,16 +115,15 @@ def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | N
                                                               name="rank"))
     grid_chart = (section(f"{label(result.metric)} over the grid", figure_html(
         _heatmap(result.table, swept, result.metric, lower_is_better)),
-        note="Best value across any other swept parameters.") if swept else "")
-    body = [
-        '<div class="grid wide">'
-        + section("Verdict", f"<p><b>{esc(verdict_sentence(stats, result.n_trials))}</b></p>",
+        note="Best value across any other swept parameters.") if swept else None)
+    verdict = section("Verdict", html("<p><b>{}</b></p>", verdict_sentence(stats, result.n_trials)),
                   table_html(facts, index_label="", wrap=True),
                   note="Deflated Sharpe: the probability that the best combination's Sharpe beats "
                        "what the best of this many unskilled trials would show. PBO: how often the "
                        "in-sample winner ranks below the median out of sample (CSCV, "
                        f"{int(stats['pbo_splits'])} blocks). Bootstrap: stationary, 21-day blocks.")
-        + grid_chart + "</div>",
+    body = [
+        grid(*[card for card in (verdict, grid_chart) if card is not None], wide=True),
         section("Best combination vs benchmark", figure_html(
             _best_figure(result.best_equity, benchmark, best_label))),
         section(f"Top {len(top)} of {len(result.table)} combinations", table_html(
@@ -132,6 +131,6 @@ def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | N
             sortable=True, signed=["cagr", "sharpe"]),
             note="All combinations are in sweep.csv."),
     ]
-    subtitle = (f"{esc(result.strategy)} &middot; {esc(summary['settings']['start'])} to "
-                f"{esc(summary['settings']['end'])} &middot; ranked by {esc(result.metric)}")
+    subtitle = html("{} &middot; {} to {} &middot; ranked by {}", result.strategy,
+                    summary["settings"]["start"], summary["settings"]["end"], result.metric)
     return write_page(path, f"Sweep of {result.strategy}", subtitle, body)

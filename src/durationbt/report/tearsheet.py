@@ -169,12 +169,12 @@ def _monthly_figure(returns: pd.Series):
 def _flat_page(path: Path, title: str) -> Path:
     """A strategy whose value never moved (it never invested, and idle cash earns nothing)
     has no distribution for quantstats to draw; say so instead of failing the run."""
-    from .html import write_page
+    from .html import html, write_page
 
-    return write_page(path, title, "quantstats tearsheet", [
-        '<p class="note">The strategy\'s value did not change on any day (nothing was invested '
-        "and uninvested cash earns nothing under --cash zero), so there is no tearsheet to "
-        "draw. See report.html.</p>"])
+    return write_page(path, title, "quantstats tearsheet", [html(
+        '<p class="note">{}</p>', "The strategy's value did not change on any day (nothing was "
+        "invested and uninvested cash earns nothing under --cash zero), so there is no "
+        "tearsheet to draw. See report.html.")])
 
 
 def write_run_tearsheet(folder: Path, equity: pd.Series, benchmark: pd.Series,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..formatting import fmt_num, fmt_param, fmt_pct, label
-from .html import esc, figure_html, section, table_html, write_page
+from .html import figure_html, html, section, table_html, write_page
 
 __all__ = ["write_walkforward_page"]
 
@@ -53,8 +53,7 @@ def write_walkforward_page(path: Path, result, identity: dict[str, Any]) -> Path
                      "change."),
         section("Windows", table_html(windows, formats, signed=list(formats))),
     ]
-    subtitle = (f"{esc(identity['strategy'])} &middot; train {esc(identity['train'])}, test "
-                f"{esc(identity['test'])} &middot; data {esc(identity['start'])} to "
-                f"{esc(identity['end'])}, out of sample from "
-                f"{esc(str(result.windows['train_end'].iloc[0]))}")
+    subtitle = html("{} &middot; train {}, test {} &middot; data {} to {}, out of sample from {}",
+                    identity["strategy"], identity["train"], identity["test"], identity["start"],
+                    identity["end"], str(result.windows["train_end"].iloc[0]))
     return write_page(path, f"Walk-forward of {identity['strategy']}", subtitle, body)
