@@ -19,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -201,34 +203,50 @@ class LookaheadProbe:
                        rebalance_dates=ctx.rebalance_dates[ctx.rebalance_dates <= cut],
                        signal=signal)
 
+    def _call_fresh(self, name: str, method: str, fresh: Callable[[], Any],
+                    call: Callable[[Any], Any], cut: pd.Timestamp,
+                    variant: str) -> tuple[Any, Finding | None, bool]:
+        """``call(twin)`` on a fresh import of the plugin (``fresh()``; None when it cannot
+        be re-imported, and ``call`` falls back to the loaded class), its prints silenced
+        (they belong to the main call) and under the time limit. Returns the result, or a
+        finding when the plugin failed on data cut at ``cut``, and whether state was fresh."""
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            try:
+                twin = fresh()
+            except (Exception, SystemExit):   # a file that no longer imports: same class
+                twin = None
+            try:
+                with time_limit(self.timeout):
+                    return call(twin), None, twin is not None
+            except PluginTimeout:
+                raise StrategyError(f'Strategy "{name}" did not return within '
+                                    f"{self.timeout:g} s when its {method} was replayed on "
+                                    f"data up to {cut.date()} and was stopped. If it is only "
+                                    "slow, raise --timeout.") from None
+            except (Exception, SystemExit) as exc:
+                return None, Finding(cut, "", float("nan"), float("nan"), cut, variant,
+                                     f"{type(exc).__name__}: {exc}"), twin is not None
+
     def _replay(self, strategy: Strategy, full: pd.DataFrame, cut: pd.Timestamp,
                 variant: str) -> tuple[Finding | None, bool]:
         """One replay at ``cut``: the finding (None: equal) and whether state was fresh."""
-        sink = io.StringIO()   # a plugin's prints belong to its main call, not to each replay
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        past = full.index[full.index <= cut]
+
+        def weights(twin: Strategy | None) -> np.ndarray:
+            raw = (twin or type(strategy)(**strategy.values())).target_weights(
+                self.context_at(cut, variant))
+            seen = pd.DataFrame(raw).reindex(index=past, columns=full.columns)
             try:
-                twin = fresh_instance(strategy)
-            except (Exception, SystemExit):   # a file that no longer imports: same class
-                twin = None
-            fresh = twin is not None
-            try:
-                with time_limit(self.timeout):
-                    raw = (twin or type(strategy)(**strategy.values())).target_weights(
-                        self.context_at(cut, variant))
-                past = full.index[full.index <= cut]
-                seen = pd.DataFrame(raw).reindex(index=past, columns=full.columns)
-                try:
-                    seen = seen.to_numpy(dtype=float)
-                except (TypeError, ValueError):   # text where a weight should be
-                    seen = seen.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-            except PluginTimeout:
-                raise StrategyError(f'Strategy "{strategy.name}" did not return within '
-                                    f"{self.timeout:g} s when replayed on data up to "
-                                    f"{cut.date()} and was stopped. If it is only slow, raise "
-                                    "--timeout.") from None
-            except (Exception, SystemExit) as exc:
-                return Finding(cut, "", float("nan"), float("nan"), cut, variant,
-                               f"{type(exc).__name__}: {exc}"), fresh
+                return seen.to_numpy(dtype=float)
+            except (TypeError, ValueError):   # text where a weight should be
+                return seen.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+
+        seen, failed, fresh = self._call_fresh(strategy.name, "target_weights",
+                                               lambda: fresh_instance(strategy), weights,
+                                               cut, variant)
+        if failed is not None:
+            return failed, fresh
         expected = full.loc[past].to_numpy(dtype=float)
         moved = ~(np.abs(seen - expected) <= TOLERANCE)
         if not moved.any():
@@ -271,34 +289,26 @@ class LookaheadProbe:
                      cut: pd.Timestamp, variant: str) -> tuple[Finding | None, bool]:
         dates = self.ctx.rebalance_dates
         past = int(dates.searchsorted(cut, side="right"))
-        sink = io.StringIO()
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            try:
-                twin = fresh_class(strategy)
-            except (Exception, SystemExit):   # a file that no longer imports: same class
-                twin = None
-            try:
-                ctx = self.context_at(cut, variant)
-                with time_limit(self.timeout):
-                    raw = (twin or strategy).target_weights_grid(ctx, combos)
-                seen = grid_bucket_weights(raw, strategy, ctx, len(combos))
-            except PluginTimeout:
-                raise StrategyError(f'Strategy "{strategy.name}" did not return within '
-                                    f"{self.timeout:g} s when its grid method was replayed on "
-                                    f"data up to {cut.date()} and was stopped. If it is only "
-                                    "slow, raise --timeout.") from None
-            except (Exception, SystemExit) as exc:
-                return Finding(cut, "", float("nan"), float("nan"), cut, variant,
-                               f"{type(exc).__name__}: {exc}"), twin is not None
+
+        def weights(twin: type[Strategy] | None) -> np.ndarray:
+            ctx = self.context_at(cut, variant)
+            raw = (twin or strategy).target_weights_grid(ctx, combos)
+            return grid_bucket_weights(raw, strategy, ctx, len(combos))
+
+        seen, failed, fresh = self._call_fresh(strategy.name, "target_weights_grid",
+                                               lambda: fresh_class(strategy), weights, cut,
+                                               variant)
+        if failed is not None:
+            return failed, fresh
         expected = full[:, :past]
         moved = ~(np.abs(seen[:, :past] - expected) <= TOLERANCE)
         if not moved.any():
-            return None, twin is not None
+            return None, fresh
         combo, row, col = np.argwhere(moved)[0]
         columns = (self.ctx.universe.bucket_names if strategy.weights_by == "bucket"
                    else tradable(self.ctx))
         return Finding(dates[row], str(columns[col]), float(expected[combo, row, col]),
-                       float(seen[combo, row, col]), cut, variant, combo=int(combo)), twin is not None
+                       float(seen[combo, row, col]), cut, variant, combo=int(combo)), fresh
 
     def _scan(self, name: str, method: str, began: float, cuts: pd.DatetimeIndex,
               replay) -> LookaheadReport:
