@@ -10,7 +10,6 @@ import inspect
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,15 +22,7 @@ from .engine import DEFAULT_INIT_CASH, Costs, EngineResult, import_vectorbt, sim
 from .lookahead import LookaheadProbe, LookaheadReport
 from .plugins import StrategyRegistry, discover_strategies
 from .riskfree import DEFAULT_CASH, DEFAULT_RISK_FREE, RiskFree, resolve_risk_free
-from .runs import (
-    TMP_PREFIX,
-    git_revision,
-    package_versions,
-    run_id,
-    staging_folder,
-    write_frame,
-    write_json,
-)
+from .runs import draft_file, provenance, run_id, staging_folder, write_frame, write_json
 from .scoring import PERIODS_PER_YEAR, score_run, summarise_duration
 from .strategy import Context, Strategy, parse_param_overrides
 from .universe import Universe, load_universe
@@ -264,7 +255,7 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
         say(f"Loading prices for {len(universe.tickers)} tickers")
         market = load_data(universe, settings)
         ctx = build_context(universe, market, settings.rebalance)
-        draft = stack.enter_context(_draft_file(Path(settings.out), "tearsheet.html"))
+        draft = stack.enter_context(draft_file(Path(settings.out), "tearsheet.html"))
 
         def start_tearsheet(equity: pd.Series, bench: pd.Series) -> None:
             if worker is not None:
@@ -274,7 +265,7 @@ def run_backtest(strategy_name: str, settings: RunSettings = RunSettings(), *,
 
         done = backtest(strategy, universe, market, ctx, settings, say,
                         on_equity=start_tearsheet)
-        tearsheet = (lambda: (worker.result(), draft)[1]) if worker is not None else None
+        tearsheet = worker.result if worker is not None else None   # returns ``draft``
         written = write_run(done, settings, registry.source(strategy.name), say, tearsheet)
     say("done")
     timings = {name: round(end - begin, 3)
@@ -288,19 +279,6 @@ def _page_titles(strategy: str, universe: Universe, settings: RunSettings) -> di
             "universe": {"name": universe.name, "definition": {"benchmark": universe.benchmark,
                                                                "cash": universe.cash}},
             "settings": {"risk_free": settings.risk_free}}
-
-
-@contextlib.contextmanager
-def _draft_file(folder: Path, name: str):
-    """A temporary file path in ``folder`` (named so that ``runs.clean_stale`` removes it
-    if the process is killed), deleted on the way out if still there."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{name}"
-    try:
-        yield path
-    finally:
-        with contextlib.suppress(OSError):
-            path.unlink()
 
 
 def write_run(done: Backtest, settings: RunSettings, source: str,
@@ -359,8 +337,7 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
         "engine": {"orders": result.orders, "decisions": len(ctx.rebalance_dates),
                    "executed_rebalances": len(result.targets),
                    "costs_paid": float(result.costs_paid.sum())},
-        "packages": package_versions(),
-        "git": git_revision(Path(__file__).resolve().parent),
+        **provenance(),
     }
 
     with staging_folder(Path(settings.out), name) as (folder, final):

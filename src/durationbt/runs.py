@@ -20,9 +20,9 @@ import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["run_id", "staging_folder", "clean_stale", "files_together", "refuse_unfinished",
-           "write_json", "write_frame", "git_revision", "package_versions", "provenance",
-           "TMP_PREFIX"]
+__all__ = ["run_id", "staging_folder", "temp_name", "draft_file", "clean_stale",
+           "files_together", "refuse_unfinished", "write_json", "write_frame", "git_revision",
+           "package_versions", "provenance", "TMP_PREFIX"]
 
 
 def _canonical(obj: Any) -> str:
@@ -36,6 +36,26 @@ def run_id(created: pd.Timestamp, strategy: str, identity: dict[str, Any]) -> st
 
 
 TMP_PREFIX = ".tmp-"
+
+
+def temp_name(name: str) -> str:
+    """A temporary name for ``name`` that ``clean_stale`` recognises: the prefix, this
+    process's id (a dead process's leftovers are removed) and a random part."""
+    return f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{name}"
+
+
+@contextlib.contextmanager
+def draft_file(folder: Path, name: str) -> Iterator[Path]:
+    """A temporary file path in ``folder`` for a page drafted before its run folder exists
+    (removed by ``clean_stale`` if the process is killed), deleted on the way out if still
+    there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / temp_name(name)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _alive(pid: int) -> bool:
@@ -92,7 +112,7 @@ def staging_folder(results_dir: Path, name: str) -> Iterator[tuple[Path, list[Pa
     results_dir.mkdir(parents=True, exist_ok=True)
     clean_stale(results_dir)
     final = _reserve(results_dir, name)
-    tmp = results_dir / f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{final.name}"
+    tmp = results_dir / temp_name(final.name)
     try:
         tmp.mkdir()
         yield tmp, [final]
@@ -115,7 +135,7 @@ def files_together(targets: list[Path]) -> Iterator[list[Path]]:
     temps = []
     for target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temps.append(target.parent / f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{target.name}")
+        temps.append(target.parent / temp_name(target.name))
     try:
         yield temps
         for temp, target in zip(temps, targets, strict=True):
