@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from .validate import check_calendar, check_spikes, refuse_nonpositive
 if TYPE_CHECKING:
     from ..signals import Signal
 
-__all__ = ["MarketData", "load_market_data", "settle_range"]
+__all__ = ["MarketData", "load_market_data", "settle_range", "coverage_ends"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,23 @@ def _trim_starts(raw: dict[str, pd.Series], universe: Universe) -> dict[str, pd.
     return out
 
 
+def coverage_ends(last: Mapping[str, pd.Timestamp],
+                  universe: Universe) -> dict[str, tuple[pd.Timestamp, tuple[str, ...]]]:
+    """The last priced day of the benchmark and of each bucket (its longest-lived member),
+    with the tickers that reach it, by label ("benchmark SPY", "bucket memory"): a
+    backtest's default end is the earliest of them. Tickers missing from ``last`` are
+    skipped."""
+    out: dict[str, tuple[pd.Timestamp, tuple[str, ...]]] = {}
+    if universe.benchmark in last:
+        out[f"benchmark {universe.benchmark}"] = (last[universe.benchmark], (universe.benchmark,))
+    for bucket in universe.buckets:
+        priced = [t for t in bucket.tickers if t in last]
+        if priced:
+            best = max(last[t] for t in priced)
+            out[f"bucket {bucket.name}"] = (best, tuple(t for t in priced if last[t] == best))
+    return out
+
+
 def settle_range(raw: dict[str, pd.Series], universe: Universe, benchmark: str,
                  start: dt.date | None, end: dt.date | None) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The backtest's first and last date. One asset never decides them: the default end is
@@ -85,16 +103,14 @@ def settle_range(raw: dict[str, pd.Series], universe: Universe, benchmark: str,
         raise DataError(f"Benchmark {benchmark} has no data before {bench[0].date()}; "
                         f"choose --start {bench[0].date()} or later.")
     if end is None:
-        ends = {f"benchmark {benchmark}": bench[-1]}
-        for bucket in universe.buckets:
-            last = max(raw[t].index[-1] for t in bucket.tickers)
-            ends[f"bucket {bucket.name} (" + ", ".join(
-                t for t in bucket.tickers if raw[t].index[-1] == last) + ")"] = last
-        end_ts = min(ends.values())
+        ends = coverage_ends({t: s.index[-1] for t, s in raw.items()}, universe)
+        end_ts = min(day for day, _ in ends.values())
         if universe.end is not None:
             end_ts = min(end_ts, pd.Timestamp(universe.end))
         if start_ts >= end_ts:
-            limiting = ", ".join(k for k, v in ends.items() if v == end_ts)
+            limiting = ", ".join(label if label.startswith("benchmark") else
+                                 f"{label} ({', '.join(tickers)})"
+                                 for label, (day, tickers) in ends.items() if day == end_ts)
             raise DataError(f"No data after --start {start_ts.date()}: the default end is "
                             f"{end_ts.date()}, limited by {limiting}. Choose an earlier --start.")
     else:

@@ -10,6 +10,7 @@ import pandas as pd
 from ..errors import DataError
 from ..universe import Universe
 from .calendar import is_continuous, trading_calendar, true_runs
+from .market import coverage_ends
 from .providers import PriceProvider
 from .validate import check_calendar
 
@@ -108,15 +109,11 @@ def data_status(universe: Universe, provider: PriceProvider) -> DataStatus:
         common_start = max(r.first for r in assets)
         limits_start = tuple(r.ticker for r in assets if r.first == common_start)
         last = {r.ticker: r.last for r in assets}
-        ends = {universe.benchmark: last.get(universe.benchmark)} if universe.benchmark in last else {}
-        for bucket in universe.buckets:
-            priced = [t for t in bucket.tickers if t in last]
-            if priced:
-                best = max(last[t] for t in priced)
-                ends.update({t: best for t in priced if last[t] == best})
+        ends = coverage_ends(last, universe)
         if ends:
-            default_end = min(ends.values())
-            limits_end = tuple(t for t, d in ends.items() if d == default_end)
+            default_end = min(day for day, _ in ends.values())
+            limits_end = tuple(dict.fromkeys(t for day, tickers in ends.values()
+                                             if day == default_end for t in tickers))
             ends_early = tuple(t for t, d in last.items() if d < default_end)
     calendar_notes = tuple(check_calendar(calendar).notes()) if len(calendar) else ()
     return DataStatus(provider.describe(), tuple(rows), common_start, default_end,
