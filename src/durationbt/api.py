@@ -87,14 +87,14 @@ def load_data(universe: Universe, settings: RunSettings) -> MarketData:
     key = cache.key(provider, universe, request) if cache else None
     hit = cache.get(key) if cache else None
     if hit is not None:
-        return hit[0]
+        return hit
     market = load_market_data(universe, provider, start=settings.start, end=settings.end,
                               strict_prices=settings.strict_prices)
     signal = build_signal(signal_data_from_market(market), universe.signal,
                           str(universe.path or universe.name))
     market = replace(market, signal=signal)
     if cache:
-        cache.put(key, market, signal)
+        cache.put(key, market)
     return market
 
 

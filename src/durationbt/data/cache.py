@@ -26,7 +26,7 @@ import pandas as pd
 
 __all__ = ["MarketCache", "CACHE_VERSION"]
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2   # 2: an entry is the MarketData alone (its signal on it)
 
 
 def _version(name: str) -> str:
@@ -38,7 +38,7 @@ def _version(name: str) -> str:
 
 @dataclass(frozen=True)
 class MarketCache:
-    """A folder of pickled (market data, signal) pairs."""
+    """A folder of pickled MarketData, each carrying its signal."""
 
     folder: Path
 
@@ -59,7 +59,7 @@ class MarketCache:
         blob = json.dumps(identity, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:32]
 
-    def get(self, key: str | None) -> tuple[Any, Any] | None:
+    def get(self, key: str | None) -> Any:
         if key is None:
             return None
         path = self.folder / f"{key}.pkl"
@@ -70,7 +70,7 @@ class MarketCache:
                 ValueError):
             return None
 
-    def put(self, key: str | None, market: Any, signal: Any) -> None:
+    def put(self, key: str | None, market: Any) -> None:
         """Store atomically (a reader never sees half an entry); a cache that cannot be
         written (read-only home, full disk) is skipped, not an error."""
         if key is None:
@@ -80,7 +80,7 @@ class MarketCache:
             tmp = self.folder / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}.pkl"
             try:
                 with tmp.open("wb") as handle:
-                    pickle.dump((market, signal), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(market, handle, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, self.folder / f"{key}.pkl")
             finally:
                 tmp.unlink(missing_ok=True)
