@@ -142,6 +142,28 @@ def test_user_text_cannot_inject_script(browser, runs, tmp_path):
     assert problems == []
 
 
+def test_long_paths_wrap_inside_the_settings_card(browser, runs, tmp_path):
+    """A deep clone path (as in CI) or a long data folder never widens the settings table."""
+    import json
+
+    from durationbt.report import write_run_report
+
+    folder = tmp_path / "run"
+    shutil.copytree(runs["liquidity_rotation"].run_dir, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    deep = "/tmp/" + "/".join(["a_rather_long_folder_name_of_a_ci_runner"] * 4)
+    manifest["universe"]["path"] = f"{deep}/universes/default.toml"
+    manifest["data"]["source"] = f"csv folder {deep}/market-data"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    write_run_report(folder)
+    page, problems = _open(browser, folder / "report.html")
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(200)
+        assert page.evaluate(_OVERFLOWING) == [], f"report.html at {width} px"
+    assert problems == []
+
+
 def _assert_charts_drawn(page, expected: int) -> None:
     page.wait_for_function("""() => {
         const divs = document.querySelectorAll('.js-plotly-plot');

@@ -84,7 +84,7 @@ table.sortable th:after{content:" \\2195";color:#9aa5b1;font-size:11px}
 td.neg{color:#b3261e}
 .doc{background:#f7f8fa;border-left:3px solid #c9d1db;padding:2px 12px;margin:6px 0}
 .doc p{margin:6px 0}
-.kv td{text-align:left;white-space:normal}
+.kv td{text-align:left;white-space:normal;overflow-wrap:anywhere}
 table.wrap td{white-space:normal}
 code{background:#eef1f4;border-radius:3px;padding:0 3px;font-size:0.95em}
 footer{color:#6b7785;font-size:12px;margin:20px 0}
