@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from durationbt.api import RunSettings, backtest, build_context, lookahead_probe
+from durationbt.api import RunSettings, Session, backtest, build_context
 from durationbt.cli.app import app
 from durationbt.data import CsvProvider, load_market_data
 from durationbt.errors import StrategyError
@@ -135,16 +135,16 @@ def leaky(plugins):
 def real(snapshot, default_universe):
     universe = load_universe(default_universe)
     market = load_market_data(universe, CsvProvider(snapshot))
-    ctx = build_context(universe, market, "monthly")
-    return universe, market, ctx, lookahead_probe(ctx, "monthly")
+    session = Session(RunSettings(), universe=universe, market=market)
+    return universe, market, session.ctx, session.probe, session
 
 
 @pytest.mark.parametrize("name", sorted(LEAKS))
 def test_every_planted_leak_is_refused_by_the_run_path(name, leaky, real):
-    universe, market, ctx, probe = real
+    _, _, ctx, probe, session = real
     strategy = leaky.get(name)()
     with pytest.raises(StrategyError) as info:
-        backtest(strategy, universe, market, ctx, RunSettings(), lookahead=probe)
+        backtest(strategy, session)
     text = str(info.value)
     assert f'Strategy "{name}" looks into the future' in text
     assert "Likely cause" in text or "raised" in text
@@ -156,7 +156,7 @@ def test_every_planted_leak_is_refused_by_the_run_path(name, leaky, real):
 
 @pytest.mark.parametrize("name", sorted(PAST_ONLY))
 def test_past_only_patterns_pass_on_every_decision_date(name, leaky, real):
-    _, _, ctx, probe = real
+    _, _, ctx, probe, _ = real
     strategy = leaky.get(name)()
     report = probe.check(strategy, call_strategy(strategy, ctx))
     assert report.ok, report.finding and report.finding.describe(name)
@@ -164,7 +164,7 @@ def test_past_only_patterns_pass_on_every_decision_date(name, leaky, real):
 
 
 def test_library_strategies_pass_and_per_date_form_is_not_replayed(real, strategies_dir):
-    _, _, ctx, probe = real
+    _, _, ctx, probe, _ = real
     library = discover_strategies(strategies_dir, entry_points_enabled=False)
     for name in library.names():
         strategy = library.get(name)()
@@ -181,7 +181,7 @@ def test_weekly_month_end_bfill_leak_after_2023_is_found_by_sampling_and_bisecti
     """resample('ME').last() spread back to the days of the month with bfill(): each
     weekly decision sees its month's last close. Dense sample (>= 100 dates with the last
     10%), then bisection to the first offending date."""
-    universe, _, _, _ = real
+    universe, _, _, _, _ = real
     (plugins / "month_end_bfill.py").write_text(plugin_source(
         "month_end_bfill",
         "px = ctx.prices[TICKERS]\n"

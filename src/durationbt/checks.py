@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .api import build_context, lookahead_probe
 from .data.market import MarketData
 from .errors import DurationbtError
 from .lookahead import LookaheadReport
+from .session import build_context, lookahead_probe
 from .strategy import Strategy
 from .universe import Universe
 from .weights import call_strategy, resolve_target_weights

@@ -3,7 +3,7 @@ regime. Strategies run in one process on data loaded once; finished run folders 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -13,12 +13,12 @@ import pandas as pd
 
 from .errors import ParameterError
 from .scoring import LOWER_IS_BETTER, PERIODS_PER_YEAR
+from .session import Progress
 from .statistics import bootstrap_ci, bootstrap_summary, sharpe
 
 __all__ = ["Comparison", "LEADERBOARD_COLUMNS", "SETTING_COLUMNS", "information_ratio", "compare",
-           "write_comparison", "check_sort_metric", "check_alike"]
+           "check_sort_metric", "check_alike"]
 
-Progress = Callable[[str], None]
 
 LEADERBOARD_COLUMNS = ("cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
                        "turnover", "avg_duration", "information_ratio", "total_return",
@@ -154,8 +154,7 @@ def _assemble(entries: Sequence[Entry], allow_mixed: bool = False) -> Comparison
 
 
 def _from_folder(path: Path) -> Entry:
-    from .report.run_page import read_run_folder
-    from .runs import refuse_unfinished
+    from .runs import read_run_folder, refuse_unfinished
 
     refuse_unfinished(path)
     run = read_run_folder(path)
@@ -174,21 +173,17 @@ def compare(items: Sequence[str], settings, *, registry=None,
     """Compare strategy names (run on ``settings``: universe, range, costs) and run folders
     (existing directories). Empty ``items`` means every strategy the registry knows. Runs
     with different settings (SETTING_COLUMNS) are refused unless ``allow_mixed``."""
-    from .api import backtest, build_context, load_data, lookahead_probe
-    from .plugins import discover_strategies
-    from .universe import load_universe
+    from .backtest import backtest
+    from .session import Session
 
     say = progress or (lambda _msg: None)
-    registry = registry or discover_strategies(settings.strategies_dir)
-    items = list(items) or registry.names()
+    session = Session(settings, registry, say)
+    items = list(items) or session.registry.names()
     names = [i for i in items if not Path(i).is_dir()]
     entries: dict[str, Entry] = {i: _from_folder(Path(i)) for i in items if i not in names}
     if names:
-        strategies = {n: registry.get(n)() for n in names}  # unknown names fail before loading
-        universe = load_universe(settings.universe)
-        settings.risk_free_for(universe)  # a bad --risk-free or --cash fails before loading
-        say(f"Loading prices for {len(universe.tickers)} tickers")
-        market = load_data(universe, settings)
+        strategies = {n: session.strategy(n) for n in names}  # unknown names fail before loading
+        market, universe = session.market, session.universe
         fresh = _settings_of({"start": str(market.start.date()), "end": str(market.end.date()),
                               "rebalance": settings.rebalance,
                               "fees_bps": settings.costs.fees_bps,
@@ -197,41 +192,13 @@ def compare(items: Sequence[str], settings, *, registry=None,
         if not allow_mixed:  # before any backtest runs
             check_alike([(e.label, e.settings) for e in entries.values()]
                         + [(n, fresh) for n in names])
-        ctx = build_context(universe, market, settings.rebalance)
-        say("Preparing the lookahead check")
-        lookahead = lookahead_probe(ctx, settings.rebalance, settings.timeout)
         for i, name in enumerate(names, 1):
             say(f"[{i}/{len(names)}] {name}")
-            done = backtest(strategies[name], universe, market, ctx, settings, say, lookahead)
+            done = backtest(strategies[name], session)
             entries[name] = Entry(label=name, metrics=done.metrics, equity=done.result.equity,
                                   benchmark=done.benchmark, benchmark_name=universe.benchmark,
                                   regime_scores=done.regimes["scores"],
-                                  source=registry.source(name), risk_free=done.risk_free,
+                                  source=session.source(name), risk_free=done.risk_free,
                                   settings=fresh)
     comparison = _assemble([entries[i] for i in items], allow_mixed)
-    return replace(comparison, market=market if names else None)
-
-
-def write_comparison(comparison: Comparison, out: Path, identity: dict) -> Path:
-    """``results/<time>-compare-<hash>/``: leaderboard.csv, equity.csv, regime_scores.csv,
-    manifest.json and compare.html, written atomically."""
-    from .report.compare_page import write_compare_page
-    from .runs import provenance, run_id, staging_folder, write_frame, write_json
-
-    created = pd.Timestamp.now(tz="UTC")
-    name = run_id(created, "compare", identity)
-    board = comparison.sorted_by("sharpe")
-    with staging_folder(Path(out), name) as (folder, final):
-        write_json(folder / "manifest.json", {
-            "schema": 1, "command": "compare", "created_utc": created.isoformat(timespec="seconds"),
-            **identity, "sources": {e.label: e.source for e in comparison.entries},
-            **provenance(comparison.market)})
-        write_frame(folder / "leaderboard.csv", board)
-        write_frame(folder / "equity.csv", comparison.equity)
-        if len(comparison.regime_scores):
-            write_frame(folder / "regime_scores.csv", comparison.regime_scores)
-        first = comparison.equity.index[0].date()
-        last = comparison.equity.index[-1].date()
-        write_compare_page(folder / "compare.html", comparison,
-                           f"{len(comparison.entries)} strategies \u00b7 {first} to {last}")
-    return final[0]
+    return replace(comparison, market=session.market if names else None)

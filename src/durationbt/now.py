@@ -3,14 +3,15 @@ of the data; on it, each strategy decides exactly as a full run would on that da
 loading, context, weight validation and lookahead guard), and its weights trade at the next
 execution, the following NYSE trading day. With the user's holdings, the orders to get there.
 
-Nothing here settles data, builds signals or checks lookahead itself: it reuses
-``api.load_data``, ``api.build_context``, the strategy call and weight validation of
-``weights`` and ``api.lookahead_probe``, so ``now`` cannot drift from ``run``."""
+Nothing here settles data, builds signals or checks lookahead itself: it works on a
+``session.Session`` (data, context and lookahead probe as every command builds them) and
+the strategy call and weight validation of ``weights``, so ``now`` cannot drift from
+``run``."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,16 +19,16 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from .errors import DataError
+from .session import Progress
 
 if TYPE_CHECKING:
-    from .api import RunSettings
     from .plugins import StrategyRegistry
+    from .session import RunSettings
     from .signals import Signal
 
 __all__ = ["ComponentReading", "Order", "Decision", "NowReport", "Holdings", "now",
            "read_holdings", "orders_for", "next_trading_day", "STALE_AFTER_DAYS"]
 
-Progress = Callable[[str], None]
 
 STALE_AFTER_DAYS = 14   # FRED inputs older than this at the as-of date are named as the reason
 _DUST = 1e-9            # weight changes below this are not orders
@@ -255,23 +256,16 @@ def now(strategies: Sequence[str], settings: RunSettings, *,
     the registry knows when ``strategies`` is empty). ``settings`` is a ``RunSettings``:
     universe, data, rebalance schedule, strategies folder, and ``end`` to ask as of an
     earlier day. Strategies that look ahead are refused exactly as by ``run``."""
-    from .api import build_context, load_data, lookahead_probe
-    from .plugins import discover_strategies
-    from .universe import load_universe
+    from .session import Session
     from .weights import call_strategy, resolve_target_weights
 
     say = progress or (lambda _msg: None)
-    registry = registry or discover_strategies(settings.strategies_dir)
-    names = list(strategies) or registry.names()
-    plugins = {n: registry.get(n)() for n in names}      # unknown names fail before loading
-    universe = load_universe(settings.universe)
-    say(f"Loading prices for {len(universe.tickers)} tickers")
-    market = load_data(universe, settings)
-    ctx = build_context(universe, market, settings.rebalance)
+    session = Session(settings, registry, say)
+    names = list(strategies) or session.registry.names()
+    plugins = {n: session.strategy(n) for n in names}      # unknown names fail before loading
+    market, ctx, risk_free = session.market, session.ctx, session.risk_free
     as_of = market.end
-    risk_free = settings.risk_free_for(universe)     # uninvested weight placed as `run` does
-    say("Preparing the lookahead check")
-    probe = lookahead_probe(ctx, settings.rebalance)
+    probe = session.probe
     notes = list(market.warnings)
     decisions: dict[str, Decision] = {}
     for i, (name, strategy) in enumerate(plugins.items(), 1):

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,12 @@ from typing import Any
 import pandas as pd
 
 from .errors import DataError
+from .manifest import Manifest, RunManifest
 
 __all__ = ["run_id", "staging_folder", "temp_name", "draft_file", "clean_stale",
-           "files_together", "refuse_unfinished", "write_json", "write_frame", "git_revision",
-           "package_versions", "provenance", "TMP_PREFIX"]
+           "files_together", "refuse_unfinished", "write_json", "write_frame", "write_manifest",
+           "git_revision", "package_versions", "provenance", "TMP_PREFIX", "RunFolder",
+           "read_run_folder"]
 
 
 def _canonical(obj: Any) -> str:
@@ -164,6 +167,11 @@ def write_frame(path: Path, frame: pd.DataFrame | pd.Series) -> None:
     frame.to_csv(path, float_format="%.10g", date_format="%Y-%m-%d", lineterminator="\n")
 
 
+def write_manifest(path: Path, manifest: Manifest) -> None:
+    """A typed manifest (``manifest``) as ``write_json`` writes any JSON."""
+    write_json(path, manifest.to_json())
+
+
 def package_versions() -> dict[str, str]:
     """Python's and the libraries' versions behind a result."""
     out = {"python": platform.python_version()}
@@ -197,3 +205,69 @@ def git_revision(where: Path) -> dict[str, Any] | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return {"revision": rev, "dirty": bool(dirty)}
+
+
+_REQUIRED = ("manifest.json", "metrics.json", "equity.csv", "weights.csv")
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """What a run folder holds, parsed; ``manifest`` is the validated ``RunManifest`` as
+    a plain dict (what the pages read)."""
+
+    path: Path
+    manifest: dict[str, Any]
+    metrics: dict[str, Any]
+    equity: pd.DataFrame
+    weights: pd.DataFrame
+    signal: pd.DataFrame | None
+    duration: pd.DataFrame | None
+    regimes: dict[str, pd.DataFrame] | None
+    orders: pd.DataFrame | None = None
+
+    @property
+    def buckets(self) -> list[dict[str, Any]]:
+        """Buckets in duration order, short to long."""
+        return sorted(self.manifest["universe"]["definition"]["buckets"],
+                      key=lambda b: b["duration"])
+
+
+def _csv(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path, index_col=0, parse_dates=[0]) if path.is_file() else None
+
+
+def read_run_folder(path: Path) -> RunFolder:
+    """Parse a run folder; a DataError naming the folder and file (and the manifest's
+    field) if it is not one."""
+    from pydantic import ValidationError
+
+    from .regimes import tables_from_json
+
+    path = Path(path)
+    if not path.is_dir():
+        raise DataError(f"{path}: not a folder. Pass a run folder such as "
+                        "results/20260101-120000-buy_and_hold-1a2b3c4d.")
+    missing = [name for name in _REQUIRED if not (path / name).is_file()]
+    if missing:
+        raise DataError(f"{path}: not a durationbt run folder (missing {', '.join(missing)}).")
+    try:
+        raw = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        manifest = RunManifest.model_validate(raw).to_json()
+        metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+        regimes_file = path / "regimes.json"
+        regimes = (tables_from_json(json.loads(regimes_file.read_text(encoding="utf-8")))
+                   if regimes_file.is_file() else None)
+        equity = _csv(path / "equity.csv")
+        weights = _csv(path / "weights.csv")
+        signal = _csv(path / "signal.csv")
+        duration = _csv(path / "duration.csv")
+        orders = _csv(path / "orders.csv")
+    except ValidationError as exc:
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                          for e in exc.errors()[:3])
+        raise DataError(f"{path / 'manifest.json'}: not the manifest of a run ({where}).") from exc
+    except (ValueError, KeyError) as exc:
+        raise DataError(f"{path}: a file of the run folder cannot be read ({exc}).") from exc
+    return RunFolder(path=path, manifest=manifest, metrics=metrics, equity=equity,
+                     weights=weights, signal=signal, duration=duration, regimes=regimes,
+                     orders=orders)

@@ -59,9 +59,10 @@ def compare(
     folders) and rank them: CAGR, volatility, Sharpe, Sortino, max drawdown, Calmar,
     turnover, average portfolio duration, information ratio, and scores by regime. Writes
     leaderboard.csv, equity.csv, regime_scores.csv and compare.html."""
-    from ..compare import SETTING_COLUMNS, check_sort_metric, write_comparison
+    from ..compare import SETTING_COLUMNS, check_sort_metric
     from ..compare import compare as run_compare
     from ..formatting import fmt_num, fmt_pct, label
+    from ..publish import write_comparison
     from ..report.compare_page import LEADERBOARD_FORMATS
 
     check_sort_metric(sort)
@@ -77,7 +78,7 @@ def compare(
         status.update("Writing the compare folder")
         folder = write_comparison(result, out_dir, {
             "items": items or [], "universe": str(universe), "rebalance": rebalance,
-            "fees_bps": fees_bps, "slippage_bps": slippage_bps, "start": start, "end": end,
+            "fees_bps": fees_bps, "slippage_bps": slippage_bps,
             "risk_free": risk_free, "cash": cash, "allow_mixed": allow_mixed})
     # settings every run shares go in the title; those that differ (--allow-mixed) get columns
     shared = {k: board[k].iloc[0] for k in SETTING_COLUMNS if board[k].nunique() == 1}

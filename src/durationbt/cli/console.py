@@ -109,7 +109,7 @@ def run_settings(*, universe: str, start: str | None, end: str | None, rebalance
                  cash: str = "risk-free") -> Any:
     """The shared run options as ``RunSettings``; bad dates and costs raise user errors
     (the risk-free and cash choices are checked against the universe, once loaded)."""
-    from ..api import RunSettings
+    from ..session import RunSettings
     from ..engine import Costs, check_init_cash
 
     check_init_cash(init_cash)

@@ -22,8 +22,7 @@ def report(
     """Re-render report.html (and tearsheet.html) of RUN_DIR from the files it holds:
     equity, weights, signal, duration, regime tables, manifest. Nothing is recomputed."""
     from ..report import write_run_report, write_run_tearsheet
-    from ..report.run_page import read_run_folder
-    from ..runs import files_together, refuse_unfinished
+    from ..runs import files_together, read_run_folder, refuse_unfinished
 
     refuse_unfinished(run_dir)
     run = read_run_folder(run_dir)

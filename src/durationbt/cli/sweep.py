@@ -151,20 +151,14 @@ def sweep(
     combinations are computed on every local core (--workers) or a Dask cluster
     (--scheduler); a grid estimated past an hour or 100,000 combinations is refused
     unless --max-combos allows it."""
-    from ..api import lookahead_probe
     from ..errors import ParameterError
     from ..formatting import fmt_num, fmt_param, fmt_pct
+    from ..publish import write_sweep
     from ..report.compare_page import LEADERBOARD_FORMATS
     from ..report.sweep_page import verdict_sentence
     from ..strategy import parse_param_overrides
     from ..sweep.grid import combinations
-    from ..sweep.sweep import (
-        check_metric,
-        load_setup,
-        run_sweep,
-        sweep_summary,
-        write_sweep,
-    )
+    from ..sweep.sweep import check_metric, load_setup, run_sweep, sweep_summary
 
     check_metric(metric)
     if top < 1:
@@ -176,7 +170,7 @@ def sweep(
                             risk_free=risk_free, cash=cash)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
-        contexts = lookahead_probe(setup.ctx, rebalance, settings.timeout)
+        contexts = setup.session.probe
     combos = combinations(setup.grid)
     with grid_executor(workers, scheduler, max_combos) as (executor, budget), \
             grid_progress() as progress:

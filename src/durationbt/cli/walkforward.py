@@ -70,12 +70,12 @@ def walkforward(
     switching included) and show in-sample against out-of-sample metrics. Writes
     windows.csv, equity.csv, summary.csv and walkforward.html. Combinations are computed
     as in `sweep` (--workers, --scheduler, --max-combos)."""
-    from ..api import lookahead_probe
     from ..formatting import fmt_num, fmt_pct
+    from ..publish import write_walkforward
     from ..strategy import parse_param_overrides
     from ..sweep.grid import combinations
     from ..sweep.sweep import check_metric, load_setup
-    from ..sweep.walkforward import parse_span, walk_forward, write_walkforward
+    from ..sweep.walkforward import parse_span, walk_forward
 
     check_metric(metric)
     train_span, test_span = parse_span(train, "--train"), parse_span(test, "--test")
@@ -86,7 +86,7 @@ def walkforward(
                             risk_free=risk_free, cash=cash)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
-        contexts = lookahead_probe(setup.ctx, rebalance, settings.timeout)
+        contexts = setup.session.probe
     with grid_executor(workers, scheduler, max_combos) as (executor, budget), \
             grid_progress() as progress:
         result = walk_forward(setup.strategy, combinations(setup.grid), setup.ctx, setup.window,

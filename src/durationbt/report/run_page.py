@@ -5,16 +5,13 @@ Panels whose file is missing (an older run, a universe without ^TNX) are left ou
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from ..errors import DataError
 from ..formatting import HEADLINE_ROWS, fmt_num, fmt_pct
 from ..regimes import scores_wide
+from ..runs import RunFolder, read_run_folder
 from ..signals.composite import REGIMES
 from .html import (
     Markup,
@@ -30,64 +27,7 @@ from .html import (
 )
 from .signal_chart import regime_shapes, signal_figure
 
-__all__ = ["RunFolder", "read_run_folder", "write_run_report"]
-
-_REQUIRED = ("manifest.json", "metrics.json", "equity.csv", "weights.csv")
-
-
-@dataclass(frozen=True)
-class RunFolder:
-    """What a run folder holds, parsed."""
-
-    path: Path
-    manifest: dict[str, Any]
-    metrics: dict[str, Any]
-    equity: pd.DataFrame
-    weights: pd.DataFrame
-    signal: pd.DataFrame | None
-    duration: pd.DataFrame | None
-    regimes: dict[str, pd.DataFrame] | None
-    orders: pd.DataFrame | None = None
-
-    @property
-    def buckets(self) -> list[dict[str, Any]]:
-        """Buckets in duration order, short to long."""
-        return sorted(self.manifest["universe"]["definition"]["buckets"],
-                      key=lambda b: b["duration"])
-
-
-def _csv(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path, index_col=0, parse_dates=[0]) if path.is_file() else None
-
-
-def read_run_folder(path: Path) -> RunFolder:
-    """Parse a run folder; a DataError naming the folder and file if it is not one."""
-    from ..regimes import tables_from_json
-
-    path = Path(path)
-    if not path.is_dir():
-        raise DataError(f"{path}: not a folder. Pass a run folder such as "
-                        "results/20260101-120000-buy_and_hold-1a2b3c4d.")
-    missing = [name for name in _REQUIRED if not (path / name).is_file()]
-    if missing:
-        raise DataError(f"{path}: not a durationbt run folder (missing {', '.join(missing)}).")
-    try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
-        regimes_file = path / "regimes.json"
-        regimes = (tables_from_json(json.loads(regimes_file.read_text(encoding="utf-8")))
-                   if regimes_file.is_file() else None)
-        equity = _csv(path / "equity.csv")
-        weights = _csv(path / "weights.csv")
-        signal = _csv(path / "signal.csv")
-        duration = _csv(path / "duration.csv")
-        orders = _csv(path / "orders.csv")
-    except (ValueError, KeyError) as exc:
-        raise DataError(f"{path}: a file of the run folder cannot be read ({exc}).") from exc
-    return RunFolder(path=path, manifest=manifest, metrics=metrics, equity=equity,
-                     weights=weights, signal=signal, duration=duration, regimes=regimes,
-                     orders=orders)
-
+__all__ = ["write_run_report"]
 
 def _headline(run: RunFolder) -> str:
     s, b = run.metrics["strategy"], run.metrics["benchmark"]

@@ -18,11 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data import MarketData
 from ..engine import Costs, check_prices_to_trade
 from ..errors import ParameterError
 from ..lookahead import LookaheadProbe
 from ..riskfree import RiskFree
 from ..scoring import LOWER_IS_BETTER, PERIODS_PER_YEAR
+from ..session import Session
 from ..statistics import (
     deflated_sharpe_ratio,
     excess_returns,
@@ -30,6 +32,7 @@ from ..statistics import (
     probabilistic_sharpe_ratio,
 )
 from ..strategy import Context, Strategy
+from ..universe import Universe
 from ..weights import tradable
 from .executors import Executor, InProcess
 from .grid import combinations, parse_grid
@@ -38,10 +41,10 @@ from .mapping import SWEEP_REPLAYS, BatchResult, GridJob, map_batch, plan_tasks
 from .metrics import SWEEP_METRICS, stats_metrics
 
 __all__ = ["GridRun", "SweepResult", "Budget", "run_grid", "run_sweep", "check_metric",
-           "SweepSetup", "load_setup", "sweep_summary", "write_sweep", "SWEEP_REPLAYS",
+           "SweepSetup", "load_setup", "sweep_summary", "SWEEP_REPLAYS",
            "format_seconds"]
 
-Progress = Callable[[str, int, int], None]
+GridProgress = Callable[[str, int, int], None]   # stage, done, total
 PBO_SPLITS = 16
 
 
@@ -117,7 +120,7 @@ class GridRun:
 def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Context,
              market_window: pd.DataFrame, *, costs: Costs, init_cash: float,
              lookahead: LookaheadProbe | None = None, chunk_size: int = 1_000,
-             reduce: Reducer | None = None, progress: Progress | None = None,
+             reduce: Reducer | None = None, progress: GridProgress | None = None,
              executor: Executor | None = None, budget: Budget | None = None,
              risk_free: RiskFree | None = None) -> GridRun:
     """One pass over the grid. The map (``mapping.map_batch``: weights, the lookahead
@@ -253,7 +256,7 @@ def _rank(table: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def run_sweep(strategy: type[Strategy], grid: dict[str, list[Any]], ctx: Context,
               market_window: pd.DataFrame, metric: str, costs: Costs, init_cash: float, *,
-              lookahead: LookaheadProbe | None = None, progress: Progress | None = None,
+              lookahead: LookaheadProbe | None = None, progress: GridProgress | None = None,
               chunk_size: int = 1_000, executor: Executor | None = None,
               budget: Budget | None = None, risk_free: RiskFree | None = None) -> SweepResult:
     """Every combination of ``grid``, scored and ranked, with the best combination's
@@ -294,35 +297,42 @@ def run_sweep(strategy: type[Strategy], grid: dict[str, list[Any]], ctx: Context
 
 @dataclass(frozen=True)
 class SweepSetup:
-    """Everything loaded once for a sweep or walk-forward."""
+    """The session a sweep or walk-forward runs on, with the strategy class and its grid."""
 
+    session: Session
     strategy: type[Strategy]
     grid: dict[str, list[Any]]
-    universe: Any
-    market: Any
-    ctx: Context
-    window: pd.DataFrame
-    source: str
+
+    @property
+    def universe(self) -> Universe:
+        return self.session.universe
+
+    @property
+    def market(self) -> MarketData:
+        return self.session.market
+
+    @property
+    def ctx(self) -> Context:
+        return self.session.ctx
+
+    @property
+    def window(self) -> pd.DataFrame:
+        return self.session.window
+
+    @property
+    def source(self) -> str:
+        return self.session.source(self.strategy.name)
 
 
 def load_setup(strategy_name: str, grid_specs: list[str], fixed: dict[str, Any], settings,
                registry=None) -> SweepSetup:
-    """Strategy class, parsed grid, universe, market data and context. The grid is parsed
+    """Strategy class, parsed grid and a session with its data loaded. The grid is parsed
     before any data is loaded, so a typo fails fast."""
-    from ..api import build_context, load_data
-    from ..plugins import discover_strategies
-    from ..universe import load_universe
-
-    registry = registry or discover_strategies(settings.strategies_dir)
-    cls = registry.get(strategy_name)
+    session = Session(settings, registry)
+    cls = session.strategy_class(strategy_name)
     grid = parse_grid(cls, grid_specs, fixed)
-    universe = load_universe(settings.universe)
-    settings.risk_free_for(universe)  # a bad --risk-free or --cash fails before loading
-    market = load_data(universe, settings)
-    ctx = build_context(universe, market, settings.rebalance)
-    return SweepSetup(strategy=cls, grid=grid, universe=universe, market=market, ctx=ctx,
-                      window=market.prices.loc[market.start:market.end],
-                      source=registry.source(strategy_name))
+    _ = session.ctx         # the data, after the grid is known to be valid
+    return SweepSetup(session=session, strategy=cls, grid=grid)
 
 
 def sweep_summary(result: SweepResult, setup: SweepSetup, settings) -> dict[str, Any]:
@@ -350,26 +360,3 @@ def sweep_summary(result: SweepResult, setup: SweepSetup, settings) -> dict[str,
                      **risk_free.conventions(),
                      "source": setup.market.source},
     }
-
-
-def write_sweep(result: SweepResult, summary: dict[str, Any], setup: SweepSetup, out) -> Any:
-    """``results/<time>-sweep-<strategy>-<hash>/``: sweep.csv (ranked), summary.json,
-    best_equity.csv and sweep.html, written atomically."""
-    from pathlib import Path
-
-    from ..report.sweep_page import write_sweep_page
-    from ..runs import provenance, run_id, staging_folder, write_frame, write_json
-
-    created = pd.Timestamp.now(tz="UTC")
-    name = run_id(created, f"sweep-{result.strategy}", {k: summary[k] for k in
-                                                       ("grid", "metric", "settings")})
-    bench = setup.window[setup.universe.benchmark].rename(setup.universe.benchmark)
-    with staging_folder(Path(out), name) as (folder, final):
-        write_json(folder / "summary.json", {**summary, "created_utc":
-                                             created.isoformat(timespec="seconds"),
-                                             **provenance(setup.market)})
-        write_frame(folder / "sweep.csv", result.table.rename_axis("rank"))
-        write_frame(folder / "best_equity.csv", result.best_equity)
-        write_sweep_page(folder / "sweep.html", result, summary, bench,
-                         result.metric in LOWER_IS_BETTER)
-    return final[0]

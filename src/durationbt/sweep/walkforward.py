@@ -27,7 +27,7 @@ from .metrics import equity_metrics
 from .sweep import Budget, GridRun, check_metric, run_grid
 
 __all__ = ["Window", "parse_span", "walk_forward_windows", "choose_per_window",
-           "window_metrics", "WalkForwardResult", "walk_forward", "write_walkforward"]
+           "window_metrics", "WalkForwardResult", "walk_forward"]
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([ymwd])\s*$", re.IGNORECASE)
 
@@ -209,26 +209,3 @@ def _trial_with(run: GridRun, params: dict[str, Any]) -> int | None:
         if all(combo[name] == params.get(name) for name in combo):
             return int(run.trial_of_combo[k])
     return None
-
-
-def write_walkforward(result: WalkForwardResult, identity: dict[str, Any], out,
-                      market: Any = None) -> Any:
-    """``results/<time>-walkforward-<strategy>-<hash>/``: windows.csv, equity.csv,
-    summary.csv, manifest.json (with ``runs.provenance`` of ``market``) and
-    walkforward.html, written atomically."""
-    from pathlib import Path
-
-    from ..report.walkforward_page import write_walkforward_page
-    from ..runs import provenance, run_id, staging_folder, write_frame, write_json
-
-    created = pd.Timestamp.now(tz="UTC")
-    name = run_id(created, f"walkforward-{identity['strategy']}", identity)
-    with staging_folder(Path(out), name) as (folder, final):
-        write_json(folder / "manifest.json", {"schema": 1, "command": "walkforward",
-                                              "created_utc": created.isoformat(timespec="seconds"),
-                                              **identity, **provenance(market)})
-        write_frame(folder / "windows.csv", result.windows)
-        write_frame(folder / "equity.csv", result.equity)
-        write_frame(folder / "summary.csv", result.summary)
-        write_walkforward_page(folder / "walkforward.html", result, identity)
-    return final[0]

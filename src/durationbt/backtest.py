@@ -1,0 +1,116 @@
+"""One strategy through the flow on a session's data, in memory: weights, simulation,
+lookahead check, scores, portfolio duration and regime tables. Nothing is written here
+(``runs`` writes; ``api.run_backtest`` orchestrates)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .data import MarketData
+from .engine import EngineResult, simulate
+from .lookahead import LookaheadReport
+from .scoring import PERIODS_PER_YEAR, score_run, summarise_duration
+from .session import Session
+from .strategy import Context, Strategy
+from .universe import Universe
+from .weights import call_strategy, resolve_target_weights
+
+__all__ = ["Backtest", "backtest", "benchmark_equity", "short_sample_warnings"]
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """One strategy simulated and scored in memory, before anything is written."""
+
+    strategy: Strategy
+    universe: Universe
+    market: MarketData
+    ctx: Context
+    targets: pd.DataFrame
+    result: EngineResult
+    benchmark: pd.Series
+    metrics: dict[str, Any]
+    duration: pd.DataFrame | None
+    regimes: dict[str, pd.DataFrame]
+    lookahead: LookaheadReport
+    risk_free: pd.Series        # daily risk-free return on the backtest's days
+
+
+def benchmark_equity(prices: pd.Series, first_fill: pd.Timestamp, init_cash: float) -> pd.Series:
+    """Buy-and-hold of the benchmark, bought at the strategy's first fill (no costs)."""
+    growth = prices / prices.loc[first_fill]
+    equity = (init_cash * growth).where(prices.index >= first_fill, init_cash)
+    return equity.rename("benchmark")
+
+
+def _portfolio_duration(universe: Universe, market: MarketData,
+                        result: EngineResult) -> pd.DataFrame | None:
+    """Daily portfolio duration from 104-week rolling asset durations (None without ^TNX)."""
+    from .duration import portfolio_duration, rolling_durations
+
+    if "^TNX" not in market.inputs.columns or market.inputs["^TNX"].isna().all():
+        return None
+    tickers = list(dict.fromkeys([*universe.tickers, universe.benchmark]))
+    history = market.prices.loc[:market.end, tickers]
+    rolling = rolling_durations(history, market.inputs["^TNX"].loc[:market.end],
+                                universe.benchmark, 104, columns=tickers)
+    return portfolio_duration(result.weights, rolling)
+
+
+def short_sample_warnings(days: int) -> list[str]:
+    """A warning when the run is shorter than a year: annualising a few days' returns gives
+    numbers (a Sharpe of -20 from four days) that mean nothing."""
+    if days >= PERIODS_PER_YEAR:
+        return []
+    return [f"the backtest has only {days} daily returns, less than a year: CAGR, volatility, "
+            "Sharpe and Sortino are annualised from them and say little; use a longer range"]
+
+
+def backtest(strategy: Strategy, session: Session,
+             on_equity: Callable[[pd.Series, pd.Series], None] | None = None) -> Backtest:
+    """Weights, lookahead check, simulation and scores of ``strategy`` on the session's
+    data; ``compare`` calls this once per strategy on one session, so the data, context
+    and lookahead replays are shared. ``on_equity(equity, benchmark)`` is called as soon as
+    the curves exist (the run starts its tearsheet there)."""
+    from .regimes import regime_tables
+
+    settings, universe, market, ctx, say = (session.settings, session.universe, session.market,
+                                            session.ctx, session.say)
+    say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
+    raw = call_strategy(strategy, ctx, settings.timeout)
+    targets = resolve_target_weights(raw, strategy, ctx)
+    targets = session.risk_free.hold_cash(strategy.traded(targets), ctx.prices)
+
+    say(f"{strategy.name}: simulating with vectorbt")
+    window = session.window
+    result = simulate(window, targets, costs=settings.costs, init_cash=settings.init_cash)
+    rf_returns = session.risk_free.returns(window)
+    first_fill = window.index[1]
+    bench = benchmark_equity(window[universe.benchmark], first_fill, settings.init_cash)
+    bench_traded = pd.Series(0.0, index=bench.index)
+    bench_traded.loc[first_fill] = settings.init_cash
+    if on_equity is not None:
+        on_equity(result.equity, bench)
+    # checked after the simulation so the tearsheet is drawn meanwhile; nothing is written
+    # before it passes, so a refusal still leaves nothing behind
+    probe = session.probe
+    say(f"{strategy.name}: checking for lookahead (point-in-time replay)")
+    report = probe.check(strategy, raw)
+    report.refuse()
+
+    say(f"{strategy.name}: scoring")
+    metrics = score_run(result.equity, result.traded, bench, bench_traded, rf_returns,
+                        session.risk_free.conventions())
+    port_duration = _portfolio_duration(universe, market, result)
+    if port_duration is not None:
+        metrics["portfolio_duration"] = summarise_duration(port_duration["duration"])
+    regimes = regime_tables(pd.DataFrame({"strategy": result.equity, "benchmark": bench}),
+                            result.weights, window[list(universe.tickers)], universe,
+                            ctx.signal.regime, rf_returns)
+    return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
+                    result=result, benchmark=bench, metrics=metrics, duration=port_duration,
+                    regimes=regimes, lookahead=report, risk_free=rf_returns)

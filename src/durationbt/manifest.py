@@ -1,0 +1,165 @@
+"""The typed manifests of results folders. Every command's manifest shares one header
+(schema, command, creation time) and one provenance (package versions, git revision, the
+data's source and fingerprint), so any folder says how it was made; ``runs`` writes and
+reads them, and a hand-edited or truncated manifest is refused naming the field."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Provenance", "Manifest", "RunManifest", "CompareManifest", "SweepSummary",
+           "WalkForwardManifest", "UniverseRecord", "StrategyRecord", "RunSettingsRecord",
+           "DataRecord", "EngineRecord"]
+
+
+class _Record(BaseModel):
+    # fields added by later versions are kept when an older folder is read and rewritten
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class GitRevision(_Record):
+    revision: str
+    dirty: bool
+
+
+class DataProvenance(_Record):
+    source: str
+    fingerprint: str
+
+
+class Provenance(_Record):
+    """How a result was made: library versions, the checkout, the data read."""
+
+    packages: dict[str, str] = Field(default_factory=dict)
+    git: GitRevision | None = None
+    data_provenance: DataProvenance | None = None
+
+
+class Manifest(Provenance):
+    """The header every command's manifest starts with."""
+
+    schema_version: int = Field(1, alias="schema")
+    command: Literal["run", "compare", "sweep", "walkforward"]
+    created_utc: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest as written (``schema`` under its file name)."""
+        return self.model_dump(by_alias=True, exclude_none=False)
+
+
+class UniverseRecord(_Record):
+    name: str
+    path: str
+    sha256: str | None = None
+    definition: dict[str, Any]
+
+
+class StrategyRecord(_Record):
+    name: str
+    source: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    weights_by: str = "bucket"
+    description: str = ""
+    spread: str = "equal"
+    holds: bool = False
+
+
+class RunSettingsRecord(_Record):
+    start: str
+    end: str
+    rebalance: str
+    fees_bps: float
+    slippage_bps: float
+    init_cash: float
+    risk_free: str = "0"
+    cash: str = "zero"
+    timing: str = "decide on close t, fill on close t+1"
+    fee_convention: str = "targets are fractions of pre-trade value; costs paid from cash"
+
+
+class DataRecord(_Record):
+    source: str
+    fingerprint: str | None = None
+    gaps: list[str] = Field(default_factory=list)
+    absent: list[str] = Field(default_factory=list)
+    delisted: dict[str, str] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+
+
+class EngineRecord(_Record):
+    orders: int
+    decisions: int
+    executed_rebalances: int
+    costs_paid: float
+
+
+class RunManifest(Manifest):
+    """``manifest.json`` of ``durationbt run``."""
+
+    command: Literal["run"] = "run"
+    run_id: str
+    universe: UniverseRecord
+    strategy: StrategyRecord
+    settings: RunSettingsRecord
+    data: DataRecord
+    signal: dict[str, Any] = Field(default_factory=dict)
+    lookahead: dict[str, Any] = Field(default_factory=dict)
+    engine: EngineRecord
+
+
+class CompareManifest(Manifest):
+    """``manifest.json`` of ``durationbt compare``: the settled range, not the CLI's text."""
+
+    command: Literal["compare"] = "compare"
+    items: list[str]
+    universe: str
+    rebalance: str
+    fees_bps: float
+    slippage_bps: float
+    start: str
+    end: str
+    risk_free: str
+    cash: str
+    allow_mixed: bool
+    sources: dict[str, str]
+
+
+class SweepSummary(Manifest):
+    """``summary.json`` of ``durationbt sweep``: settings, best combination, statistics."""
+
+    command: Literal["sweep"] = "sweep"
+    strategy: str
+    source: str
+    metric: str
+    grid: dict[str, list[Any]]
+    n_combos: int
+    n_trials: int
+    best: dict[str, Any]
+    best_metrics: dict[str, Any]
+    stats: dict[str, Any]
+    bootstrap: dict[str, list[Any]]
+    timings: dict[str, Any]
+    settings: dict[str, Any]
+
+
+class WalkForwardManifest(Manifest):
+    """``manifest.json`` of ``durationbt walkforward``."""
+
+    command: Literal["walkforward"] = "walkforward"
+    strategy: str
+    grid: dict[str, list[Any]]
+    train: str
+    test: str
+    metric: str
+    universe: str
+    rebalance: str
+    fees_bps: float
+    slippage_bps: float
+    risk_free: str
+    risk_free_ticker: str | None
+    uninvested_weight: str
+    start: str
+    end: str
+    data: str
