@@ -11,12 +11,13 @@ from durationbt.cli.app import app
 runner = CliRunner()
 
 
-def test_compare_sweep_and_walkforward_carry_the_runs_provenance(synth_data, synth_universe,
-                                                                 strategies_dir, tmp_path):
+def test_every_command_carries_the_same_provenance(synth_data, synth_universe,
+                                                  strategies_dir, tmp_path):
     base = ["--universe", str(synth_universe), "--data", str(synth_data), "--strategies-dir",
             str(strategies_dir), "--out", str(tmp_path)]
     folders = {}
     for command, args, manifest in (
+            ("run", ["liquidity_rotation", "--no-tearsheet"], "manifest.json"),
             ("compare", ["liquidity_rotation", "equal_weight"], "manifest.json"),
             ("sweep", ["liquidity_rotation", "--grid", "neutral_short=0,1", "--workers", "1"],
              "summary.json"),
@@ -34,3 +35,29 @@ def test_compare_sweep_and_walkforward_carry_the_runs_provenance(synth_data, syn
         assert data["source"].startswith("csv:") and len(data["fingerprint"]) == 64, command
         fingerprints.add(data["fingerprint"])
     assert len(fingerprints) == 1       # the same data, the same fingerprint everywhere
+    assert {m["command"] for m in folders.values()} == set(folders)
+    assert all(m["schema"] == 1 and m["created_utc"] for m in folders.values())
+    # compare records the range it settled on, not the command line's text (none was given)
+    run = folders["run"]["settings"]
+    assert (folders["compare"]["start"], folders["compare"]["end"]) == (run["start"], run["end"])
+
+
+def test_a_manifest_missing_a_field_is_refused_naming_it(runs, tmp_path):
+    """``report`` and ``compare`` read a run folder through ``runs.read_run_folder``, which
+    validates the manifest against its type: a hand-edited one is named, exit 2."""
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(runs["liquidity_rotation"].run_dir, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["settings"]["rebalance"]
+    manifest["engine"]["orders"] = "many"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    page = (folder / "report.html").read_bytes()
+    for args in (["report", str(folder), "--no-tearsheet"], ["compare", str(folder)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        text = " ".join(result.output.split())
+        assert "manifest.json: not the manifest of a run" in text
+        assert "settings.rebalance: Field required" in text and "engine.orders" in text
+    assert (folder / "report.html").read_bytes() == page     # nothing rewritten
