@@ -93,10 +93,21 @@ def build_synthetic_folder(folder: Path) -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory):
     """Every cache (yahoo, FRED, market data) in a folder of this test session, never the
-    user's ~/.cache; subprocesses started by tests inherit it."""
+    user's ~/.cache: the CLI's DURATIONBT_CACHE (subprocesses and CliRunner read it) and
+    the library's default root (in-process calls that name none)."""
+    import durationbt.data.fetch as fetch
+    import durationbt.data.fred as fred
+    import durationbt.data.yahoo as yahoo
+
+    root = tmp_path_factory.mktemp("cache")
     before = os.environ.get("DURATIONBT_CACHE")
-    os.environ["DURATIONBT_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ["DURATIONBT_CACHE"] = str(root)
+    patched = [(m, m.default_cache_dir) for m in (fetch, fred, yahoo)]
+    for module, _ in patched:
+        module.default_cache_dir = lambda: root
     yield
+    for module, original in patched:
+        module.default_cache_dir = original
     if before is None:
         os.environ.pop("DURATIONBT_CACHE", None)
     else:

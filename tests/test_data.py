@@ -170,11 +170,21 @@ def test_data_status_reports_limits(synth_data, synth_universe):
 
 # --- provider choice and the yahoo provider ---------------------------------------------------
 
-def test_provider_precedence(tmp_path, synth_data):
-    assert isinstance(resolve_provider(synth_data, environ={}), CsvProvider)
-    env = {"DURATIONBT_DATA": str(synth_data)}
-    assert resolve_provider(None, environ=env).folder == synth_data
-    assert isinstance(resolve_provider(None, cache_dir=tmp_path, environ={}), YahooProvider)
+def test_provider_precedence(tmp_path, synth_data, monkeypatch):
+    """--data, else DURATIONBT_DATA (read by the CLI's Environment), else Yahoo; the
+    library itself never reads the environment."""
+    from durationbt.cli.environment import Environment
+
+    monkeypatch.setenv("DURATIONBT_DATA", str(tmp_path / "elsewhere"))
+    assert isinstance(resolve_provider(synth_data), CsvProvider)
+    assert isinstance(resolve_provider(None, cache_dir=tmp_path), YahooProvider)
+    assert Environment().provider(synth_data).folder == synth_data
+    monkeypatch.setenv("DURATIONBT_DATA", str(synth_data))
+    assert Environment().provider(None).folder == synth_data
+    monkeypatch.setenv("DURATIONBT_DATA", "")
+    monkeypatch.setenv("DURATIONBT_CACHE", str(tmp_path / "c"))
+    yahoo = Environment().provider(None)
+    assert isinstance(yahoo, YahooProvider) and yahoo.cache_dir == tmp_path / "c" / "yahoo"
 
 
 def recorded_download(*args, **kwargs) -> pd.DataFrame:

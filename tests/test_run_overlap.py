@@ -17,15 +17,14 @@ from durationbt.universe import load_universe
 
 
 @pytest.fixture
-def cache_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("DURATIONBT_CACHE", str(tmp_path / "cache"))
+def cache_home(tmp_path):
     return tmp_path / "cache" / "market"
 
 
 def test_market_cache_hit_equals_a_fresh_load_and_an_edit_invalidates_it(
         synth_data, synth_universe, cache_home, tmp_path):
     universe = load_universe(synth_universe)
-    settings = RunSettings(data=synth_data)
+    settings = RunSettings(data=synth_data, cache_dir=cache_home.parent)
     first = load_data(universe, settings)
     assert len(list(cache_home.glob("*.pkl"))) == 1
     again = load_data(universe, settings)
@@ -49,10 +48,11 @@ def test_market_cache_hit_equals_a_fresh_load_and_an_edit_invalidates_it(
 
 def test_damaged_cache_entry_is_ignored(synth_data, synth_universe, cache_home):
     universe = load_universe(synth_universe)
-    load_data(universe, RunSettings(data=synth_data))
+    settings = RunSettings(data=synth_data, cache_dir=cache_home.parent)
+    load_data(universe, settings)
     entry = next(cache_home.glob("*.pkl"))
     entry.write_bytes(b"not a pickle")
-    assert load_data(universe, RunSettings(data=synth_data)).end is not None
+    assert load_data(universe, settings).end is not None
 
 
 def test_run_without_tearsheet_imports_neither_quantstats_nor_matplotlib(
@@ -63,13 +63,12 @@ def test_run_without_tearsheet_imports_neither_quantstats_nor_matplotlib(
         "from durationbt.api import RunSettings, run_backtest\n"
         "from durationbt.plugins import discover_strategies\n"
         f"s = RunSettings(universe={str(synth_universe)!r}, data={str(synth_data)!r}, "
-        f"out=Path({str(tmp_path / 'r')!r}), tearsheet=False)\n"
+        f"out=Path({str(tmp_path / 'r')!r}), tearsheet=False, cache_dir=Path({str(tmp_path / 'c')!r}))\n"
         "r = run_backtest('liquidity_rotation', s, registry=discover_strategies(\n"
         f"    Path({str(strategies_dir)!r})))\n"
         "print(sorted(m for m in ('quantstats', 'matplotlib', 'seaborn') if m in sys.modules))\n"
         "print(sorted(p.name for p in r.run_dir.iterdir()))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "DURATIONBT_CACHE": str(tmp_path / "c")})
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     modules, files = done.stdout.strip().splitlines()[-2:]
     assert modules == "[]"
@@ -77,10 +76,10 @@ def test_run_without_tearsheet_imports_neither_quantstats_nor_matplotlib(
 
 
 def test_tearsheet_from_the_worker_lands_in_the_folder_and_is_linked(
-        synth_data, synth_universe, registry, tmp_path, monkeypatch):
-    monkeypatch.setenv("DURATIONBT_CACHE", str(tmp_path / "c"))
+        synth_data, synth_universe, registry, tmp_path):
     done = run_backtest("liquidity_rotation", RunSettings(universe=synth_universe,
-                                                          data=synth_data, out=tmp_path / "r"),
+                                                          data=synth_data, out=tmp_path / "r",
+                                                          cache_dir=tmp_path / "c"),
                         registry=registry)
     sheet = done.run_dir / "tearsheet.html"
     assert sheet.is_file() and "liquidity_rotation" in sheet.read_text()

@@ -217,8 +217,19 @@ def test_entry_point_plugins_load_and_can_be_disabled(installed_example, strateg
     registry = discover_strategies(strategies_dir)
     assert "all_bills" in registry.names()
     assert registry.source("all_bills").startswith("entry point all_bills")
+    assert "all_bills" not in discover_strategies(strategies_dir,
+                                                  entry_points_enabled=False).names()
+    # the CLI turns them off from the environment (read once, at the command's start)
+    listed = runner.invoke(app, ["strategies", "list"])
+    assert listed.exit_code == 0 and "all_bills" in listed.output
     monkeypatch.setenv("DURATIONBT_DISABLE_PLUGIN_AUTOLOAD", "1")
-    assert "all_bills" not in discover_strategies(strategies_dir).names()
+    listed = runner.invoke(app, ["strategies", "list"])
+    assert listed.exit_code == 0 and "all_bills" not in listed.output
+    monkeypatch.setenv("DURATIONBT_DISABLE_PLUGIN_AUTOLOAD", "maybe")
+    refused = runner.invoke(app, ["strategies", "list"])
+    assert refused.exit_code == 2
+    assert "DURATIONBT_DISABLE_PLUGIN_AUTOLOAD='maybe' cannot be used" in " ".join(
+        refused.output.split())
 
 
 def test_buy_and_hold_trades_once_and_equal_weight_rebalances(registry, world):

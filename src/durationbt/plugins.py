@@ -8,7 +8,6 @@ import hashlib
 import importlib.util
 import inspect
 import itertools
-import os
 import re
 import sys
 import traceback
@@ -27,7 +26,6 @@ __all__ = ["StrategyRegistry", "LoadError", "discover_strategies", "fresh_instan
 
 ENTRY_POINT_GROUP = "durationbt.strategies"
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
-DISABLE_AUTOLOAD_ENV = "DURATIONBT_DISABLE_PLUGIN_AUTOLOAD"
 
 
 @dataclass(frozen=True)
@@ -142,7 +140,7 @@ def _describe_import_error(exc: BaseException, path: Path) -> str:
 
 
 def discover_strategies(strategies_dir: Path | None = None, *,
-                        entry_points_enabled: bool | None = None,
+                        entry_points_enabled: bool = True,
                         builtins: bool = True) -> StrategyRegistry:
     """Load ``strategies_dir`` (if given), then ``./strategies`` and the built-in folder
     (unless ``builtins`` is False), then entry points: ``--strategies-dir`` adds to the
@@ -161,8 +159,6 @@ def discover_strategies(strategies_dir: Path | None = None, *,
         # to edit); two different files declaring one name are still an error
         registry.load_dir(folder, skip_names=seen_files)
         seen_files |= {p.name for p in folder.glob("*.py")}
-    if entry_points_enabled is None:
-        entry_points_enabled = os.environ.get(DISABLE_AUTOLOAD_ENV, "") not in ("1", "true")
     if entry_points_enabled:
         registry.load_entry_points()
     return registry

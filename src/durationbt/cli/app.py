@@ -58,9 +58,11 @@ class _ListsStrategies(TyperCommand):
     def format_epilog(self, ctx, formatter) -> None:
         from ..errors import DurationbtError
         from ..plugins import discover_strategies
+        from .environment import read_environment
 
         try:
-            names = discover_strategies().names()
+            names = discover_strategies(
+                entry_points_enabled=read_environment().entry_points).names()
         except DurationbtError as exc:  # a clash between plugins: say so, help still shows
             names = [f"(cannot list: {exc})"]
         formatter.write_paragraph()

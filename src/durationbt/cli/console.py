@@ -109,18 +109,21 @@ def run_settings(*, universe: str, start: str | None, end: str | None, rebalance
                  cash: str = "risk-free") -> Any:
     """The shared run options as ``RunSettings``; bad dates and costs raise user errors
     (the risk-free and cash choices are checked against the universe, once loaded)."""
-    from ..session import RunSettings
     from ..engine import Costs, check_init_cash
+    from ..session import RunSettings
+    from .environment import read_environment
 
     check_init_cash(init_cash)
     if not timeout > 0:
         raise ParameterError(f"--timeout must be a positive number of seconds, got {timeout:g}.")
+    env = read_environment()
     return RunSettings(universe=universe, start=parse_date(start, "--start"),
                        end=parse_date(end, "--end"), rebalance=rebalance,
                        costs=Costs(fees_bps, slippage_bps), init_cash=init_cash,
-                       params=params or [], data=data, out=out_dir, strategies_dir=strategies_dir,
-                       strict_prices=strict_prices, timeout=timeout, risk_free=risk_free,
-                       cash=cash)
+                       params=params or [], data=env.data_folder(data), out=out_dir,
+                       strategies_dir=strategies_dir, strict_prices=strict_prices,
+                       timeout=timeout, risk_free=risk_free, cash=cash,
+                       cache_dir=env.cache_dir, entry_points=env.entry_points)
 
 
 out = Console(highlight=False)

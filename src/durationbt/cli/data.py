@@ -23,12 +23,13 @@ def status(
     """Per ticker: first and last date, rows, missing days and the longest hole; which
     tickers limit the default date range; the calendar checked against the NYSE's. Exits 2
     when any series is missing."""
-    from ..data import data_status, resolve_provider
+    from ..data import data_status
     from ..errors import DataError
     from ..universe import load_universe
+    from .environment import read_environment
 
     u = load_universe(universe)
-    report = data_status(u, resolve_provider(data))
+    report = data_status(u, read_environment().provider(data))
     table = Table(title=f"Data for {u.name} from {report.source}")
     for column in ("ticker", "role", "first", "last", "rows", "missing", "longest", "limits"):
         table.add_column(column, justify="right" if column in ("rows", "missing",
@@ -80,20 +81,21 @@ def update(
     from Yahoo Finance, fred/SERIES.csv from FRED. Only final rows (before today, New York
     time) are added; old rows are never rewritten; files, manifest.csv and PROVENANCE.md are
     replaced atomically. Exit 1 when a file was left behind (revised or not downloaded)."""
-    import os
-
-    from ..data.source import DATA_ENV
+    from ..data.fred import FredProvider
     from ..data.update import update_folder
     from ..errors import ParameterError
+    from .environment import read_environment
 
-    folder = data or os.environ.get(DATA_ENV)
+    env = read_environment()
+    folder = env.data_folder(data)
     if not folder:
         raise ParameterError("data update needs the folder to extend: pass --data DIR (a "
-                             f"writable folder of per-ticker CSVs) or set {DATA_ENV}.")
+                             "writable folder of per-ticker CSVs) or set DURATIONBT_DATA.")
     if not 0 <= tolerance < 1:
         raise ParameterError(f"--tolerance {tolerance:g} must be in [0, 1), e.g. 1e-4.")
     with err.status("Downloading new rows", spinner="dots"):
-        report = update_folder(Path(folder), tolerance=tolerance)
+        report = update_folder(Path(folder), tolerance=tolerance,
+                               fred=FredProvider(env.cache_dir, max_age_hours=0))
     table = Table(title=f"Update of {report.folder} (rows before {report.today.date()})")
     for column in ("file", "last before", "last now", "result"):
         table.add_column(column, no_wrap=column != "result")

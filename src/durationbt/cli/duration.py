@@ -29,19 +29,21 @@ def duration(
     of the scarcity score) of each asset and bucket, sorted by measured duration."""
     import pandas as pd
 
-    from ..data import load_market_data, resolve_provider
+    from ..data import load_market_data
     from ..duration import MIN_WEEKS, measure_durations
     from ..errors import DataError
     from ..report.duration_chart import write_duration_chart
     from ..runs import files_together
     from ..signals import build_signal, signal_data_from_market
     from ..universe import load_universe
+    from .environment import read_environment
 
     if window < MIN_WEEKS:
         raise DataError(f"--window must be at least {MIN_WEEKS} weeks, got {window}.")
     u = load_universe(universe)
     with err.status("Measuring durations", spinner="dots"):
-        market = load_market_data(u, resolve_provider(data), start=parse_date(start, "--start"),
+        market = load_market_data(u, read_environment().provider(data),
+                                  start=parse_date(start, "--start"),
                                   end=parse_date(end, "--end"))
         if "^TNX" not in market.inputs.columns or market.inputs["^TNX"].isna().all():
             raise DataError(f"Duration needs the 10-year yield ^TNX: add it to [signal] tickers "

@@ -32,19 +32,19 @@ def signal(
     z-score and contribution; optional CSV history, a chart, and an --evaluate table."""
     import pandas as pd
 
-    from ..data import resolve_provider
     from ..errors import DataError
     from ..report.signal_chart import write_signal_chart
     from ..runs import files_together, write_frame
     from ..signals import build_signal, load_signal_data
     from ..universe import load_universe
+    from .environment import read_environment
 
     u = load_universe(universe)
     first = parse_date(start, "--start")
     last = parse_date(end, "--end")
     if first and last and first >= last:
         raise DataError(f"--start {first} is not before --end {last}.")
-    provider = resolve_provider(data)
+    provider = read_environment().provider(data)
     with err.status("Computing the scarcity signal", spinner="dots"):
         inputs, warnings = load_signal_data(u, provider, pd.Timestamp(last) if last else None)
         sig = build_signal(inputs, u.signal, str(u.path))

@@ -22,8 +22,10 @@ app = typer.Typer(help="Strategy plugins: list, scaffold and check them.", no_ar
 def list_(strategies_dir: Path = typer.Option(None, "--strategies-dir", help=STRATEGIES_DIR_HELP)) -> None:
     """List strategies with their source, one-line help and parameters."""
     from ..plugins import discover_strategies
+    from .environment import read_environment
 
-    registry = discover_strategies(strategies_dir)
+    registry = discover_strategies(strategies_dir,
+                                   entry_points_enabled=read_environment().entry_points)
     table = Table(title="Strategies")
     table.add_column("name", no_wrap=True)
     table.add_column("weights by")
@@ -94,21 +96,22 @@ def check(
     (finite, >= 0, sum <= 1, known buckets/tickers, every decision date) and prove it does
     not look ahead: replayed on data cut at its decision dates (future removed, mirrored,
     scrambled or rescaled), its weights must not move. Exits 2 when anything fails."""
-    import os
-
     from ..checks import check_strategy
-    from ..data import DATA_ENV, load_market_data, resolve_provider
+    from ..data import load_market_data
     from ..errors import StrategyError
     from ..plugins import discover_strategies
     from ..strategy import parse_param_overrides
     from ..synthetic import synthetic_market
     from ..universe import load_universe
+    from .environment import read_environment
 
+    env = read_environment()
     u = load_universe(universe)
-    strategy = discover_strategies(strategies_dir).get(name)(**parse_param_overrides(param))
+    registry = discover_strategies(strategies_dir, entry_points_enabled=env.entry_points)
+    strategy = registry.get(name)(**parse_param_overrides(param))
     markets = [synthetic_market(u)]
-    if data or os.environ.get(DATA_ENV):
-        markets.append(load_market_data(u, resolve_provider(data)))
+    if env.data_folder(data):
+        markets.append(load_market_data(u, env.provider(data)))
     else:
         err.print("[yellow]note:[/] no --data or $DURATIONBT_DATA: checked on synthetic data only")
     table = Table(title=f"strategies check {name}")

@@ -4,12 +4,12 @@ from .calendar import SCHEDULES, Gap, align_to_calendar, rebalance_dates, tradin
 from .csv import CsvProvider
 from .market import MarketData, load_market_data
 from .providers import PriceProvider
-from .source import DATA_ENV, resolve_provider
+from .source import resolve_provider
 from .status import DataStatus, TickerStatus, data_status
 from .yahoo import YahooProvider
 
 __all__ = [
     "SCHEDULES", "Gap", "align_to_calendar", "rebalance_dates", "trading_calendar",
-    "CsvProvider", "MarketData", "load_market_data", "PriceProvider", "DATA_ENV",
+    "CsvProvider", "MarketData", "load_market_data", "PriceProvider",
     "resolve_provider", "YahooProvider", "DataStatus", "TickerStatus", "data_status",
 ]

@@ -30,12 +30,9 @@ NOISY_LOGGERS = ("yfinance", "curl_cffi", "peewee", "urllib3")
 
 
 def default_cache_dir() -> Path:
-    """``$DURATIONBT_CACHE``, else ``$XDG_CACHE_HOME/durationbt``, else ``~/.cache/durationbt``:
-    one root for every online provider (``yahoo/``, ``fred/`` below it)."""
-    if os.environ.get("DURATIONBT_CACHE"):
-        return Path(os.environ["DURATIONBT_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "durationbt"
+    """``~/.cache/durationbt``: one root for every online provider (``yahoo/``, ``fred/``
+    below it) when the caller names none (the CLI passes ``DURATIONBT_CACHE``'s)."""
+    return Path.home() / ".cache" / "durationbt"
 
 
 class SeriesCache:
