@@ -24,8 +24,8 @@ class DurationTilt(Strategy):
 
     def target_weights(self, ctx: Context) -> pd.DataFrame:
         score = ctx.require_signal(self.name).composite.loc[ctx.rebalance_dates]
-        ranks = sorted({b.duration for b in ctx.universe.buckets})
-        by_rank = {r: [b.name for b in ctx.universe.buckets if b.duration == r] for r in ranks}
+        ranks = sorted(set(ctx.bucket_ranks))
+        by_rank = {r: ctx.buckets_ranked(r, r) for r in ranks}
         target = (self.neutral_rank - self.sensitivity * score.fillna(0.0)).clip(ranks[0], ranks[-1])
         names = list(ctx.universe.bucket_names)
         weights = np.zeros((len(target), len(names)))

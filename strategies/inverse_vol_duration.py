@@ -3,7 +3,6 @@
 import pandas as pd
 
 from durationbt import Context, Param, Strategy
-from durationbt.duration import bucket_returns
 
 
 class InverseVolDuration(Strategy):
@@ -16,7 +15,7 @@ class InverseVolDuration(Strategy):
     Members are spread by inverse volatility too."""
 
     name = "inverse_vol_duration"
-    spread = "inverse_vol"
+    within_bucket = "inverse_vol"
 
     vol_window = Param(63, "trading days of returns behind each volatility", low=20,
                        grid=(21, 63, 126))
@@ -24,11 +23,11 @@ class InverseVolDuration(Strategy):
                          grid=(1.0, 2.0, 3.0))
 
     def target_weights(self, ctx: Context) -> pd.DataFrame:
-        levels = bucket_returns(ctx.prices, ctx.universe)
+        levels = ctx.bucket_levels()
         vol = levels.pct_change(fill_method=None).rolling(self.vol_window, min_periods=20).std()
         inverse = (1.0 / vol.loc[ctx.rebalance_dates]).where(lambda v: v < 1e6)
         weights = inverse.div(inverse.sum(axis=1), axis=0).fillna(0.0)
-        ranks = pd.Series({b.name: b.duration for b in ctx.universe.buckets})
+        ranks = ctx.bucket_ranks
         average = weights.mul(ranks, axis=1).sum(axis=1)
         cash = list(ranks[ranks == 0].index)
         if cash:

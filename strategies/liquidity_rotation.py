@@ -28,9 +28,8 @@ class LiquidityRotation(Strategy):
 
     def _sides(self, ctx: Context) -> tuple[list[str], list[str]]:
         """The short- and long-duration buckets these parameters select."""
-        ranks = {b.name: b.duration for b in ctx.universe.buckets}
-        short = [b for b, r in ranks.items() if r <= self.short_max_rank]
-        long = [b for b, r in ranks.items() if r >= self.long_min_rank]
+        short = ctx.buckets_ranked(high=self.short_max_rank)
+        long = ctx.buckets_ranked(low=self.long_min_rank)
         if not short or not long or set(short) & set(long):
             raise ParameterError(f'Strategy "{self.name}": short_max_rank {self.short_max_rank} '
                                  f"and long_min_rank {self.long_min_rank} must each select "

@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 
 from durationbt import Context, Param, Strategy
-from durationbt.duration import bucket_returns
 
 
 class MomentumGate(Strategy):
@@ -22,18 +21,18 @@ class MomentumGate(Strategy):
 
     def target_weights(self, ctx: Context) -> pd.DataFrame:
         regime = ctx.require_signal(self.name).regime.loc[ctx.rebalance_dates]
-        levels = bucket_returns(ctx.prices, ctx.universe)
+        levels = ctx.bucket_levels()
         momentum = (levels / levels.shift(self.lookback) - 1).loc[ctx.rebalance_dates]
-        cash = [b.name for b in ctx.universe.buckets if b.duration == 0]
-        risky = [b for b in ctx.universe.buckets if b.duration > 0]
+        ranks = ctx.bucket_ranks
+        cash, risky = ctx.buckets_ranked(high=0), ctx.buckets_ranked(low=1)
         hurdle = (momentum[cash].mean(axis=1).fillna(0.0) if cash
                   else pd.Series(0.0, index=ctx.rebalance_dates))
         names = list(ctx.universe.bucket_names)
         weights = np.zeros((len(ctx.rebalance_dates), len(names)))
         scarce = (regime == "scarce").to_numpy()
-        values = momentum[[b.name for b in risky]].to_numpy(dtype=float)
-        risky_col = [names.index(b.name) for b in risky]
-        barred = np.array([b.duration >= self.long_min_rank for b in risky])
+        values = momentum[risky].to_numpy(dtype=float)
+        risky_col = [names.index(b) for b in risky]
+        barred = (ranks[risky] >= self.long_min_rank).to_numpy()
         cash_col = [names.index(b) for b in cash]
         for i, bar in enumerate(hurdle.to_numpy(dtype=float)):
             allowed = ~barred if scarce[i] else np.ones(len(risky), dtype=bool)

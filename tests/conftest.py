@@ -22,22 +22,22 @@ start = 2019-01-02
 LATE = 2020-06-01
 
 [buckets.bills]
-duration = 0
+rank = 0
 description = "cash-like"
 tickers = ["CASH"]
 
 [buckets.chips]
-duration = 1
+rank = 1
 description = "short duration"
 tickers = ["CHIPA", "LATE"]
 
 [buckets.software]
-duration = 4
+rank = 4
 description = "long duration"
 tickers = ["SOFTA", "SOFTB"]
 
 [buckets.coins]
-duration = 5
+rank = 5
 description = "7-day asset"
 tickers = ["COIN-USD"]
 
@@ -102,9 +102,13 @@ def private_cache(tmp_path_factory):
     root = tmp_path_factory.mktemp("cache")
     before = os.environ.get("DURATIONBT_CACHE")
     os.environ["DURATIONBT_CACHE"] = str(root)
+    def default_cache_dir():
+        """This test session's cache root."""
+        return root
+
     patched = [(m, m.default_cache_dir) for m in (fetch, fred, yahoo)]
     for module, _ in patched:
-        module.default_cache_dir = lambda: root
+        module.default_cache_dir = default_cache_dir
     yield
     for module, original in patched:
         module.default_cache_dir = original

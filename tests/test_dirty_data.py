@@ -25,17 +25,17 @@ cash = "BIL"
 start = 2022-01-03
 {extra}
 [buckets.bills]
-duration = 0
+rank = 0
 description = "bills"
 tickers = ["BIL"]
 
 [buckets.memory]
-duration = 1
+rank = 1
 description = "memory"
 tickers = ["MU", "SNDK"]
 
 [buckets.crypto]
-duration = 5
+rank = 5
 description = "crypto"
 tickers = ["BTC-USD", "ETH-USD"]
 

@@ -216,3 +216,43 @@ def test_local_file_shadows_the_builtin_file_of_the_same_name(tmp_path, monkeypa
     write_plugin(local, "clash.py", "liquidity_rotation", cls="Q")
     with pytest.raises(StrategyError, match='Two strategies are named "liquidity_rotation"'):
         discover_strategies(entry_points_enabled=False).get("liquidity_rotation")
+
+
+def test_context_helpers_select_buckets_by_rank_and_give_point_in_time_levels(ctx):
+    """What strategies use instead of importing analytics modules: ranks, a selection by
+    rank in the universe's order, equal-weight bucket levels that respect ``as_of``."""
+    ranks = ctx.bucket_ranks
+    assert list(ranks.index) == list(ctx.universe.bucket_names)
+    assert ctx.buckets_ranked(high=0) == [b for b, r in ranks.items() if r == 0]
+    assert ctx.buckets_ranked(low=1) == [b for b, r in ranks.items() if r >= 1]
+    assert ctx.buckets_ranked(1, 2) == [b for b, r in ranks.items() if 1 <= r <= 2]
+    assert ctx.buckets_ranked() == list(ranks.index)
+    levels = ctx.bucket_levels()
+    bucket = ctx.universe.buckets[1]
+    members = ctx.prices[list(bucket.tickers)].pct_change(fill_method=None)
+    # by hand: the level's daily change is the mean return of the members priced that day
+    day = levels.index[300]
+    expected = members.loc[day].mean()
+    assert levels[bucket.name].pct_change().loc[day] == pytest.approx(expected, rel=1e-12)
+    cut = ctx.as_of(ctx.rebalance_dates[5]).bucket_levels()
+    assert cut.index[-1] == ctx.rebalance_dates[5]
+    pd.testing.assert_frame_equal(cut, levels.loc[:ctx.rebalance_dates[5]])
+
+
+def test_older_spellings_of_renamed_fields_are_still_read(tmp_path):
+    """``duration = N`` in a universe file is the bucket's ``rank``; a plugin's ``spread``
+    is ``within_bucket``: files written before the renames keep working."""
+    from durationbt import Strategy
+    from durationbt.universe import load_universe
+
+    path = tmp_path / "old.toml"
+    path.write_text('benchmark = "B"\nstart = 2020-01-02\n[buckets.cash]\nduration = 0\n'
+                    'description = "c"\ntickers = ["C"]\n[buckets.long]\nduration = 2\n'
+                    'description = "l"\ntickers = ["L"]\n')
+    assert [b.rank for b in load_universe(path).buckets] == [0, 2]
+
+    class Old(Strategy):
+        name = "old_spelling"
+        spread = "inverse_vol"
+
+    assert Old.within_bucket == "inverse_vol"

@@ -84,7 +84,7 @@ def test_momentum_gate_bars_long_duration_when_scarce(registry, world):
 def test_inverse_vol_duration_respects_the_cap(registry, world):
     universe, _, ctx = world
     w = compute_weights(registry.get("inverse_vol_duration")(max_avg_rank=1.5), ctx)
-    ranks = pd.Series({t: universe.bucket_of(t).duration for t in universe.tickers})
+    ranks = pd.Series({t: universe.bucket_of(t).rank for t in universe.tickers})
     average = w[list(universe.tickers)].mul(ranks, axis=1).sum(axis=1)
     assert (average <= 1.5 + 1e-9).all() and np.allclose(w.sum(axis=1), 1.0)
 

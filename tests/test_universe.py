@@ -9,11 +9,11 @@ GOOD = """
 benchmark = "SPY"
 start = 2015-01-02
 [buckets.bills]
-duration = 0
+rank = 0
 description = "bills"
 tickers = ["BIL"]
 [buckets.saas]
-duration = 4
+rank = 4
 description = "software"
 tickers = ["CRM", "NOW"]
 """
@@ -27,7 +27,7 @@ def write(tmp_path: Path, text: str, name: str = "u.toml") -> Path:
 
 def test_default_universe_reproduces_the_thesis(default_universe):
     u = load_universe(default_universe)
-    ranks = {b.name: b.duration for b in u.buckets}
+    ranks = {b.name: b.rank for b in u.buckets}
     assert ranks == {"bills": 0, "memory": 1, "intermediate_treasuries": 2,
                      "long_treasuries": 3, "saas": 4, "crypto": 5}
     assert u.bucket("memory").tickers == ("MU", "WDC", "STX", "SNDK")
@@ -61,8 +61,8 @@ def test_valid_file_loads_in_order(tmp_path):
     (GOOD.replace('tickers = ["BIL"]', 'tickers = ["CRM"]'), "ticker CRM appears in buckets"),
     (GOOD.replace('description = "bills"\n', ""), "field 'buckets.bills.description': missing"),
     (GOOD.replace("start = 2015-01-02", 'start = "not a date"'), "field 'start'"),
-    (GOOD.replace("duration = 0", "duration = -1"), "field 'buckets.bills.duration'"),
-    (GOOD.replace("duration = 0", 'duration = "short"'), "field 'buckets.bills.duration'"),
+    (GOOD.replace("rank = 0", "rank = -1"), "field 'buckets.bills.rank'"),
+    (GOOD.replace("rank = 0", 'rank = "short"'), "field 'buckets.bills.rank'"),
     ("end = 2014-01-01\n" + GOOD, "must be after start"),
     (GOOD.replace('tickers = ["BIL"]', "tickers = []"), "field 'buckets.bills.tickers'"),
     (GOOD.replace("[buckets.saas]\n", "[buckets.saas]\ncolour = 1\n"),

@@ -20,7 +20,7 @@ from .errors import DataError
 from .universe import Universe
 
 __all__ = ["Estimate", "weekly", "regress", "asset_durations", "liquidity_betas", "rolling_durations",
-           "bucket_returns", "bucket_daily_returns", "portfolio_duration", "rank_contradictions", "MIN_WEEKS",
+           "bucket_levels", "bucket_daily_returns", "portfolio_duration", "rank_contradictions", "MIN_WEEKS",
            "DurationRow", "DurationReport", "measure_durations"]
 
 MIN_WEEKS = 52
@@ -143,7 +143,7 @@ def bucket_daily_returns(prices: pd.DataFrame, universe: Universe) -> pd.DataFra
                         index=prices.index)
 
 
-def bucket_returns(prices: pd.DataFrame, universe: Universe) -> pd.DataFrame:
+def bucket_levels(prices: pd.DataFrame, universe: Universe) -> pd.DataFrame:
     """Daily equal-weight bucket index (members listed that day), as a price level."""
     daily = bucket_daily_returns(prices, universe)
     levels = {}
@@ -171,14 +171,14 @@ def rank_contradictions(universe: Universe, measured: dict[str, Estimate]) -> li
     """Pairs of buckets whose measured durations order against their declared ranks by
     more than two standard errors of the difference (covariance ignored)."""
     issues = []
-    buckets = sorted(universe.buckets, key=lambda b: b.duration)
+    buckets = sorted(universe.buckets, key=lambda b: b.rank)
     for i, low in enumerate(buckets):
         for high in buckets[i + 1:]:
             a, b = measured[low.name], measured[high.name]
             gap = float(a.value - b.value)
-            if high.duration > low.duration and gap > 2 * float(np.hypot(a.se, b.se)):
-                issues.append(f"{low.name} (rank {low.duration}) measures longer than "
-                              f"{high.name} (rank {high.duration}): {a.value:.1f} vs "
+            if high.rank > low.rank and gap > 2 * float(np.hypot(a.se, b.se)):
+                issues.append(f"{low.name} (rank {low.rank}) measures longer than "
+                              f"{high.name} (rank {high.rank}): {a.value:.1f} vs "
                               f"{b.value:.1f} % per 100 bp")
     return issues
 
@@ -216,15 +216,15 @@ def measure_durations(universe: Universe, prices: pd.DataFrame, tnx: pd.Series,
     bench = universe.benchmark
     tickers = list(universe.tickers)
     span = prices.loc[start:end]
-    buckets = bucket_returns(prices, universe)
+    buckets = bucket_levels(prices, universe)
     combined = pd.concat([span[[*tickers, bench]], buckets.loc[start:end]], axis=1)
     factor = tnx.loc[start:end]
     dur = {e.name: e for e in asset_durations(combined, factor, bench)}
     liq = ({e.name: e for e in liquidity_betas(combined, score.loc[start:end], bench)}
            if score is not None else {})
-    rows = tuple(DurationRow(t, universe.bucket_of(t).name, universe.bucket_of(t).duration,
+    rows = tuple(DurationRow(t, universe.bucket_of(t).name, universe.bucket_of(t).rank,
                              dur[t], liq.get(t)) for t in tickers)
-    brows = tuple(DurationRow(b.name, b.name, b.duration, dur[b.name], liq.get(b.name))
+    brows = tuple(DurationRow(b.name, b.name, b.rank, dur[b.name], liq.get(b.name))
                   for b in universe.buckets)
     measured = {r.name: r.duration for r in brows}
     history = pd.concat([prices.loc[:end, [bench]], buckets.loc[:end]], axis=1)

@@ -62,7 +62,7 @@ class StrategyRecord(_Record):
     params: dict[str, Any] = Field(default_factory=dict)
     weights_by: str = "bucket"
     description: str = ""
-    spread: str = "equal"
+    within_bucket: str = "equal"
     holds: bool = False
 
 

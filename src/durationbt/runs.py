@@ -229,7 +229,7 @@ class RunFolder:
     def buckets(self) -> list[dict[str, Any]]:
         """Buckets in duration order, short to long."""
         return sorted(self.manifest["universe"]["definition"]["buckets"],
-                      key=lambda b: b["duration"])
+                      key=lambda b: b["rank"])
 
 
 def _csv(path: Path) -> pd.DataFrame | None:
@@ -252,6 +252,12 @@ def read_run_folder(path: Path) -> RunFolder:
         raise DataError(f"{path}: not a durationbt run folder (missing {', '.join(missing)}).")
     try:
         raw = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        for bucket in raw.get("universe", {}).get("definition", {}).get("buckets", []):
+            if "duration" in bucket and "rank" not in bucket:   # written before the rename
+                bucket["rank"] = bucket.pop("duration")
+        strategy = raw.get("strategy", {})
+        if "spread" in strategy and "within_bucket" not in strategy:
+            strategy["within_bucket"] = strategy.pop("spread")
         manifest = RunManifest.model_validate(raw).to_json()
         metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
         regimes_file = path / "regimes.json"

@@ -95,7 +95,29 @@ class Context:
         return self.prices.pct_change(fill_method=None)
 
     def bucket_prices(self, bucket: str) -> pd.DataFrame:
+        """The adjusted closes of ``bucket``'s members."""
         return self.prices[list(self.universe.bucket(bucket).tickers)]
+
+    @property
+    def bucket_ranks(self) -> pd.Series:
+        """Each bucket's declared cash-flow-duration rank (0 = cash-like), by name, in the
+        universe's order."""
+        return pd.Series({b.name: b.rank for b in self.universe.buckets}, dtype=int)
+
+    def buckets_ranked(self, low: int | None = None, high: int | None = None) -> list[str]:
+        """Names of the buckets whose rank lies in ``[low, high]`` (an end left None is
+        open), in the universe's order: ``buckets_ranked(high=0)`` is the cash-like ones."""
+        ranks = self.bucket_ranks
+        keep = (ranks >= (low if low is not None else ranks.min())) & (
+            ranks <= (high if high is not None else ranks.max()))
+        return list(ranks[keep].index)
+
+    def bucket_levels(self) -> pd.DataFrame:
+        """Each bucket as an equal-weight index of its members listed that day (a price
+        level), on this context's prices: in ``as_of(t)`` it sees rows up to t only."""
+        from .duration import bucket_levels
+
+        return bucket_levels(self.prices, self.universe)
 
     def require_signal(self, owner: str) -> Signal:
         """The scarcity signal, or a StrategyError saying why it is missing."""
@@ -121,10 +143,17 @@ class Strategy:
     name: ClassVar[str] = ""
     _declared_params: ClassVar[dict[str, Param] | None] = None
     weights_by: ClassVar[Literal["bucket", "ticker"]] = "bucket"
-    spread: ClassVar[Literal["equal", "inverse_vol"]] = "equal"
+    # how a bucket's weight meets its members listed that day: equally or by inverse
+    # volatility (``spread``, the older name, is still read from a plugin)
+    within_bucket: ClassVar[Literal["equal", "inverse_vol"]] = "equal"
     # True: trade the first decision date's weights and never again (positions drift), as
     # buy-and-hold does; the later rows of ``target_weights`` are validated, then unused
     holds: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "spread" in cls.__dict__ and "within_bucket" not in cls.__dict__:
+            cls.within_bucket = cls.__dict__["spread"]
 
     def __init__(self, **overrides: Any) -> None:
         params = self.params()

@@ -25,7 +25,7 @@ def synthetic_market(universe: Universe, *, years: int = 6, seed: int = 0) -> Ma
     tickers = list(dict.fromkeys([*universe.tickers, universe.benchmark]))
     prices = {}
     for ticker in tickers:
-        rank = universe.bucket_of(ticker).duration if ticker in universe.tickers else 2
+        rank = universe.bucket_of(ticker).rank if ticker in universe.tickers else 2
         vol = 0.001 if rank == 0 else 0.008 + 0.004 * rank
         prices[ticker] = 100 * np.exp(np.cumsum(rng.normal(2e-4, vol, n)))
     inputs = {}

@@ -29,8 +29,8 @@ class {cls}(Strategy):
     def target_weights(self, ctx: Context) -> pd.DataFrame:
         signal = ctx.require_signal(self.name)
         scarce = signal.regime.loc[ctx.rebalance_dates] == "scarce"
-        short = [b.name for b in ctx.universe.buckets if b.duration <= 1]
-        long = [b.name for b in ctx.universe.buckets if b.duration > 1]
+        short = ctx.buckets_ranked(high=1)
+        long = ctx.buckets_ranked(low=2)
         weights = pd.DataFrame(0.0, index=ctx.rebalance_dates,
                                columns=list(ctx.universe.bucket_names))
         share = scarce.map({{True: self.short_share, False: 1.0 - self.short_share}})

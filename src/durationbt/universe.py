@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -33,7 +34,9 @@ class Bucket(_Model):
     """A named group of assets sharing one cash-flow-duration rank (0 = cash-like)."""
 
     name: str
-    duration: Annotated[int, Field(ge=0, strict=True)]
+    # the declared cash-flow-duration rank (``duration`` is the older spelling in TOML)
+    rank: Annotated[int, Field(ge=0, strict=True,
+                               validation_alias=AliasChoices("rank", "duration"))]
     description: Annotated[str, StringConstraints(min_length=1)]
     tickers: Annotated[tuple[Ticker, ...], Field(min_length=1)]
 
@@ -184,7 +187,7 @@ def load_universe(name_or_path: str | Path, dirs: list[Path] | None = None) -> U
         bad = [k for k, v in buckets.items() if not isinstance(v, dict)]
         if bad:
             raise UniverseError(f"{path}: field 'buckets.{bad[0]}' must be a table "
-                                f"([buckets.{bad[0]}] with duration, description, tickers).")
+                                f"([buckets.{bad[0]}] with rank, description, tickers).")
         data["buckets"] = [{"name": k, **v} for k, v in buckets.items()]
     elif buckets is not None:
         raise UniverseError(f"{path}: field 'buckets' must be a table of [buckets.NAME] tables.")

@@ -81,19 +81,19 @@ def tradable(ctx: Context) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*ctx.universe.tickers, ctx.universe.benchmark]))
 
 
-def bucket_shares(spread: str, ctx: Context, dates: pd.DatetimeIndex) -> dict[str, pd.DataFrame]:
+def bucket_shares(within_bucket: str, ctx: Context, dates: pd.DatetimeIndex) -> dict[str, pd.DataFrame]:
     """How each bucket's weight splits over its members on ``dates`` (dates x members,
     0 where a member has no price): equal over the priced members, or by inverse 63-day
     volatility. They depend on the context only, so a sweep computes them once for every
     combination."""
     listed = ctx.prices[list(tradable(ctx))].loc[dates].notna()
-    if spread == "inverse_vol":
+    if within_bucket == "inverse_vol":
         vol = ctx.returns[list(tradable(ctx))].rolling(VOL_WINDOW, min_periods=20).std().loc[dates]
     shares = {}
     for bucket in ctx.universe.buckets:
         members = list(bucket.tickers)
         live = listed[members]
-        if spread == "inverse_vol":
+        if within_bucket == "inverse_vol":
             inv = (1.0 / vol[members]).where(live & (vol[members] > 0))
             # members without enough history share like the rest: fall back to the mean
             inv = inv.apply(lambda row: row.fillna(row.mean()) if row.notna().any() else row,
@@ -108,7 +108,7 @@ def bucket_shares(spread: str, ctx: Context, dates: pd.DatetimeIndex) -> dict[st
 
 def _spread(weights: pd.DataFrame, strategy: Strategy, ctx: Context) -> pd.DataFrame:
     out = pd.DataFrame(0.0, index=weights.index, columns=list(tradable(ctx)))  # benchmark: 0
-    for bucket, share in bucket_shares(strategy.spread, ctx, weights.index).items():
+    for bucket, share in bucket_shares(strategy.within_bucket, ctx, weights.index).items():
         out[list(share.columns)] = share.mul(weights[bucket], axis=0)
     return out
 
@@ -160,7 +160,7 @@ def spread_grid(values: np.ndarray, strategy: type[Strategy], ctx: Context,
     tickers = list(tradable(ctx))
     dates = ctx.rebalance_dates
     if strategy.weights_by == "bucket":
-        shares = shares if shares is not None else bucket_shares(strategy.spread, ctx, dates)
+        shares = shares if shares is not None else bucket_shares(strategy.within_bucket, ctx, dates)
         out = np.zeros((values.shape[0], len(dates), len(tickers)))
         buckets = list(ctx.universe.bucket_names)
         for bucket, share in shares.items():

@@ -44,8 +44,8 @@ def show(name: str = typer.Argument("ai_capex", help="Universe name or .toml pat
     table = Table(title=f"{u.name}: {u.description}")
     for column in ("rank", "bucket", "tickers", "description"):
         table.add_column(column)
-    for bucket in sorted(u.buckets, key=lambda b: b.duration):
-        table.add_row(str(bucket.duration), bucket.name, ", ".join(bucket.tickers),
+    for bucket in sorted(u.buckets, key=lambda b: b.rank):
+        table.add_row(str(bucket.rank), bucket.name, ", ".join(bucket.tickers),
                       bucket.description)
     out.print(table)
     out.print(f"benchmark {u.benchmark}; cash asset {u.cash or 'none'}; start {u.start}; "

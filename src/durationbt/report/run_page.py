@@ -48,7 +48,8 @@ def _settings(run: RunFolder) -> Markup:
     st, strat = m["settings"], m["strategy"]
     params = ", ".join(f"{k}={v}" for k, v in strat["params"].items()) or "(none)"
     pairs = [("Universe", f"{m['universe']['name']} ({m['universe']['path']})"),
-             ("Strategy", f"{strat['name']} ({strat['weights_by']}, {strat['spread']} spread)"),
+             ("Strategy", f"{strat['name']} ({strat['weights_by']}, "
+                          f"{strat['within_bucket']} within buckets)"),
              ("Parameters", params),
              ("Costs", f"fees {st['fees_bps']:g} bps + slippage {st['slippage_bps']:g} bps"),
              ("Schedule", "bought on the first day and held, no rebalancing"
@@ -111,7 +112,7 @@ def _weights_figure(run: RunFolder):
     colours = bucket_colours(len(run.buckets)) + ["#555555"]
     fig = go.Figure()
     for i, name in enumerate(order):
-        rank = next((b["duration"] for b in run.buckets if b["name"] == name), None)
+        rank = next((b["rank"] for b in run.buckets if b["name"] == name), None)
         label = f"{rank} {name}" if rank is not None else name
         fig.add_trace(go.Scatter(x=w.index, y=by_bucket.get(name, 0.0), name=label, mode="lines",
                                  stackgroup="w", fillcolor=colours[i],
@@ -136,7 +137,7 @@ def _bucket_legend(run: RunFolder) -> Markup:
         rows.append(html('<tr><td><span style="display:inline-block;width:10px;height:10px;'
                          'background:{};margin-right:6px"></span>{}</td><td>{}</td><td>{}</td>'
                          '<td>{}</td><td style="text-align:left;white-space:normal">{}</td></tr>',
-                         colour, b["name"], b["duration"], ", ".join(b["tickers"]),
+                         colour, b["name"], b["rank"], ", ".join(b["tickers"]),
                          fmt_pct(held, 1), b.get("description", "")))
     head = Markup("<tr><th>bucket</th><th>duration rank</th><th>members</th><th>weight on the "
                   'last day</th><th style="text-align:left">what it stands for</th></tr>')

@@ -38,7 +38,7 @@ def forward_spread(prices: pd.DataFrame, universe: Universe, horizon: int,
     buckets = bucket_daily_returns(prices, universe)
 
     def side(keep) -> pd.Series:
-        return buckets[[b.name for b in universe.buckets if keep(b.duration)]].mean(axis=1)
+        return buckets[[b.name for b in universe.buckets if keep(b.rank)]].mean(axis=1)
 
     def ahead(daily: pd.Series) -> pd.Series:
         log = np.log1p(daily.fillna(0.0))

@@ -104,7 +104,7 @@ class GridJob:
             self._local = (cls, probe, None)
         cls, probe, shares = self._local
         if shares is None and cls.has_grid() and cls.weights_by == "bucket":
-            shares = bucket_shares(cls.spread, self.ctx, self.ctx.rebalance_dates)
+            shares = bucket_shares(cls.within_bucket, self.ctx, self.ctx.rebalance_dates)
             self._local = (cls, probe, shares)
         return self._local
 

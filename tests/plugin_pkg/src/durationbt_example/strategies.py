@@ -11,7 +11,7 @@ class AllBills(Strategy):
     name = "all_bills"
 
     def target_weights(self, ctx: Context) -> pd.DataFrame:
-        cash = [b.name for b in ctx.universe.buckets if b.duration == 0]
+        cash = [b.name for b in ctx.universe.buckets if b.rank == 0]
         weights = pd.DataFrame(0.0, index=ctx.rebalance_dates, columns=cash)
         weights[cash] = 1.0 / len(cash)
         return weights
