@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from .data.market import MarketData
 from .errors import DurationbtError
 from .lookahead import LookaheadReport
-from .session import build_context, lookahead_probe
+from .session import RunSettings, Session
 from .strategy import Strategy
 from .universe import Universe
 from .weights import call_strategy, resolve_target_weights
@@ -31,8 +31,11 @@ class CheckResult:
 
 def check_strategy(strategy: Strategy, universe: Universe, market: MarketData, *,
                    rebalance: str = "monthly") -> CheckResult:
-    """Run, validate and lookahead-check ``strategy`` on ``market``."""
-    ctx = build_context(universe, market, rebalance)
+    """Run, validate and lookahead-check ``strategy`` on ``market``, through the same
+    session (context, lookahead probe) every command uses."""
+    session = Session(RunSettings(universe=universe.path or universe.name, rebalance=rebalance),
+                      universe=universe, market=market)
+    ctx = session.ctx
     began = time.perf_counter()
     try:
         raw = call_strategy(strategy, ctx)
@@ -41,7 +44,7 @@ def check_strategy(strategy: Strategy, universe: Universe, market: MarketData, *
         return CheckResult(market.source, False, (str(exc),), time.perf_counter() - began,
                            len(ctx.rebalance_dates))
     seconds = time.perf_counter() - began
-    report = lookahead_probe(ctx, rebalance).check(strategy, raw)
+    report = session.probe.check(strategy, raw)
     problems = () if report.ok else (report.finding.describe(strategy.name),)
     return CheckResult(market.source, report.ok, problems, seconds, len(ctx.rebalance_dates),
                        report)

@@ -97,21 +97,20 @@ def check(
     not look ahead: replayed on data cut at its decision dates (future removed, mirrored,
     scrambled or rescaled), its weights must not move. Exits 2 when anything fails."""
     from ..checks import check_strategy
-    from ..data import load_market_data
     from ..errors import StrategyError
-    from ..plugins import discover_strategies
-    from ..strategy import parse_param_overrides
+    from ..session import RunSettings, Session
     from ..synthetic import synthetic_market
-    from ..universe import load_universe
     from .environment import read_environment
 
     env = read_environment()
-    u = load_universe(universe)
-    registry = discover_strategies(strategies_dir, entry_points_enabled=env.entry_points)
-    strategy = registry.get(name)(**parse_param_overrides(param))
+    session = Session(RunSettings(universe=universe, rebalance=rebalance,
+                                  data=env.data_folder(data), strategies_dir=strategies_dir,
+                                  cache_dir=env.cache_dir, entry_points=env.entry_points))
+    strategy = session.strategy(name, param)
+    u = session.universe
     markets = [synthetic_market(u)]
     if env.data_folder(data):
-        markets.append(load_market_data(u, env.provider(data)))
+        markets.append(session.market)
     else:
         err.print("[yellow]note:[/] no --data or $DURATIONBT_DATA: checked on synthetic data only")
     table = Table(title=f"strategies check {name}")
