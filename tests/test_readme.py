@@ -29,11 +29,11 @@ def test_readme_strategy_example(snapshot, default_universe):
 def test_readme_signal_table_is_valid():
     import tomllib
 
-    from durationbt.universe import SignalInputs
+    from durationbt.universe import SignalSettings
 
     text = (REPO / "README.md").read_text()
     block = re.search(r"```toml\n(\[signal\].*?)```", text, re.S).group(1)
-    cfg = SignalInputs.model_validate(tomllib.loads(block)["signal"])
+    cfg = SignalSettings.model_validate(tomllib.loads(block)["signal"])
     assert cfg.components == ("rates", "credit", "dollar") and cfg.weights == {"rates": 2.0}
 
 

@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 # name -> module; resolved on first access so `import durationbt` stays fast
 _EXPORTS = {
-    "Bucket": "universe", "Universe": "universe", "SignalInputs": "universe",
+    "Bucket": "universe", "Universe": "universe", "SignalSettings": "universe",
     "load_universe": "universe", "list_universes": "universe",
     "Param": "strategy", "Context": "strategy", "Strategy": "strategy",
     "Costs": "engine", "EngineResult": "engine", "simulate": "engine",
@@ -54,4 +54,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     )
     from .plugins import StrategyRegistry, discover_strategies
     from .strategy import Context, Param, Strategy
-    from .universe import Bucket, SignalInputs, Universe, list_universes, load_universe
+    from .universe import Bucket, SignalSettings, Universe, list_universes, load_universe

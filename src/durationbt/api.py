@@ -79,19 +79,21 @@ def load_data(universe: Universe, settings: RunSettings) -> MarketData:
     request before (see ``data.cache``)."""
     from .data.cache import MarketCache
     from .data.fetch import default_cache_dir
-    from .signals import build_signal, signal_data_from_market
+    from .signals import build_signal, discover_components, signal_data_from_market, signal_series
 
     provider = resolve_provider(settings.data)
+    components = discover_components()
+    series = signal_series(universe, components)
     cache = MarketCache(default_cache_dir() / "market") if settings.cache else None
     request = {"start": settings.start, "end": settings.end, "strict": settings.strict_prices}
-    key = cache.key(provider, universe, request) if cache else None
+    key = cache.key(provider, universe, request, series, components) if cache else None
     hit = cache.get(key) if cache else None
     if hit is not None:
         return hit
     market = load_market_data(universe, provider, start=settings.start, end=settings.end,
-                              strict_prices=settings.strict_prices)
+                              strict_prices=settings.strict_prices, series=series)
     signal = build_signal(signal_data_from_market(market), universe.signal,
-                          str(universe.path or universe.name))
+                          str(universe.path or universe.name), components)
     market = replace(market, signal=signal)
     if cache:
         cache.put(key, market)

@@ -25,10 +25,11 @@ def status(
     when any series is missing."""
     from ..data import data_status, resolve_provider
     from ..errors import DataError
+    from ..signals import signal_series
     from ..universe import load_universe
 
     u = load_universe(universe)
-    report = data_status(u, resolve_provider(data))
+    report = data_status(u, resolve_provider(data), signal_series(u))
     table = Table(title=f"Data for {u.name} from {report.source}")
     for column in ("ticker", "role", "first", "last", "rows", "missing", "longest", "limits"):
         table.add_column(column, justify="right" if column in ("rows", "missing",
@@ -41,7 +42,9 @@ def status(
         if row.ticker in report.limits_end:
             limits.append("end")
         if row.error:
-            table.add_row(row.ticker, row.role, "-", "-", "0", "-", "-", f"[red]{row.error}[/]")
+            shown = (f"[yellow]optional component input: {row.error}[/]" if row.optional
+                     else f"[red]{row.error}[/]")
+            table.add_row(row.ticker, row.role, "-", "-", "0", "-", "-", shown)
             continue
         role = f"{row.role} (7-day)" if row.calendar == "7-day" else row.role
         table.add_row(row.ticker, role, str(row.first.date()), str(row.last.date()),

@@ -27,6 +27,10 @@ def signal(
     evaluate: bool = typer.Option(False, "--evaluate", help="Information coefficients of the "
                                   "score vs forward short-minus-long bucket returns."),
     data: Path = data_option(),
+    components: bool = typer.Option(False, "--components", help="List the components the "
+                                    "universe can use (built-in, installed, its own "
+                                    "[[signal.custom]] CSV ones): what each reads, with "
+                                    "publication lags, and its weight in the score; then exit."),
 ) -> None:
     """The liquidity-scarcity signal: composite score, regime (since when), each component's
     z-score and contribution; optional CSV history, a chart, and an --evaluate table."""
@@ -40,6 +44,9 @@ def signal(
     from ..universe import load_universe
 
     u = load_universe(universe)
+    if components:
+        _list_components(u)
+        return
     first = parse_date(start, "--start")
     last = parse_date(end, "--end")
     if first and last and first >= last:
@@ -80,6 +87,20 @@ def signal(
     out.print(f"chart: {chart}", soft_wrap=True)
     if evaluate:
         _evaluate(u, provider, sig, shown)
+
+
+def _list_components(u) -> None:
+    """The table of ``--components``."""
+    from ..signals.registry import list_components
+
+    table = Table(title=f"Signal components for {u.name}")
+    for column in ("component", "weight", "reads", "inputs (publication lag)",
+                   "why higher = scarcer", "source"):
+        table.add_column(column, justify="right" if column == "weight" else "left")
+    for row in list_components(u):
+        table.add_row(row.name, "not used" if row.weight is None else f"{row.weight:g}",
+                      row.reads, row.inputs, row.summary, row.source)
+    out.print(table)
 
 
 def _evaluate(u, provider, sig, shown) -> None:

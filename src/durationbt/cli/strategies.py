@@ -100,6 +100,7 @@ def check(
     from ..data import DATA_ENV, load_market_data, resolve_provider
     from ..errors import StrategyError
     from ..plugins import discover_strategies
+    from ..signals import signal_series
     from ..strategy import parse_param_overrides
     from ..synthetic import synthetic_market
     from ..universe import load_universe
@@ -108,7 +109,7 @@ def check(
     strategy = discover_strategies(strategies_dir).get(name)(**parse_param_overrides(param))
     markets = [synthetic_market(u)]
     if data or os.environ.get(DATA_ENV):
-        markets.append(load_market_data(u, resolve_provider(data)))
+        markets.append(load_market_data(u, resolve_provider(data), series=signal_series(u)))
     else:
         err.print("[yellow]note:[/] no --data or $DURATIONBT_DATA: checked on synthetic data only")
     table = Table(title=f"strategies check {name}")
