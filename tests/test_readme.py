@@ -6,8 +6,9 @@ import types
 import pytest
 
 from conftest import REPO
+from durationbt import load_market_data
 from durationbt.api import build_context, compute_weights
-from durationbt.data import CsvProvider, load_market_data
+from durationbt.data import CsvProvider
 from durationbt.universe import load_universe
 
 

@@ -6,7 +6,7 @@ from .components import BUILTINS, Component, component, default_components
 from .composite import Signal, build_signal, regimes_with_hysteresis, standardise
 from .evaluate import HORIZONS, ICResult, information_coefficients
 from .inputs import ComponentData, FredInput, Inputs, MissingInput, SignalData
-from .load import load_signal_data, signal_data_from_market
+from .load import load_market_data, load_signal_data, signal_data_from_market
 from .registry import (
     COMPONENT_GROUP,
     ComponentRegistry,
@@ -17,6 +17,7 @@ from .registry import (
 
 __all__ = ["BUILTINS", "Component", "component", "default_components", "Signal", "build_signal",
            "regimes_with_hysteresis", "standardise", "SignalData", "ComponentData", "FredInput",
-           "Inputs", "MissingInput", "load_signal_data", "signal_data_from_market", "HORIZONS",
-           "ICResult", "information_coefficients", "COMPONENT_GROUP", "ComponentRegistry",
+           "Inputs", "MissingInput", "load_market_data", "load_signal_data",
+           "signal_data_from_market", "HORIZONS", "ICResult", "information_coefficients",
+           "COMPONENT_GROUP", "ComponentRegistry",
            "discover_components", "select_components", "signal_series"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..data import market as data_market
 from ..data.calendar import align_to_calendar, trading_calendar
 from ..data.market import MarketData, load_custom_series
 from ..data.providers import PriceProvider
@@ -14,7 +15,17 @@ from ..universe import Universe
 from .inputs import SignalData
 from .registry import ComponentRegistry, signal_series
 
-__all__ = ["signal_data_from_market", "load_signal_data"]
+__all__ = ["signal_data_from_market", "load_signal_data", "load_market_data"]
+
+
+def load_market_data(universe: Universe, provider: PriceProvider, *,
+                     registry: ComponentRegistry | None = None, **options) -> MarketData:
+    """A universe's MarketData with the input series its signal components declare (what
+    ``run`` loads; ``durationbt.load_market_data``). ``options`` are those of
+    ``data.load_market_data`` (start, end, max_fill, strict_prices), which on its own loads
+    only the series the universe lists."""
+    series = signal_series(universe, registry)
+    return data_market.load_market_data(universe, provider, series=series, **options)
 
 
 def signal_data_from_market(market: MarketData) -> SignalData:
