@@ -299,3 +299,26 @@ def test_builtins_compute_exactly_the_pre_plugin_formulas():
     for comp in BUILTINS:
         pd.testing.assert_series_equal(comp(data), old[comp.name], check_names=False,
                                        check_exact=True)
+
+
+def test_the_docs_capex_example_is_valid(tmp_path):
+    import re
+
+    from conftest import REPO
+
+    text = (REPO / "docs" / "signal.md").read_text()
+    csv = re.search(r"```csv\n(.*?)```", text, re.S).group(1)
+    toml = re.search(r"```toml\n(\[signal\].*?)```", text, re.S).group(1)
+    (tmp_path / "capex.csv").write_text(csv)
+    path = write_universe(tmp_path, body=csv)
+    path.write_text(path.read_text().split("[signal]")[0] + toml)
+    u = load_universe(path)
+    spec = u.signal.custom[0]
+    assert (spec.lag_days, spec.transform, spec.periods, spec.stale_after) == (45, "pct_change", 4, 145)
+    from durationbt.data.market import load_custom_series
+
+    series = load_custom_series(u)["capex"]
+    cal = pd.bdate_range("2024-04-01", "2024-06-28")
+    level = csv_component(spec.model_copy(update={"transform": "level"}))
+    seen = level(SignalData(pd.DataFrame(index=cal), {}, {"capex": series}))
+    assert seen.loc["2024-05-14"] != 100.0 and seen.loc["2024-05-15"] == 100.0   # as the docs say
