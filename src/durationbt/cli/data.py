@@ -66,7 +66,8 @@ def status(
     for note in report.calendar_notes:
         out.print(f"calendar: {note}")
     if report.missing:
-        raise DataError(f"{len(report.missing)} of the {len(report.tickers)} series of universe "
+        required = sum(not r.optional for r in report.tickers)
+        raise DataError(f"{len(report.missing)} of the {required} series of universe "
                         f"{u.name} have no data in {report.source}: {', '.join(report.missing)} "
                         "(see the table). Add them to the data, or remove them from the universe.")
 

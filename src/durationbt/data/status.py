@@ -99,12 +99,14 @@ def data_status(universe: Universe, provider: PriceProvider,
         missing, longest = _gaps(series, calendar)
         rows.append(TickerStatus(ticker, role, series.index[0], series.index[-1], len(series),
                                  missing, longest,
-                                 "7-day" if is_continuous(series) else "trading days"))
+                                 "7-day" if is_continuous(series) else "trading days",
+                                 optional=role == "signal" and ticker not in wanted.listed))
     fred = provider.load_fred(list(wanted.fred))
     for sid in wanted.fred:
         if sid in fred and not fred[sid].empty:
             s = fred[sid]
-            rows.append(TickerStatus(sid, "fred", s.index[0], s.index[-1], len(s), 0, 0, "macro"))
+            rows.append(TickerStatus(sid, "fred", s.index[0], s.index[-1], len(s), 0, 0, "macro",
+                                     optional=sid not in wanted.listed))
         else:
             rows.append(TickerStatus(sid, "fred", None, None, 0, 0, 0, "macro",
                                      f"not available from {provider.describe()}",
