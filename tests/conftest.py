@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -178,3 +179,26 @@ def runs(snapshot, registry, tmp_path_factory):
     settings = RunSettings(data=snapshot, out=out)
     return {name: run_backtest(name, settings, registry=registry)
             for name in ("equal_weight", "liquidity_rotation")}
+
+
+@pytest.fixture
+def installed_example(tmp_path, monkeypatch):
+    """The tests/plugin_pkg package made importable with its dist-info, as pip would."""
+    pkg = Path(__file__).parent / "plugin_pkg"
+    site = tmp_path / "site"
+    info = site / "durationbt_example_plugin-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: durationbt-example-plugin\n"
+                                   "Version: 0.1.0\n")
+    import tomllib
+
+    eps = tomllib.loads((pkg / "pyproject.toml").read_text())["project"]["entry-points"]
+    lines = [line for group, names in eps.items()
+             for line in [f"[{group}]", *(f"{k} = {v}" for k, v in names.items())]]
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(pkg / "src"))
+    yield
+    for module in ("durationbt_example.strategies", "durationbt_example.components",
+                   "durationbt_example"):
+        sys.modules.pop(module, None)

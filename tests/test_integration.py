@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from durationbt.api import RunSettings, build_context, compute_weights, run_backtest
-from durationbt.data import CsvProvider, load_market_data
+from durationbt.data import CsvProvider
 from durationbt.engine import Costs, execution_schedule, simulate
+from durationbt.signals import load_market_data
 from durationbt.universe import load_universe
 from reference import simulate_shares
 

@@ -6,8 +6,9 @@ import types
 import pytest
 
 from conftest import REPO
+from durationbt import load_market_data
 from durationbt.api import build_context, compute_weights
-from durationbt.data import CsvProvider, load_market_data
+from durationbt.data import CsvProvider
 from durationbt.universe import load_universe
 
 
@@ -29,11 +30,11 @@ def test_readme_strategy_example(snapshot, default_universe):
 def test_readme_signal_table_is_valid():
     import tomllib
 
-    from durationbt.universe import SignalInputs
+    from durationbt.universe import SignalSettings
 
     text = (REPO / "README.md").read_text()
     block = re.search(r"```toml\n(\[signal\].*?)```", text, re.S).group(1)
-    cfg = SignalInputs.model_validate(tomllib.loads(block)["signal"])
+    cfg = SignalSettings.model_validate(tomllib.loads(block)["signal"])
     assert cfg.components == ("rates", "credit", "dollar") and cfg.weights == {"rates": 2.0}
 
 

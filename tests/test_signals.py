@@ -16,9 +16,9 @@ from durationbt.signals import (
 )
 from durationbt.signals.components import net_liquidity, rates
 from durationbt.signals.evaluate import forward_spread, newey_west_t
-from durationbt.universe import SignalInputs, load_universe
+from durationbt.universe import SignalSettings, load_universe
 
-FAST = SignalInputs(window=120, min_history=60)
+FAST = SignalSettings(window=120, min_history=60)
 
 
 def synthetic_signal_data(days: int = 700, seed: int = 5) -> SignalData:
@@ -92,7 +92,7 @@ def test_standardise_hand_computed():
 
 
 def test_hysteresis():
-    cfg = SignalInputs()          # enter 0.5 / exit 0 / enter -0.5 / exit 0
+    cfg = SignalSettings()          # enter 0.5 / exit 0 / enter -0.5 / exit 0
     score = pd.Series([0.0, 0.6, 0.3, 0.1, -0.1, -0.4, -0.6, -0.2, 0.1, 0.49, 0.5, np.nan, 0.2])
     expected = ["neutral", "scarce", "scarce", "scarce", "neutral", "neutral", "abundant",
                 "abundant", "neutral", "neutral", "scarce", "neutral", "neutral"]
@@ -130,7 +130,7 @@ def test_missing_inputs_drop_components_with_reasons(data):
 
 
 def test_weights_and_component_selection(data):
-    cfg = SignalInputs(window=120, min_history=60, components=("rates", "dollar"),
+    cfg = SignalSettings(window=120, min_history=60, components=("rates", "dollar"),
                        weights={"rates": 3.0})
     sig = build_signal(data, cfg)
     expected = (3 * sig.components["rates"] + sig.components["dollar"]) / 4
@@ -142,7 +142,7 @@ def test_weights_and_component_selection(data):
 
 def test_unknown_component_is_a_universe_error(data):
     with pytest.raises(UniverseError, match='unknown component "rate". Did you mean "rates"'):
-        build_signal(data, SignalInputs(components=("rate",)), "u.toml")
+        build_signal(data, SignalSettings(components=("rate",)), "u.toml")
 
 
 def test_newey_west_equals_naive_t_without_lags():

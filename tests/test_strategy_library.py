@@ -1,6 +1,5 @@
 """The built-in strategy library, plugin checks, scaffolding and entry points."""
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -189,28 +188,6 @@ def test_new_scaffolds_a_working_strategy_and_refuses_to_overwrite(tmp_path, def
 
 
 # --- entry points --------------------------------------------------------------------------
-
-@pytest.fixture
-def installed_example(tmp_path, monkeypatch):
-    """The tests/plugin_pkg package made importable with its dist-info, as pip would."""
-    pkg = Path(__file__).parent / "plugin_pkg"
-    site = tmp_path / "site"
-    info = site / "durationbt_example_plugin-0.1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: durationbt-example-plugin\n"
-                                   "Version: 0.1.0\n")
-    import tomllib
-
-    eps = tomllib.loads((pkg / "pyproject.toml").read_text())["project"]["entry-points"]
-    lines = ["[durationbt.strategies]"] + [f"{k} = {v}" for k, v in
-                                          eps["durationbt.strategies"].items()]
-    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.syspath_prepend(str(pkg / "src"))
-    yield
-    sys.modules.pop("durationbt_example.strategies", None)
-    sys.modules.pop("durationbt_example", None)
-
 
 def test_entry_point_plugins_load_and_can_be_disabled(installed_example, strategies_dir,
                                                      monkeypatch):

@@ -13,12 +13,12 @@ __version__ = "0.1.0"
 
 # name -> module; resolved on first access so `import durationbt` stays fast
 _EXPORTS = {
-    "Bucket": "universe", "Universe": "universe", "SignalInputs": "universe",
+    "Bucket": "universe", "Universe": "universe", "SignalSettings": "universe",
     "load_universe": "universe", "list_universes": "universe",
     "Param": "strategy", "Context": "strategy", "Strategy": "strategy",
     "Costs": "engine", "EngineResult": "engine", "simulate": "engine",
     "RunSettings": "api", "BacktestResult": "api", "run_backtest": "api",
-    "MarketData": "data", "load_market_data": "data", "resolve_provider": "data",
+    "MarketData": "data", "load_market_data": "signals.load", "resolve_provider": "data",
     "CsvProvider": "data", "YahooProvider": "data",
     "StrategyRegistry": "plugins", "discover_strategies": "plugins",
     "DurationbtError": "errors", "UniverseError": "errors", "DataError": "errors",
@@ -42,7 +42,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs
     from .api import BacktestResult, RunSettings, run_backtest
-    from .data import CsvProvider, MarketData, YahooProvider, load_market_data, resolve_provider
+    from .data import CsvProvider, MarketData, YahooProvider, resolve_provider
     from .engine import Costs, EngineResult, simulate
     from .errors import (
         DataError,
@@ -53,5 +53,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs
         UniverseError,
     )
     from .plugins import StrategyRegistry, discover_strategies
+    from .signals.load import load_market_data
     from .strategy import Context, Param, Strategy
-    from .universe import Bucket, SignalInputs, Universe, list_universes, load_universe
+    from .universe import Bucket, SignalSettings, Universe, list_universes, load_universe

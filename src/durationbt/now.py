@@ -225,9 +225,6 @@ def _components(signal: Signal, as_of: pd.Timestamp,
                 fred: dict[str, pd.Series]) -> dict[str, ComponentReading]:
     """Each selected component on ``as_of``: z-score and contribution, or why it is missing
     (dropped for lack of inputs, or no value that day: naming FRED inputs that ended early)."""
-    from .signals.components import default_components
-
-    known = default_components()
     stale = {sid: s.index[-1] for sid, s in fred.items()
              if len(s) and (as_of - s.index[-1]).days > STALE_AFTER_DAYS}
     contributions = signal.contributions()
@@ -240,7 +237,7 @@ def _components(signal: Signal, as_of: pd.Timestamp,
             continue
         last = signal.components[name].loc[:as_of].last_valid_index()
         reason = "too little history" if last is None else f"no value since {last.date()}"
-        reads = known[name].compute.__code__.co_consts     # the series ids it names
+        reads = signal.inputs[name].fred_ids if name in signal.inputs else ()
         ended = [f"FRED {sid} ends {day.date()}" for sid, day in stale.items() if sid in reads]
         out[name] = ComponentReading(None, signal.weights[name], None,
                                      reason + (f" ({', '.join(ended)})" if ended else ""))

@@ -1,6 +1,8 @@
 """Strategy discovery into one registry object (no globals): ``strategies/*.py`` files and
 installed packages under the entry-point group ``durationbt.strategies``. A plugin that
-fails to import is recorded with its file and line while the others still load."""
+fails to import is recorded with its file and line while the others still load. The
+registry's shape (names, sources, clashes, entry points) is ``registry.Registry``, shared
+with signal components."""
 
 from __future__ import annotations
 
@@ -8,64 +10,35 @@ import hashlib
 import importlib.util
 import inspect
 import itertools
-import re
 import sys
 import traceback
-from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import StrategyError, did_you_mean
 from .paths import search_dirs
+from .registry import LoadError, Registry
 from .strategy import Strategy
 
 __all__ = ["StrategyRegistry", "LoadError", "discover_strategies", "fresh_instance", "fresh_class",
-           "PluginRef",
-           "ENTRY_POINT_GROUP"]
+           "PluginRef", "ENTRY_POINT_GROUP"]
 
 ENTRY_POINT_GROUP = "durationbt.strategies"
-NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
-
-
-@dataclass(frozen=True)
-class LoadError:
-    """A plugin source that could not be loaded, with where and why."""
-
-    source: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.message}"
 
 
 @dataclass
-class StrategyRegistry:
+class StrategyRegistry(Registry[type[Strategy]]):
     """Strategy classes keyed by their declared ``name``, each with its source."""
 
-    _classes: dict[str, type[Strategy]] = field(default_factory=dict)
-    _sources: dict[str, str] = field(default_factory=dict)
-    errors: list[LoadError] = field(default_factory=list)
-    clashes: dict[str, list[str]] = field(default_factory=dict)   # name -> every source
+    kind = "strategy"
+    expected = "a durationbt Strategy subclass"
 
-    def register(self, cls: type[Strategy], source: str) -> None:
-        """Add ``cls`` under its ``name``. A bad name is recorded as a load error; a name
-        two plugins share is recorded as a clash, refused only when that name is used."""
-        name = getattr(cls, "name", "")
-        if not isinstance(name, str) or not NAME.fullmatch(name):
-            self.errors.append(LoadError(source, f"strategy class {cls.__name__} has name "
-                                         f"{name!r}; a name is a letter followed by letters, "
-                                         "digits, '_' or '-' (it becomes part of folder names)"))
-            return
-        if name in self.clashes:
-            self.clashes[name].append(source)
-            return
-        if name in self._classes:
-            self.clashes[name] = [self._sources.pop(name), source]
-            del self._classes[name]
-            return
-        self._classes[name] = cls
-        self._sources[name] = source
+    def describe(self, item: type[Strategy]) -> str:
+        return f"strategy class {item.__name__}"
+
+    def accept(self, obj: object) -> type[Strategy] | None:
+        return obj if inspect.isclass(obj) and issubclass(obj, Strategy) else None
 
     def load_file(self, path: Path) -> None:
         """Import one plugin file; record (not raise) import failures with file and line."""
@@ -95,33 +68,18 @@ class StrategyRegistry:
             if not path.name.startswith("_") and path.name not in (skip_names or set()):
                 self.load_file(path)
 
-    def load_entry_points(self) -> None:
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            source = f"entry point {ep.name} ({ep.value})"
-            try:
-                obj = ep.load()
-            except (Exception, SystemExit) as exc:  # a broken package must not hide the others
-                self.errors.append(LoadError(source, f"{type(exc).__name__}: {exc}"))
-                continue
-            if not (inspect.isclass(obj) and issubclass(obj, Strategy)):
-                self.errors.append(LoadError(source, "is not a durationbt Strategy subclass"))
-                continue
-            self.register(obj, source)
-
-    def names(self) -> list[str]:
-        return sorted(self._classes)
-
-    def source(self, name: str) -> str:
-        return self._sources[name]
+    def load_entry_points(self, group: str = ENTRY_POINT_GROUP) -> None:
+        """Strategies of installed packages (the ``durationbt.strategies`` group)."""
+        super().load_entry_points(group)
 
     def get(self, name: str) -> type[Strategy]:
         """The strategy class called ``name``; a StrategyError with a suggestion otherwise."""
-        if name in self._classes:
-            return self._classes[name]
+        if name in self._items:
+            return self._items[name]
         if name in self.clashes:
             raise StrategyError(f'Two strategies are named "{name}": '
                                 + " and ".join(self.clashes[name]) + ". Rename one of them.")
-        msg = f'Unknown strategy "{name}".' + did_you_mean(name, self._classes)
+        msg = f'Unknown strategy "{name}".' + did_you_mean(name, self._items)
         msg += f" Available: {', '.join(self.names()) or 'none'} (see `durationbt strategies list`)."
         if self.errors:
             msg += " Plugins that failed to load: " + "; ".join(map(str, self.errors)) + "."

@@ -47,7 +47,7 @@ class RunSettings:
     tearsheet: bool = True             # write the quantstats tearsheet.html
     cache: bool = True                 # reuse validated market data and signal (data.cache)
     cache_dir: Path | None = None      # where the caches live (default: data.fetch's)
-    entry_points: bool | None = None   # load strategies installed by other packages
+    entry_points: bool = True          # load plugins installed by other packages
     risk_free: str = DEFAULT_RISK_FREE   # "bills", "0" or a ticker (see durationbt.riskfree)
     cash: str = DEFAULT_CASH             # "risk-free" or "zero": what uninvested weight earns
 
@@ -62,20 +62,22 @@ def load_data(universe: Universe, settings: RunSettings) -> MarketData:
     request before (see ``data.cache``)."""
     from .data.cache import MarketCache
     from .data.fetch import default_cache_dir
-    from .signals import build_signal, signal_data_from_market
+    from .signals import build_signal, discover_components, signal_data_from_market, signal_series
 
     provider = resolve_provider(settings.data, cache_dir=settings.cache_dir)
+    components = discover_components(entry_points_enabled=settings.entry_points)
+    series = signal_series(universe, components)
     cache_dir = settings.cache_dir or default_cache_dir()
     cache = MarketCache(cache_dir / "market") if settings.cache else None
     request = {"start": settings.start, "end": settings.end, "strict": settings.strict_prices}
-    key = cache.key(provider, universe, request) if cache else None
+    key = cache.key(provider, universe, request, series, components) if cache else None
     hit = cache.get(key) if cache else None
     if hit is not None:
         return hit
     market = load_market_data(universe, provider, start=settings.start, end=settings.end,
-                              strict_prices=settings.strict_prices)
+                              strict_prices=settings.strict_prices, series=series)
     signal = build_signal(signal_data_from_market(market), universe.signal,
-                          str(universe.path or universe.name))
+                          str(universe.path or universe.name), components)
     market = replace(market, signal=signal)
     if cache:
         cache.put(key, market)

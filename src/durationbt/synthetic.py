@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .data.market import MarketData
-from .signals.inputs import MARKET_EXTRAS
+from .signals.registry import signal_series
 from .universe import Universe
 
 __all__ = ["synthetic_market"]
@@ -28,8 +28,11 @@ def synthetic_market(universe: Universe, *, years: int = 6, seed: int = 0) -> Ma
         rank = universe.bucket_of(ticker).rank if ticker in universe.tickers else 2
         vol = 0.001 if rank == 0 else 0.008 + 0.004 * rank
         prices[ticker] = 100 * np.exp(np.cumsum(rng.normal(2e-4, vol, n)))
+    # every series the universe's components declare (its own CSV series are not simulated:
+    # those components are dropped here)
+    wanted = signal_series(universe)
     inputs = {}
-    for ticker in dict.fromkeys([*universe.signal.tickers, *MARKET_EXTRAS]):
+    for ticker in wanted.tickers:
         if ticker in prices:
             continue
         if ticker in _LEVELS:
@@ -48,7 +51,7 @@ def synthetic_market(universe: Universe, *, years: int = 6, seed: int = 0) -> Ma
     }
     price_frame = pd.DataFrame(prices, index=days)
     input_frame = pd.DataFrame(inputs, index=days)
-    input_frame = pd.concat([input_frame, price_frame[[t for t in universe.signal.tickers
+    input_frame = pd.concat([input_frame, price_frame[[t for t in wanted.tickers
                                                        if t in price_frame]]], axis=1)
     start = days[252 * 2]
     return MarketData(prices=price_frame, inputs=input_frame, fred=fred, start=start,

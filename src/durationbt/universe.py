@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AliasChoices,
@@ -21,9 +21,12 @@ from pydantic import (
 from .errors import UniverseError, did_you_mean
 from .paths import search_dirs
 
-__all__ = ["Bucket", "SignalInputs", "Universe", "load_universe", "list_universes", "resolve_universe_path"]
+__all__ = ["Bucket", "CustomComponent", "SignalSettings", "Universe", "load_universe", "list_universes",
+           "resolve_universe_path", "COMPONENT_NAME"]
 
 Ticker = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+COMPONENT_NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"
+QUARTER_SLACK_DAYS = 100   # a quarterly value stays in use until the next one, a week late
 
 
 class _Model(BaseModel):
@@ -41,13 +44,51 @@ class Bucket(_Model):
     tickers: Annotated[tuple[Ticker, ...], Field(min_length=1)]
 
 
-class SignalInputs(_Model):
-    """The ``[signal]`` table: input series, which components make the scarcity score, their
-    weights, the standardisation window and the regime thresholds (in z-score units)."""
+class CustomComponent(_Model):
+    """A ``[[signal.custom]]`` entry: a component from one column of the user's own CSV
+    (e.g. quarterly hyperscaler capex). A value dated d is used from d + ``lag_days`` on
+    (its publication), carried forward until a newer one is public or it is older than
+    ``max_stale_days`` (counted from d), like a FRED series."""
 
+    name: Annotated[str, StringConstraints(pattern=COMPONENT_NAME)]
+    csv: Path                        # relative paths resolve against the universe file
+    column: Annotated[str, StringConstraints(min_length=1)]
+    date_column: str | None = None   # default: Date / date / observation_date
+    lag_days: Annotated[int, Field(ge=0, strict=True)]
+    transform: Literal["level", "change", "pct_change"] = "level"
+    periods: Annotated[int, Field(ge=1, strict=True)] = 1   # observations back, for changes
+    sign: Literal[1, -1] = 1         # +1: a higher value means scarcer capital
+    max_stale_days: Annotated[int, Field(ge=0, strict=True)] | None = None
+    summary: str = ""                # why higher (times sign) means scarcer
+
+    @property
+    def stale_after(self) -> int:
+        """Days after its observation date a value stops being used (default: the lag plus
+        a quarter and a week, so a quarterly series is never stale between releases)."""
+        if self.max_stale_days is not None:
+            return self.max_stale_days
+        return self.lag_days + QUARTER_SLACK_DAYS
+
+    def reads(self) -> str:
+        """What it reads, in words, for listings."""
+        change = {"level": "level", "change": f"change over {self.periods} observation(s)",
+                  "pct_change": f"% change over {self.periods} observation(s)"}[self.transform]
+        sign = "" if self.sign == 1 else "minus the "
+        return (f"{sign}{change} of column {self.column} of {self.csv.name}, used "
+                f"{self.lag_days} days after its date (stale after {self.stale_after})")
+
+
+class SignalSettings(_Model):
+    """The ``[signal]`` table: which components make the scarcity score (the built-ins,
+    installed ones by name, and the universe's own from CSV), their weights, extra input
+    series, the standardisation window and the regime thresholds (in z-score units)."""
+
+    # extra series to load besides the ones the selected components declare (strategies
+    # read them from ctx.inputs)
     tickers: tuple[Ticker, ...] = ()
     fred: tuple[Ticker, ...] = ()
     components: tuple[str, ...] | None = None      # None: every built-in component
+    custom: tuple[CustomComponent, ...] = ()       # always in the composite (weight 0 mutes)
     weights: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
     window: Annotated[int, Field(ge=20)] = 756      # trailing z-score window, trading days
     min_history: Annotated[int, Field(ge=20)] = 252
@@ -58,7 +99,16 @@ class SignalInputs(_Model):
     exit_abundant: float = 0.0
 
     @model_validator(mode="after")
-    def _thresholds(self) -> SignalInputs:
+    def _custom_names(self) -> SignalSettings:
+        names = [c.name for c in self.custom]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f'two [[signal.custom]] entries are named "{twice[0]}"; each '
+                             "needs its own name")
+        return self
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> SignalSettings:
         if not (self.enter_abundant <= self.exit_abundant <= self.exit_scarce <= self.enter_scarce):
             raise ValueError("regime thresholds must satisfy enter_abundant <= exit_abundant <= "
                              "exit_scarce <= enter_scarce")
@@ -80,7 +130,7 @@ class Universe(_Model):
     ticker_start: dict[Ticker, dt.date] = Field(default_factory=dict)
     strict_prices: bool = False   # a suspicious one-day spike is an error, not a warning
     buckets: Annotated[tuple[Bucket, ...], Field(min_length=1)]
-    signal: SignalInputs = SignalInputs()
+    signal: SignalSettings = SignalSettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> Universe:
@@ -166,9 +216,28 @@ def _field_path(loc: tuple, raw: dict) -> str:
             # buckets are a table of tables in the file; show the bucket's name
             names = list(raw.get("buckets", {}))
             parts.append(names[item] if item < len(names) else str(item))
+        elif isinstance(item, int) and parts == ["signal", "custom"]:
+            # [[signal.custom]] is an array of tables; show the entry's name when it has one
+            entries = (raw.get("signal") or {}).get("custom") or []
+            name = entries[item].get("name") if item < len(entries) and isinstance(
+                entries[item], dict) else None
+            parts.append(str(name) if isinstance(name, str) and name else str(item))
         else:
             parts.append(str(item))
     return ".".join(p for p in parts if p)
+
+
+def _resolve_custom_paths(data: dict, folder: Path) -> None:
+    """A ``[[signal.custom]]`` csv path is relative to the universe file's folder."""
+    signal = data.get("signal")
+    if not isinstance(signal, dict) or not isinstance(signal.get("custom"), list):
+        return
+    entries = []
+    for entry in signal["custom"]:
+        if isinstance(entry, dict) and isinstance(entry.get("csv"), str):
+            entry = {**entry, "csv": (folder / Path(entry["csv"]).expanduser()).resolve()}
+        entries.append(entry)
+    data["signal"] = {**signal, "custom": entries}
 
 
 def load_universe(name_or_path: str | Path, dirs: list[Path] | None = None) -> Universe:
@@ -193,6 +262,7 @@ def load_universe(name_or_path: str | Path, dirs: list[Path] | None = None) -> U
         raise UniverseError(f"{path}: field 'buckets' must be a table of [buckets.NAME] tables.")
     data.setdefault("name", path.stem)
     data["path"] = path.resolve()
+    _resolve_custom_paths(data, path.resolve().parent)
     try:
         return Universe.model_validate(data)
     except ValidationError as exc:
@@ -213,5 +283,5 @@ def _known_keys(loc: tuple) -> list[str]:
     if loc and loc[0] == "buckets":
         model = Bucket
     elif loc and loc[0] == "signal":
-        model = SignalInputs
+        model = CustomComponent if len(loc) > 2 and loc[1] == "custom" else SignalSettings
     return [k for k in model.model_fields if k not in ("path", "name")]

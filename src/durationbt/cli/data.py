@@ -25,11 +25,13 @@ def status(
     when any series is missing."""
     from ..data import data_status
     from ..errors import DataError
+    from ..signals import signal_series
     from ..universe import load_universe
     from .environment import read_environment
 
     u = load_universe(universe)
-    report = data_status(u, read_environment().provider(data))
+    env = read_environment()
+    report = data_status(u, env.provider(data), signal_series(u, env.components()))
     table = Table(title=f"Data for {u.name} from {report.source}")
     for column in ("ticker", "role", "first", "last", "rows", "missing", "longest", "limits"):
         table.add_column(column, justify="right" if column in ("rows", "missing",
@@ -42,7 +44,9 @@ def status(
         if row.ticker in report.limits_end:
             limits.append("end")
         if row.error:
-            table.add_row(row.ticker, row.role, "-", "-", "0", "-", "-", f"[red]{row.error}[/]")
+            shown = (f"[yellow]optional component input: {row.error}[/]" if row.optional
+                     else f"[red]{row.error}[/]")
+            table.add_row(row.ticker, row.role, "-", "-", "0", "-", "-", shown)
             continue
         role = f"{row.role} (7-day)" if row.calendar == "7-day" else row.role
         table.add_row(row.ticker, role, str(row.first.date()), str(row.last.date()),
@@ -64,7 +68,8 @@ def status(
     for note in report.calendar_notes:
         out.print(f"calendar: {note}")
     if report.missing:
-        raise DataError(f"{len(report.missing)} of the {len(report.tickers)} series of universe "
+        required = sum(not r.optional for r in report.tickers)
+        raise DataError(f"{len(report.missing)} of the {required} series of universe "
                         f"{u.name} have no data in {report.source}: {', '.join(report.missing)} "
                         "(see the table). Add them to the data, or remove them from the universe.")
 

@@ -34,7 +34,7 @@ def duration(
     from ..errors import DataError
     from ..report.duration_chart import write_duration_chart
     from ..runs import files_together
-    from ..signals import build_signal, signal_data_from_market
+    from ..signals import build_signal, signal_data_from_market, signal_series
     from ..universe import load_universe
     from .environment import read_environment
 
@@ -42,13 +42,16 @@ def duration(
         raise DataError(f"--window must be at least {MIN_WEEKS} weeks, got {window}.")
     u = load_universe(universe)
     with err.status("Measuring durations", spinner="dots"):
-        market = load_market_data(u, read_environment().provider(data),
-                                  start=parse_date(start, "--start"),
-                                  end=parse_date(end, "--end"))
+        env = read_environment()
+        components = env.components()
+        market = load_market_data(u, env.provider(data), start=parse_date(start, "--start"),
+                                  end=parse_date(end, "--end"),
+                                  series=signal_series(u, components))
         if "^TNX" not in market.inputs.columns or market.inputs["^TNX"].isna().all():
             raise DataError(f"Duration needs the 10-year yield ^TNX: add it to [signal] tickers "
-                            f"of {u.path} and to the data folder.")
-        signal = build_signal(signal_data_from_market(market), u.signal, str(u.path))
+                            f"of {u.path} (or select the rates component) and to the data "
+                            "folder.")
+        signal = build_signal(signal_data_from_market(market), u.signal, str(u.path), components)
         score = signal.composite if signal.composite.notna().any() else None
         report = measure_durations(u, market.prices, market.inputs["^TNX"], score,
                                    market.start, market.end, window)

@@ -44,6 +44,13 @@ class Environment(BaseSettings):
         """Whether strategies installed by other packages are loaded."""
         return not self.disable_plugin_autoload
 
+    def components(self):
+        """The signal components a universe can select: built-ins, and installed ones
+        unless ``DURATIONBT_DISABLE_PLUGIN_AUTOLOAD`` is set."""
+        from ..signals import discover_components
+
+        return discover_components(entry_points_enabled=self.entry_points)
+
     def data_folder(self, data: Path | str | None) -> Path | str | None:
         """``--data`` if given, else ``DURATIONBT_DATA`` (None: download from the network)."""
         return data or self.data

@@ -27,6 +27,10 @@ def signal(
     evaluate: bool = typer.Option(False, "--evaluate", help="Information coefficients of the "
                                   "score vs forward short-minus-long bucket returns."),
     data: Path = data_option(),
+    components: bool = typer.Option(False, "--components", help="List the components the "
+                                    "universe can use (built-in, installed, its own "
+                                    "[[signal.custom]] CSV ones): what each reads, with "
+                                    "publication lags, and its weight in the score; then exit."),
 ) -> None:
     """The liquidity-scarcity signal: composite score, regime (since when), each component's
     z-score and contribution; optional CSV history, a chart, and an --evaluate table."""
@@ -40,14 +44,20 @@ def signal(
     from .environment import read_environment
 
     u = load_universe(universe)
+    if components:
+        _list_components(u, read_environment().components())
+        return
     first = parse_date(start, "--start")
     last = parse_date(end, "--end")
     if first and last and first >= last:
         raise DataError(f"--start {first} is not before --end {last}.")
-    provider = read_environment().provider(data)
+    env = read_environment()
+    registry = env.components()
+    provider = env.provider(data)
     with err.status("Computing the scarcity signal", spinner="dots"):
-        inputs, warnings = load_signal_data(u, provider, pd.Timestamp(last) if last else None)
-        sig = build_signal(inputs, u.signal, str(u.path))
+        inputs, warnings = load_signal_data(u, provider, pd.Timestamp(last) if last else None,
+                                            registry)
+        sig = build_signal(inputs, u.signal, str(u.path), registry)
     for note in warnings + [f"component {k} dropped: {v}" for k, v in sig.dropped.items()]:
         err.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     valid = sig.composite.dropna()
@@ -80,6 +90,20 @@ def signal(
     out.print(f"chart: {chart}", soft_wrap=True)
     if evaluate:
         _evaluate(u, provider, sig, shown)
+
+
+def _list_components(u, registry) -> None:
+    """The table of ``--components``."""
+    from ..signals.registry import list_components
+
+    table = Table(title=f"Signal components for {u.name}")
+    for column in ("component", "weight", "reads", "inputs (publication lag)",
+                   "why higher = scarcer", "source"):
+        table.add_column(column, justify="right" if column == "weight" else "left")
+    for row in list_components(u, registry):
+        table.add_row(row.name, "not used" if row.weight is None else f"{row.weight:g}",
+                      row.reads, row.inputs, row.summary, row.source)
+    out.print(table)
 
 
 def _evaluate(u, provider, sig, shown) -> None:

@@ -38,7 +38,9 @@ def list_() -> None:
 @user_errors
 def show(name: str = typer.Argument("ai_capex", help="Universe name or .toml path.")) -> None:
     """Show a universe's buckets in duration order, its dates and signal inputs."""
+    from ..signals import signal_series
     from ..universe import load_universe
+    from .environment import read_environment
 
     u = load_universe(name)
     table = Table(title=f"{u.name}: {u.description}")
@@ -52,6 +54,8 @@ def show(name: str = typer.Argument("ai_capex", help="Universe name or .toml pat
               f"end {u.end or 'last common date'}")
     if u.ticker_start:
         out.print("ticker starts: " + ", ".join(f"{t} from {d}" for t, d in u.ticker_start.items()))
-    out.print(f"signal inputs: {', '.join(u.signal.tickers) or 'none'}; "
-              f"FRED: {', '.join(u.signal.fred) or 'none'}")
+    series = signal_series(u, read_environment().components())
+    out.print(f"signal inputs (declared by its components): {', '.join(series.tickers) or 'none'}; "
+              f"FRED: {', '.join(series.fred) or 'none'}"
+              + "".join(f"; {c.name}: {c.csv}" for c in u.signal.custom), soft_wrap=True)
     out.print(f"file: {u.path}", soft_wrap=True)

@@ -2,7 +2,7 @@
 
 from .calendar import SCHEDULES, Gap, align_to_calendar, rebalance_dates, trading_calendar
 from .csv import CsvProvider
-from .market import MarketData, load_market_data
+from .market import MarketData, SignalSeries, load_market_data
 from .providers import PriceProvider
 from .source import resolve_provider
 from .status import DataStatus, TickerStatus, data_status
@@ -10,6 +10,6 @@ from .yahoo import YahooProvider
 
 __all__ = [
     "SCHEDULES", "Gap", "align_to_calendar", "rebalance_dates", "trading_calendar",
-    "CsvProvider", "MarketData", "load_market_data", "PriceProvider",
+    "CsvProvider", "MarketData", "SignalSeries", "load_market_data", "PriceProvider",
     "resolve_provider", "YahooProvider", "DataStatus", "TickerStatus", "data_status",
 ]

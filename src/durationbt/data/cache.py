@@ -26,7 +26,7 @@ import pandas as pd
 
 __all__ = ["MarketCache", "CACHE_VERSION"]
 
-CACHE_VERSION = 2   # 2: an entry is the MarketData alone (its signal on it)
+CACHE_VERSION = 3   # 2: an entry is the MarketData alone (its signal on it); 3: custom components
 
 
 def _version(name: str) -> str:
@@ -36,23 +36,39 @@ def _version(name: str) -> str:
         return "unknown"
 
 
+def _file_stamp(path: Path) -> str:
+    try:
+        info = path.stat()
+    except OSError:
+        return f"{path}:absent"
+    return f"{path}:{info.st_size}:{info.st_mtime_ns}"
+
+
 @dataclass(frozen=True)
 class MarketCache:
     """A folder of pickled MarketData, each carrying its signal."""
 
     folder: Path
 
-    def key(self, provider: Any, universe: Any, request: dict[str, Any]) -> str | None:
-        """The entry's name, or None when the provider cannot stamp its files."""
+    def key(self, provider: Any, universe: Any, request: dict[str, Any], series: Any = None,
+            components: Any = None) -> str | None:
+        """The entry's name, or None when the provider cannot stamp its files. ``series``
+        (a SignalSeries: what was loaded for the signal) and ``components`` (the component
+        registry: each name's source) are part of what decides the entry, and so are the
+        universe's own ``[[signal.custom]]`` CSV files."""
         stamp = getattr(provider, "stamp", None)
         if stamp is None:
             return None
-        assets = list(dict.fromkeys([*universe.tickers, universe.benchmark,
-                                     *universe.signal.tickers]))
+        tickers = series.tickers if series is not None else universe.signal.tickers
+        fred = series.fred if series is not None else universe.signal.fred
+        assets = list(dict.fromkeys([*universe.tickers, universe.benchmark, *tickers]))
         identity = {
             "version": CACHE_VERSION, "durationbt": _version("durationbt"),
             "pandas": _version("pandas"), "source": provider.describe(),
-            "files": stamp(assets, list(universe.signal.fred)),
+            "files": stamp(assets, list(fred)),
+            "custom": [_file_stamp(Path(spec.csv)) for spec in universe.signal.custom],
+            "components": ({name: components.source(name) for name in components}
+                           if components is not None else None),
             "universe": universe.model_dump(mode="json", exclude={"path"}),
             "request": request, "today": str(pd.Timestamp.now(tz="UTC").date()),
         }

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import DataError, did_you_mean
 
-__all__ = ["CsvProvider", "read_price_csv", "read_fred_csv"]
+__all__ = ["CsvProvider", "read_price_csv", "read_fred_csv", "read_user_csv"]
 
 
 DATE_COLUMNS = ("Date", "observation_date", "DATE", "date")  # Yahoo's, FRED's own headers
@@ -31,7 +31,8 @@ def _exchange_dates(raw: pd.Series) -> pd.Series:
 
 
 def _read_dated_csv(path: Path, value_columns: tuple[str, ...],
-                    today: dt.date | None = None) -> pd.Series:
+                    today: dt.date | None = None,
+                    date_columns: tuple[str, ...] = DATE_COLUMNS) -> pd.Series:
     """Read a date column plus the first present, non-empty column of ``value_columns``.
     Refuses what cannot be trusted: no rows, dates after ``today``, one date with two
     different values. Exact duplicate rows are merged."""
@@ -42,9 +43,10 @@ def _read_dated_csv(path: Path, value_columns: tuple[str, ...],
                         "remove the ticker from the universe.") from None
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read as CSV ({exc}).") from exc
-    date_column = next((c for c in DATE_COLUMNS if c in frame.columns), None)
+    date_column = next((c for c in date_columns if c in frame.columns), None)
     if date_column is None:
-        raise DataError(f"{path}: no 'Date' column (found: {', '.join(frame.columns)}).")
+        raise DataError(f"{path}: no '{date_columns[0]}' column (found: "
+                        f"{', '.join(frame.columns)}).")
     if frame.empty:
         raise DataError(f"{path}: has a header but no rows. Re-download it or remove the "
                         "ticker from the universe.")
@@ -93,6 +95,27 @@ def read_fred_csv(path: Path) -> pd.Series:
     """A FRED series: our ``Date,Value`` layout or FRED's own download
     (``observation_date,SERIES``)."""
     return _read_dated_csv(path, ("Value", path.stem))
+
+
+def read_user_csv(path: Path, column: str, date_column: str | None = None) -> pd.Series:
+    """One numeric ``column`` of the user's own CSV by date (a custom signal component's
+    series, e.g. quarterly capex): blank or "." cells are missing; a value that is not a
+    number, a date that is not a date, a future row or one date with two values is refused
+    with the file and column named."""
+    if not path.is_file():
+        raise DataError(f"{path} does not exist" + (" (it is a folder)" if path.is_dir() else "")
+                        + ".")
+    try:
+        header = pd.read_csv(path, dtype=str, nrows=0).columns
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty (no header, no rows).") from None
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read as CSV ({exc}).") from exc
+    if column not in header:
+        raise DataError(f"{path} has no column {column!r}." + did_you_mean(column, header)
+                        + f" Columns: {', '.join(header)}.")
+    dates = (date_column,) if date_column else DATE_COLUMNS
+    return _read_dated_csv(path, (column,), date_columns=dates).rename(column)
 
 
 class CsvProvider:

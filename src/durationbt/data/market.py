@@ -1,5 +1,8 @@
 """Load a universe's prices and signal inputs onto one trading calendar and settle the
-backtest's date range. The result, MarketData, is what strategies and the engine see."""
+backtest's date range. The result, MarketData, is what strategies and the engine see.
+Which input series to load is the caller's to say (``SignalSeries``: the signal's
+components declare them, see ``signals.registry.signal_series``); this layer knows nothing
+about components."""
 
 from __future__ import annotations
 
@@ -7,21 +10,38 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, UniverseError
 from ..universe import Universe
 from .calendar import MAX_FILL_DAYS, Gap, align_to_calendar, trading_calendar
+from .csv import read_user_csv
 from .providers import PriceProvider
 from .validate import check_calendar, check_spikes, refuse_nonpositive
 
-if TYPE_CHECKING:
-    from ..signals import Signal
+__all__ = ["MarketData", "SignalSeries", "load_market_data", "load_custom_series", "settle_range",
+           "coverage_ends"]
 
-__all__ = ["MarketData", "load_market_data", "settle_range", "coverage_ends"]
+
+@dataclass(frozen=True)
+class SignalSeries:
+    """Input series to load for the signal besides the assets: market tickers (levels) and
+    FRED ids. ``listed`` are the ones the universe names itself (a missing one is a
+    warning); the others are declared by components (a missing one drops its component,
+    which says so)."""
+
+    tickers: tuple[str, ...] = ()
+    fred: tuple[str, ...] = ()
+    listed: tuple[str, ...] = ()
+
+    @classmethod
+    def of_universe(cls, universe: Universe) -> SignalSeries:
+        """Only the series the universe's ``[signal]`` table lists itself."""
+        listed = (*universe.signal.tickers, *universe.signal.fred)
+        return cls(universe.signal.tickers, universe.signal.fred, listed)
 
 
 @dataclass(frozen=True)
@@ -39,7 +59,10 @@ class MarketData:
     warnings: tuple[str, ...] = field(default=())
     absent: tuple[str, ...] = ()                  # assets without a price in [start, end]
     ended: dict[str, pd.Timestamp] = field(default_factory=dict)  # data end before ``end``
-    signal: Signal | None = None                  # the scarcity signal built on these data
+    # the scarcity signal built on these data (a signals.Signal; typed loosely because the
+    # data layer sits below signals)
+    signal: Any = None
+    user: dict[str, pd.Series] = field(default_factory=dict)   # [[signal.custom]] series
 
     @property
     def calendar(self) -> pd.DatetimeIndex:
@@ -55,6 +78,11 @@ class MarketData:
         for sid in sorted(self.fred):
             series = self.fred[sid]
             digest.update(sid.encode())
+            digest.update(series.index.asi8.tobytes())
+            digest.update(series.to_numpy(dtype=float).tobytes())
+        for name in sorted(self.user):
+            series = self.user[name]
+            digest.update(f"user:{name}".encode())
             digest.update(series.index.asi8.tobytes())
             digest.update(series.to_numpy(dtype=float).tobytes())
         digest.update(f"{self.start.date()}|{self.end.date()}".encode())
@@ -156,28 +184,52 @@ def _coverage_notes(window: pd.DataFrame, universe: Universe) -> tuple[tuple[str
     return tuple(absent), ended, notes
 
 
+def load_custom_series(universe: Universe) -> dict[str, pd.Series]:
+    """The series behind the universe's ``[[signal.custom]]`` components, by name, on their
+    own dates (the publication lag is the signal's to apply). A missing file or column, or
+    a value that is not a number, is an error naming the universe file and the field."""
+    out: dict[str, pd.Series] = {}
+    where = universe.path or universe.name
+    for spec in universe.signal.custom:
+        field_name = "csv" if not spec.csv.is_file() else "column"
+        try:
+            out[spec.name] = read_user_csv(spec.csv, spec.column, spec.date_column)
+        except DataError as exc:
+            raise UniverseError(f"{where}: field 'signal.custom.{spec.name}.{field_name}': "
+                                f"{exc} Fix the [[signal.custom]] entry \"{spec.name}\" or "
+                                "its file.") from exc
+    return out
+
+
 def load_market_data(universe: Universe, provider: PriceProvider, *,
                      start: dt.date | None = None, end: dt.date | None = None,
-                     max_fill: int = MAX_FILL_DAYS, strict_prices: bool = False) -> MarketData:
-    """Prices of every bucket member and the benchmark, plus the signal inputs that exist.
-    ``strict_prices`` (or the universe's ``strict_prices``) makes a spike an error."""
+                     max_fill: int = MAX_FILL_DAYS, strict_prices: bool = False,
+                     series: SignalSeries | None = None) -> MarketData:
+    """Prices of every bucket member and the benchmark, plus the signal inputs that exist
+    (``series``; default: only those the universe's ``[signal]`` table lists) and the
+    universe's own CSV series. ``strict_prices`` (or the universe's ``strict_prices``)
+    makes a spike an error."""
+    series = series if series is not None else SignalSeries.of_universe(universe)
     assets = list(dict.fromkeys([*universe.tickers, universe.benchmark]))
     raw = _trim_starts(provider.load_prices(assets), universe)
     refuse_nonpositive(raw, provider.describe())
     spikes = check_spikes(raw, strict_prices or universe.strict_prices, provider.describe())
+    user = load_custom_series(universe)
     warnings: list[str] = []
     input_raw: dict[str, pd.Series] = {}
-    for ticker in universe.signal.tickers:
+    for ticker in dict.fromkeys(series.tickers):
         if ticker in raw:
             input_raw[ticker] = raw[ticker]
             continue
         try:
             input_raw.update(provider.load_prices([ticker]))
         except DataError as exc:
-            warnings.append(f"signal input {ticker} unavailable: {exc}")
-    fred = provider.load_fred(list(universe.signal.fred))
+            if ticker in series.listed:
+                warnings.append(f"signal input {ticker} unavailable: {exc}")
+    fred_ids = list(dict.fromkeys(series.fred))
+    fred = provider.load_fred(fred_ids)
     warnings += [f"FRED series {s} unavailable from {provider.describe()}"
-                 for s in universe.signal.fred if s not in fred]
+                 for s in fred_ids if s not in fred and s in series.listed]
 
     start_ts, end_ts = settle_range(raw, universe, universe.benchmark, start, end)
     calendar = trading_calendar(raw)
@@ -218,4 +270,4 @@ def load_market_data(universe: Universe, provider: PriceProvider, *,
     return MarketData(prices=price_frame, inputs=input_frame, fred=fred, start=calendar_start,
                       end=in_range.index[-1], source=provider.describe(),
                       gaps=tuple(g for g in gaps if g.last >= start_ts),
-                      warnings=tuple(warnings), absent=absent, ended=ended)
+                      warnings=tuple(warnings), absent=absent, ended=ended, user=user)

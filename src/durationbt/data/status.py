@@ -10,7 +10,7 @@ import pandas as pd
 from ..errors import DataError
 from ..universe import Universe
 from .calendar import is_continuous, trading_calendar, true_runs
-from .market import coverage_ends
+from .market import SignalSeries, coverage_ends
 from .providers import PriceProvider
 from .validate import check_calendar
 
@@ -28,6 +28,7 @@ class TickerStatus:
     longest_gap: int          # longest run of such days
     calendar: str             # "trading days", "7-day" or "macro"
     error: str = ""
+    optional: bool = False    # a component's input the universe does not list itself
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,9 @@ class DataStatus:
 
     @property
     def missing(self) -> tuple[str, ...]:
-        """Tickers and FRED series the universe names but the data lack."""
-        return tuple(r.ticker for r in self.tickers if r.error)
+        """Tickers and FRED series the universe names but the data lack (a component's
+        input that is missing only drops or switches that component)."""
+        return tuple(r.ticker for r in self.tickers if r.error and not r.optional)
 
 
 def _gaps(series: pd.Series, calendar: pd.DatetimeIndex) -> tuple[int, int]:
@@ -59,15 +61,18 @@ def _gaps(series: pd.Series, calendar: pd.DatetimeIndex) -> tuple[int, int]:
     return int(missing.sum()), max((r[2] for r in runs), default=0)
 
 
-def data_status(universe: Universe, provider: PriceProvider) -> DataStatus:
-    """Per-ticker coverage of a universe's assets, benchmark and signal inputs. Raises
+def data_status(universe: Universe, provider: PriceProvider,
+                series: SignalSeries | None = None) -> DataStatus:
+    """Per-ticker coverage of a universe's assets, benchmark and signal inputs (``series``:
+    what the signal's components declare; default: what the universe lists). Raises
     DataError when no ticker has data at all (offline without a cache, a wrong folder)."""
+    wanted = series if series is not None else SignalSeries.of_universe(universe)
     roles: dict[str, str] = {}
     for bucket in universe.buckets:
         for ticker in bucket.tickers:
             roles[ticker] = bucket.name
     roles.setdefault(universe.benchmark, "benchmark")
-    for ticker in universe.signal.tickers:
+    for ticker in wanted.tickers:
         roles.setdefault(ticker, "signal")
     loaded: dict[str, pd.Series] = {}
     errors: dict[str, str] = {}
@@ -87,21 +92,25 @@ def data_status(universe: Universe, provider: PriceProvider) -> DataStatus:
     rows: list[TickerStatus] = []
     for ticker, role in roles.items():
         if ticker not in loaded:
-            rows.append(TickerStatus(ticker, role, None, None, 0, 0, 0, "", errors[ticker]))
+            rows.append(TickerStatus(ticker, role, None, None, 0, 0, 0, "", errors[ticker],
+                                     role == "signal" and ticker not in wanted.listed))
             continue
         series = loaded[ticker]
         missing, longest = _gaps(series, calendar)
         rows.append(TickerStatus(ticker, role, series.index[0], series.index[-1], len(series),
                                  missing, longest,
-                                 "7-day" if is_continuous(series) else "trading days"))
-    fred = provider.load_fred(list(universe.signal.fred))
-    for sid in universe.signal.fred:
+                                 "7-day" if is_continuous(series) else "trading days",
+                                 optional=role == "signal" and ticker not in wanted.listed))
+    fred = provider.load_fred(list(wanted.fred))
+    for sid in wanted.fred:
         if sid in fred and not fred[sid].empty:
             s = fred[sid]
-            rows.append(TickerStatus(sid, "fred", s.index[0], s.index[-1], len(s), 0, 0, "macro"))
+            rows.append(TickerStatus(sid, "fred", s.index[0], s.index[-1], len(s), 0, 0, "macro",
+                                     optional=sid not in wanted.listed))
         else:
             rows.append(TickerStatus(sid, "fred", None, None, 0, 0, 0, "macro",
-                                     f"not available from {provider.describe()}"))
+                                     f"not available from {provider.describe()}",
+                                     sid not in wanted.listed))
     assets = [r for r in rows if r.role not in ("signal", "fred") and r.first is not None]
     common_start = default_end = None
     limits_start = limits_end = ends_early = ()

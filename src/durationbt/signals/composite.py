@@ -3,15 +3,14 @@ turn the score into regimes with hysteresis."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from ..errors import UniverseError, did_you_mean
-from ..universe import SignalInputs
-from .components import Component, MissingInput, default_components
-from .inputs import SignalData
+from ..universe import SignalSettings
+from .inputs import Inputs, MissingInput, SignalData
+from .registry import ComponentRegistry, select_components
 
 __all__ = ["Signal", "regime_runs", "standardise", "regimes_with_hysteresis", "build_signal", "REGIMES"]
 
@@ -27,7 +26,8 @@ class Signal:
     weights: dict[str, float]     # component -> weight (before renormalising over NaNs)
     regime: pd.Series             # "scarce" / "neutral" / "abundant"
     dropped: dict[str, str]       # component -> why it is not in the composite
-    config: SignalInputs
+    config: SignalSettings
+    inputs: dict[str, Inputs] = field(default_factory=dict)   # component -> what it reads
 
     def contributions(self) -> pd.DataFrame:
         """Each component's share of the composite: weight x z / sum of live weights."""
@@ -72,7 +72,7 @@ def standardise(raw: pd.Series, window: int, min_history: int, clip: float) -> p
     return z.replace([np.inf, -np.inf], np.nan).clip(-clip, clip)
 
 
-def regimes_with_hysteresis(score: pd.Series, cfg: SignalInputs) -> pd.Series:
+def regimes_with_hysteresis(score: pd.Series, cfg: SignalSettings) -> pd.Series:
     """``scarce`` from when the score reaches ``enter_scarce`` until it falls below
     ``exit_scarce``; ``abundant`` from ``enter_abundant`` until it rises above
     ``exit_abundant``; ``neutral`` otherwise (and while the score is unknown)."""
@@ -96,25 +96,18 @@ def regimes_with_hysteresis(score: pd.Series, cfg: SignalInputs) -> pd.Series:
     return pd.Series(out, index=score.index, name="regime")
 
 
-def _select(cfg: SignalInputs, source: str) -> list[Component]:
-    known = default_components()
-    names = list(cfg.components) if cfg.components is not None else list(known)
-    for field, listed in (("signal.components", names), ("signal.weights", list(cfg.weights))):
-        for name in listed:
-            if name not in known:
-                raise UniverseError(f"{source}: field '{field}' names unknown component "
-                                    f'"{name}".' + did_you_mean(name, known)
-                                    + f" Components: {', '.join(known)}.")
-    return [known[n] for n in names]
-
-
-def build_signal(data: SignalData, cfg: SignalInputs, source: str = "universe") -> Signal:
-    """Compute every selected component, standardise, blend and classify."""
+def build_signal(data: SignalData, cfg: SignalSettings, source: str = "universe",
+                 registry: ComponentRegistry | None = None) -> Signal:
+    """Compute every selected component (``signals.registry.select_components``; the
+    registry defaults to the built-ins plus installed ones), standardise, blend and
+    classify. ``source`` names the universe file in errors."""
     zs: dict[str, pd.Series] = {}
     dropped: dict[str, str] = {}
-    for component in _select(cfg, source):
+    inputs: dict[str, Inputs] = {}
+    for component in select_components(cfg, registry, source):
+        inputs[component.name] = component.inputs
         try:
-            raw = component.compute(data)
+            raw = component(data)
         except MissingInput as exc:
             dropped[component.name] = str(exc)
             continue
@@ -130,4 +123,4 @@ def build_signal(data: SignalData, cfg: SignalInputs, source: str = "universe") 
         composite = components.mul(w).sum(axis=1, min_count=1) / w.sum(axis=1).replace(0, np.nan)
     composite = composite.rename("composite")
     return Signal(composite, components, weights, regimes_with_hysteresis(composite, cfg),
-                  dropped, cfg)
+                  dropped, cfg, inputs)
