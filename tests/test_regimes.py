@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from durationbt.compare import information_ratio
 from durationbt.regimes import (
     acting_regime,
     bucket_contribution,
@@ -67,13 +66,6 @@ def test_bucket_contributions_add_up_to_the_gross_return():
     back = tables_from_json(tables_to_json({"contribution": out}))["contribution"]
     assert list(back.columns) == ["scarce", "neutral", "abundant", "all"]
     np.testing.assert_allclose(back.loc["total"].to_numpy(), out.loc["total", back.columns].to_numpy())
-
-
-def test_information_ratio_by_hand():
-    s = pd.Series([100, 102, 101, 104, 104.0])
-    b = pd.Series([100, 101, 101, 102, 103.0])
-    active = (s.pct_change() - b.pct_change()).dropna()
-    assert information_ratio(s, b) == pytest.approx(active.mean() / active.std() * np.sqrt(252))
 
 
 def test_bootstrap_summary_brackets_the_estimates():

@@ -21,8 +21,8 @@ import pandas as pd
 from ..engine import Costs, check_prices_to_trade
 from ..errors import ParameterError
 from ..lookahead import LookaheadProbe
+from ..metrics import METRICS, PERIODS_PER_YEAR, best_first
 from ..riskfree import RiskFree
-from ..scoring import LOWER_IS_BETTER, PERIODS_PER_YEAR
 from ..statistics import (
     deflated_sharpe_ratio,
     excess_returns,
@@ -246,9 +246,7 @@ class SweepResult:
 
 
 def _rank(table: pd.DataFrame, metric: str) -> pd.DataFrame:
-    ascending = metric in LOWER_IS_BETTER
-    return table.sort_values([metric, "trial"], ascending=[ascending, True],
-                             na_position="last").reset_index(drop=True)
+    return best_first(table, metric, then=["trial"]).reset_index(drop=True)
 
 
 def run_sweep(strategy: type[Strategy], grid: dict[str, list[Any]], ctx: Context,
@@ -371,5 +369,5 @@ def write_sweep(result: SweepResult, summary: dict[str, Any], setup: SweepSetup,
         write_frame(folder / "sweep.csv", result.table.rename_axis("rank"))
         write_frame(folder / "best_equity.csv", result.best_equity)
         write_sweep_page(folder / "sweep.html", result, summary, bench,
-                         result.metric in LOWER_IS_BETTER)
+                         METRICS[result.metric].lower_is_better)
     return final[0]
