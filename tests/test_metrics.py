@@ -143,3 +143,12 @@ def test_labels_and_formats_come_from_the_registry():
         assert metric.label and metric.short and metric.doc
         assert metric.better in ("higher", "lower")
 
+
+def test_page_headers_carry_the_direction_a_first_click_sorts_by():
+    from durationbt.report.html import table_html
+
+    frame = pd.DataFrame({"volatility": [0.1], "in_sample_sharpe": [1.0], "trial": [1]})
+    page = str(table_html(frame, sortable=True, index_label="strategy"))
+    assert '<th data-better="lower">Volatility</th>' in page
+    assert '<th data-better="higher">In sample: Sharpe</th>' in page
+    assert "<th>Trial</th>" in page and "<th>strategy</th>" in page

@@ -71,7 +71,8 @@ def walkforward(
     windows.csv, equity.csv, summary.csv and walkforward.html. Combinations are computed
     as in `sweep` (--workers, --scheduler, --max-combos)."""
     from ..api import lookahead_probe
-    from ..formatting import fmt_num, fmt_pct
+    from ..formatting import fmt_num
+    from ..metrics import formats
     from ..strategy import parse_param_overrides
     from ..sweep.grid import combinations
     from ..sweep.sweep import check_metric, load_setup
@@ -114,8 +115,8 @@ def walkforward(
     summary.add_column("")
     for col in result.summary.columns:
         summary.add_column(col, justify="right")
+    shown = formats(result.summary.columns)
     for name, row in result.summary.iterrows():
-        summary.add_row(str(name), *((fmt_pct if c in ("cagr", "volatility", "max_drawdown")
-                                      else fmt_num)(row[c]) for c in result.summary.columns))
+        summary.add_row(str(name), *(shown[c](row[c]) for c in result.summary.columns))
     out.print(summary)
     out.print(str(folder), soft_wrap=True)

@@ -21,7 +21,7 @@ import pandas as pd
 from ..engine import Costs, check_prices_to_trade
 from ..errors import ParameterError
 from ..lookahead import LookaheadProbe
-from ..metrics import METRICS, PERIODS_PER_YEAR, best_first
+from ..metrics import PERIODS_PER_YEAR, best_first
 from ..riskfree import RiskFree
 from ..statistics import (
     deflated_sharpe_ratio,
@@ -368,6 +368,5 @@ def write_sweep(result: SweepResult, summary: dict[str, Any], setup: SweepSetup,
                                              **provenance(setup.market)})
         write_frame(folder / "sweep.csv", result.table.rename_axis("rank"))
         write_frame(folder / "best_equity.csv", result.best_equity)
-        write_sweep_page(folder / "sweep.html", result, summary, bench,
-                         METRICS[result.metric].lower_is_better)
+        write_sweep_page(folder / "sweep.html", result, summary, bench)
     return final[0]
