@@ -32,7 +32,7 @@ def test_scores_by_regime_by_hand():
     scarce = r.iloc[[1, 2, 3]]  # days after the scarce closes of days 0, 1, 2
     row = scores.loc[("s", "scarce")]
     assert row["days"] == 3
-    assert row["ann_return"] == pytest.approx(np.prod(1 + scarce) ** (252 / 3) - 1)
+    assert row["cagr"] == pytest.approx(np.prod(1 + scarce) ** (252 / 3) - 1)
     assert row["volatility"] == pytest.approx(scarce.std() * np.sqrt(252))
     assert row["sharpe"] == pytest.approx(scarce.mean() / scarce.std() * np.sqrt(252))
     assert scores.loc[("s", "all"), "days"] == 7
@@ -81,3 +81,10 @@ def test_bootstrap_summary_brackets_the_estimates():
     diff = out["sharpe_minus_benchmark"]
     assert diff[0] == pytest.approx(est - b.mean() / b.std(ddof=1) * np.sqrt(252))
     assert diff[1] < diff[0] < diff[2]
+
+
+def test_scores_of_runs_written_before_the_registry_still_read():
+    old = {"scores": [{"series": "strategy", "regime": "scarce", "days": 3, "ann_return": 0.1,
+                       "volatility": 0.2, "sharpe": 0.5}]}
+    scores = tables_from_json(old)["scores"]
+    assert scores.loc[("strategy", "scarce"), "cagr"] == 0.1

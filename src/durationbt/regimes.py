@@ -28,17 +28,18 @@ def _scores(returns: pd.DataFrame, risk_free: pd.Series) -> pd.DataFrame:
     """Days, annualised geometric return, volatility and Sharpe of every column at once
     (``durationbt.metrics``; a column's NaN days left out), NaN below 2 days."""
     days = returns.count()
-    out = pd.DataFrame({"days": days, "ann_return": cagr(returns),
+    out = pd.DataFrame({"days": days, "cagr": cagr(returns),
                         "volatility": volatility(returns), "sharpe": sharpe(returns, risk_free)})
-    out.loc[days < 2, ["ann_return", "volatility", "sharpe"]] = np.nan
+    out.loc[days < 2, ["cagr", "volatility", "sharpe"]] = np.nan
     return out
 
 
 def regime_scores(returns: pd.DataFrame, regime: pd.Series,
                   risk_free: pd.Series | None = None) -> pd.DataFrame:
-    """Annualised geometric return, volatility and Sharpe (on returns in excess of the
-    same days' ``risk_free`` return; None: rf = 0) of each column of daily ``returns``
-    within each regime, plus ``all``. Index: (series, regime)."""
+    """Days, CAGR (the annualised geometric return of the regime's days), volatility and
+    Sharpe (on returns in excess of the same days' ``risk_free`` return; None: rf = 0) of
+    each column of daily ``returns`` within each regime, plus ``all``, by
+    ``durationbt.metrics``. Index: (series, regime)."""
     acting = acting_regime(regime, returns.index)
     rf = (pd.Series(0.0, index=returns.index) if risk_free is None
           else risk_free.reindex(returns.index).fillna(0.0))
@@ -120,7 +121,7 @@ def regime_tables(equity: pd.DataFrame, weights: pd.DataFrame, prices: pd.DataFr
 
 def scores_wide(scores: pd.DataFrame, fields: dict[str, str]) -> pd.DataFrame:
     """``regime_scores`` output as one row per series and one column per regime and field,
-    e.g. ``{"ann_return": "return", "sharpe": "Sharpe"}`` -> "scarce return", "scarce Sharpe",
+    e.g. ``{"cagr": "return", "sharpe": "Sharpe"}`` -> "scarce return", "scarce Sharpe",
     ..., regimes in REGIMES order then "all", series in their original order."""
     series = list(dict.fromkeys(scores.index.get_level_values(0)))
     wide = scores[list(fields)].unstack(level=-1).reindex(series)
@@ -147,12 +148,15 @@ def _json_value(value: object) -> object:
 
 
 def tables_from_json(data: dict[str, list[dict[str, object]]]) -> dict[str, pd.DataFrame]:
-    """The inverse of ``tables_to_json``: DataFrames indexed as ``regime_tables`` makes them."""
+    """The inverse of ``tables_to_json``: DataFrames indexed as ``regime_tables`` makes them
+    (scores of runs written before the metrics registry call CAGR ``ann_return``)."""
     index = {"scores": ["series", "regime"], "time": ["name"], "transitions": ["from"],
              "contribution": ["name"]}
     order = {"transitions": list(REGIMES), "contribution": [*REGIMES, "all"]}
     out = {}
     for key, rows in data.items():
         frame = pd.DataFrame(rows).set_index(index[key]).astype(float)
+        if key == "scores":
+            frame = frame.rename(columns={"ann_return": "cagr"})
         out[key] = frame[order[key]] if key in order else frame
     return out

@@ -101,7 +101,7 @@ def compare(
             if name in scores.index.get_level_values(0):
                 cells = [scores.loc[(name, r)] for r in ("scarce", "neutral", "abundant")]
                 regimes.add_row(str(name), *(f"{METRICS['sharpe'].format(c['sharpe'])} "
-                                             f"({METRICS['cagr'].format(c['ann_return'])})"
+                                             f"({METRICS['cagr'].format(c['cagr'])})"
                                              for c in cells))
         out.print(regimes)
     out.print(str(folder), soft_wrap=True)

@@ -101,7 +101,7 @@ def write_compare_page(path: Path, comparison, subtitle: Markup | str) -> Path:
                     note="Growth of 1 from each curve's first day.")]
     scores = comparison.regime_scores
     if len(scores):
-        wide = scores_wide(scores, {"ann_return": "return", "sharpe": "Sharpe"}).sort_index()
+        wide = scores_wide(scores, {"cagr": "return", "sharpe": "Sharpe"}).sort_index()
         cols = list(wide.columns)
         body.append(section("Scores by regime", figure_html(_regime_figure(scores)),
                             table_html(wide, {c: METRICS["cagr"].format for c in cols

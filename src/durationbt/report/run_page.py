@@ -256,7 +256,7 @@ def _regime_tables(run: RunFolder) -> list[Markup]:
     parts = []
     for field, title, fmt in (("sharpe", f"Sharpe (excess of {rf or 'a zero rate'})",
                                METRICS["sharpe"].format),
-                              ("ann_return", "Annualised return", METRICS["cagr"].format),
+                              ("cagr", "Annualised return", METRICS["cagr"].format),
                               ("volatility", "Volatility", METRICS["volatility"].format)):
         frame = scores_wide(scores, {field: title})
         frame.columns = [c.removesuffix(f" {title}") for c in frame.columns]
