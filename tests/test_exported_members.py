@@ -21,7 +21,7 @@ def test_every_public_item_has_a_docstring():
         obj = getattr(durationbt, name)
         if (inspect.isclass(obj) or inspect.isfunction(obj)) and not inspect.getdoc(obj):
             missing.append(name)
-    for module_name in ("universe", "engine", "api", "scoring", "runs", "weights", "plugins",
+    for module_name in ("universe", "engine", "api", "metrics", "scoring", "runs", "weights", "plugins",
                         "strategy", "data.calendar", "data.market", "data.csv", "data.yahoo",
                         "signals.components", "signals.composite", "signals.inputs",
                         "signals.evaluate", "report.signal_chart", "duration",

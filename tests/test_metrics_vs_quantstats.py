@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from durationbt import scoring
+from durationbt import metrics
 
 qs = pytest.importorskip("quantstats")
 
@@ -23,8 +23,8 @@ def reference(returns: pd.Series) -> dict[str, float]:
 
 
 def ours(returns: pd.Series) -> dict[str, float]:
-    return {"cagr": scoring.cagr(returns), "volatility": scoring.volatility(returns),
-            "max_drawdown": scoring.max_drawdown(returns), "calmar": scoring.calmar(returns)}
+    return {"cagr": metrics.cagr(returns), "volatility": metrics.volatility(returns),
+            "max_drawdown": metrics.max_drawdown(returns), "calmar": metrics.calmar(returns)}
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -14,10 +14,11 @@ import pytest
 from durationbt.api import RunSettings, run_backtest
 from durationbt.engine import Costs
 from durationbt.errors import ParameterError
+from durationbt.metrics import sharpe, sortino
 from durationbt.plugins import StrategyRegistry
 from durationbt.regimes import regime_scores
 from durationbt.riskfree import RiskFree, resolve_risk_free
-from durationbt.scoring import performance_metrics, sharpe_ratio, sortino_ratio
+from durationbt.scoring import performance_metrics
 from durationbt.strategy import Context, Strategy
 from durationbt.sweep.kernel import execution_rows, simulate_many, simulate_stats
 from durationbt.sweep.metrics import equity_metrics, stats_metrics
@@ -29,16 +30,16 @@ def test_sharpe_and_sortino_of_excess_returns_by_hand():
     r = np.array([0.02, -0.01, 0.03, 0.00])
     rf = np.array([0.01, 0.01, 0.01, 0.01])
     x = r - rf                              # 0.01, -0.02, 0.02, -0.01: mean 0
-    assert sharpe_ratio(r, rf) == pytest.approx(0.0, abs=1e-12)
+    assert sharpe(r, rf) == pytest.approx(0.0, abs=1e-12)
     # shifted by 0.005: mean 0.005, std(ddof 1) of x unchanged = sqrt(0.001 / 3)
-    assert sharpe_ratio(r + 0.005, rf) == pytest.approx(0.005 / math.sqrt(0.001 / 3) * math.sqrt(252))
+    assert sharpe(r + 0.005, rf) == pytest.approx(0.005 / math.sqrt(0.001 / 3) * math.sqrt(252))
     # Sortino: downside deviation sqrt((0.02^2 + 0.01^2) / 4) over all four days
     down = math.sqrt((x[1] ** 2 + x[3] ** 2) / 4)
-    assert sortino_ratio(r + 0.005, rf) == pytest.approx(0.005 / math.sqrt(
+    assert sortino(r + 0.005, rf) == pytest.approx(0.005 / math.sqrt(
         ((np.minimum(x + 0.005, 0)) ** 2).sum() / 4) * math.sqrt(252))
     assert down > 0
     # a constant excess return has no volatility: undefined, not infinite
-    assert math.isnan(sharpe_ratio(rf * 2, rf))
+    assert math.isnan(sharpe(rf * 2, rf))
 
 
 def test_hold_cash_puts_the_uninvested_weight_in_the_cash_ticker():

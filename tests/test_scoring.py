@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from durationbt.scoring import METRIC_KEYS, annual_turnover, performance_metrics, score_run
+from durationbt.metrics import turnover
+from durationbt.scoring import METRIC_KEYS, performance_metrics, score_run
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def test_turnover_hand_computed():
     traded = pd.Series(0.0, index=index)
     traded.iloc[1] = 100.0        # initial purchase
     traded.iloc[100] = 60.0       # sell 30, buy 30
-    assert annual_turnover(traded, equity) == pytest.approx((160 / 2) / 100)
+    assert turnover(traded.sum(), equity.mean(), len(equity) - 1) == pytest.approx((160 / 2) / 100)
 
 
 def test_metrics_json_is_stable_and_json_safe(equity):

@@ -4,15 +4,20 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
+from durationbt import metrics
 from durationbt.statistics import (
     bootstrap_ci,
     deflated_sharpe_ratio,
     expected_max_sharpe,
     probabilistic_sharpe_ratio,
     probability_of_backtest_overfitting,
-    sharpe,
     stationary_bootstrap_indices,
 )
+
+
+def sharpe(returns):
+    """Per-period Sharpe, as PSR and DSR take it."""
+    return metrics.sharpe(returns, periods=1)
 
 N = NormalDist()
 

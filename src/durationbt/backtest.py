@@ -13,7 +13,8 @@ import pandas as pd
 from .data import MarketData
 from .engine import EngineResult, simulate
 from .lookahead import LookaheadReport
-from .scoring import PERIODS_PER_YEAR, score_run, summarise_duration
+from .metrics import PERIODS_PER_YEAR
+from .scoring import score_run, summarise_duration
 from .session import Session
 from .strategy import Context, Strategy
 from .universe import Universe

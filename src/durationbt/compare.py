@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParameterError
-from .scoring import LOWER_IS_BETTER, PERIODS_PER_YEAR
+from .metrics import best_first, information_ratio, sharpe
 from .session import Progress
-from .statistics import bootstrap_ci, bootstrap_summary, sharpe
+from .statistics import bootstrap_ci, bootstrap_summary
 
-__all__ = ["Comparison", "LEADERBOARD_COLUMNS", "SETTING_COLUMNS", "information_ratio", "compare",
+__all__ = ["Comparison", "LEADERBOARD_COLUMNS", "SETTING_COLUMNS", "compare",
            "check_sort_metric", "check_alike"]
 
 
@@ -32,13 +32,6 @@ def check_sort_metric(metric: str) -> str:
         raise ParameterError(f'--sort "{metric}" is not a leaderboard column; choose one of '
                              f"{', '.join(LEADERBOARD_COLUMNS)}.")
     return metric
-
-
-def information_ratio(equity: pd.Series, benchmark: pd.Series, periods: int = 252) -> float:
-    """Annualised mean over annualised tracking error of daily active returns (the Sharpe
-    formula on strategy minus benchmark returns; the risk-free return cancels out)."""
-    active = (equity.pct_change() - benchmark.pct_change()).dropna()
-    return sharpe(active.to_numpy()) * np.sqrt(periods)
 
 
 @dataclass(frozen=True)
@@ -67,10 +60,8 @@ class Comparison:
     market: Any = None              # the data the fresh backtests ran on (None: folders only)
 
     def sorted_by(self, metric: str) -> pd.DataFrame:
-        """Best first: drawdown, volatility and turnover are better when smaller in size."""
-        check_sort_metric(metric)
-        ascending = metric in LOWER_IS_BETTER
-        return self.leaderboard.sort_values(metric, ascending=ascending, na_position="last")
+        """Best first, in the metric's declared direction (``metrics.METRICS``), NaN last."""
+        return best_first(self.leaderboard, check_sort_metric(metric))
 
 
 # what must agree for a ranking to be fair, as leaderboard columns: name -> what it is
@@ -107,8 +98,8 @@ def _row(entry: Entry) -> dict[str, float]:
     s = entry.metrics["strategy"]
     row = {k: s.get(k) for k in LEADERBOARD_COLUMNS if k in s}
     row["avg_duration"] = (entry.metrics.get("portfolio_duration") or {}).get("average")
-    row["information_ratio"] = information_ratio(entry.equity, entry.benchmark)
     returns = entry.equity.pct_change().iloc[1:]
+    row["information_ratio"] = information_ratio(returns, entry.benchmark.pct_change())
     boot = bootstrap_summary(returns.to_numpy(),
                              entry.benchmark.pct_change().reindex(returns.index).to_numpy(),
                              entry.risk_free.reindex(returns.index).fillna(0.0).to_numpy())
@@ -136,7 +127,7 @@ def _assemble(entries: Sequence[Entry], allow_mixed: bool = False) -> Comparison
     paired = np.column_stack([bench_returns.to_numpy(),
                               first.risk_free.reindex(bench_returns.index).fillna(0.0).to_numpy()])
     _, bench_row["sharpe_ci_low"], bench_row["sharpe_ci_high"] = bootstrap_ci(
-        paired, lambda x: sharpe(x[:, 0], x[:, 1]) * np.sqrt(PERIODS_PER_YEAR))
+        paired, lambda x: sharpe(x[:, 0], x[:, 1]))
     board.loc[f"benchmark ({first.benchmark_name})"] = [
         np.nan if bench_row[k] is None else float(bench_row[k]) for k in LEADERBOARD_COLUMNS]
     board = board.astype(float)

@@ -160,7 +160,6 @@ def write_sweep(result, summary: dict[str, Any], setup, out) -> Path:
     best_equity.csv and sweep.html, written atomically. ``result``, ``summary``, ``setup``:
     ``sweep.run_sweep``'s, ``sweep.sweep_summary``'s and ``sweep.load_setup``'s."""
     from .report.sweep_page import write_sweep_page
-    from .scoring import LOWER_IS_BETTER
 
     created = _now()
     name = run_id(created, f"sweep-{result.strategy}", {k: summary[k] for k in
@@ -172,8 +171,7 @@ def write_sweep(result, summary: dict[str, Any], setup, out) -> Path:
         write_manifest(folder / "summary.json", typed)
         write_frame(folder / "sweep.csv", result.table.rename_axis("rank"))
         write_frame(folder / "best_equity.csv", result.best_equity)
-        write_sweep_page(folder / "sweep.html", result, summary, bench,
-                         result.metric in LOWER_IS_BETTER)
+        write_sweep_page(folder / "sweep.html", result, summary, bench)
     return final[0]
 
 

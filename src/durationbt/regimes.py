@@ -11,49 +11,46 @@ import numpy as np
 import pandas as pd
 
 from .duration import bucket_daily_returns
+from .metrics import PERIODS_PER_YEAR, cagr, sharpe, volatility
 from .scoring import clean_number
 from .signals.composite import REGIMES
-from .statistics import sharpe
 from .universe import Universe
 
 __all__ = ["REGIMES", "acting_regime", "regime_scores", "time_in_regime", "transition_matrix",
            "bucket_contribution", "scores_wide"]
-
-_YEAR = 252
-
 
 def acting_regime(regime: pd.Series, index: pd.Index) -> pd.Series:
     """The regime in force at the close before each day of ``index`` (NaN for the first)."""
     return regime.reindex(regime.index.union(index)).ffill().shift(1).reindex(index)
 
 
-def _score(returns: pd.Series, risk_free: pd.Series) -> dict[str, float]:
-    r = returns.dropna()
-    n = len(r)
-    if n < 2:
-        return {"days": n, "ann_return": np.nan, "volatility": np.nan, "sharpe": np.nan}
-    growth = float(np.prod(1.0 + r.to_numpy()))
-    return {"days": n, "ann_return": growth ** (_YEAR / n) - 1.0,
-            "volatility": float(r.std(ddof=1)) * np.sqrt(_YEAR),
-            "sharpe": sharpe(r.to_numpy(), risk_free.loc[r.index].to_numpy()) * np.sqrt(_YEAR)}
+def _scores(returns: pd.DataFrame, risk_free: pd.Series) -> pd.DataFrame:
+    """Days, annualised geometric return, volatility and Sharpe of every column at once
+    (``durationbt.metrics``; a column's NaN days left out), NaN below 2 days."""
+    days = returns.count()
+    out = pd.DataFrame({"days": days, "cagr": cagr(returns),
+                        "volatility": volatility(returns), "sharpe": sharpe(returns, risk_free)})
+    out.loc[days < 2, ["cagr", "volatility", "sharpe"]] = np.nan
+    return out
 
 
 def regime_scores(returns: pd.DataFrame, regime: pd.Series,
                   risk_free: pd.Series | None = None) -> pd.DataFrame:
-    """Annualised geometric return, volatility and Sharpe (on returns in excess of the
-    same days' ``risk_free`` return; None: rf = 0) of each column of daily ``returns``
-    within each regime, plus ``all``. Index: (series, regime)."""
+    """Days, CAGR (the annualised geometric return of the regime's days), volatility and
+    Sharpe (on returns in excess of the same days' ``risk_free`` return; None: rf = 0) of
+    each column of daily ``returns`` within each regime, plus ``all``, by
+    ``durationbt.metrics``. Index: (series, regime)."""
     acting = acting_regime(regime, returns.index)
     rf = (pd.Series(0.0, index=returns.index) if risk_free is None
           else risk_free.reindex(returns.index).fillna(0.0))
-    rows = {}
-    for name in returns.columns:
-        for label in (*REGIMES, "all"):
-            mask = acting.notna() if label == "all" else acting.eq(label)
-            rows[(name, label)] = _score(returns.loc[mask.to_numpy(), name], rf)
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out.index = pd.MultiIndex.from_tuples(out.index, names=["series", "regime"])
-    return out
+    labels = (*REGIMES, "all")
+    parts = {}
+    for label in labels:
+        mask = (acting.notna() if label == "all" else acting.eq(label)).to_numpy()
+        parts[label] = _scores(returns.loc[mask], rf.loc[mask])
+    out = pd.concat(parts, names=["regime", "series"]).swaplevel("regime", "series")
+    order = pd.MultiIndex.from_product([returns.columns, labels], names=["series", "regime"])
+    return out.reindex(order)
 
 
 def time_in_regime(regime: pd.Series) -> pd.DataFrame:
@@ -99,8 +96,9 @@ def bucket_contribution(weights: pd.DataFrame, prices: pd.DataFrame,
         per_bucket["other"] = daily[extra].sum(axis=1).iloc[1:]
     per_bucket["total"] = per_bucket.sum(axis=1)
     acting = acting_regime(regime, per_bucket.index)
-    out = {label: per_bucket[acting.eq(label).to_numpy()].mean() * _YEAR for label in REGIMES}
-    out["all"] = per_bucket[acting.notna().to_numpy()].mean() * _YEAR
+    out = {label: per_bucket[acting.eq(label).to_numpy()].mean() * PERIODS_PER_YEAR
+           for label in REGIMES}
+    out["all"] = per_bucket[acting.notna().to_numpy()].mean() * PERIODS_PER_YEAR
     return pd.DataFrame(out)
 
 
@@ -123,7 +121,7 @@ def regime_tables(equity: pd.DataFrame, weights: pd.DataFrame, prices: pd.DataFr
 
 def scores_wide(scores: pd.DataFrame, fields: dict[str, str]) -> pd.DataFrame:
     """``regime_scores`` output as one row per series and one column per regime and field,
-    e.g. ``{"ann_return": "return", "sharpe": "Sharpe"}`` -> "scarce return", "scarce Sharpe",
+    e.g. ``{"cagr": "return", "sharpe": "Sharpe"}`` -> "scarce return", "scarce Sharpe",
     ..., regimes in REGIMES order then "all", series in their original order."""
     series = list(dict.fromkeys(scores.index.get_level_values(0)))
     wide = scores[list(fields)].unstack(level=-1).reindex(series)
@@ -150,12 +148,15 @@ def _json_value(value: object) -> object:
 
 
 def tables_from_json(data: dict[str, list[dict[str, object]]]) -> dict[str, pd.DataFrame]:
-    """The inverse of ``tables_to_json``: DataFrames indexed as ``regime_tables`` makes them."""
+    """The inverse of ``tables_to_json``: DataFrames indexed as ``regime_tables`` makes them
+    (scores of runs written before the metrics registry call CAGR ``ann_return``)."""
     index = {"scores": ["series", "regime"], "time": ["name"], "transitions": ["from"],
              "contribution": ["name"]}
     order = {"transitions": list(REGIMES), "contribution": [*REGIMES, "all"]}
     out = {}
     for key, rows in data.items():
         frame = pd.DataFrame(rows).set_index(index[key]).astype(float)
+        if key == "scores":
+            frame = frame.rename(columns={"ann_return": "cagr"})
         out[key] = frame[order[key]] if key in order else frame
     return out

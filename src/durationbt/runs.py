@@ -1,5 +1,6 @@
-"""The run folder: the only module that writes results. A run is written into a hidden
-temporary folder and renamed into place when complete, so a failed run leaves nothing."""
+"""Results folders: every file of a result is written through here (``publish`` says what
+goes in), and a run folder is read back here. A result is written into a hidden temporary
+folder and renamed into place when complete, so a failed run leaves nothing."""
 
 from __future__ import annotations
 

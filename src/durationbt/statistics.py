@@ -22,7 +22,9 @@ from statistics import NormalDist
 
 import numpy as np
 
-__all__ = ["sharpe", "excess_returns", "probabilistic_sharpe_ratio", "expected_max_sharpe",
+from .metrics import PERIODS_PER_YEAR, cagr, sharpe, sharpe_from_sums
+
+__all__ = ["excess_returns", "probabilistic_sharpe_ratio", "expected_max_sharpe",
            "deflated_sharpe_ratio", "stationary_bootstrap_indices", "bootstrap_ci",
            "probability_of_backtest_overfitting",
            "pbo_from_moments", "block_moments", "bootstrap_summary", "EULER_GAMMA"]
@@ -37,22 +39,12 @@ def excess_returns(returns: np.ndarray, risk_free: np.ndarray | None = None) -> 
     return r if risk_free is None else r - np.asarray(risk_free, dtype=float)
 
 
-def sharpe(returns: np.ndarray, risk_free: np.ndarray | None = None) -> float:
-    """Per-period Sharpe ratio mean / std (ddof=1) of ``returns`` in excess of
-    ``risk_free`` (day by day; ``None``: rf = 0); NaN for fewer than 2 returns. The one
-    Sharpe formula: run metrics, regime scores, compare and the sweep's verdict use it."""
-    r = excess_returns(returns, risk_free)
-    if len(r) < 2 or r.std(ddof=1) == 0:
-        return float("nan")
-    return float(r.mean() / r.std(ddof=1))
-
-
 def probabilistic_sharpe_ratio(returns: np.ndarray, benchmark_sr: float = 0.0) -> float:
     """P(true SR > ``benchmark_sr``) = Phi((SR - SR*) sqrt(n - 1) /
     sqrt(1 - skew SR + (kurt - 1) / 4 SR^2)), with kurt the raw kurtosis (normal = 3)."""
     r = np.asarray(returns, dtype=float)
     n = len(r)
-    sr = sharpe(r)
+    sr = sharpe(r, periods=1)
     if n < 3 or not math.isfinite(sr):
         return float("nan")
     z = (r - r.mean()) / r.std(ddof=0)
@@ -129,14 +121,6 @@ def block_moments(returns: np.ndarray, n_splits: int) -> np.ndarray:
                      for b in np.array_split(np.arange(len(m)), n_splits)])
 
 
-def _union_sharpe(counts: np.ndarray, sums: np.ndarray, squares: np.ndarray) -> np.ndarray:
-    """Per-period Sharpe of unions of blocks from their summed moments (ddof = 1)."""
-    mean = sums / counts
-    var = (squares - counts * mean**2) / (counts - 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return mean / np.sqrt(var)
-
-
 def pbo_from_moments(moments: np.ndarray, batch: int = 256) -> float:
     """CSCV PBO from per-block return moments (splits x [count, sum, sum of squares] x
     trials), so a sweep need not keep every daily return of every trial. All C(S, S/2)
@@ -152,8 +136,8 @@ def pbo_from_moments(moments: np.ndarray, batch: int = 256) -> float:
     for lo in range(0, len(masks), batch):
         m = masks[lo:lo + batch]
         ins = [m @ moments[:, k, :] for k in range(3)]            # batch x trials each
-        sr_in = _union_sharpe(*ins)
-        sr_out = _union_sharpe(*(totals[k] - ins[k] for k in range(3)))
+        sr_in = sharpe_from_sums(*ins, periods=1)
+        sr_out = sharpe_from_sums(*(totals[k] - ins[k] for k in range(3)), periods=1)
         sr_in = np.where(np.isnan(sr_in), -np.inf, sr_in)
         best = np.argmax(sr_in, axis=1)
         chosen = sr_out[np.arange(len(m)), best][:, None]
@@ -164,7 +148,7 @@ def pbo_from_moments(moments: np.ndarray, batch: int = 256) -> float:
 
 
 def bootstrap_summary(returns: np.ndarray, benchmark: np.ndarray,
-                      risk_free: np.ndarray | None = None, *, periods: int = 252,
+                      risk_free: np.ndarray | None = None, *, periods: int = PERIODS_PER_YEAR,
                       mean_block: float = 21.0, n_boot: int = 2000, level: float = 0.95,
                       seed: int = 0) -> dict[str, tuple[float, float, float]]:
     """Stationary-bootstrap (estimate, low, high) of the annualised Sharpe ratio, the CAGR
@@ -177,9 +161,9 @@ def bootstrap_summary(returns: np.ndarray, benchmark: np.ndarray,
     root = math.sqrt(periods)
     options = {"mean_block": mean_block, "n_boot": n_boot, "level": level, "seed": seed}
     return {
-        "sharpe": bootstrap_ci(rows, lambda x: sharpe(x[:, 0], x[:, 2]) * root, **options),
-        "cagr": bootstrap_ci(r, lambda x: float(np.prod(1 + x) ** (periods / len(x)) - 1), **options),
+        "sharpe": bootstrap_ci(rows, lambda x: sharpe(x[:, 0], x[:, 2], periods), **options),
+        "cagr": bootstrap_ci(r, lambda x: cagr(x, periods), **options),
         "sharpe_minus_benchmark": bootstrap_ci(
-            rows, lambda x: (sharpe(x[:, 0], x[:, 2]) - sharpe(x[:, 1], x[:, 2])) * root,
+            rows, lambda x: (sharpe(x[:, 0], x[:, 2], 1) - sharpe(x[:, 1], x[:, 2], 1)) * root,
             **options),
     }

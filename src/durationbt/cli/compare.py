@@ -29,9 +29,9 @@ from .console import (
 
 __all__ = ["compare"]
 
-_SHORT = {"cagr": "CAGR", "volatility": "vol", "sharpe": "Sharpe", "sortino": "Sortino",
-          "max_drawdown": "max DD", "calmar": "Calmar", "turnover": "turn/yr",
-          "avg_duration": "dur", "information_ratio": "IR"}
+# the leaderboard's columns in the terminal (all are in leaderboard.csv)
+_SHOWN = ("cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar", "turnover",
+          "avg_duration", "information_ratio")
 
 
 @user_errors
@@ -61,9 +61,8 @@ def compare(
     leaderboard.csv, equity.csv, regime_scores.csv and compare.html."""
     from ..compare import SETTING_COLUMNS, check_sort_metric
     from ..compare import compare as run_compare
-    from ..formatting import fmt_num, fmt_pct, label
+    from ..metrics import METRICS, label
     from ..publish import write_comparison
-    from ..report.compare_page import LEADERBOARD_FORMATS
 
     check_sort_metric(sort)
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
@@ -87,10 +86,10 @@ def compare(
     table = Table(title=f"Leaderboard, ranked by {sort} (all columns in leaderboard.csv)"
                         + (f"\n{context}" if context else ""))
     table.add_column("strategy", no_wrap=True)
-    for name in [*_SHORT.values(), *(label(k) for k in mixed)]:
+    for name in [*(METRICS[c].short for c in _SHOWN), *(label(k) for k in mixed)]:
         table.add_column(name, justify="right")
     for name, row in board.iterrows():
-        table.add_row(str(name), *(LEADERBOARD_FORMATS[c](row[c]) for c in _SHORT),
+        table.add_row(str(name), *(METRICS[c].format(row[c]) for c in _SHOWN),
                       *(str(row[k]) for k in mixed))
     out.print(table)
     scores = result.regime_scores
@@ -102,7 +101,8 @@ def compare(
         for name in board.index:
             if name in scores.index.get_level_values(0):
                 cells = [scores.loc[(name, r)] for r in ("scarce", "neutral", "abundant")]
-                regimes.add_row(str(name), *(f"{fmt_num(c['sharpe'])} ({fmt_pct(c['ann_return'])})"
+                regimes.add_row(str(name), *(f"{METRICS['sharpe'].format(c['sharpe'])} "
+                                             f"({METRICS['cagr'].format(c['cagr'])})"
                                              for c in cells))
         out.print(regimes)
     out.print(str(folder), soft_wrap=True)

@@ -1,4 +1,4 @@
-"""``durationbt data status``."""
+"""``durationbt data status`` and ``durationbt data update``."""
 
 from __future__ import annotations
 

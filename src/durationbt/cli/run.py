@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ..formatting import HEADLINE_ROWS
 from .console import (
     cash_option,
     data_option,
@@ -61,6 +60,7 @@ def run(
     """Backtest STRATEGY on a universe and write a run folder (metrics, equity, weights,
     quantstats tearsheet). Decisions on the close of day t trade on the close of t+1."""
     from ..api import run_backtest
+    from ..metrics import HEADLINE, METRICS
 
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
@@ -78,8 +78,9 @@ def run(
     table.add_column("strategy", justify="right")
     table.add_column(f"benchmark ({result.manifest['universe']['definition']['benchmark']})",
                      justify="right")
-    for label, key, fmt in HEADLINE_ROWS:
-        table.add_row(label, fmt(metrics["strategy"][key]), fmt(metrics["benchmark"][key]))
+    for m in (METRICS[k] for k in HEADLINE):
+        table.add_row(m.label, m.format(metrics["strategy"][m.name]),
+                      m.format(metrics["benchmark"][m.name]))
     out.print(table)
     if "portfolio_duration" in metrics:
         d = metrics["portfolio_duration"]

@@ -152,9 +152,9 @@ def sweep(
     (--scheduler); a grid estimated past an hour or 100,000 combinations is refused
     unless --max-combos allows it."""
     from ..errors import ParameterError
-    from ..formatting import fmt_num, fmt_param, fmt_pct
+    from ..formatting import fmt_param, fmt_pct
+    from ..metrics import METRICS
     from ..publish import write_sweep
-    from ..report.compare_page import LEADERBOARD_FORMATS
     from ..report.sweep_page import verdict_sentence
     from ..strategy import parse_param_overrides
     from ..sweep.grid import combinations
@@ -194,13 +194,14 @@ def sweep(
     head = result.table.head(top)
     for rank in range(len(head)):
         table.add_row(str(rank + 1), *(fmt_param(head[n].iloc[rank]) for n in swept),
-                      *(LEADERBOARD_FORMATS[c](head[c].iloc[rank]) for c in shown))
+                      *(METRICS[c].format(head[c].iloc[rank]) for c in shown))
     out.print(table)
     s = result.stats
     boot = summary["bootstrap"]
     _, low, high = boot["sharpe"]
+    sharpe = METRICS["sharpe"].format
     out.print(f"best: {', '.join(f'{k}={fmt_param(v)}' for k, v in result.best.items())}; Sharpe "
-              f"{fmt_num(s['best_sharpe'])} (95% CI {fmt_num(low)}..{fmt_num(high)})")
+              f"{sharpe(s['best_sharpe'])} (95% CI {sharpe(low)}..{sharpe(high)})")
     out.print(f"probabilistic Sharpe {fmt_pct(s['psr'])}, deflated Sharpe {fmt_pct(s['dsr'])} "
               f"over {result.n_trials} trials, PBO {fmt_pct(s['pbo'])}")
     out.print(verdict_sentence(s, result.n_trials), soft_wrap=True)

@@ -70,7 +70,8 @@ def walkforward(
     switching included) and show in-sample against out-of-sample metrics. Writes
     windows.csv, equity.csv, summary.csv and walkforward.html. Combinations are computed
     as in `sweep` (--workers, --scheduler, --max-combos)."""
-    from ..formatting import fmt_num, fmt_pct
+    from ..formatting import fmt_num
+    from ..metrics import formats
     from ..publish import write_walkforward
     from ..strategy import parse_param_overrides
     from ..sweep.grid import combinations
@@ -114,8 +115,8 @@ def walkforward(
     summary.add_column("")
     for col in result.summary.columns:
         summary.add_column(col, justify="right")
+    shown = formats(result.summary.columns)
     for name, row in result.summary.iterrows():
-        summary.add_row(str(name), *((fmt_pct if c in ("cagr", "volatility", "max_drawdown")
-                                      else fmt_num)(row[c]) for c in result.summary.columns))
+        summary.add_row(str(name), *(shown[c](row[c]) for c in result.summary.columns))
     out.print(summary)
     out.print(str(folder), soft_wrap=True)

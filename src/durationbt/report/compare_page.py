@@ -7,19 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..formatting import fmt_num, fmt_pct
+from ..metrics import METRICS, best_first, formats
 from ..regimes import scores_wide
 from ..signals.composite import REGIMES
 from .html import Markup, figure_html, scale_switch, section, table_html, write_page
 
-__all__ = ["write_compare_page", "LEADERBOARD_FORMATS"]
-
-LEADERBOARD_FORMATS = {"cagr": fmt_pct, "volatility": fmt_pct, "sharpe": fmt_num,
-                       "sortino": fmt_num, "max_drawdown": fmt_pct, "calmar": fmt_num,
-                       "turnover": fmt_num, "avg_duration": fmt_num,
-                       "information_ratio": fmt_num, "total_return": fmt_pct,
-                       "sharpe_ci_low": fmt_num, "sharpe_ci_high": fmt_num,
-                       "sharpe_vs_benchmark_ci_low": fmt_num, "sharpe_vs_benchmark_ci_high": fmt_num}
+__all__ = ["write_compare_page"]
 
 
 def _curves_figure(equity: pd.DataFrame):
@@ -74,14 +67,15 @@ def _intervals(board: pd.DataFrame) -> pd.DataFrame:
     """Each bootstrap interval as one "low to high" cell, turnover and duration, and the
     settings each run used."""
     def span(low: str, high: str) -> pd.Series:
-        return pd.Series([f"{fmt_num(a)} to {fmt_num(b)}" if a == a and b == b else "n/a"
+        fmt = METRICS[low].format
+        return pd.Series([f"{fmt(a)} to {fmt(b)}" if a == a and b == b else "n/a"
                           for a, b in zip(board[low], board[high], strict=True)], index=board.index)
 
     out = pd.DataFrame({"sharpe_ci": span("sharpe_ci_low", "sharpe_ci_high"),
                         "sharpe_vs_benchmark_ci": span("sharpe_vs_benchmark_ci_low",
                                                        "sharpe_vs_benchmark_ci_high")})
-    out["turnover"] = board["turnover"].map(fmt_num)
-    out["avg_duration"] = board["avg_duration"].map(fmt_num)
+    for key in ("turnover", "avg_duration"):
+        out[key] = board[key].map(METRICS[key].format)
     for key in ("start", "end", "rebalance", "costs", "risk_free"):
         if key in board:
             out[key] = board[key]
@@ -90,8 +84,8 @@ def _intervals(board: pd.DataFrame) -> pd.DataFrame:
 
 def write_compare_page(path: Path, comparison, subtitle: Markup | str) -> Path:
     """Write the page for a ``durationbt.compare.Comparison``."""
-    board = comparison.leaderboard.sort_values("sharpe", ascending=False, na_position="last")
-    body = [section("Leaderboard", table_html(board[list(_SCORES)], LEADERBOARD_FORMATS,
+    board = best_first(comparison.leaderboard, "sharpe")
+    body = [section("Leaderboard", table_html(board[list(_SCORES)], formats(_SCORES),
                                               sortable=True, index_label="strategy",
                                               signed=["cagr", "sharpe", "information_ratio"]),
                     note="Click a column to sort. Daily returns, 252 days a year; Sharpe and "
@@ -107,11 +101,12 @@ def write_compare_page(path: Path, comparison, subtitle: Markup | str) -> Path:
                     note="Growth of 1 from each curve's first day.")]
     scores = comparison.regime_scores
     if len(scores):
-        wide = scores_wide(scores, {"ann_return": "return", "sharpe": "Sharpe"}).sort_index()
+        wide = scores_wide(scores, {"cagr": "return", "sharpe": "Sharpe"}).sort_index()
         cols = list(wide.columns)
         body.append(section("Scores by regime", figure_html(_regime_figure(scores)),
-                            table_html(wide, {c: fmt_pct for c in cols if c.endswith("return")},
-                                       default=fmt_num, sortable=True, signed=cols),
+                            table_html(wide, {c: METRICS["cagr"].format for c in cols
+                                              if c.endswith("return")},
+                                       default=METRICS["sharpe"].format, sortable=True, signed=cols),
                             note="Each strategy's annualised return and Sharpe (on returns in "
                                  "excess of the risk-free return) on the days that followed a "
                                  "close in each liquidity regime."))

@@ -20,7 +20,7 @@ import pandas as pd
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
-from ..formatting import label
+from ..metrics import label, metric_of
 
 __all__ = ["write_page", "render_page", "figure_html", "table_html", "scale_switch",
            "section", "esc", "bucket_colours", "BUCKET_PALETTE", "doc_html", "html", "grid",
@@ -41,7 +41,8 @@ _SECTION = _TEMPLATES.from_string(
     "{% for part in parts %}{{ part }}{% endfor %}</section>")
 _TABLE = _TEMPLATES.from_string(
     '<table{% if classes %} class="{{ classes }}"{% endif %}><thead><tr>'
-    "{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>"
+    '{% for h, better in head %}<th{% if better %} data-better="{{ better }}"{% endif %}>'
+    "{{ h }}</th>{% endfor %}</tr></thead><tbody>"
     "{% for row in rows %}<tr>{% for v, text, neg in row %}"
     '<td data-v="{{ v }}"{% if neg %} class="neg"{% endif %}>{{ text }}</td>'
     "{% endfor %}</tr>{% endfor %}</tbody></table>")
@@ -93,7 +94,8 @@ footer{color:#6b7785;font-size:12px;margin:20px 0}
 _SORT_JS = """
 document.querySelectorAll('table.sortable').forEach(function(t){
  t.querySelectorAll('th').forEach(function(th,i){th.addEventListener('click',function(){
-  var body=t.tBodies[0],rows=Array.from(body.rows),asc=th.dataset.dir!=='asc';
+  var body=t.tBodies[0],rows=Array.from(body.rows),
+   asc=th.dataset.dir?th.dataset.dir!=='asc':th.dataset.better!=='higher';
   t.querySelectorAll('th').forEach(function(h){delete h.dataset.dir});th.dataset.dir=asc?'asc':'desc';
   rows.sort(function(a,b){var x=a.cells[i].dataset.v,y=b.cells[i].dataset.v;
    var nx=parseFloat(x),ny=parseFloat(y);
@@ -182,12 +184,14 @@ def table_html(frame: pd.DataFrame, formats: dict[str, Formatter] | None = None,
                index_label: str | None = None, signed: Sequence[str] = (),
                wrap: bool = False) -> Markup:
     """An escaped HTML table of ``frame`` (index as the first column) under human headers
-    (``formatting.label``). Cells carry their raw value for sorting; columns in ``signed``
+    (``metrics.label``). Cells carry their raw value for sorting, and a metric's header its
+    direction (``data-better``), so a first click sorts it best first; columns in ``signed``
     show negatives in red; ``wrap`` lets long cells wrap so the table fits its card."""
     formats = formats or {}
     fallback = default or (lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
     name = index_label if index_label is not None else (frame.index.name or "")
-    head = [label(str(c)) for c in [name, *frame.columns]]
+    head = [(label(str(name)), None)] + [
+        (label(str(c)), m.better if (m := metric_of(c)) is not None else None) for c in frame.columns]
     rows = []
     for idx, row in frame.iterrows():
         cells = [(str(idx), str(idx), False)]

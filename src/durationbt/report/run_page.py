@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..formatting import HEADLINE_ROWS, fmt_num, fmt_pct
+from ..formatting import fmt_num, fmt_pct
+from ..metrics import HEADLINE, METRICS
 from ..regimes import scores_wide
 from ..runs import RunFolder, read_run_folder
 from ..signals.composite import REGIMES
@@ -31,11 +32,11 @@ __all__ = ["write_run_report"]
 
 def _headline(run: RunFolder) -> str:
     s, b = run.metrics["strategy"], run.metrics["benchmark"]
-    rows = HEADLINE_ROWS
+    rows = [METRICS[k] for k in HEADLINE]
     bench_name = run.manifest["universe"]["definition"]["benchmark"]
-    frame = pd.DataFrame({"strategy": [f(s[k]) for _, k, f in rows],
-                          f"benchmark ({bench_name})": [f(b[k]) for _, k, f in rows]},
-                         index=[label for label, _, _ in rows])
+    frame = pd.DataFrame({"strategy": [m.format(s[m.name]) for m in rows],
+                          f"benchmark ({bench_name})": [m.format(b[m.name]) for m in rows]},
+                         index=[m.label for m in rows])
     if "portfolio_duration" in run.metrics:
         d = run.metrics["portfolio_duration"]
         frame.loc["Portfolio duration, avg (min..max)"] = [
@@ -194,9 +195,10 @@ def _regime_tables(run: RunFolder) -> list[Markup]:
     rename = {"strategy": strategy, "benchmark": bench}
     rf = run.metrics.get("conventions", {}).get("risk_free_ticker")
     parts = []
-    for field, title, fmt in (("sharpe", f"Sharpe (excess of {rf or 'a zero rate'})", fmt_num),
-                              ("ann_return", "Annualised return", fmt_pct),
-                              ("volatility", "Volatility", fmt_pct)):
+    for field, title, fmt in (("sharpe", f"Sharpe (excess of {rf or 'a zero rate'})",
+                               METRICS["sharpe"].format),
+                              ("cagr", "Annualised return", METRICS["cagr"].format),
+                              ("volatility", "Volatility", METRICS["volatility"].format)):
         frame = scores_wide(scores, {field: title})
         frame.columns = [c.removesuffix(f" {title}") for c in frame.columns]
         frame.index = [rename.get(x, str(x).removeprefix("bucket:")) for x in frame.index]

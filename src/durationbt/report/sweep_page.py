@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..formatting import fmt_num, fmt_param, fmt_pct, label
-from .compare_page import LEADERBOARD_FORMATS
+from ..formatting import fmt_param, fmt_pct
+from ..metrics import METRICS, formats, label
 from .html import figure_html, grid, html, section, table_html, write_page
 
 __all__ = ["write_sweep_page", "heatmap_frame", "verdict_sentence"]
@@ -16,10 +16,11 @@ __all__ = ["write_sweep_page", "heatmap_frame", "verdict_sentence"]
 TOP_ROWS = 50
 
 
-def heatmap_frame(table: pd.DataFrame, x: str, y: str, metric: str, lower_is_better: bool) -> pd.DataFrame:
-    """``metric`` over two parameters, the best value across any other swept parameters."""
+def heatmap_frame(table: pd.DataFrame, x: str, y: str, metric: str) -> pd.DataFrame:
+    """``metric`` over two parameters, the best value (in the metric's declared direction)
+    across any other swept parameters."""
     pivot = table.pivot_table(index=y, columns=x, values=metric,
-                              aggfunc="min" if lower_is_better else "max")
+                              aggfunc="min" if METRICS[metric].lower_is_better else "max")
     return pivot.sort_index().sort_index(axis=1)
 
 
@@ -57,12 +58,13 @@ def verdict_sentence(stats: dict, n_trials: int) -> str:
     return f"{edge}, {choice} (PBO {fmt_pct(pbo, 0)}): {advice}."
 
 
-def _heatmap(table: pd.DataFrame, swept: list[str], metric: str, lower_is_better: bool):
+def _heatmap(table: pd.DataFrame, swept: list[str], metric: str):
     import plotly.graph_objects as go
 
+    lower_is_better = METRICS[metric].lower_is_better
     if len(swept) >= 2:
         x, y = swept[0], swept[1]
-        grid = heatmap_frame(table, x, y, metric, lower_is_better)
+        grid = heatmap_frame(table, x, y, metric)
         fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[fmt_param(v) for v in grid.columns],
                                    y=[fmt_param(v) for v in grid.index], colorscale="RdYlGn",
                                    reversescale=lower_is_better, colorbar={"title": label(metric)},
@@ -92,29 +94,30 @@ def _best_figure(best: pd.Series, benchmark: pd.Series | None, label: str):
     return fig
 
 
-def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | None,
-                     lower_is_better: bool) -> Path:
+def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | None) -> Path:
     """Write the page for a ``durationbt.sweep.SweepResult`` and its ``summary.json``."""
     swept = [k for k, v in result.grid.items() if len(v) > 1]
     stats = result.stats
     best_label = ", ".join(f"{k}={fmt_param(v)}" for k, v in result.best.items())
     facts = pd.DataFrame({"value": [
         f"{result.n_combos} ({result.n_trials} distinct target sets)",
-        best_label, fmt_num(stats["best_sharpe"]), fmt_pct(stats["psr"]), fmt_pct(stats["dsr"]),
-        fmt_pct(stats["pbo"]),
+        best_label, METRICS["sharpe"].format(stats["best_sharpe"]), fmt_pct(stats["psr"]),
+        fmt_pct(stats["dsr"]), fmt_pct(stats["pbo"]),
     ]}, index=["combinations (trials)", "best by " + label(result.metric), "best Sharpe",
                "probabilistic Sharpe (vs 0)", "deflated Sharpe (vs best of trials)",
                "probability of backtest overfitting"])
     boot = summary.get("bootstrap", {})
-    for key, row, fmt in (("sharpe", "Sharpe 95% CI", fmt_num), ("cagr", "CAGR 95% CI", fmt_pct),
-                          ("sharpe_minus_benchmark", "Sharpe - benchmark 95% CI", fmt_num)):
+    for key, row, fmt in (("sharpe", "Sharpe 95% CI", METRICS["sharpe"].format),
+                          ("cagr", "CAGR 95% CI", METRICS["cagr"].format),
+                          ("sharpe_minus_benchmark", "Sharpe - benchmark 95% CI",
+                           METRICS["sharpe"].format)):
         if key in boot:
             est, low, high = boot[key]
             facts.loc[row] = f"{fmt(est)} [{fmt(low)}, {fmt(high)}]"
     top = result.table.head(TOP_ROWS).set_index(pd.RangeIndex(1, min(TOP_ROWS, len(result.table)) + 1,
                                                               name="rank"))
     grid_chart = (section(f"{label(result.metric)} over the grid", figure_html(
-        _heatmap(result.table, swept, result.metric, lower_is_better)),
+        _heatmap(result.table, swept, result.metric)),
         note="Best value across any other swept parameters.") if swept else None)
     verdict = section("Verdict", html("<p><b>{}</b></p>", verdict_sentence(stats, result.n_trials)),
                   table_html(facts, index_label="", wrap=True),
@@ -127,7 +130,7 @@ def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | N
         section("Best combination vs benchmark", figure_html(
             _best_figure(result.best_equity, benchmark, best_label))),
         section(f"Top {len(top)} of {len(result.table)} combinations", table_html(
-            top, {**LEADERBOARD_FORMATS, **{k: fmt_param for k in result.grid}, "trial": fmt_param},
+            top, {**formats(top.columns), **{k: fmt_param for k in result.grid}, "trial": fmt_param},
             sortable=True, signed=["cagr", "sharpe"]),
             note="All combinations are in sweep.csv."),
     ]

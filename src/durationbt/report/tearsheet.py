@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..metrics import PERIODS_PER_YEAR
+
 __all__ = ["write_tearsheet", "write_run_tearsheet", "warm_up"]
 
 # quantstats links a favicon on a remote host; offline it is a failed request, so drop it
@@ -71,7 +73,7 @@ def write_tearsheet(path: Path, equity: pd.Series, benchmark: pd.Series, *, titl
             # universe or strategy name carrying markup stays text
             with _our_charts(qs, returns, bench):
                 qs.reports.html(returns, benchmark=bench, output=str(path),
-                                title=html.escape(title), periods_per_year=252, figfmt="svg",
+                                title=html.escape(title), periods_per_year=PERIODS_PER_YEAR, figfmt="svg",
                                 download_filename=path.name, match_dates=False)
         page = path.read_text(encoding="utf-8")
         page = _UNDEFINED_ONLOAD.sub("<body>", _REMOTE_FAVICON.sub("", page))

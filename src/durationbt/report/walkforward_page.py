@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..formatting import fmt_num, fmt_param, fmt_pct, label
+from ..formatting import fmt_param
+from ..metrics import formats, label
 from .html import figure_html, html, section, table_html, write_page
 
 __all__ = ["write_walkforward_page"]
@@ -34,12 +35,11 @@ def _figure(result):
 
 def write_walkforward_page(path: Path, result, identity: dict[str, Any]) -> Path:
     metric = result.metric
-    pct = {"cagr", "volatility", "max_drawdown"}
-    summary_html = table_html(result.summary, {c: fmt_pct for c in pct}, default=fmt_num,
-                              index_label="", signed=list(result.summary.columns))
+    summary_html = table_html(result.summary, formats(result.summary.columns), index_label="",
+                              signed=list(result.summary.columns))
     windows = result.windows
-    formats = {c: fmt_num for c in windows.columns if c.endswith(metric)}
-    formats.update({c: fmt_param for c in identity.get("grid", {})})
+    shown = {c: f for c, f in formats(windows.columns).items() if c.endswith(metric)}
+    shown.update({c: fmt_param for c in identity.get("grid", {})})
     body = [
         section("In sample vs out of sample", summary_html,
                 note=f"Parameters chosen by {label(metric)} on each training window "
@@ -51,7 +51,7 @@ def write_walkforward_page(path: Path, result, identity: dict[str, Any]) -> Path
                      f"{result.equity.index[-1].date()}, every curve rebased to its start. "
                      "Vertical lines: the end of each training window, where parameters may "
                      "change."),
-        section("Windows", table_html(windows, formats, signed=list(formats))),
+        section("Windows", table_html(windows, shown, signed=list(shown))),
     ]
     subtitle = html("{} &middot; train {}, test {} &middot; data {} to {}, out of sample from {}",
                     identity["strategy"], identity["train"], identity["test"], identity["start"],

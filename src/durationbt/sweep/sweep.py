@@ -22,8 +22,8 @@ from ..data import MarketData
 from ..engine import Costs, check_prices_to_trade
 from ..errors import ParameterError
 from ..lookahead import LookaheadProbe
+from ..metrics import PERIODS_PER_YEAR, best_first
 from ..riskfree import RiskFree
-from ..scoring import LOWER_IS_BETTER, PERIODS_PER_YEAR
 from ..session import Session
 from ..statistics import (
     deflated_sharpe_ratio,
@@ -249,9 +249,7 @@ class SweepResult:
 
 
 def _rank(table: pd.DataFrame, metric: str) -> pd.DataFrame:
-    ascending = metric in LOWER_IS_BETTER
-    return table.sort_values([metric, "trial"], ascending=[ascending, True],
-                             na_position="last").reset_index(drop=True)
+    return best_first(table, metric, then=["trial"]).reset_index(drop=True)
 
 
 def run_sweep(strategy: type[Strategy], grid: dict[str, list[Any]], ctx: Context,

@@ -18,8 +18,9 @@ import pandas as pd
 from ..engine import Costs, simulate
 from ..errors import ParameterError
 from ..lookahead import LookaheadProbe
+from ..metrics import METRICS
 from ..riskfree import RiskFree
-from ..scoring import LOWER_IS_BETTER, performance_metrics
+from ..scoring import performance_metrics
 from ..strategy import Context, Strategy
 from .executors import Executor
 from .kernel import execution_rows
@@ -92,10 +93,6 @@ def window_metrics(equity: np.ndarray, calendar: pd.DatetimeIndex, windows: list
                                           risk_free) for w in windows])
 
 
-def _best(values: np.ndarray, metric: str) -> int:
-    return int(np.nanargmin(values) if metric in LOWER_IS_BETTER else np.nanargmax(values))
-
-
 def _choose(values: np.ndarray, windows: list[Window], metric: str) -> list[tuple[int, float]]:
     chosen = []
     for k, w in enumerate(windows):
@@ -103,7 +100,7 @@ def _choose(values: np.ndarray, windows: list[Window], metric: str) -> list[tupl
         if np.isnan(column).all():
             raise ParameterError(f"No combination has a finite {metric} on the training window "
                                  f"{w.train_start.date()} to {w.train_end.date()}.")
-        best = _best(column, metric)
+        best = METRICS[metric].best(column)
         chosen.append((best, float(column[best])))
     return chosen
 
@@ -173,7 +170,7 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
     default_trial = _trial_with(run, defaults) if defaults is not None else None
     if default_trial is not None:
         curves["default parameters"] = rebased(run.equity_of(default_trial, ctx, costs, init_cash))
-    hindsight = _best(run.reduced[:, -1], metric)
+    hindsight = METRICS[metric].best(run.reduced[:, -1])
     curves["best in hindsight"] = rebased(run.equity_of(hindsight, ctx, costs, init_cash))
     curves[f"benchmark ({benchmark.name})"] = rebased(benchmark)
     equity = pd.DataFrame(curves)
