@@ -61,3 +61,12 @@ def test_a_manifest_missing_a_field_is_refused_naming_it(runs, tmp_path):
         assert "manifest.json: not the manifest of a run" in text
         assert "settings.rebalance: Field required" in text and "engine.orders" in text
     assert (folder / "report.html").read_bytes() == page     # nothing rewritten
+    # metrics.json is typed too: what compare ranks by must be a number
+    shutil.copy(runs["liquidity_rotation"].run_dir / "manifest.json", folder / "manifest.json")
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["strategy"]["sharpe"] = "high"
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    result = runner.invoke(app, ["compare", str(folder)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "metrics.json: not the metrics of a run (strategy.sharpe:" in text

@@ -9,9 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Provenance", "Manifest", "RunManifest", "CompareManifest", "SweepSummary",
-           "WalkForwardManifest", "UniverseRecord", "StrategyRecord", "RunSettingsRecord",
-           "DataRecord", "EngineRecord"]
+__all__ = ["Provenance", "Manifest", "RunManifest", "RunMetrics", "SideMetrics",
+           "CompareManifest", "SweepSummary", "WalkForwardManifest", "UniverseRecord",
+           "StrategyRecord", "RunSettingsRecord", "DataRecord", "EngineRecord"]
 
 
 class _Record(BaseModel):
@@ -107,6 +107,34 @@ class RunManifest(Manifest):
     signal: dict[str, Any] = Field(default_factory=dict)
     lookahead: dict[str, Any] = Field(default_factory=dict)
     engine: EngineRecord
+
+
+class SideMetrics(_Record):
+    """One side (strategy or benchmark) of ``metrics.json``; a metric that cannot be
+    computed (too few days, no variance) is null."""
+
+    start: str
+    end: str
+    days: int
+    final_equity: float
+    total_return: float
+    cagr: float | None = None
+    volatility: float | None = None
+    sharpe: float | None = None
+    sortino: float | None = None
+    max_drawdown: float | None = None
+    calmar: float | None = None
+    turnover: float | None = None
+
+
+class RunMetrics(_Record):
+    """``metrics.json`` of ``durationbt run``: what compare and the pages read back."""
+
+    schema_version: int = Field(1, alias="schema")
+    conventions: dict[str, Any] = Field(default_factory=dict)
+    strategy: SideMetrics
+    benchmark: SideMetrics
+    portfolio_duration: dict[str, float | None] | None = None
 
 
 class CompareManifest(Manifest):

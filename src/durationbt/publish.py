@@ -16,7 +16,7 @@ import pandas as pd
 
 from .backtest import Backtest, short_sample_warnings
 from .engine import EngineResult
-from .manifest import CompareManifest, RunManifest, SweepSummary, WalkForwardManifest
+from .manifest import CompareManifest, RunManifest, RunMetrics, SweepSummary, WalkForwardManifest
 from .runs import provenance, run_id, staging_folder, write_frame, write_json, write_manifest
 from .session import Progress, RunSettings
 
@@ -101,6 +101,7 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
     say = progress or (lambda _msg: None)
     result, bench, ctx, market = done.result, done.benchmark, done.ctx, done.market
     manifest = run_manifest(done, settings, source, _now())
+    RunMetrics.model_validate(done.metrics)     # the schema compare and the pages read back
     with staging_folder(Path(settings.out), manifest.run_id) as (folder, final):
         manifest.run_id = final[0].name          # "-2" when a run took the name first
         write_manifest(folder / "manifest.json", manifest)

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import DataError
-from .manifest import Manifest, RunManifest
+from .manifest import Manifest, RunManifest, RunMetrics
 
 __all__ = ["run_id", "staging_folder", "temp_name", "draft_file", "clean_stale",
            "files_together", "refuse_unfinished", "write_json", "write_frame", "write_manifest",
@@ -252,6 +252,7 @@ def read_run_folder(path: Path) -> RunFolder:
     if missing:
         raise DataError(f"{path}: not a durationbt run folder (missing {', '.join(missing)}).")
     try:
+        checked = "manifest.json"
         raw = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         for bucket in raw.get("universe", {}).get("definition", {}).get("buckets", []):
             if "duration" in bucket and "rank" not in bucket:   # written before the rename
@@ -261,6 +262,8 @@ def read_run_folder(path: Path) -> RunFolder:
             strategy["within_bucket"] = strategy.pop("spread")
         manifest = RunManifest.model_validate(raw).to_json()
         metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+        checked = "metrics.json"
+        RunMetrics.model_validate(metrics)
         regimes_file = path / "regimes.json"
         regimes = (tables_from_json(json.loads(regimes_file.read_text(encoding="utf-8")))
                    if regimes_file.is_file() else None)
@@ -272,7 +275,8 @@ def read_run_folder(path: Path) -> RunFolder:
     except ValidationError as exc:
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                           for e in exc.errors()[:3])
-        raise DataError(f"{path / 'manifest.json'}: not the manifest of a run ({where}).") from exc
+        what = "the manifest" if checked == "manifest.json" else "the metrics"
+        raise DataError(f"{path / checked}: not {what} of a run ({where}).") from exc
     except (ValueError, KeyError) as exc:
         raise DataError(f"{path}: a file of the run folder cannot be read ({exc}).") from exc
     return RunFolder(path=path, manifest=manifest, metrics=metrics, equity=equity,
