@@ -26,6 +26,7 @@ from durationbt.sweep.walkforward import (
     walk_forward_windows,
 )
 from durationbt.universe import load_universe
+from reference import simulate_shares
 from test_engine import executed, monthly_targets, synthetic_prices
 
 
@@ -63,6 +64,25 @@ def test_kernel_matches_engine_when_equal_buys_tie():
     equity, _ = simulate_many(prices, stack, rows, costs=Costs(10, 5))
     engine = simulate(prices, equal, costs=Costs(10, 5))
     np.testing.assert_allclose(equity[0], engine.equity.to_numpy(), rtol=1e-12)
+
+
+def test_kernel_matches_engine_when_several_buys_reach_the_cash_limit():
+    """One large position sold into 99 small buys at high costs: the sale's costs exceed
+    the largest buy, so several buys are trimmed and the full order-value sort decides."""
+    prices = synthetic_prices(seed=5, days=260, assets=100).ffill().bfill()
+    dates = prices.groupby(prices.index.to_period("M")).tail(1).index.union(prices.index[:1])
+    concentrated = np.full(100, 0.002)
+    concentrated[0] = 1.0 - concentrated[1:].sum()
+    rows = [concentrated if k % 2 == 0 else np.full(100, 0.01) for k in range(len(dates))]
+    targets = pd.DataFrame(rows, index=dates, columns=prices.columns)
+    costs = Costs(50, 20)
+    rows, stack = _kernel_inputs(prices, [targets])
+    equity, traded = simulate_many(prices, stack, rows, costs=costs)
+    engine = simulate(prices, targets, costs=costs)
+    np.testing.assert_allclose(equity[0], engine.equity.to_numpy(), rtol=1e-9, atol=0)
+    assert traded[0] == pytest.approx(engine.traded.sum(), rel=1e-9)
+    ref = simulate_shares(prices, executed(prices, targets), fees=costs.fees, slippage=costs.slippage)
+    np.testing.assert_allclose(equity[0], ref.to_numpy(), rtol=1e-9, atol=0)
 
 
 def test_pairwise_sum_is_numpys_bit_for_bit():
