@@ -131,6 +131,133 @@ def _stable_argsort(keys, n, order, work):
 
 
 @numba.njit(cache=True)
+def _lane_sum(a, n):
+    """Sum of ``a[:n]`` in eight interleaved running sums: independent chains the compiler
+    can overlap, where one running sum waits on each add (the rebalance's cash sums were
+    latency bound). A fixed order, so the same inputs give the same bits on any machine;
+    it differs from a left-to-right sum by rounding only."""
+    r0 = r1 = r2 = r3 = r4 = r5 = r6 = r7 = 0.0
+    stop = n - n % 8
+    j = 0
+    while j < stop:
+        r0 += a[j]
+        r1 += a[j + 1]
+        r2 += a[j + 2]
+        r3 += a[j + 3]
+        r4 += a[j + 4]
+        r5 += a[j + 5]
+        r6 += a[j + 6]
+        r7 += a[j + 7]
+        j += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while j < n:
+        res += a[j]
+        j += 1
+    return res
+
+
+@numba.njit(cache=True)
+def _buy_value(delta, order_value, j):
+    """Asset ``j``'s order value if it is a buy, else -inf. The value is loaded
+    unconditionally, so that the choice is a select, not a branch mispredicted on every
+    other asset."""
+    v = order_value[j]
+    return v if delta[j] > 0.0 else -np.inf
+
+
+@numba.njit(cache=True)
+def _buys_max(delta, order_value, n):
+    """The largest order value among buys, -inf without a buy, in eight independent running
+    maxima: one running argmax is a serial chain of selects."""
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = -np.inf
+    stop = n - n % 8
+    for j in range(0, stop, 8):
+        m0 = max(m0, _buy_value(delta, order_value, j))
+        m1 = max(m1, _buy_value(delta, order_value, j + 1))
+        m2 = max(m2, _buy_value(delta, order_value, j + 2))
+        m3 = max(m3, _buy_value(delta, order_value, j + 3))
+        m4 = max(m4, _buy_value(delta, order_value, j + 4))
+        m5 = max(m5, _buy_value(delta, order_value, j + 5))
+        m6 = max(m6, _buy_value(delta, order_value, j + 6))
+        m7 = max(m7, _buy_value(delta, order_value, j + 7))
+    res = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+    for j in range(stop, n):
+        res = max(res, _buy_value(delta, order_value, j))
+    return res
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _rebalance(price, weights, gone, live, shares, cash, fees, slippage, scratch, order, sort_work,
+               sum_work):
+    """Trade ``shares`` to ``weights`` of the pre-trade value at ``price`` (one day's row);
+    return the cash left and the notional traded. Sells first, then buys by ascending order
+    value, each trimmed to the cash left. Which buys are trimmed is all the order decides
+    (otherwise it only rounds cash), and usually only the last buy is: then no sort is needed
+    and every step but that buy is a branch-free pass over the assets (an unpredictable
+    branch per asset cost more than the arithmetic at 200 assets)."""
+    n = shares.shape[0]
+    delta, order_value, notional = scratch[0], scratch[1], scratch[2]
+    for j in range(n):
+        notional[j] = shares[j] * price[j]
+    value = cash + _pairwise_sum_into(notional, n, sum_work)
+    sell_unit = 1.0 - slippage
+    buy_unit = 1.0 + slippage
+    for j in range(n):
+        # an asset whose data ended is sold (``engine.close_out_delisted``); computed then
+        # selected, so that the loop has no branch and vectorizes
+        w = weights[j]
+        w = 0.0 if gone[j] else w
+        ok = live[j] & (w == w)
+        d = w * value / price[j] - shares[j]
+        # vectorbt's approximate order value, by which it orders the orders
+        v = w * value - shares[j] * price[j]
+        delta[j] = d if ok else 0.0
+        order_value[j] = v if ok else np.nan
+    for j in range(n):
+        sold = min(delta[j], 0.0)
+        notional[j] = -sold * (price[j] * sell_unit)
+        shares[j] += sold
+    sales = _lane_sum(notional, n)
+    cash += sales * (1.0 - fees)
+    traded = sales
+    # the buy with the largest order value, the later column among ties
+    best = _buys_max(delta, order_value, n)
+    last = n - 1
+    while last >= 0 and not (order_value[last] == best and delta[last] > 0.0):
+        last -= 1
+    for j in range(n):
+        bought = delta[j] if (delta[j] > 0.0) & (j != last) else 0.0
+        notional[j] = bought * (price[j] * buy_unit)
+    others = _lane_sum(notional, n)
+    if others * (1.0 + fees) <= cash:
+        kept = shares[last] if last >= 0 else 0.0   # every buy but the last, without a branch
+        for j in range(n):
+            shares[j] += max(delta[j], 0.0)
+        if last >= 0:
+            shares[last] = kept
+        cash -= others * (1.0 + fees)
+        traded += others
+        first = n - 1
+        order[n - 1] = last
+    else:   # several buys reach the cash limit: the full stable order decides
+        _stable_argsort(order_value, n, order, sort_work)
+        first = 0
+    for k in range(first, n):
+        j = order[k]
+        if j < 0 or delta[j] <= 0.0:
+            continue
+        fill = price[j] * buy_unit
+        unit = fill * (1.0 + fees)
+        d = delta[j]
+        if d * unit > cash:
+            d = cash / unit if cash > 0.0 else 0.0
+        cash -= d * unit
+        shares[j] += d
+        traded += d * fill
+    return cash, traded
+
+
+@numba.njit(cache=True)
 def _holdings_value(shares, valuation, i, n):
     """Sum of ``shares[j] * valuation[i, j]`` in eight interleaved running sums: independent
     chains the compiler turns into SIMD lanes, where one running sum waits on each add (at
@@ -157,28 +284,27 @@ def _holdings_value(shares, valuation, i, n):
     return res
 
 
-@numba.njit(cache=True, nogil=True)
-def _simulate(valuation, live, gone, exec_rows, targets, fees, slippage, init_cash, keep_equity,
-              risk_free, equity, traded, stats, block_of_day, blocks):
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _simulate(valuation, live, gone, exec_rows, targets, fees, slippage, init_cash,
+              keep_equity, risk_free, equity, traded, stats, block_of_day, blocks):
     """Simulate every combination; always fill ``traded`` and the streaming ``stats`` (see
     STATS) and per-block moments of excess returns (return - ``risk_free`` that day)
     ``blocks``; fill ``equity`` only if asked."""
     n_combos, n_exec, n_assets = targets.shape
     n_days = valuation.shape[0]
     shares = np.zeros(n_assets)
-    delta = np.zeros(n_assets)
-    order_value = np.zeros(n_assets)
-    holding = np.zeros(n_assets)
+    scratch = np.empty((3, n_assets))
     order = np.empty(n_assets, dtype=np.int64)
     sort_work = np.empty((4, n_assets))
     sum_work = np.empty((4, 64))
-    buy_unit = 1.0 + slippage
-    sell_unit = 1.0 - slippage
+    bounds = np.empty(n_exec + 2, dtype=np.int64)   # segment starts: day 0, rebalances, end
+    bounds[0] = 0
+    bounds[1:n_exec + 1] = exec_rows
+    bounds[n_exec + 1] = n_days
     for c in range(n_combos):
         cash = init_cash
         shares[:] = 0.0
         turnover = 0.0
-        r = 0
         prev = init_cash
         peak = init_cash
         worst = 0.0
@@ -192,86 +318,37 @@ def _simulate(valuation, live, gone, exec_rows, targets, fees, slippage, init_ca
             blocks[c, b, 0] = 0.0
             blocks[c, b, 1] = 0.0
             blocks[c, b, 2] = 0.0
-        for i in range(n_days):
-            if r < n_exec and exec_rows[r] == i:
-                for j in range(n_assets):
-                    holding[j] = shares[j] * valuation[i, j]
-                value = cash + _pairwise_sum_into(holding, n_assets, sum_work)
-                for j in range(n_assets):
-                    # an asset whose data ended is sold (``engine.close_out_delisted``)
-                    w = 0.0 if gone[r, j] else targets[c, r, j]
-                    if live[i, j] and w == w:
-                        delta[j] = w * value / valuation[i, j] - shares[j]
-                        # vectorbt's approximate order value, by which it orders the orders
-                        order_value[j] = w * value - shares[j] * valuation[i, j]
-                    else:
-                        delta[j] = 0.0
-                        order_value[j] = np.nan
-                # Sells first, then buys by ascending order value, each trimmed to the cash
-                # left. Which buys are trimmed is all the order decides (otherwise it only
-                # rounds cash), and usually only the last buy is: then no sort is needed.
-                last = -1
-                for j in range(n_assets):
-                    d = delta[j]
-                    if d < 0.0:
-                        fill = valuation[i, j] * sell_unit
-                        cash += -d * fill * (1.0 - fees)
-                        shares[j] += d
-                        turnover += -d * fill
-                    elif d > 0.0 and (last < 0 or not order_value[j] < order_value[last]):
-                        last = j   # the largest order value, the later column among ties
-                others = 0.0
-                for j in range(n_assets):
-                    if delta[j] > 0.0 and j != last:
-                        others += delta[j] * valuation[i, j] * buy_unit * (1.0 + fees)
-                if others <= cash:
-                    for j in range(n_assets):
-                        if delta[j] > 0.0 and j != last:
-                            fill = valuation[i, j] * buy_unit
-                            cash -= delta[j] * fill * (1.0 + fees)
-                            shares[j] += delta[j]
-                            turnover += delta[j] * fill
-                    first, stop = n_assets - 1, n_assets
-                    order[n_assets - 1] = last
-                else:   # several buys reach the cash limit: the full stable order decides
-                    _stable_argsort(order_value, n_assets, order, sort_work)
-                    first, stop = 0, n_assets
-                for k in range(first, stop):
-                    j = order[k]
-                    d = delta[j]
-                    if j < 0 or d <= 0.0:
-                        continue
-                    fill = valuation[i, j] * buy_unit
-                    unit = fill * (1.0 + fees)
-                    if d * unit > cash:
-                        d = cash / unit if cash > 0.0 else 0.0
-                    cash -= d * unit
-                    shares[j] += d
-                    turnover += d * fill
-                r += 1
-            v = _holdings_value(shares, valuation, i, n_assets) + cash
-            if keep_equity:
-                equity[c, i] = v
-            sum_equity += v
-            if i > 0:
-                ret = v / prev - 1.0
-                sum_r += ret
-                sum_r2 += ret * ret
-                x = ret - risk_free[i]
-                sum_x += x
-                sum_x2 += x * x
-                if x < 0.0:
-                    sum_down2 += x * x
-                b = block_of_day[i]
-                blocks[c, b, 0] += 1.0
-                blocks[c, b, 1] += x
-                blocks[c, b, 2] += x * x
-            if v > peak:
-                peak = v
-            dd = v / peak - 1.0
-            if dd < worst:
-                worst = dd
-            prev = v
+        for s in range(n_exec + 1):
+            lo, hi = bounds[s], bounds[s + 1]
+            if s > 0:
+                r = s - 1
+                cash, done = _rebalance(valuation[lo], targets[c, r], gone[r], live[lo], shares,
+                                        cash, fees, slippage, scratch, order, sort_work, sum_work)
+                turnover += done
+            for i in range(lo, hi):
+                v = _holdings_value(shares, valuation, i, n_assets) + cash
+                if keep_equity:
+                    equity[c, i] = v
+                sum_equity += v
+                if i > 0:
+                    ret = v / prev - 1.0
+                    sum_r += ret
+                    sum_r2 += ret * ret
+                    x = ret - risk_free[i]
+                    sum_x += x
+                    sum_x2 += x * x
+                    if x < 0.0:
+                        sum_down2 += x * x
+                    b = block_of_day[i]
+                    blocks[c, b, 0] += 1.0
+                    blocks[c, b, 1] += x
+                    blocks[c, b, 2] += x * x
+                if v > peak:
+                    peak = v
+                dd = v / peak - 1.0
+                if dd < worst:
+                    worst = dd
+                prev = v
         traded[c] = turnover
         stats[c, 0] = sum_r
         stats[c, 1] = sum_r2
@@ -303,8 +380,9 @@ def _prepare(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray):
     if targets.ndim != 3 or targets.shape[1:] != (len(rows), prices.shape[1]):
         raise EngineError(f"targets must be combos x {len(rows)} x {prices.shape[1]}, "
                           f"got {targets.shape}.")
-    valuation = valuation_prices(prices).to_numpy(dtype=np.float64)
-    return (np.ascontiguousarray(valuation), np.ascontiguousarray(fillable(prices).to_numpy()),
+    valuation = np.ascontiguousarray(valuation_prices(prices).to_numpy(dtype=np.float64))
+    return (valuation,
+            np.ascontiguousarray(fillable(prices).to_numpy()),
             np.ascontiguousarray(delisted(prices).to_numpy()[rows]),
             np.ascontiguousarray(rows, dtype=np.int64),
             np.ascontiguousarray(targets, dtype=np.float64))
