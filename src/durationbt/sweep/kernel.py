@@ -9,6 +9,8 @@ a few hundred combinations a second; this kernel, tens of thousands. Validated a
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numba
 import numpy as np
 import pandas as pd
@@ -257,39 +259,45 @@ def _rebalance(price, weights, gone, live, shares, cash, fees, slippage, scratch
     return cash, traded
 
 
-@numba.njit(cache=True)
-def _holdings_value(shares, valuation, i, n):
-    """Sum of ``shares[j] * valuation[i, j]`` in eight interleaved running sums: independent
-    chains the compiler turns into SIMD lanes, where one running sum waits on each add (at
-    200 assets that latency, not memory, bounded the kernel). A fixed order, so the same
-    inputs give the same bits on any machine; it differs from a left-to-right sum by
-    rounding only, and only the rebalance-day value (``_pairwise_sum``) must match vectorbt."""
-    r0 = r1 = r2 = r3 = r4 = r5 = r6 = r7 = 0.0
-    stop = n - n % 8
-    j = 0
-    while j < stop:
-        r0 += shares[j] * valuation[i, j]
-        r1 += shares[j + 1] * valuation[i, j + 1]
-        r2 += shares[j + 2] * valuation[i, j + 2]
-        r3 += shares[j + 3] * valuation[i, j + 3]
-        r4 += shares[j + 4] * valuation[i, j + 4]
-        r5 += shares[j + 5] * valuation[i, j + 5]
-        r6 += shares[j + 6] * valuation[i, j + 6]
-        r7 += shares[j + 7] * valuation[i, j + 7]
-        j += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while j < n:
-        res += shares[j] * valuation[i, j]
-        j += 1
-    return res
+@numba.njit(cache=True, error_model="numpy")
+def _segment_values(by_segment, base, m, shares, held):
+    """``held[t]``: the holdings' value on each of a segment's ``m`` days, from its prices
+    at ``by_segment[base:]`` (asset-major). Each day's sum runs left to right over the
+    assets, four assets a pass (one load and store of ``held`` per four), and the loop over
+    days is what vectorizes. Groups of four unheld assets are skipped (adding their zeros
+    would not change a bit). Unsigned offsets: numba's wraparound of a signed index turned
+    the loads into gathers."""
+    n = shares.shape[0]
+    m = numba.uint64(m)
+    base = numba.uint64(base)
+    for t in range(m):
+        held[t] = 0.0
+    stop = n - n % 4
+    for j in range(0, stop, 4):
+        q0, q1, q2, q3 = shares[j], shares[j + 1], shares[j + 2], shares[j + 3]
+        if q0 == 0.0 and q1 == 0.0 and q2 == 0.0 and q3 == 0.0:
+            continue
+        a0 = base + numba.uint64(j) * m
+        a1 = a0 + m
+        a2 = a1 + m
+        a3 = a2 + m
+        for t in range(m):
+            held[t] = (((held[t] + q0 * by_segment[a0 + t]) + q1 * by_segment[a1 + t])
+                       + q2 * by_segment[a2 + t]) + q3 * by_segment[a3 + t]
+    for j in range(stop, n):
+        q = shares[j]
+        a = base + numba.uint64(j) * m
+        for t in range(m):
+            held[t] += q * by_segment[a + t]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _simulate(valuation, live, gone, exec_rows, targets, fees, slippage, init_cash,
+def _simulate(valuation, by_segment, live, gone, exec_rows, targets, fees, slippage, init_cash,
               keep_equity, risk_free, equity, traded, stats, block_of_day, blocks):
     """Simulate every combination; always fill ``traded`` and the streaming ``stats`` (see
     STATS) and per-block moments of excess returns (return - ``risk_free`` that day)
-    ``blocks``; fill ``equity`` only if asked."""
+    ``blocks``; fill ``equity`` only if asked. ``by_segment``: ``valuation`` laid out by
+    segment between rebalances (``_by_segment``), where the holdings are fixed."""
     n_combos, n_exec, n_assets = targets.shape
     n_days = valuation.shape[0]
     shares = np.zeros(n_assets)
@@ -301,6 +309,10 @@ def _simulate(valuation, live, gone, exec_rows, targets, fees, slippage, init_ca
     bounds[0] = 0
     bounds[1:n_exec + 1] = exec_rows
     bounds[n_exec + 1] = n_days
+    longest = 0
+    for s in range(n_exec + 1):
+        longest = max(longest, bounds[s + 1] - bounds[s])
+    held = np.empty(longest)
     for c in range(n_combos):
         cash = init_cash
         shares[:] = 0.0
@@ -325,8 +337,11 @@ def _simulate(valuation, live, gone, exec_rows, targets, fees, slippage, init_ca
                 cash, done = _rebalance(valuation[lo], targets[c, r], gone[r], live[lo], shares,
                                         cash, fees, slippage, scratch, order, sort_work, sum_work)
                 turnover += done
-            for i in range(lo, hi):
-                v = _holdings_value(shares, valuation, i, n_assets) + cash
+            m = hi - lo
+            _segment_values(by_segment, lo * n_assets, m, shares, held)
+            for t in range(m):
+                i = lo + t
+                v = held[t] + cash
                 if keep_equity:
                     equity[c, i] = v
                 sum_equity += v
@@ -381,11 +396,21 @@ def _prepare(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray):
         raise EngineError(f"targets must be combos x {len(rows)} x {prices.shape[1]}, "
                           f"got {targets.shape}.")
     valuation = np.ascontiguousarray(valuation_prices(prices).to_numpy(dtype=np.float64))
-    return (valuation,
+    return (valuation, _by_segment(valuation, rows),
             np.ascontiguousarray(fillable(prices).to_numpy()),
             np.ascontiguousarray(delisted(prices).to_numpy()[rows]),
             np.ascontiguousarray(rows, dtype=np.int64),
             np.ascontiguousarray(targets, dtype=np.float64))
+
+
+def _by_segment(valuation: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``valuation`` (days x assets) flattened segment by segment (day 0 to the first
+    execution row, then from each row to the next), each segment asset-major: one asset's
+    prices over a segment are contiguous, and segments follow each other in memory. A plain
+    transpose scattered each segment's reads over a row per asset, which the prefetcher
+    could not follow (several times slower at 200 assets x 5,040 days)."""
+    bounds = [0, *rows.tolist(), len(valuation)]
+    return np.concatenate([valuation[lo:hi].T.ravel() for lo, hi in pairwise(bounds)])
 
 
 def _block_of_day(days: int, n_blocks: int) -> np.ndarray:
@@ -398,7 +423,7 @@ def _block_of_day(days: int, n_blocks: int) -> np.ndarray:
 
 
 def _run(prices, targets, rows, costs, init_cash, keep_equity, n_blocks, risk_free=None):
-    valuation, live, gone, rows, targets = _prepare(prices, targets, rows)
+    valuation, by_segment, live, gone, rows, targets = _prepare(prices, targets, rows)
     costs = costs or Costs()
     n, days = targets.shape[0], len(prices)
     rf = (np.zeros(days) if risk_free is None
@@ -409,7 +434,7 @@ def _run(prices, targets, rows, costs, init_cash, keep_equity, n_blocks, risk_fr
     traded = np.empty(n)
     stats = np.empty((n, len(STATS)))
     blocks = np.empty((n, n_blocks, 3))
-    _simulate(valuation, live, gone, rows, targets, costs.fees, costs.slippage, float(init_cash),
+    _simulate(valuation, by_segment, live, gone, rows, targets, costs.fees, costs.slippage, float(init_cash),
               keep_equity, rf, equity, traded, stats, _block_of_day(days, n_blocks), blocks)
     return equity, traded, stats, blocks
 
