@@ -328,8 +328,10 @@ def main() -> None:
     print(f"\nvectorbt from_orders, {from_orders['combos']} combinations of 10 assets x 2,520 days: "
           f"{from_orders['per_second']:,.0f} combos/s (kernel is "
           f"{small_sweep['per_second'] / from_orders['per_second']:.0f}x faster, with costs)")
-    print("numpy reference: zero costs, no order sorting or cash trimming, no metrics; kernel: "
-          "fees + slippage, sells first, metrics and CSCV moments included (PBO timed apart).")
+    print("numpy reference: zero costs, no order sorting or cash trimming, no metrics, each "
+          "segment between rebalances one BLAS matrix product over all combinations; kernel: "
+          "fees + slippage, sells first, metrics and CSCV moments included (PBO timed apart). "
+          "Both on one thread: every case's process runs with BLAS, OpenMP and numba threads at 1.")
     print(f"\nreal plugin end to end: liquidity_rotation, {values:,} neutral_short values x 9 rank "
           "pairs, lookahead replays, dedupe, kernel and metrics included; per extra combination "
           "= (time - time of 1 combination) / extra combinations")

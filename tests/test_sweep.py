@@ -17,7 +17,8 @@ from durationbt.scoring import performance_metrics
 from durationbt.statistics import block_moments, pbo_from_moments, probability_of_backtest_overfitting
 from durationbt.strategy import Context, Param, Strategy
 from durationbt.sweep import combinations, equity_metrics, parse_grid, run_grid, simulate_many
-from durationbt.sweep.kernel import _pairwise_sum, execution_rows
+from durationbt.sweep.kernel import execution_rows
+from durationbt.sweep.sums import pairwise_sum
 from durationbt.sweep.sweep import run_sweep
 from durationbt.sweep.walkforward import (
     choose_per_window,
@@ -26,6 +27,7 @@ from durationbt.sweep.walkforward import (
     walk_forward_windows,
 )
 from durationbt.universe import load_universe
+from reference import simulate_shares
 from test_engine import executed, monthly_targets, synthetic_prices
 
 
@@ -65,11 +67,30 @@ def test_kernel_matches_engine_when_equal_buys_tie():
     np.testing.assert_allclose(equity[0], engine.equity.to_numpy(), rtol=1e-12)
 
 
+def test_kernel_matches_engine_when_several_buys_reach_the_cash_limit():
+    """One large position sold into 99 small buys at high costs: the sale's costs exceed
+    the largest buy, so several buys are trimmed and the full order-value sort decides."""
+    prices = synthetic_prices(seed=5, days=260, assets=100).ffill().bfill()
+    dates = prices.groupby(prices.index.to_period("M")).tail(1).index.union(prices.index[:1])
+    concentrated = np.full(100, 0.002)
+    concentrated[0] = 1.0 - concentrated[1:].sum()
+    rows = [concentrated if k % 2 == 0 else np.full(100, 0.01) for k in range(len(dates))]
+    targets = pd.DataFrame(rows, index=dates, columns=prices.columns)
+    costs = Costs(50, 20)
+    rows, stack = _kernel_inputs(prices, [targets])
+    equity, traded = simulate_many(prices, stack, rows, costs=costs)
+    engine = simulate(prices, targets, costs=costs)
+    np.testing.assert_allclose(equity[0], engine.equity.to_numpy(), rtol=1e-9, atol=0)
+    assert traded[0] == pytest.approx(engine.traded.sum(), rel=1e-9)
+    ref = simulate_shares(prices, executed(prices, targets), fees=costs.fees, slippage=costs.slippage)
+    np.testing.assert_allclose(equity[0], ref.to_numpy(), rtol=1e-9, atol=0)
+
+
 def test_pairwise_sum_is_numpys_bit_for_bit():
     rng = np.random.default_rng(0)
     for n in [*range(1, 140), 257, 1000]:
         a = rng.standard_normal(n) * 10 ** rng.uniform(-3, 6, n)
-        assert _pairwise_sum(a, n) == np.sum(a)
+        assert pairwise_sum(a, n) == np.sum(a)
 
 
 def test_sweep_metrics_equal_quantstats():
