@@ -329,3 +329,20 @@ def test_the_docs_capex_example_is_valid(tmp_path):
     level = csv_component(spec.model_copy(update={"transform": "level"}))
     seen = level(SignalData(pd.DataFrame(index=cal), {}, {"capex": series}))
     assert seen.loc["2024-05-14"] != 100.0 and seen.loc["2024-05-15"] == 100.0   # as the docs say
+
+
+@pytest.mark.parametrize("field, value", [("lag_days", 90_000), ("periods", 10**20)])
+def test_an_absurd_lag_or_period_is_refused_naming_the_field(tmp_path, field, value):
+    """Values that would overflow the date arithmetic are user mistakes, not tracebacks."""
+    from durationbt.cli.app import app
+
+    (tmp_path / "capex.csv").write_text("date,capex_bn\n2024-03-31,10\n2024-06-30,12\n")
+    spec = {"lag_days": 45, "periods": 1, field: value}
+    universe = tmp_path / "u.toml"
+    universe.write_text('benchmark = "SPY"\nstart = 2015-01-02\n[buckets.bills]\nrank = 0\n'
+                        'description = "b"\ntickers = ["BIL"]\n[[signal.custom]]\n'
+                        'name = "capex"\ncsv = "capex.csv"\ncolumn = "capex_bn"\n'
+                        f'lag_days = {spec["lag_days"]}\nperiods = {spec["periods"]}\n')
+    result = CliRunner().invoke(app, ["universes", "show", str(universe)])
+    assert result.exit_code == 2, result.output
+    assert f"signal.custom.capex.{field}" in " ".join(result.output.split())

@@ -4,6 +4,7 @@ revision, and the data's source and fingerprint (runs.provenance)."""
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from durationbt.cli.app import app
@@ -70,3 +71,30 @@ def test_a_manifest_missing_a_field_is_refused_naming_it(runs, tmp_path):
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
     assert "metrics.json: not the metrics of a run (strategy.sharpe:" in text
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: None, lambda m: [], lambda m: {**m, "universe": "x"},
+    lambda m: {**m, "universe": {**m["universe"], "definition": 5}},
+    lambda m: {**m, "universe": {**m["universe"], "definition": {
+        **m["universe"]["definition"], "buckets": [1, 2]}}},
+    lambda m: {**m, "schema": 2},
+])
+def test_a_manifest_of_the_wrong_shape_is_refused_not_a_traceback(runs, tmp_path, edit):
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(runs["liquidity_rotation"].run_dir, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps(edit(manifest)))
+    result = runner.invoke(app, ["report", str(folder), "--no-tearsheet"])
+    assert result.exit_code == 2, result.output
+    assert "manifest.json" in result.output and "Traceback" not in result.output
+
+
+def test_an_environment_path_that_is_a_file_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "f").write_text("x")
+    monkeypatch.setenv("DURATIONBT_CACHE", str(tmp_path / "f"))
+    result = runner.invoke(app, ["run", "buy_and_hold"])
+    assert result.exit_code == 2
+    assert "DURATIONBT_CACHE" in result.output and "it is a file" in result.output

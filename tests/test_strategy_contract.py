@@ -256,3 +256,23 @@ def test_older_spellings_of_renamed_fields_are_still_read(tmp_path):
         spread = "inverse_vol"
 
     assert Old.within_bucket == "inverse_vol"
+
+
+@pytest.mark.parametrize("body, message", [
+    ('within_bucket = "inverse-vol"', 'within_bucket = \'inverse-vol\' must be one of "equal", '
+                                      '"inverse_vol" (Did you mean "inverse_vol"?)'),
+    ("within_bucket = 3", "within_bucket = 3 must be one of"),
+    ('weights_by = "tickers"', "weights_by = 'tickers' must be one of"),
+    ('spread = "equal"\n    within_bucket = "inverse_vol"', "sets both spread and within_bucket"),
+    ("holds = 1", "holds = 1 must be True or False"),
+])
+def test_a_mistyped_class_setting_fails_when_the_plugin_loads(tmp_path, body, message):
+    """Not silently replaced by the default, and not after a whole backtest has run."""
+    (tmp_path / "p.py").write_text("from durationbt import Strategy\n\n\nclass P(Strategy):\n"
+                                   f'    """p"""\n    name = "p"\n    {body}\n')
+    registry = StrategyRegistry()
+    registry.load_file(tmp_path / "p.py")
+    assert "p" not in registry.names()
+    assert message in str(registry.errors[0])
+    with pytest.raises(StrategyError, match="Plugins that failed to load"):
+        registry.get("p")

@@ -87,3 +87,10 @@ def test_unknown_bucket_suggests(tmp_path):
     u = load_universe(write(tmp_path, GOOD))
     with pytest.raises(UniverseError, match='Did you mean "saas"'):
         u.bucket("sass")
+
+
+def test_rank_and_its_older_spelling_together_are_refused(tmp_path):
+    path = tmp_path / "both.toml"
+    path.write_text(GOOD.replace("rank = 0", "rank = 0\nduration = 0"))
+    with pytest.raises(UniverseError, match="give rank or duration"):
+        load_universe(path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["Provenance", "Manifest", "RunManifest", "RunMetrics", "SideMetrics",
            "CompareManifest", "SweepSummary", "WalkForwardManifest", "UniverseRecord",
@@ -40,7 +40,7 @@ class Provenance(_Record):
 class Manifest(Provenance):
     """The header every command's manifest starts with."""
 
-    schema_version: int = Field(1, alias="schema")
+    schema_version: Literal[1] = Field(1, alias="schema")   # another: a newer durationbt's
     command: Literal["run", "compare", "sweep", "walkforward"]
     created_utc: str
 
@@ -49,11 +49,24 @@ class Manifest(Provenance):
         return self.model_dump(by_alias=True, exclude_none=False)
 
 
+class BucketRecord(_Record):
+    name: str
+    rank: int
+    tickers: list[str]
+
+
+class DefinitionRecord(_Record):
+    """The universe as the run used it (what the pages draw buckets and labels from)."""
+
+    benchmark: str
+    buckets: list[BucketRecord]
+
+
 class UniverseRecord(_Record):
     name: str
     path: str
     sha256: str | None = None
-    definition: dict[str, Any]
+    definition: DefinitionRecord
 
 
 class StrategyRecord(_Record):
@@ -97,6 +110,24 @@ class EngineRecord(_Record):
 
 class RunManifest(Manifest):
     """``manifest.json`` of ``durationbt run``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_names(cls, data: Any) -> Any:
+        """Folders written before the renames: a bucket's ``duration`` is its ``rank``, a
+        strategy's ``spread`` its ``within_bucket``. Anything malformed is left for the
+        validation to name."""
+        if not isinstance(data, dict):
+            return data
+        universe, strategy = data.get("universe"), data.get("strategy")
+        definition = universe.get("definition") if isinstance(universe, dict) else None
+        buckets = definition.get("buckets") if isinstance(definition, dict) else None
+        for bucket in buckets if isinstance(buckets, list) else []:
+            if isinstance(bucket, dict) and "duration" in bucket and "rank" not in bucket:
+                bucket["rank"] = bucket.pop("duration")
+        if isinstance(strategy, dict) and "spread" in strategy and "within_bucket" not in strategy:
+            strategy["within_bucket"] = strategy.pop("spread")
+        return data
 
     command: Literal["run"] = "run"
     run_id: str

@@ -237,6 +237,11 @@ def _csv(path: Path) -> pd.DataFrame | None:
     return pd.read_csv(path, index_col=0, parse_dates=[0]) if path.is_file() else None
 
 
+def _read_json(path: Path) -> Any:
+    """A JSON file as written by ``write_json`` (a BOM added by an editor is tolerated)."""
+    return json.loads(path.read_text(encoding="utf-8-sig"))
+
+
 def read_run_folder(path: Path) -> RunFolder:
     """Parse a run folder; a DataError naming the folder and file (and the manifest's
     field) if it is not one."""
@@ -253,20 +258,14 @@ def read_run_folder(path: Path) -> RunFolder:
         raise DataError(f"{path}: not a durationbt run folder (missing {', '.join(missing)}).")
     try:
         checked = "manifest.json"
-        raw = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        for bucket in raw.get("universe", {}).get("definition", {}).get("buckets", []):
-            if "duration" in bucket and "rank" not in bucket:   # written before the rename
-                bucket["rank"] = bucket.pop("duration")
-        strategy = raw.get("strategy", {})
-        if "spread" in strategy and "within_bucket" not in strategy:
-            strategy["within_bucket"] = strategy.pop("spread")
-        manifest = RunManifest.model_validate(raw).to_json()
-        metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+        manifest = RunManifest.model_validate(_read_json(path / checked)).to_json()
         checked = "metrics.json"
+        metrics = _read_json(path / checked)
         RunMetrics.model_validate(metrics)
+        checked = "regimes.json"
         regimes_file = path / "regimes.json"
-        regimes = (tables_from_json(json.loads(regimes_file.read_text(encoding="utf-8")))
-                   if regimes_file.is_file() else None)
+        regimes = tables_from_json(_read_json(regimes_file)) if regimes_file.is_file() else None
+        checked = "a CSV file"
         equity = _csv(path / "equity.csv")
         weights = _csv(path / "weights.csv")
         signal = _csv(path / "signal.csv")
@@ -277,8 +276,9 @@ def read_run_folder(path: Path) -> RunFolder:
                           for e in exc.errors()[:3])
         what = "the manifest" if checked == "manifest.json" else "the metrics"
         raise DataError(f"{path / checked}: not {what} of a run ({where}).") from exc
-    except (ValueError, KeyError) as exc:
-        raise DataError(f"{path}: a file of the run folder cannot be read ({exc}).") from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DataError(f"{path}: {checked} of the run folder cannot be read "
+                        f"({type(exc).__name__}: {exc}).") from exc
     return RunFolder(path=path, manifest=manifest, metrics=metrics, equity=equity,
                      weights=weights, signal=signal, duration=duration, regimes=regimes,
                      orders=orders)

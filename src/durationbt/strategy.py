@@ -151,9 +151,26 @@ class Strategy:
     holds: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Check the class settings when the plugin is imported (a typo would otherwise
+        fall back to a default silently); ``spread`` is ``within_bucket``'s older name."""
         super().__init_subclass__(**kwargs)
-        if "spread" in cls.__dict__ and "within_bucket" not in cls.__dict__:
+        if "spread" in cls.__dict__:
+            if "within_bucket" in cls.__dict__:
+                raise StrategyError(f"Strategy class {cls.__name__} sets both spread and "
+                                    "within_bucket; keep within_bucket (spread is its older "
+                                    "name).")
             cls.within_bucket = cls.__dict__["spread"]
+        for attr, allowed in (("within_bucket", ("equal", "inverse_vol")),
+                              ("weights_by", ("bucket", "ticker"))):
+            value = getattr(cls, attr)
+            if value not in allowed:
+                hint = did_you_mean(value, allowed).strip() if isinstance(value, str) else ""
+                raise StrategyError(
+                    f"Strategy class {cls.__name__}: {attr} = {value!r} must be one of "
+                    + ", ".join(f'"{a}"' for a in allowed) + (f" ({hint})" if hint else ""))
+        if not isinstance(cls.holds, bool):
+            raise StrategyError(f"Strategy class {cls.__name__}: holds = {cls.holds!r} must be "
+                                "True or False")
 
     def __init__(self, **overrides: Any) -> None:
         params = self.params()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -36,6 +36,13 @@ class _Model(BaseModel):
 class Bucket(_Model):
     """A named group of assets sharing one cash-flow-duration rank (0 = cash-like)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_spelling(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "rank" in data and "duration" in data:
+            raise ValueError("give rank or duration (its older spelling), not both")
+        return data
+
     name: str
     # the declared cash-flow-duration rank (``duration`` is the older spelling in TOML)
     rank: Annotated[int, Field(ge=0, strict=True,
@@ -54,11 +61,11 @@ class CustomComponent(_Model):
     csv: Path                        # relative paths resolve against the universe file
     column: Annotated[str, StringConstraints(min_length=1)]
     date_column: str | None = None   # default: Date / date / observation_date
-    lag_days: Annotated[int, Field(ge=0, strict=True)]
+    lag_days: Annotated[int, Field(ge=0, le=3660, strict=True)]   # at most ten years
     transform: Literal["level", "change", "pct_change"] = "level"
-    periods: Annotated[int, Field(ge=1, strict=True)] = 1   # observations back, for changes
+    periods: Annotated[int, Field(ge=1, le=10_000, strict=True)] = 1   # observations back
     sign: Literal[1, -1] = 1         # +1: a higher value means scarcer capital
-    max_stale_days: Annotated[int, Field(ge=0, strict=True)] | None = None
+    max_stale_days: Annotated[int, Field(ge=0, le=36_600, strict=True)] | None = None
     summary: str = ""                # why higher (times sign) means scarcer
 
     @property

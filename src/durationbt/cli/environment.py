@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -31,6 +31,13 @@ class Environment(BaseSettings):
     cache: Path | None = None
     disable_plugin_autoload: bool = False
     xdg_cache_home: Path | None = Field(None, validation_alias="XDG_CACHE_HOME")
+
+    @field_validator("data", "cache")
+    @classmethod
+    def _a_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and value.expanduser().is_file():
+            raise ValueError("it is a file; give a folder")
+        return value
 
     @property
     def cache_dir(self) -> Path:
