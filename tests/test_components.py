@@ -346,3 +346,15 @@ def test_an_absurd_lag_or_period_is_refused_naming_the_field(tmp_path, field, va
     result = CliRunner().invoke(app, ["universes", "show", str(universe)])
     assert result.exit_code == 2, result.output
     assert f"signal.custom.capex.{field}" in " ".join(result.output.split())
+
+
+def test_a_component_without_a_value_in_the_range_is_named_not_silently_blank():
+    data = synthetic_signal_data()
+    cfg = SignalSettings(window=10_000, min_history=10_000, components=("rates",))
+    sig = build_signal(data, cfg)
+    assert sig.components["rates"].isna().all()
+    assert sig.notes(data.calendar[0], data.calendar[-1]) == [
+        "signal component rates has no value in the range (too little history or no input "
+        "there)"]
+    live = build_signal(data, SignalSettings(window=120, min_history=60, components=("rates",)))
+    assert live.notes(data.calendar[0], data.calendar[-1]) == []

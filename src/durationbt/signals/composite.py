@@ -51,6 +51,22 @@ class Signal:
         return replace(self, composite=self.composite.loc[:date],
                        components=self.components.loc[:date], regime=self.regime.loc[:date])
 
+    def notes(self, start: pd.Timestamp | None = None,
+              end: pd.Timestamp | None = None) -> list[str]:
+        """Why a selected component adds nothing between ``start`` and ``end``: dropped for
+        lack of inputs, or computed but without a single value there (too little history,
+        inputs that end early, a lag or staleness limit that leaves nothing)."""
+        out = [f"signal component {k} dropped: {v}" for k, v in self.dropped.items()]
+        for name in self.components.columns:
+            window = self.components[name].loc[start:end]
+            if window.notna().any():
+                continue
+            known = self.components[name].last_valid_index()
+            out.append(f"signal component {name} has no value in the range (" + (
+                "too little history or no input there" if known is None or start is None
+                or known < start else f"its last value is from {known.date()}") + ")")
+        return out
+
     def frame(self) -> pd.DataFrame:
         """One table for CSV output: composite, regime, then each component's z-score."""
         out = pd.DataFrame({"composite": self.composite, "regime": self.regime})
