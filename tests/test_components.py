@@ -358,3 +358,17 @@ def test_a_component_without_a_value_in_the_range_is_named_not_silently_blank():
         "there)"]
     live = build_signal(data, SignalSettings(window=120, min_history=60, components=("rates",)))
     assert live.notes(data.calendar[0], data.calendar[-1]) == []
+
+
+def test_data_status_reads_the_universes_own_csvs(tmp_path, snapshot, default_universe):
+    universe = tmp_path / "u.toml"
+    universe.write_text(Path(default_universe).read_text() + '\n[[signal.custom]]\nname = "capex"\n'
+                        'csv = "capex.csv"\ncolumn = "capex_bn"\nlag_days = 45\n')
+    (tmp_path / "capex.csv").write_text("date,capex_bn\n2024-03-31,10\n2024-06-30,12\n")
+    args = ["data", "status", "-u", str(universe), "--data", str(snapshot)]
+    ok = CliRunner().invoke(app, args)
+    assert ok.exit_code == 0, ok.output
+    assert "custom component capex:" in ok.output and "2 observations" in ok.output
+    (tmp_path / "capex.csv").write_text("date,capex_bn\n2024-03-31,ten\n")
+    bad = CliRunner().invoke(app, args)
+    assert bad.exit_code == 2 and "signal.custom.capex" in " ".join(bad.output.split())

@@ -24,6 +24,7 @@ def status(
     tickers limit the default date range; the calendar checked against the NYSE's. Exits 2
     when any series is missing."""
     from ..data import data_status
+    from ..data.market import load_custom_series
     from ..errors import DataError
     from ..signals import signal_series
     from ..universe import load_universe
@@ -31,6 +32,7 @@ def status(
 
     u = load_universe(universe)
     env = read_environment()
+    custom = load_custom_series(u)      # the universe's own CSVs: a bad one is exit 2 too
     report = data_status(u, env.provider(data), signal_series(u, env.components()))
     table = Table(title=f"Data for {u.name} from {report.source}")
     for column in ("ticker", "role", "first", "last", "rows", "missing", "longest", "limits"):
@@ -53,6 +55,12 @@ def status(
                       f"{row.rows:,}", f"{row.missing_days:,}", f"{row.longest_gap:,}",
                       " & ".join(limits))
     out.print(table)
+    for spec in u.signal.custom:
+        series = custom[spec.name].dropna()
+        span = (f"{series.index[0].date()} to {series.index[-1].date()}" if len(series)
+                else "no values")
+        out.print(f"custom component {spec.name}: {spec.csv} column {spec.column}, "
+                  f"{len(series):,} observations, {span}", soft_wrap=True)
     out.print("missing: expected days without a price between the ticker's first and last date "
               "(trading days; calendar days for 7-day series); longest: the longest such run.")
     if report.common_start is not None:
