@@ -276,3 +276,8 @@ def test_a_mistyped_class_setting_fails_when_the_plugin_loads(tmp_path, body, me
     assert message in str(registry.errors[0])
     with pytest.raises(StrategyError, match="Plugins that failed to load"):
         registry.get("p")
+
+
+def test_buckets_ranked_with_low_above_high_is_a_mistake_not_an_empty_list(ctx):
+    with pytest.raises(StrategyError, match="low is above high"):
+        ctx.buckets_ranked(5, 1)

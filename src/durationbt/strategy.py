@@ -107,6 +107,9 @@ class Context:
     def buckets_ranked(self, low: int | None = None, high: int | None = None) -> list[str]:
         """Names of the buckets whose rank lies in ``[low, high]`` (an end left None is
         open), in the universe's order: ``buckets_ranked(high=0)`` is the cash-like ones."""
+        if low is not None and high is not None and low > high:
+            raise StrategyError(f"buckets_ranked(low={low}, high={high}): low is above high, "
+                                "so no bucket could match.")
         ranks = self.bucket_ranks
         keep = (ranks >= (low if low is not None else ranks.min())) & (
             ranks <= (high if high is not None else ranks.max()))

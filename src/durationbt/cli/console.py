@@ -7,6 +7,8 @@ import datetime as dt
 import errno
 import functools
 import inspect
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -126,8 +128,17 @@ def run_settings(*, universe: str, start: str | None, end: str | None, rebalance
                        cache_dir=env.cache_dir, entry_points=env.entry_points)
 
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+def _width(stream) -> int | None:
+    """The terminal's width; 120 columns when output goes to a file or a pipe (a CI log),
+    where rich would otherwise cut tables to 80 and abbreviate the leaderboard's numbers.
+    ``COLUMNS`` still wins (rich reads it)."""
+    if stream.isatty() or os.environ.get("COLUMNS"):
+        return None
+    return 120
+
+
+out = Console(highlight=False, width=_width(sys.stdout))
+err = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 
 def parse_date(value: str | None, option: str) -> dt.date | None:
