@@ -110,10 +110,9 @@ class Context:
         if low is not None and high is not None and low > high:
             raise StrategyError(f"buckets_ranked(low={low}, high={high}): low is above high, "
                                 "so no bucket could match.")
-        ranks = self.bucket_ranks
-        keep = (ranks >= (low if low is not None else ranks.min())) & (
-            ranks <= (high if high is not None else ranks.max()))
-        return list(ranks[keep].index)
+        # plain Python, no pandas: sweeps call this per combination and per replay
+        return [b.name for b in self.universe.buckets
+                if (low is None or b.rank >= low) and (high is None or b.rank <= high)]
 
     def bucket_levels(self) -> pd.DataFrame:
         """Each bucket as an equal-weight index of its members listed that day (a price
