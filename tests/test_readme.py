@@ -46,3 +46,15 @@ def test_readme_cli_examples_use_real_parameters():
     for strategy, params in re.findall(r"durationbt run (\w+)((?: --param \w+=\S+)+)", text):
         names = re.findall(r"--param (\w+)=", params)
         assert set(names) <= set(registry.get(strategy).params()), (strategy, names)
+
+
+@pytest.mark.integration
+def test_readme_notebook_example_runs(snapshot, monkeypatch, capsys, tmp_path):
+    text = (REPO / "README.md").read_text()
+    code = re.findall(r"```python\n(.*?)```", text, re.S)[1]
+    assert "Session(" in code
+    code = code.replace('"../shared/market-data"', repr(str(snapshot))).replace(
+        "RunSettings(data=", f"RunSettings(cache_dir={str(tmp_path)!r}, data=")
+    exec(compile(code, "README.md", "exec"), {})
+    sharpe, buckets = capsys.readouterr().out.split(" ", 1)
+    assert float(sharpe) > 0 and buckets.strip() == "['bills', 'memory']"

@@ -17,7 +17,8 @@ _EXPORTS = {
     "load_universe": "universe", "list_universes": "universe",
     "Param": "strategy", "Context": "strategy", "Strategy": "strategy",
     "Costs": "engine", "EngineResult": "engine", "simulate": "engine",
-    "RunSettings": "api", "BacktestResult": "api", "run_backtest": "api",
+    "RunSettings": "session", "Session": "session", "BacktestResult": "publish",
+    "run_backtest": "api", "Backtest": "pipeline", "backtest": "pipeline",
     "MarketData": "data", "load_market_data": "signals.load", "resolve_provider": "data",
     "CsvProvider": "data", "YahooProvider": "data",
     "StrategyRegistry": "plugins", "discover_strategies": "plugins",
@@ -41,7 +42,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs
-    from .api import BacktestResult, RunSettings, run_backtest
+    from .api import run_backtest
     from .data import CsvProvider, MarketData, YahooProvider, resolve_provider
     from .engine import Costs, EngineResult, simulate
     from .errors import (
@@ -52,7 +53,10 @@ if TYPE_CHECKING:  # for type checkers and IDEs
         StrategyError,
         UniverseError,
     )
+    from .pipeline import Backtest, backtest
     from .plugins import StrategyRegistry, discover_strategies
+    from .publish import BacktestResult
+    from .session import RunSettings, Session
     from .signals.load import load_market_data
     from .strategy import Context, Param, Strategy
     from .universe import Bucket, SignalSettings, Universe, list_universes, load_universe

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .backtest import Backtest, backtest, benchmark_equity
 from .engine import import_vectorbt
+from .pipeline import Backtest, backtest, benchmark_equity
 from .plugins import StrategyRegistry
 from .publish import BacktestResult, write_run
 from .runs import draft_file

@@ -164,7 +164,7 @@ def compare(items: Sequence[str], settings, *, registry=None,
     """Compare strategy names (run on ``settings``: universe, range, costs) and run folders
     (existing directories). Empty ``items`` means every strategy the registry knows. Runs
     with different settings (SETTING_COLUMNS) are refused unless ``allow_mixed``."""
-    from .backtest import backtest
+    from .pipeline import backtest
     from .session import Session
 
     say = progress or (lambda _msg: None)

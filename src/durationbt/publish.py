@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from .backtest import Backtest, short_sample_warnings
 from .engine import EngineResult
 from .manifest import CompareManifest, RunManifest, RunMetrics, SweepSummary, WalkForwardManifest
+from .pipeline import Backtest, short_sample_warnings
 from .runs import provenance, run_id, staging_folder, write_frame, write_json, write_manifest
 from .session import Progress, RunSettings
 

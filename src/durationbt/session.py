@@ -46,7 +46,7 @@ class RunSettings:
     timeout: float = DEFAULT_TIMEOUT   # seconds one call of the strategy plugin may take
     tearsheet: bool = True             # write the quantstats tearsheet.html
     cache: bool = True                 # reuse validated market data and signal (data.cache)
-    cache_dir: Path | None = None      # where the caches live (default: data.fetch's)
+    cache_dir: str | Path | None = None   # where the caches live (default ~/.cache/durationbt)
     entry_points: bool = True          # load plugins installed by other packages
     risk_free: str = DEFAULT_RISK_FREE   # "bills", "0" or a ticker (see durationbt.riskfree)
     cash: str = DEFAULT_CASH             # "risk-free" or "zero": what uninvested weight earns
@@ -64,10 +64,10 @@ def load_data(universe: Universe, settings: RunSettings) -> MarketData:
     from .data.fetch import default_cache_dir
     from .signals import build_signal, discover_components, signal_data_from_market, signal_series
 
-    provider = resolve_provider(settings.data, cache_dir=settings.cache_dir)
+    cache_dir = Path(settings.cache_dir).expanduser() if settings.cache_dir else default_cache_dir()
+    provider = resolve_provider(settings.data, cache_dir=cache_dir)
     components = discover_components(entry_points_enabled=settings.entry_points)
     series = signal_series(universe, components)
-    cache_dir = settings.cache_dir or default_cache_dir()
     cache = MarketCache(cache_dir / "market") if settings.cache else None
     request = {"start": settings.start, "end": settings.end, "strict": settings.strict_prices}
     key = cache.key(provider, universe, request, series, components) if cache else None
