@@ -79,6 +79,7 @@ def test_a_manifest_missing_a_field_is_refused_naming_it(runs, tmp_path):
     lambda m: {**m, "universe": {**m["universe"], "definition": {
         **m["universe"]["definition"], "buckets": [1, 2]}}},
     lambda m: {**m, "schema": 2},
+    lambda m: {**m, "settings": {**m["settings"], "end": "2026-13-45"}},
 ])
 def test_a_manifest_of_the_wrong_shape_is_refused_not_a_traceback(runs, tmp_path, edit):
     import shutil

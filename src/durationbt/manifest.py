@@ -5,9 +5,10 @@ reads them, and a hand-edited or truncated manifest is refused naming the field.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["Provenance", "Manifest", "RunManifest", "RunMetrics", "SideMetrics",
            "CompareManifest", "SweepSummary", "WalkForwardManifest", "UniverseRecord",
@@ -82,6 +83,12 @@ class StrategyRecord(_Record):
 class RunSettingsRecord(_Record):
     start: str
     end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _a_date(cls, value: str) -> str:
+        dt.date.fromisoformat(value)        # kept as written; refused if not YYYY-MM-DD
+        return value
     rebalance: str
     fees_bps: float
     slippage_bps: float
