@@ -236,3 +236,19 @@ def test_a_plugin_error_inside_pandas_names_the_plugins_own_line(tmp_path, world
     with pytest.raises(StrategyError, match=r'"typo" raised KeyError') as caught:
         compute_weights(strategy, ctx)
     assert f"({(tmp_path / 'typo.py').resolve()}, line 9)" in str(caught.value)
+
+
+def test_strategies_check_needs_no_cash_asset(tmp_path, snapshot):
+    """The check neither scores nor places cash, so a universe without bills is fine; a
+    run on it is refused until --risk-free says what to measure against."""
+    universe = tmp_path / "nocash.toml"
+    universe.write_text('benchmark = "SPY"\nstart = 2015-01-02\n[buckets.memory]\nrank = 1\n'
+                        'description = "m"\ntickers = ["MU", "WDC"]\n[buckets.saas]\nrank = 4\n'
+                        'description = "s"\ntickers = ["CRM", "NOW"]\n')
+    checked = runner.invoke(app, ["strategies", "check", "equal_weight", "-u", str(universe),
+                                  "--data", str(snapshot)])
+    assert checked.exit_code == 0, checked.output
+    refused = runner.invoke(app, ["run", "equal_weight", "-u", str(universe), "--data",
+                                  str(snapshot), "--out", str(tmp_path / "r")])
+    assert refused.exit_code == 2 and "names no cash asset" in refused.output
+    assert not (tmp_path / "r").exists()

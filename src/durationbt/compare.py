@@ -174,6 +174,7 @@ def compare(items: Sequence[str], settings, *, registry=None,
     entries: dict[str, Entry] = {i: _from_folder(Path(i)) for i in items if i not in names}
     if names:
         strategies = {n: session.strategy(n) for n in names}  # unknown names fail before loading
+        _ = session.risk_free                                   # so does a bad --risk-free
         market, universe = session.market, session.universe
         fresh = _settings_of({"start": str(market.start.date()), "end": str(market.end.date()),
                               "rebalance": settings.rebalance,

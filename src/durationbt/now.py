@@ -260,7 +260,8 @@ def now(strategies: Sequence[str], settings: RunSettings, *,
     session = Session(settings, registry, say)
     names = list(strategies) or session.registry.names()
     plugins = {n: session.strategy(n) for n in names}      # unknown names fail before loading
-    market, ctx, risk_free = session.market, session.ctx, session.risk_free
+    risk_free = session.risk_free                            # so does a bad --risk-free
+    market, ctx = session.market, session.ctx
     as_of = market.end
     probe = session.probe
     notes = list(market.warnings)

@@ -109,7 +109,7 @@ def lookahead_probe(ctx: Context, rebalance: str,
 
 class Session:
     """What a command works on. Opening it is cheap and checks what can be checked before
-    any data are read (the universe file, the risk-free convention); the strategy registry,
+    any data are read (the universe file); the risk-free convention, the strategy registry,
     the market data, the context and the lookahead probe are built on first use, once, so
     a typo in a strategy name or a grid fails before a single price is loaded."""
 
@@ -121,10 +121,16 @@ class Session:
         self.settings = settings
         self.say: Progress = progress or (lambda _msg: None)
         self.universe: Universe = universe or load_universe(settings.universe)
-        self.risk_free: RiskFree = settings.risk_free_for(self.universe)
         for name, value in (("registry", registry), ("market", market)):
             if value is not None:
                 self.__dict__[name] = value     # given: the cached property is not built
+
+    @cached_property
+    def risk_free(self) -> RiskFree:
+        """The risk-free and cash conventions on this universe. A command that scores or
+        places cash reads it before the data (a bad --risk-free fails first); one that
+        does neither, like ``strategies check``, never needs the universe to name bills."""
+        return self.settings.risk_free_for(self.universe)
 
     @cached_property
     def registry(self) -> StrategyRegistry:

@@ -177,7 +177,7 @@ def sweep(
         result = run_sweep(setup.strategy, setup.grid, setup.ctx, setup.window, metric,
                            settings.costs, init_cash, lookahead=contexts, progress=progress,
                            executor=executor, budget=budget,
-                           risk_free=settings.risk_free_for(setup.universe))
+                           risk_free=setup.session.risk_free)
     with err.status("Bootstrap intervals and the sweep page", spinner="dots"):
         summary = sweep_summary(result, setup, settings)
         folder = write_sweep(result, summary, setup, out_dir)

@@ -95,12 +95,12 @@ def walkforward(
                               setup.window[setup.universe.benchmark],
                               defaults=setup.strategy().values(), lookahead=contexts,
                               progress=progress, executor=executor, budget=budget,
-                              risk_free=settings.risk_free_for(setup.universe))
+                              risk_free=setup.session.risk_free)
     with err.status("Writing the walk-forward folder", spinner="dots"):
         identity = {"strategy": strategy, "grid": setup.grid, "train": train, "test": test,
                     "metric": metric, "universe": setup.universe.name, "rebalance": rebalance,
                     "fees_bps": fees_bps, "slippage_bps": slippage_bps,
-                    **settings.risk_free_for(setup.universe).conventions(),
+                    **setup.session.risk_free.conventions(),
                     "start": str(setup.market.start.date()), "end": str(setup.market.end.date()),
                     "data": setup.market.fingerprint()}
         folder = write_walkforward(result, identity, out_dir, setup.market)

@@ -329,7 +329,7 @@ def load_setup(strategy_name: str, grid_specs: list[str], fixed: dict[str, Any],
     session = Session(settings, registry)
     cls = session.strategy_class(strategy_name)
     grid = parse_grid(cls, grid_specs, fixed)
-    _ = session.ctx         # the data, after the grid is known to be valid
+    _ = session.risk_free, session.ctx   # the data, after the grid and --risk-free are valid
     return SweepSetup(session=session, strategy=cls, grid=grid)
 
 
@@ -340,7 +340,7 @@ def sweep_summary(result: SweepResult, setup: SweepSetup, settings) -> dict[str,
 
     bench = setup.window[setup.universe.benchmark]
     returns = result.best_equity.pct_change().iloc[1:]
-    risk_free = settings.risk_free_for(setup.universe)
+    risk_free = setup.session.risk_free
     boot = bootstrap_summary(returns.to_numpy(), bench.pct_change().loc[returns.index].to_numpy(),
                              risk_free.returns(setup.window).loc[returns.index].to_numpy())
     return {
