@@ -46,7 +46,10 @@ def base(synth_data, synth_universe, strategies_dir, tmp_path):
     (["--init-cash", "1e-300"], "--init-cash must be a number between 1 and 1e15, got 1e-300"),
     (["--param", "neutral_short=0.1", "--param", "neutral_short=0.2"],
      '--param names "neutral_short" twice'),
-    (["--timeout", "0"], "--timeout must be a positive number of seconds"),
+    (["--timeout", "0"], "--timeout must be a number of seconds above 0 and at most 86,400"),
+    (["--timeout", "inf"], "--timeout must be a number of seconds above 0 and at most 86,400"),
+    (["--timeout", "1e300"], "--timeout must be a number of seconds above 0 and at most"),
+    (["--timeout", "nan"], "--timeout must be a number of seconds above 0 and at most"),
 ])
 def test_run_option_mistakes(base, tmp_path, extra, message):
     out = tmp_path / "results"

@@ -4,6 +4,7 @@ past-only code passes. Plugins are real files, so each replay re-imports them fr
 
 import textwrap
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -14,7 +15,6 @@ from durationbt.data import CsvProvider, load_market_data
 from durationbt.errors import StrategyError
 from durationbt.lookahead import LookaheadProbe, choose_cuts
 from durationbt.plugins import discover_strategies
-from durationbt.universe import load_universe
 from durationbt.weights import call_strategy
 
 pytestmark = pytest.mark.integration
@@ -34,6 +34,19 @@ def top(scores, k=2):
     ranks = scores.rank(axis=1, ascending=False, method="first")
     chosen = (ranks <= k).astype(float)
     return chosen.div(chosen.sum(axis=1).replace(0, np.nan), axis=0).fillna(0.0)
+
+
+LIVE = ["MU", "WDC", "BTC-USD", "ETH-USD", "CRM"]      # ETH-USD's data end 2026-03-26
+
+
+def live_equal(ctx, keep):
+    """Equal weight over the LIVE members priced on each decision date; from 2026 on only
+    over those ``keep`` marks, so a filter matters in the months before ETH-USD ends."""
+    keep = keep.reindex(LIVE, fill_value=False).to_numpy()
+    late = (ctx.rebalance_dates >= pd.Timestamp("2026-01-01"))[:, None]
+    chosen = ctx.prices[LIVE].notna().loc[ctx.rebalance_dates] & (keep | ~late)
+    w = chosen.astype(float)
+    return w.div(w.sum(axis=1).replace(0, np.nan), axis=0).fillna(0.0)
 
 '''
 
@@ -75,6 +88,40 @@ LEAKS = {
     "return_to_end": "px = ctx.prices[TICKERS]\n"
                      "return top(px.loc[ctx.end] / px - 1).loc[ctx.rebalance_dates]",
 }
+# survivorship: members kept or dropped by whether their data run to the end (ETH-USD's
+# stop on 2026-03-26, net_liquidity's on 2025-12-03). Before the cut data hid later ends,
+# every one of them passed: only a replay that truncates the future at a cut before the end
+# showed the member alive, and those cuts fell before the filter mattered.
+SURVIVORSHIP = {
+    "surv_iloc_last": "px = ctx.prices[LIVE]\n"
+                      "dead = px.iloc[-1].isna() & px.notna().any()\n"
+                      "return live_equal(ctx, ~dead)",
+    "surv_last_valid": "px = ctx.prices[LIVE]\n"
+                       "return live_equal(ctx, px.apply(lambda s: s.last_valid_index()) "
+                       "== px.index[-1])",
+    "surv_row_count": "px = ctx.prices[LIVE]\nfirst = px.notna().idxmax()\n"
+                      "rows = pd.Series({c: len(px.loc[first[c]:]) for c in LIVE})\n"
+                      "return live_equal(ctx, px.notna().sum() == rows)",
+    "surv_tail_nans": "px = ctx.prices[LIVE]\n"
+                      "return live_equal(ctx, ~px.tail(5).isna().all())",
+    "surv_delisted_mask": "px = ctx.prices[LIVE]\n"
+                          "gone = px.isna() & px.ffill().notna() & px.bfill().isna()\n"
+                          "return live_equal(ctx, ~gone.any())",
+    "surv_recent_returns": "return live_equal(ctx, ctx.returns[LIVE].iloc[-21:].notna().any())",
+    "surv_dropna_recent": "px = ctx.prices[LIVE]\n"
+                          "kept = px.iloc[-63:].dropna(axis=1).columns\n"
+                          "return live_equal(ctx, pd.Series(px.columns.isin(kept), "
+                          "index=px.columns))",
+    "surv_at_end": "return live_equal(ctx, ctx.prices[LIVE].loc[ctx.end].notna())",
+    "surv_component": "comps = ctx.signal.components\n"
+                      "alive = comps.loc[:, comps.iloc[-1].notna()].mean(axis=1)\n"
+                      "late = ctx.rebalance_dates >= pd.Timestamp('2025-09-01')\n"
+                      "score = alive.loc[ctx.rebalance_dates].where(late, "
+                      "comps.mean(axis=1).loc[ctx.rebalance_dates])\n"
+                      "w = pd.DataFrame(0.0, index=ctx.rebalance_dates, columns=TICKERS)\n"
+                      "w['BIL'] = (score > 0).astype(float)\n"
+                      "w['CRM'] = 1.0 - w['BIL']\nreturn w",
+}
 MODULE_EXTRA = {
     "module_cache": "CACHE = {}\n",
     "lru_cache": "@functools.lru_cache(maxsize=None)\n"
@@ -104,6 +151,16 @@ PAST_ONLY = {
                      "w = pd.DataFrame(0.0, index=ctx.rebalance_dates, columns=TICKERS)\n"
                      "w['BIL'] = (regime == 'scarce').astype(float)\n"
                      "w['CRM'] = 1.0 - w['BIL']\nreturn w",
+    # columns left out hold 0: refused before the replay compared validated weights
+    "dummies_of_best": "px = ctx.prices[TICKERS]\n"
+                       "momentum = (px / px.shift(126) - 1).loc[ctx.rebalance_dates]\n"
+                       "return pd.get_dummies(momentum.fillna(-np.inf).idxmax(axis=1))"
+                       ".astype(float)",
+    "dropna_columns": "px = ctx.prices[TICKERS]\n"
+                      "w = top(px / px.shift(63) - 1).loc[ctx.rebalance_dates]\n"
+                      "return w.where(w > 0).dropna(axis=1, how='all').fillna(0.0)",
+    "alive_on_the_day": "w = ctx.prices[LIVE].notna().loc[ctx.rebalance_dates].astype(float)\n"
+                        "return w.div(w.sum(axis=1).replace(0, np.nan), axis=0).fillna(0.0)",
 }
 
 
@@ -116,10 +173,22 @@ def plugin_source(name: str, body: str) -> str:
             "    def target_weights(self, ctx):\n" + textwrap.indent(body, " " * 8) + "\n")
 
 
+OTHER = {
+    # a leak that leaves columns out: the refusal names the column whose weight moved
+    "leaky_dummies": "px = ctx.prices[TICKERS]\n"
+                     "ahead = (px.shift(-21) / px - 1).loc[ctx.rebalance_dates]\n"
+                     "return pd.get_dummies(ahead.fillna(-np.inf).idxmax(axis=1)).astype(float)",
+    # unseeded random weights: not lookahead, and not to be called so
+    "coin_flip": "rng = np.random.default_rng()\n"
+                 "w = pd.DataFrame(0.0, index=ctx.rebalance_dates, columns=TICKERS)\n"
+                 "w['BIL'] = rng.uniform(0, 1, len(w))\nreturn w",
+}
+
+
 @pytest.fixture(scope="module")
 def plugins(tmp_path_factory):
     folder = tmp_path_factory.mktemp("leaky")
-    for name, body in {**LEAKS, **PAST_ONLY}.items():
+    for name, body in {**LEAKS, **SURVIVORSHIP, **PAST_ONLY, **OTHER}.items():
         (folder / f"{name}.py").write_text(plugin_source(name, body))
     return folder
 
@@ -133,10 +202,10 @@ def leaky(plugins):
 
 @pytest.fixture(scope="module")
 def real(snapshot, default_universe):
-    universe = load_universe(default_universe)
-    market = load_market_data(universe, CsvProvider(snapshot))
-    session = Session(RunSettings(), universe=universe, market=market)
-    return universe, market, session.ctx, session.probe, session
+    """The snapshot as a command loads it: every signal component with its inputs (FRED's
+    net liquidity stops on 2025-12-03, an input of the dollar component on 2026-03-06)."""
+    session = Session(RunSettings(universe=default_universe, data=snapshot))
+    return session.universe, session.market, session.ctx, session.probe, session
 
 
 @pytest.mark.parametrize("name", sorted(LEAKS))
@@ -152,6 +221,46 @@ def test_every_planted_leak_is_refused_by_the_run_path(name, leaky, real):
     assert not report.ok and report.fresh_state
     # the reported date is the first offending one among the replayed cuts
     assert report.finding.date <= report.finding.cut
+
+
+@pytest.mark.parametrize("name", sorted(SURVIVORSHIP))
+def test_survivorship_filters_are_refused(name, leaky, real):
+    """The cut data show every series alive at the cut running on to the end, so a filter
+    on whose data end later moves a weight at some replayed date."""
+    _, _, ctx, probe, _ = real
+    strategy = leaky.get(name)()
+    report = probe.check(strategy, call_strategy(strategy, ctx))
+    assert not report.ok, name
+    finding = report.finding
+    assert finding.kind == "moved" and finding.full != finding.replay
+    assert f'Strategy "{name}" looks into the future' in finding.describe(name)
+    assert "whether their data run to the end" in finding.describe(name)
+
+
+def test_a_refusal_names_the_column_that_moved_not_one_left_out(leaky, real):
+    _, _, ctx, probe, _ = real
+    strategy = leaky.get("leaky_dummies")()
+    raw = call_strategy(strategy, ctx)
+    finding = probe.check(strategy, raw).finding
+    seen = probe.context_at(finding.cut, finding.variant)
+    again = leaky.get("leaky_dummies")().target_weights(seen).reindex(columns=raw.columns)
+    assert not np.isnan(finding.replay) and finding.full != finding.replay
+    # the named column really moved: in the full run and in the replay it is a column of
+    # the output (or left out, so 0), and the two weights are the ones reported
+    assert raw.fillna(0).get(finding.column, pd.Series(0.0, index=raw.index)).loc[
+        finding.date] == finding.full
+    assert again.fillna(0).get(finding.column, pd.Series(0.0, index=again.index)).loc[
+        finding.date] == finding.replay
+
+
+def test_random_weights_are_called_not_deterministic_not_lookahead(leaky, real):
+    _, _, ctx, probe, _ = real
+    strategy = leaky.get("coin_flip")()
+    report = probe.check(strategy, call_strategy(strategy, ctx))
+    text = report.finding.describe("coin_flip")
+    assert report.finding.kind == "random"
+    assert 'Strategy "coin_flip" is not deterministic' in text and "looks into" not in text
+    assert "np.random.default_rng(seed)" in text
 
 
 @pytest.mark.parametrize("name", sorted(PAST_ONLY))
@@ -218,7 +327,7 @@ def test_cut_sample_is_seeded_and_keeps_the_ends():
     assert 8 <= len(small) <= 10 and (small >= dates[126]).sum() >= 2
 
 
-@pytest.mark.parametrize("name", ["shift_one", "module_cache"])
+@pytest.mark.parametrize("name", ["shift_one", "module_cache", "surv_iloc_last"])
 def test_run_refuses_with_exit_2_date_weights_and_hint_and_writes_nothing(
         name, plugins, snapshot, default_universe, tmp_path):
     out = tmp_path / "results"

@@ -7,9 +7,14 @@ first offending date) the strategy is called again, from a fresh import of its f
 context cut at that date, with the removed future either absent (``truncate``) or replaced:
 mirrored around the level at the cut, scrambled by a random walk, or rescaled by large
 per-asset factors (``mirror``, ``scramble``, ``rescale``, in rotation), so that code which
-tolerates NaN or compares price levels across the cut still changes. Its weights on every
-decision date up to the cut must equal those of the full run. Strategies in the per-date
-form (``Strategy.weights_on``) only ever see past data and are not replayed.
+tolerates NaN or compares price levels across the cut still changes. Which series exist is
+also what was known at the cut: a series with a value at the cut runs on to the end (a
+later delisting or a feed that stops is hidden), one without stays absent (a later
+listing is hidden), so survivorship filters show. Its validated weights (columns left out
+at 0, as the engine reads them) on every decision date up to the cut must equal those of
+the full run; when they do not, the strategy is called again on the full data, and a
+different answer is reported as not deterministic rather than as lookahead. Strategies in
+the per-date form (``Strategy.weights_on``) only ever see past data and are not replayed.
 
 One probe per context serves every strategy and command: run, compare, sweep, walk-forward,
 ``strategies check`` and ``now``."""
@@ -29,7 +34,14 @@ import pandas as pd
 from .errors import StrategyError
 from .plugins import fresh_class, fresh_instance
 from .strategy import Context, Strategy
-from .weights import DEFAULT_TIMEOUT, PluginTimeout, grid_bucket_weights, time_limit, tradable
+from .weights import (
+    DEFAULT_TIMEOUT,
+    PluginTimeout,
+    checked_weights,
+    grid_bucket_weights,
+    time_limit,
+    tradable,
+)
 
 __all__ = ["LookaheadProbe", "LookaheadReport", "Finding", "VARIANTS", "SEED", "MIN_SAMPLE"]
 
@@ -49,6 +61,9 @@ HINTS = {
     "rescale": "it changes when later price levels are rescaled: a rule compares levels across "
                "the whole history (the highest final price, normalising by a future value)",
 }
+SURVIVORSHIP = ("or it filters assets or series by whether their data run to the end "
+                "(iloc[-1], last_valid_index(), dropna(), counts of rows): a series that stops "
+                "later was still alive on the decision date")
 
 
 @dataclass(frozen=True)
@@ -61,21 +76,33 @@ class Finding:
     replay: float         # weight seen with data up to ``cut`` (NaN: missing)
     cut: pd.Timestamp
     variant: str
-    error: str = ""       # the replay raised instead of returning weights
+    error: str = ""       # the replay raised, or returned invalid weights (``kind``)
     combo: int = 0        # which combination of a grid replay (``check_grid``)
+    kind: str = "moved"   # "moved", "raised", "invalid", or "random": the full data twice
 
     def describe(self, strategy: str) -> str:
-        if self.error:
-            return (f'Strategy "{strategy}" looks into the future: given data up to '
-                    f"{self.cut.date()} only ({self.variant} future), it raised {self.error}. "
-                    "A strategy must compute the weight at t from rows up to t; "
+        if self.kind == "random":
+            return (f'Strategy "{strategy}" is not deterministic: called twice on the same '
+                    f"data it gave {self.column} on {self.date.date()} the weights "
+                    f"{self.full:.6g} and {self.replay:.6g}, so neither a run nor the lookahead "
+                    "check can reproduce it. Its weights must follow from the data and its "
+                    "parameters only: seed any random numbers (np.random.default_rng(seed)) "
+                    "and do not read the clock or state kept between calls.")
+        cut = f"given data up to {self.cut.date()} only ({self.variant} future)"
+        if self.kind == "invalid":
+            return (f'Strategy "{strategy}" looks into the future: {cut}, its weights were '
+                    f"invalid where they are valid with all the data ({self.error}). A strategy "
+                    f"must compute the weight at t from rows up to t; {HINTS[self.variant]}.")
+        if self.kind == "raised":
+            return (f'Strategy "{strategy}" looks into the future: {cut}, it raised '
+                    f"{self.error}. A strategy must compute the weight at t from rows up to t; "
                     f"{HINTS[self.variant]}.")
-        replay = "no weight" if np.isnan(self.replay) else f"{self.replay:.6g}"
         return (f'Strategy "{strategy}" looks into the future: its weight for {self.column} on '
-                f"{self.date.date()} is {self.full:.6g} with all the data but {replay} when it "
-                f"sees data up to {self.cut.date()} only ({self.variant} future). Likely cause: "
-                f"{HINTS[self.variant]}. Use only rows up to each decision date, or write the "
-                "strategy in the per-date form (weights_on), see docs/strategies.md.")
+                f"{self.date.date()} is {self.full:.6g} with all the data but {self.replay:.6g} "
+                f"when it sees data up to {self.cut.date()} only ({self.variant} future). Likely "
+                f"cause: {HINTS[self.variant]}, {SURVIVORSHIP}. Use only rows up to each "
+                "decision date, or write the strategy in the per-date form (weights_on), see "
+                "docs/strategies.md.")
 
 
 @dataclass(frozen=True)
@@ -126,12 +153,26 @@ def choose_cuts(dates: pd.DatetimeIndex, every: bool, seed: int,
 def _replace_future(values: np.ndarray, n_past: int, positive: np.ndarray, variant: str,
                     rng: np.random.Generator) -> np.ndarray:
     """Rows from ``n_past`` on replaced; positive series (prices, VIX) multiplicatively,
-    others (yields, z-scores) additively, so each stays a plausible series of its kind."""
+    others (yields, z-scores) additively, so each stays a plausible series of its kind.
+    A series with a value at the cut runs on to the end (the gaps of its future, such as
+    the rows after a later delisting, continued from its last level by a random walk); one
+    without has no future (a later listing is not announced)."""
     out = values.copy()
     future = values[n_past:]
     if future.size == 0:
         return out
-    anchor = values[n_past - 1] if n_past else np.nanmean(future, axis=0)
+    if not n_past:               # nothing was known at the cut
+        out[:] = np.nan
+        return out
+    alive = ~np.isnan(values[n_past - 1])
+    gaps = np.isnan(future) & alive
+    if gaps.any():
+        stacked = values[n_past - 1:]            # the cut's row, then the future
+        last = np.where(np.isnan(stacked), 0, np.arange(len(stacked))[:, None])
+        level = np.take_along_axis(stacked, np.maximum.accumulate(last, axis=0), axis=0)[1:]
+        drift = np.cumsum(rng.normal(0.0, 0.02, future.shape), axis=0)
+        future = np.where(gaps, np.where(positive, level * np.exp(drift), level + drift), future)
+    anchor = values[n_past - 1]
     shape = future.shape
     with np.errstate(divide="ignore", invalid="ignore"):
         if variant == "mirror":
@@ -142,8 +183,20 @@ def _replace_future(values: np.ndarray, n_past: int, positive: np.ndarray, varia
         else:  # rescale: each series by its own factor between 1/100 and 1/10 or 10 and 100
             factor = 10 ** (rng.uniform(1, 2, shape[1]) * rng.choice([-1, 1], shape[1]))
             new = future * factor
-    out[n_past:] = np.where(np.isnan(anchor), future, new) if variant == "mirror" else new
+    out[n_past:] = np.where(alive, new, np.nan)
     return out
+
+
+def _first_move(expected: pd.DataFrame, seen: pd.DataFrame, cut: pd.Timestamp,
+                variant: str) -> Finding | None:
+    """The first (date, column) whose weight differs by more than TOLERANCE, or None."""
+    want, got = expected.to_numpy(dtype=float), seen.to_numpy(dtype=float)
+    moved = ~(np.abs(got - want) <= TOLERANCE)
+    if not moved.any():
+        return None
+    row, col = np.argwhere(moved)[0]
+    return Finding(expected.index[row], str(expected.columns[col]), float(want[row, col]),
+                   float(got[row, col]), cut, variant)
 
 
 class LookaheadProbe:
@@ -213,47 +266,47 @@ class LookaheadProbe:
         sink = io.StringIO()
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             try:
-                twin = fresh()
-            except (Exception, SystemExit):   # a file that no longer imports: same class
-                twin = None
-            try:
                 with time_limit(self.timeout):
+                    try:
+                        twin = fresh()
+                    except (Exception, SystemExit):   # a file that no longer imports: same class
+                        twin = None
                     return call(twin), None, twin is not None
             except PluginTimeout:
                 raise StrategyError(f'Strategy "{name}" did not return within '
                                     f"{self.timeout:g} s when its {method} was replayed on "
                                     f"data up to {cut.date()} and was stopped. If it is only "
                                     "slow, raise --timeout.") from None
-            except (Exception, SystemExit) as exc:
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:   # whatever it raised, custom BaseExceptions too
                 return None, Finding(cut, "", float("nan"), float("nan"), cut, variant,
-                                     f"{type(exc).__name__}: {exc}"), twin is not None
+                                     f"{type(exc).__name__}: {exc}", kind="raised"), False
 
     def _replay(self, strategy: Strategy, full: pd.DataFrame, cut: pd.Timestamp,
                 variant: str) -> tuple[Finding | None, bool]:
-        """One replay at ``cut``: the finding (None: equal) and whether state was fresh."""
+        """One replay at ``cut``: the finding (None: equal) and whether state was fresh.
+        ``full``: the validated weights of the full run; the replay's are validated the same
+        way (columns left out hold 0), so only a weight that moved counts."""
         past = full.index[full.index <= cut]
 
-        def weights(twin: Strategy | None) -> np.ndarray:
-            raw = (twin or type(strategy)(**strategy.values())).target_weights(
-                self.context_at(cut, variant))
-            seen = pd.DataFrame(raw).reindex(index=past, columns=full.columns)
+        def weights(twin: Strategy | None) -> pd.DataFrame | str:
+            ctx = self.context_at(cut, variant)
+            raw = (twin or type(strategy)(**strategy.values())).target_weights(ctx.private())
             try:
-                return seen.to_numpy(dtype=float)
-            except (TypeError, ValueError):   # text where a weight should be
-                return seen.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+                return checked_weights(raw, strategy, ctx)
+            except StrategyError as exc:
+                return str(exc)
 
         seen, failed, fresh = self._call_fresh(strategy.name, "target_weights",
                                                lambda: fresh_instance(strategy), weights,
                                                cut, variant)
         if failed is not None:
             return failed, fresh
-        expected = full.loc[past].to_numpy(dtype=float)
-        moved = ~(np.abs(seen - expected) <= TOLERANCE)
-        if not moved.any():
-            return None, fresh
-        row, col = np.argwhere(moved)[0]
-        return Finding(past[row], str(full.columns[col]), float(expected[row, col]),
-                       float(seen[row, col]), cut, variant), fresh
+        if isinstance(seen, str):
+            return Finding(cut, "", float("nan"), float("nan"), cut, variant, seen,
+                           kind="invalid"), fresh
+        return _first_move(full.loc[past], seen.loc[past], cut, variant), fresh
 
     def sample(self, size: int, salt: int = 0) -> pd.DatetimeIndex:
         """A smaller seeded set of the probe's cuts (with the final 10%): what a sweep
@@ -265,14 +318,40 @@ class LookaheadProbe:
               cuts: pd.DatetimeIndex | None = None) -> LookaheadReport:
         """Replay ``strategy`` (whose full-data output is ``full_raw``, already validated)
         at the probe's cut dates (or ``cuts``); bisect to the first offending date when one
-        fails."""
+        fails, and call it once more on the full data to tell lookahead from randomness."""
         began = time.perf_counter()
         if strategy.point_in_time():
             return LookaheadReport(strategy.name, "point-in-time form", self.seed, (), 0,
                                    0.0, True, None)
-        full = full_raw.loc[self.ctx.rebalance_dates].astype(float)
-        return self._scan(strategy.name, "replay", began, self.cuts if cuts is None else cuts,
-                          lambda cut, variant: self._replay(strategy, full, cut, variant))
+        full = checked_weights(full_raw, strategy, self.ctx)
+        report = self._scan(strategy.name, "replay", began, self.cuts if cuts is None else cuts,
+                            lambda cut, variant: self._replay(strategy, full, cut, variant))
+        if report.finding is None or report.finding.kind != "moved":
+            return report
+        again = self._again(strategy, full)
+        return report if again is None else replace(report, finding=again,
+                                                     calls=report.calls + 1)
+
+    def _again(self, strategy: Strategy, full: pd.DataFrame) -> Finding | None:
+        """The strategy called again on the full data (fresh state, as a replay): a
+        finding of kind "random" when its weights differ from the first call's."""
+        end = self.ctx.rebalance_dates[-1]
+
+        def weights(twin: Strategy | None) -> pd.DataFrame | str:
+            raw = (twin or type(strategy)(**strategy.values())).target_weights(self.ctx.private())
+            try:
+                return checked_weights(raw, strategy, self.ctx)
+            except StrategyError as exc:
+                return str(exc)
+
+        seen, failed, _ = self._call_fresh(strategy.name, "target_weights",
+                                           lambda: fresh_instance(strategy), weights, end,
+                                           "truncate")
+        if failed is not None or isinstance(seen, str):
+            return Finding(end, "", float("nan"), float("nan"), end, "truncate",
+                           failed.error if failed is not None else seen, kind="random")
+        moved = _first_move(full, seen, end, "truncate")
+        return None if moved is None else replace(moved, kind="random")
 
     def check_grid(self, strategy: type[Strategy], combos: list[dict],
                    full: np.ndarray, cuts: pd.DatetimeIndex | None = None) -> LookaheadReport:
@@ -290,16 +369,22 @@ class LookaheadProbe:
         dates = self.ctx.rebalance_dates
         past = int(dates.searchsorted(cut, side="right"))
 
-        def weights(twin: type[Strategy] | None) -> np.ndarray:
+        def weights(twin: type[Strategy] | None) -> np.ndarray | str:
             ctx = self.context_at(cut, variant)
-            raw = (twin or strategy).target_weights_grid(ctx, combos)
-            return grid_bucket_weights(raw, strategy, ctx, len(combos))
+            raw = (twin or strategy).target_weights_grid(ctx.private(), combos)
+            try:
+                return grid_bucket_weights(raw, strategy, ctx, len(combos))
+            except StrategyError as exc:
+                return str(exc)
 
         seen, failed, fresh = self._call_fresh(strategy.name, "target_weights_grid",
                                                lambda: fresh_class(strategy), weights, cut,
                                                variant)
         if failed is not None:
             return failed, fresh
+        if isinstance(seen, str):
+            return Finding(cut, "", float("nan"), float("nan"), cut, variant, seen,
+                           kind="invalid"), fresh
         expected = full[:, :past]
         moved = ~(np.abs(seen[:, :past] - expected) <= TOLERANCE)
         if not moved.any():

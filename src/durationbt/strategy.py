@@ -89,6 +89,23 @@ class Context:
                        end=pd.Timestamp(date),
                        signal=None if self.signal is None else self.signal.as_of(date))
 
+    def private(self) -> Context:
+        """A copy for one plugin call: every frame and series a new object (shallow: with
+        pandas' copy-on-write a write to it copies first, so nothing is duplicated until a
+        plugin writes), the universe and the signal's tables copied, so what a plugin
+        assigns (``ctx.prices.loc[...] *= 2``, ``ctx.signal.regime[:] = ...``) reaches no
+        other call, the engine or the scores."""
+        signal = self.signal
+        if signal is not None:
+            signal = replace(signal, composite=signal.composite.copy(deep=False),
+                             components=signal.components.copy(deep=False),
+                             regime=signal.regime.copy(deep=False),
+                             weights=dict(signal.weights), dropped=dict(signal.dropped),
+                             inputs=dict(signal.inputs))
+        return replace(self, universe=self.universe.model_copy(deep=True),
+                       prices=self.prices.copy(deep=False), inputs=self.inputs.copy(deep=False),
+                       signal=signal)
+
     @property
     def returns(self) -> pd.DataFrame:
         """Daily simple returns (NaN where a price is missing)."""
@@ -227,7 +244,12 @@ class Strategy:
                                       "target_weights nor weights_on")
         rows = {}
         for date in ctx.rebalance_dates:
-            rows[date] = pd.Series(self.weights_on(ctx.as_of(date)), dtype=float)
+            day = self.weights_on(ctx.as_of(date))
+            if not isinstance(day, Mapping | pd.Series):   # None is not "all cash": {} is
+                raise StrategyError(f'Strategy "{self.name}": weights_on returned '
+                                    f"{type(day).__name__} on {date.date()}; return a dict or "
+                                    "Series of weights ({} holds everything in cash).")
+            rows[date] = pd.Series(day, dtype=float)
         return pd.DataFrame.from_dict(rows, orient="index").reindex(ctx.rebalance_dates)
 
     def weights_on(self, ctx: Context) -> Mapping[str, float] | pd.Series:

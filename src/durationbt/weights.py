@@ -18,15 +18,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import DurationbtError, StrategyError, did_you_mean
+from .errors import DurationbtError, ParameterError, StrategyError, did_you_mean
 from .strategy import Context, Strategy
 
-__all__ = ["call_strategy", "compute_weights", "resolve_target_weights", "tradable",
+__all__ = ["call_strategy", "compute_weights", "resolve_target_weights", "checked_weights", "tradable",
            "time_limit", "PluginTimeout", "bucket_shares", "grid_bucket_weights", "spread_grid",
-           "call_grid", "WEIGHT_TOLERANCE", "VOL_WINDOW", "DEFAULT_TIMEOUT"]
+           "call_grid", "WEIGHT_TOLERANCE", "VOL_WINDOW", "DEFAULT_TIMEOUT", "MAX_TIMEOUT",
+           "check_timeout"]
 
 WEIGHT_TOLERANCE = 1e-9
 DEFAULT_TIMEOUT = 600.0   # seconds one call of a plugin may take (--timeout)
+MAX_TIMEOUT = 86_400.0    # a day: the longest --timeout (a timer cannot hold 1e300 s)
 VOL_WINDOW = 63  # trading days of returns behind inverse-volatility spreading
 
 
@@ -34,7 +36,10 @@ def _fail(strategy: Strategy, problem: str) -> StrategyError:
     return StrategyError(f'Strategy "{strategy.name}" returned bad weights: {problem}')
 
 
-def _check_frame(raw: object, strategy: Strategy, ctx: Context) -> pd.DataFrame:
+def checked_weights(raw: object, strategy: Strategy | type[Strategy], ctx: Context) -> pd.DataFrame:
+    """A plugin's output checked and completed: decision dates x every known column (buckets
+    or tradable tickers), floats, columns left out at 0. What the engine trades (after
+    spreading) and what the lookahead replay compares, so both judge the same weights."""
     if not isinstance(raw, pd.DataFrame):
         raise _fail(strategy, f"expected a pandas DataFrame, got {type(raw).__name__}.")
     if strategy.weights_by == "bucket":
@@ -45,6 +50,10 @@ def _check_frame(raw: object, strategy: Strategy, ctx: Context) -> pd.DataFrame:
         if column not in known:
             raise _fail(strategy, f'unknown {kind} "{column}".' + did_you_mean(str(column), known)
                         + f" Known {kind}s: {', '.join(known)}.")
+    if raw.columns.has_duplicates:
+        twice = raw.columns[raw.columns.duplicated()][0]
+        raise _fail(strategy, f'column "{twice}" appears more than once; give each {kind} one '
+                    "column.")
     if not isinstance(raw.index, pd.DatetimeIndex):
         raise _fail(strategy, "the index must be dates (a DatetimeIndex).")
     missing = ctx.rebalance_dates.difference(raw.index)
@@ -54,26 +63,28 @@ def _check_frame(raw: object, strategy: Strategy, ctx: Context) -> pd.DataFrame:
     if raw.index.has_duplicates:
         dup = raw.index[raw.index.duplicated()][0]
         raise _fail(strategy, f"date {dup.date()} appears more than once.")
-    frame = raw.loc[ctx.rebalance_dates]
+    dates = ctx.rebalance_dates
     try:
-        values = frame.to_numpy(dtype=float)
+        values = raw.iloc[raw.index.get_indexer(dates)].to_numpy(dtype=float)
     except (TypeError, ValueError):
         raise _fail(strategy, "weights must be numbers.") from None
     if not np.isfinite(values).all():
         row, col = np.argwhere(~np.isfinite(values))[0]
-        raise _fail(strategy, f"{values[row, col]} for {frame.columns[col]} on "
-                    f"{frame.index[row].date()}; weights must be finite numbers.")
+        raise _fail(strategy, f"{values[row, col]} for {raw.columns[col]} on "
+                    f"{dates[row].date()}; weights must be finite numbers.")
     if (values < -WEIGHT_TOLERANCE).any():
         row, col = np.argwhere(values < -WEIGHT_TOLERANCE)[0]
-        raise _fail(strategy, f"{values[row, col]:.6g} for {frame.columns[col]} on "
-                    f"{frame.index[row].date()}; durationbt is long-only, weights must be >= 0.")
+        raise _fail(strategy, f"{values[row, col]:.6g} for {raw.columns[col]} on "
+                    f"{dates[row].date()}; durationbt is long-only, weights must be >= 0.")
     sums = values.sum(axis=1)
     if (sums > 1 + WEIGHT_TOLERANCE).any():
         row = int(np.argmax(sums))
-        raise _fail(strategy, f"weights sum to {sums[row]:.6g} on {frame.index[row].date()}; "
+        raise _fail(strategy, f"weights sum to {sums[row]:.6g} on {dates[row].date()}; "
                     "they must sum to at most 1 (the rest is held as cash).")
     # columns the strategy left out hold nothing; tiny negatives within tolerance are zero
-    return frame.astype(float).reindex(columns=list(known), fill_value=0.0).clip(lower=0.0)
+    out = np.zeros((len(dates), len(known)))
+    out[:, [known.index(c) for c in raw.columns]] = np.where(values < 0, 0.0, values)
+    return pd.DataFrame(out, index=dates, columns=list(known))
 
 
 def tradable(ctx: Context) -> tuple[str, ...]:
@@ -146,7 +157,7 @@ def grid_bucket_weights(raw: object, strategy: type[Strategy], ctx: Context,
         combo = int(np.argwhere(bad.any(axis=(1, 2)) | (sums > 1 + WEIGHT_TOLERANCE).any(axis=1))[0, 0])
         frame = pd.DataFrame(values[combo], index=ctx.rebalance_dates, columns=list(known))
         try:
-            _check_frame(frame, strategy, ctx)
+            checked_weights(frame, strategy, ctx)
         except StrategyError as exc:
             raise StrategyError(f"{exc} (combination {combo + 1} of the batch)") from None
     return np.where(values < 0, 0.0, values)
@@ -180,7 +191,7 @@ def resolve_target_weights(raw: object, strategy: Strategy, ctx: Context) -> pd.
 
     A bucket weight on a date when none of its members has a price (none listed yet, or
     all their data ended) stays as cash."""
-    frame = _check_frame(raw, strategy, ctx)
+    frame = checked_weights(raw, strategy, ctx)
     if strategy.weights_by == "bucket":
         return _spread(frame, strategy, ctx)
     tickers = list(tradable(ctx))
@@ -197,6 +208,15 @@ class PluginTimeout(BaseException):
     plugin's own ``except Exception`` cannot swallow it)."""
 
 
+def check_timeout(seconds: float) -> float:
+    """``seconds`` if it is a usable time limit (positive, at most MAX_TIMEOUT), else a
+    ParameterError naming ``--timeout``."""
+    if not 0 < seconds <= MAX_TIMEOUT:   # also refuses NaN and inf
+        raise ParameterError(f"--timeout must be a number of seconds above 0 and at most "
+                             f"{MAX_TIMEOUT:,.0f} (a day), got {seconds:g}.")
+    return seconds
+
+
 @contextlib.contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
     """Interrupt the block after ``seconds`` with PluginTimeout (SIGALRM: main thread of a
@@ -211,7 +231,7 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         raise PluginTimeout
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, MAX_TIMEOUT))
     try:
         yield
     finally:
@@ -228,15 +248,28 @@ def _raised(strategy: Strategy | type[Strategy], exc: BaseException) -> Strategy
         own = inspect.getfile(cls)
     except (TypeError, OSError):
         own = ""
-    frame = next((f for f in reversed(frames) if f.filename == own), frames[-1])
-    return StrategyError(f'Strategy "{strategy.name}" raised {type(exc).__name__}: {exc} '
-                         f"({frame.filename}, line {frame.lineno}).")
+    frame = next((f for f in reversed(frames) if f.filename == own), frames[-1] if frames else None)
+    where = f" ({frame.filename}, line {frame.lineno})" if frame is not None else ""
+    return StrategyError(f'Strategy "{strategy.name}" raised {type(exc).__name__}: '
+                         f"{_text(exc)}{where}.")
+
+
+def _text(exc: BaseException) -> str:
+    """``str(exc)``, which is plugin code too: one that fails or returns junk is not the
+    message."""
+    try:
+        text = str(exc)
+    except BaseException:   # a __str__ that raises says nothing
+        return "(its message could not be read)"
+    return text if isinstance(text, str) else "(its message could not be read)"
 
 
 def _guarded(strategy: Strategy | type[Strategy], call: Callable[[], object],
              timeout: float | None, method: str) -> object:
-    """Run one call into plugin code: stopped after ``timeout`` seconds; its errors,
-    ``sys.exit`` and Ctrl-C included, reported as a StrategyError naming the plugin."""
+    """Run one call into plugin code: stopped after ``timeout`` seconds; whatever it raises,
+    ``sys.exit``, Ctrl-C and its own BaseException subclasses included, reported as a
+    StrategyError naming the plugin. (A call that must not be able to escape, whatever it
+    catches or breaks, runs in a child process: ``sandbox``.)"""
     try:
         with time_limit(timeout):
             return call()
@@ -248,22 +281,24 @@ def _guarded(strategy: Strategy | type[Strategy], call: Callable[[], object],
         raise StrategyError(f'Interrupted while strategy "{strategy.name}" was running.') from None
     except DurationbtError:
         raise
-    except (Exception, SystemExit) as exc:
+    except BaseException as exc:   # sys.exit, GeneratorExit, its own BaseException subclasses
         raise _raised(strategy, exc) from exc
 
 
 def call_strategy(strategy: Strategy, ctx: Context,
                   timeout: float | None = DEFAULT_TIMEOUT) -> object:
     """The plugin's raw output, its failures named (see ``_guarded``): the line of its own
-    file that failed, not a pandas internal."""
-    return _guarded(strategy, lambda: strategy.target_weights(ctx), timeout, "target_weights")
+    file that failed, not a pandas internal. It is handed a private copy of ``ctx``
+    (``Context.private``): what it writes into the data stays in that call."""
+    return _guarded(strategy, lambda: strategy.target_weights(ctx.private()), timeout,
+                    "target_weights")
 
 
 def call_grid(strategy: type[Strategy], ctx: Context, combos: Sequence[dict[str, Any]],
               timeout: float | None = DEFAULT_TIMEOUT) -> object:
     """``strategy.target_weights_grid(ctx, combos)``, guarded as ``call_strategy`` is."""
-    return _guarded(strategy, lambda: strategy.target_weights_grid(ctx, combos), timeout,
-                    "target_weights_grid")
+    return _guarded(strategy, lambda: strategy.target_weights_grid(ctx.private(), combos),
+                    timeout, "target_weights_grid")
 
 
 def compute_weights(strategy: Strategy, ctx: Context,

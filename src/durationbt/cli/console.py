@@ -113,11 +113,11 @@ def run_settings(*, universe: str, start: str | None, end: str | None, rebalance
     (the risk-free and cash choices are checked against the universe, once loaded)."""
     from ..engine import Costs, check_init_cash
     from ..session import RunSettings
+    from ..weights import check_timeout
     from .environment import read_environment
 
     check_init_cash(init_cash)
-    if not timeout > 0:
-        raise ParameterError(f"--timeout must be a positive number of seconds, got {timeout:g}.")
+    check_timeout(timeout)
     env = read_environment()
     return RunSettings(universe=universe, start=parse_date(start, "--start"),
                        end=parse_date(end, "--end"), rebalance=rebalance,
