@@ -145,3 +145,125 @@ def test_cli_on_generated_files_exits_0_or_2_never_a_traceback(tmp_path_factory,
         assert result.exit_code in (0, 2), result.output
         assert "Traceback" not in result.output and result.exception is None or \
             isinstance(result.exception, SystemExit), result.exception
+
+
+# --- family "plugin": hostile plugins through `run` -----------------------------------------
+# Each generated plugin does one to three hostile things, then returns weights (the same valid
+# weights, or a broken answer). Allowed: exit 0 with every number equal to a clean plugin's
+# run, or exit 2 naming the plugin with nothing written; never a traceback, a hang or a
+# number changed silently.
+
+PLUGIN_CASES = 40
+PLUGIN_TIMEOUT = "2"
+
+HOSTILE_ACTIONS = [
+    "ctx.prices.loc[:, :] *= 2",
+    "ctx.inputs.loc[:, :] = 0.0",
+    "ctx.signal.regime.loc[:] = 'scarce'",
+    "ctx.signal.composite.loc[:] = 9.0",
+    "np.sqrt = lambda x: x * 0",
+    "pd.DataFrame.std = None",
+    "sys.stdout.close()",
+    "sys.stderr = None",
+    "signal.signal(signal.SIGALRM, signal.SIG_IGN)",
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN)",
+    "threading.Thread(target=time.sleep, args=(300,)).start()",
+    "os._exit(0)",
+    "os.abort()",
+    "raise SystemExit(143)",
+    "raise KeyboardInterrupt",
+    "raise GeneratorExit('closing')",
+    "raise Boom('a BaseException of its own')",
+    "while True:\n            try:\n                time.sleep(60)\n"
+    "            except BaseException:\n                pass",
+    "os.close(0)",
+]
+ODD_FRAME = ("type('Odd', (pd.DataFrame,), {'__reduce__': lambda self: (os.system, "
+             "('false',))})(w)")       # valid weights whose pickle would run a command
+VALID_ANSWERS = ("w", ODD_FRAME)
+ANSWERS = [
+    *VALID_ANSWERS,
+    "None",
+    "w.rename(columns={'SOFTB': 'SOFTA'})",
+    "w.astype(object).where(w > 1, 'x')",
+    "w * float('nan')",
+    "w.iloc[:0]",
+    "w.T",
+]
+PLUGIN_TEMPLATE = """
+import os
+import signal
+import sys
+import threading
+import time
+import numpy as np
+import pandas as pd
+from durationbt import Strategy
+
+
+class Boom(BaseException):
+    pass
+
+
+class Fuzzed(Strategy):
+    '''A generated hostile plugin.'''
+
+    name = "{name}"
+    weights_by = "ticker"
+
+    def target_weights(self, ctx):
+        w = pd.DataFrame(0.5, index=ctx.rebalance_dates, columns=["SOFTA", "SOFTB"])
+{actions}
+        return {answer}
+"""
+
+
+def _plugin_run(universe, data, plugins, name, out):
+    return runner.invoke(app, ["run", name, "--universe", str(universe), "--data", str(data),
+                               "--strategies-dir", str(plugins), "--out", str(out),
+                               "--no-tearsheet", "--timeout", PLUGIN_TIMEOUT])
+
+
+def _numbers(out: Path) -> tuple[str, ...]:
+    """The digests of a run's numbers."""
+    import hashlib
+
+    [folder] = list(out.iterdir())
+    return tuple(hashlib.sha1((folder / name).read_bytes()).hexdigest()[:12] for name in
+                 ("metrics.json", "regimes.json", "equity.csv", "weights.csv", "duration.csv"))
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory, synth_data, synth_universe):
+    plugins = tmp_path_factory.mktemp("clean")
+    (plugins / "fz.py").write_text(PLUGIN_TEMPLATE.format(name="fz", actions="", answer="w"))
+    out = tmp_path_factory.mktemp("clean_out") / "r"
+    done = _plugin_run(synth_universe, synth_data, plugins, "fz", out)
+    assert done.exit_code == 0, done.output
+    return _numbers(out)
+
+
+@settings(max_examples=PLUGIN_CASES, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(actions=st.lists(st.sampled_from(HOSTILE_ACTIONS), min_size=1, max_size=3),
+       answer=st.sampled_from(ANSWERS))
+def test_hostile_plugins_exit_0_with_the_same_numbers_or_2_naming_the_plugin(
+        tmp_path_factory, synth_data, synth_universe, clean_run, actions, answer):
+    import time
+
+    plugins = tmp_path_factory.mktemp("fuzzplugin")
+    body = "\n".join("        " + a for a in actions)
+    (plugins / "fz.py").write_text(PLUGIN_TEMPLATE.format(name="fz", actions=body,
+                                                          answer=answer))
+    out = plugins / "results"
+    started = time.perf_counter()
+    result = _plugin_run(synth_universe, synth_data, plugins, "fz", out)
+    assert time.perf_counter() - started < 90, "a hostile plugin held the command"
+    assert result.exit_code in (0, 2), (actions, answer, result.output)
+    assert "Traceback" not in result.output, result.output
+    if result.exit_code == 2:
+        assert 'Strategy "fz"' in result.output, result.output
+        assert not out.exists() or not any(out.iterdir())
+    else:
+        assert answer in VALID_ANSWERS, (actions, answer, result.output)
+        assert _numbers(out) == clean_run, actions

@@ -2,6 +2,7 @@
 user mistakes and hostile plugins through the CLI, kills mid-run, a race for the final
 folder name, a full disk, markup in names. Synthetic data: fast, no network."""
 
+import json
 import multiprocessing
 import os
 import shutil
@@ -172,6 +173,263 @@ def test_two_plugins_with_one_name_are_listed_and_refused_when_used(tmp_path):
     text = one_paragraph_exit_2(invoke("strategies", "check", "twin", "--strategies-dir",
                                        plugins))
     assert 'Two strategies are named "twin"' in text and "twin_copy.py" in text
+
+
+# --- plugins that try to escape: each runs in a child process with a hard deadline ------------
+
+HOSTILE = """
+import os
+import signal
+import sys
+import threading
+import time
+import numpy as np
+import pandas as pd
+from durationbt import Param, Strategy
+
+
+
+def lower_recursion_limit():
+    \"\"\"As low as the stack allows here (60 from a shell).\"\"\"
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    sys.setrecursionlimit(depth + 20)
+
+
+{top}
+
+
+class Hostile(Strategy):
+    \"\"\"A plugin that misbehaves.\"\"\"
+
+    name = "{name}"
+    weights_by = "ticker"
+    k = Param(1, "a parameter to sweep", low=1, grid=(1, 2, 3))
+{init}
+    def target_weights(self, ctx):
+        {body}
+        w = pd.DataFrame(0.0, index=ctx.rebalance_dates, columns=["SOFTA", "SOFTB"])
+        w.loc[:, :] = 0.5
+        return w
+"""
+
+
+def hostile(folder: Path, name: str, body: str = "pass", top: str = "", init: str = "") -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.py").write_text(HOSTILE.format(name=name, body=body, top=top, init=init))
+    return folder
+
+
+def run_plugin(plugins, name, synth_data, synth_universe, out, *extra):
+    return invoke("run", name, "--universe", synth_universe, "--data", synth_data,
+                  "--strategies-dir", plugins, "--out", out, "--no-tearsheet", *extra)
+
+
+def nothing_in(out: Path) -> bool:
+    return not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize("name, body", [
+    ("ignores_alarm", "signal.signal(signal.SIGALRM, signal.SIG_IGN)\n        time.sleep(120)"),
+    ("catches_everything", "while True:\n            try:\n                time.sleep(120)\n"
+                           "            except BaseException:\n                pass"),
+    ("swallows_term", "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                      "        signal.signal(signal.SIGALRM, lambda *a: None)\n"
+                      "        time.sleep(120)"),
+])
+def test_a_plugin_that_never_returns_is_stopped_whatever_it_catches(
+        name, body, synth_data, synth_universe, tmp_path):
+    plugins = hostile(tmp_path / "p", name, body)
+    started = time.perf_counter()
+    result = run_plugin(plugins, name, synth_data, synth_universe, tmp_path / "r",
+                        "--timeout", "1")
+    text = one_paragraph_exit_2(result)
+    assert f'Strategy "{name}" did not return within 1 s from target_weights' in text
+    assert time.perf_counter() - started < 60 and nothing_in(tmp_path / "r")
+
+
+@pytest.mark.parametrize("name, body, top, init, message", [
+    ("exits_hard", "os._exit(0)", "", "",
+     "ended the process it ran in while target_weights (exit code 0)"),
+    ("aborts", "os.abort()", "", "", "(killed by signal SIGABRT)"),
+    ("own_base_exception", "raise Boom('never caught')",
+     "class Boom(BaseException):\n    pass", "", "raised Boom: never caught ("),
+    ("generator_exit", "raise GeneratorExit('closing')", "", "",
+     "raised GeneratorExit: closing ("),
+    ("bad_init", "pass", "", "    def __init__(self, **kw):\n        raise ValueError('no init')\n",
+     ("raised ValueError: no init (", ") in __init__.")),
+    ("twice_the_column", "return pd.DataFrame(0.1, index=ctx.rebalance_dates, "
+                         "columns=['SOFTA', 'SOFTA'])", "", "",
+     'column "SOFTA" appears more than once'),
+    ("recursion_limit", "lower_recursion_limit()\n        raise ValueError('too deep')", "",
+     "", "raised ValueError: too deep"),
+])
+def test_a_plugin_that_ends_or_breaks_its_process_is_a_refusal(
+        name, body, top, init, message, synth_data, synth_universe, tmp_path):
+    plugins = hostile(tmp_path / "p", name, body, top, init)
+    text = one_paragraph_exit_2(run_plugin(plugins, name, synth_data, synth_universe,
+                                           tmp_path / "r"))
+    fragments = message if isinstance(message, tuple) else (message,)
+    assert f'Strategy "{name}"' in text and all(f in text for f in fragments), text
+    assert nothing_in(tmp_path / "r")
+
+
+def _metrics(out: Path) -> dict:
+    [folder] = [p for p in out.iterdir() if (p / "metrics.json").is_file()]
+    metrics = json.loads((folder / "metrics.json").read_text())
+    return {k: metrics[k] for k in ("strategy", "benchmark", "portfolio_duration")} | {
+        "regimes": json.loads((folder / "regimes.json").read_text())}
+
+
+@pytest.mark.parametrize("name, body, top", [
+    ("patches_numpy", "np.sqrt = lambda x: 0 * x\n        np.mean = None", ""),
+    ("patches_numpy_at_import", "pass", "np.sqrt = lambda x: 0 * x\npd.DataFrame.std = None"),
+    ("closes_stdout", "sys.stdout.close()\n        sys.stderr.close()", ""),
+    ("lowers_recursion", "w = pd.DataFrame(0.5, index=ctx.rebalance_dates, "
+                         "columns=['SOFTA', 'SOFTB'])\n        lower_recursion_limit()\n"
+                         "        return w", ""),
+    ("rewrites_the_data", "ctx.prices.loc[:, :] *= 2\n        ctx.inputs.loc[:, :] = 0\n"
+                          "        ctx.signal.regime.loc[:] = 'scarce'\n"
+                          "        ctx.signal.components.loc[:, :] = 3.0\n"
+                          "        ctx.signal.composite.loc[:] = 3.0", ""),
+])
+def test_what_a_plugin_breaks_in_its_process_changes_no_number(
+        name, body, top, synth_data, synth_universe, tmp_path):
+    """Its weights are those of a clean twin; so must every number of its run be."""
+    plugins = hostile(tmp_path / "p", name, body, top)
+    hostile(plugins, "clean_twin")
+    done = run_plugin(plugins, name, synth_data, synth_universe, tmp_path / "r")
+    assert done.exit_code == 0, done.output
+    assert Path(done.output.strip().splitlines()[-1]).parent == tmp_path / "r"
+    clean = run_plugin(plugins, "clean_twin", synth_data, synth_universe, tmp_path / "c")
+    assert clean.exit_code == 0, clean.output
+    assert _metrics(tmp_path / "r") == _metrics(tmp_path / "c")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("name, body, message", [
+    ("exits_in_a_sweep", "if self.k == 2:\n            os._exit(0)",
+     "ended the process it ran in while target_weights (exit code 0)"),
+    ("hangs_in_a_sweep", "if self.k == 3:\n            signal.signal(signal.SIGALRM, "
+                         "signal.SIG_IGN)\n            time.sleep(120)",
+     "did not return within 1 s from target_weights"),
+])
+def test_a_sweep_stops_a_plugin_that_exits_or_hangs_in_a_worker(
+        workers, name, body, message, synth_data, synth_universe, tmp_path):
+    plugins = hostile(tmp_path / "p", name, body)
+    started = time.perf_counter()
+    text = one_paragraph_exit_2(invoke("sweep", name, "--universe", synth_universe, "--data",
+                                       synth_data, "--strategies-dir", plugins, "--out",
+                                       tmp_path / "r", "--workers", workers, "--timeout", "1"))
+    assert f'Strategy "{name}"' in text and message in text, text
+    assert nothing_in(tmp_path / "r") and time.perf_counter() - started < 120
+
+
+def test_compare_gives_each_strategy_the_same_numbers_in_any_order(
+        synth_data, synth_universe, strategies_dir, tmp_path):
+    """A plugin that rewrites prices, inputs and regimes before equal_weight runs (or after)
+    leaves equal_weight's numbers alone: before, its Sharpe depended on the order."""
+    plugins = hostile(tmp_path / "p", "vandal",
+                      "ctx.prices.loc[:, :] *= 2\n        ctx.signal.regime.loc[:] = 'scarce'")
+    shutil.copy(strategies_dir / "equal_weight.py", plugins / "equal_weight.py")
+    boards = []
+    for order in (["vandal", "equal_weight"], ["equal_weight", "vandal"]):
+        out = tmp_path / "-".join(order)
+        done = invoke("compare", *order, "--universe", synth_universe, "--data", synth_data,
+                      "--strategies-dir", plugins, "--out", out)
+        assert done.exit_code == 0, done.output
+        [folder] = list(out.iterdir())
+        boards.append(pd.read_csv(folder / "leaderboard.csv", index_col=0).sort_index())
+    pd.testing.assert_frame_equal(boards[0], boards[1])
+
+
+def test_weights_on_returning_none_is_refused_not_held_as_cash(synth_data, synth_universe,
+                                                              tmp_path):
+    plugins = tmp_path / "p"
+    plugins.mkdir()
+    (plugins / "nothing.py").write_text(
+        "from durationbt import Strategy\n\n\nclass Nothing(Strategy):\n"
+        '    """Forgets to return."""\n\n    name = "nothing"\n\n'
+        "    def weights_on(self, ctx):\n        ctx.prices.iloc[-1]\n")
+    text = one_paragraph_exit_2(run_plugin(plugins, "nothing", synth_data, synth_universe,
+                                           tmp_path / "r"))
+    assert 'Strategy "nothing": weights_on returned NoneType on' in text
+    assert "({} holds everything in cash)" in text
+
+
+def test_random_weights_are_refused_as_not_deterministic(synth_data, synth_universe, tmp_path):
+    plugins = hostile(tmp_path / "p", "dice",
+                      "w = pd.DataFrame(0.0, index=ctx.rebalance_dates, columns=['SOFTA'])\n"
+                      "        w['SOFTA'] = np.random.default_rng().uniform(0, 1, len(w))\n"
+                      "        return w")
+    text = one_paragraph_exit_2(run_plugin(plugins, "dice", synth_data, synth_universe,
+                                           tmp_path / "r"))
+    assert 'Strategy "dice" is not deterministic' in text and "looks into" not in text
+
+
+@pytest.mark.parametrize("top, message", [
+    ("time.sleep(120)", "did not finish importing within 1 s and was stopped"),
+    ("signal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    try:\n"
+     "        time.sleep(120)\n    except BaseException:\n        pass",
+     "did not finish importing within 1 s and was stopped"),
+    ("os._exit(0)", "ended the process importing it (exit code 0)"),
+])
+def test_a_plugin_file_that_hangs_or_exits_at_import_blocks_nothing(
+        top, message, synth_data, synth_universe, strategies_dir, tmp_path):
+    plugins = hostile(tmp_path / "p", "at_import", top=top)
+    shutil.copy(strategies_dir / "buy_and_hold.py", plugins / "buy_and_hold.py")
+    started = time.perf_counter()
+    if "exit" in message:          # a hang would take the default limit of an import, 20 s
+        listed = invoke("strategies", "list", "--strategies-dir", plugins)
+        text = " ".join(listed.output.split())
+        assert listed.exit_code == 0 and "buy_and_hold" in text and message in text, text
+    done = run_plugin(plugins, "buy_and_hold", synth_data, synth_universe, tmp_path / "r",
+                      "--timeout", "1")
+    assert done.exit_code == 0, done.output
+    refused = one_paragraph_exit_2(run_plugin(plugins, "at_import", synth_data, synth_universe,
+                                              tmp_path / "x", "--timeout", "1"))
+    assert 'Unknown strategy "at_import"' in refused and "at_import.py: " + message in refused
+    assert nothing_in(tmp_path / "x") and time.perf_counter() - started < 120
+
+
+def _console(*args, **kw) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+           "COLUMNS": "200"}
+    return subprocess.Popen([sys.executable, "-m", "durationbt", *map(str, args)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def test_a_thread_a_plugin_leaves_running_does_not_keep_the_command_alive(
+        synth_data, synth_universe, tmp_path):
+    plugins = hostile(tmp_path / "p", "threads",
+                      "threading.Thread(target=time.sleep, args=(300,)).start()")
+    proc = _console("run", "threads", "--universe", synth_universe, "--data", synth_data,
+                    "--strategies-dir", plugins, "--out", tmp_path / "r", "--no-tearsheet")
+    output, _ = proc.communicate(timeout=240)
+    assert proc.returncode == 0, output
+
+
+def test_sigterm_from_outside_is_not_blamed_on_the_plugin(synth_data, synth_universe,
+                                                          tmp_path):
+    marker = tmp_path / "pid"
+    plugins = hostile(tmp_path / "p", "slow",
+                      f"open({str(marker)!r}, 'w').write(str(os.getpid()))\n"
+                      "        time.sleep(300)")
+    proc = _console("run", "slow", "--universe", synth_universe, "--data", synth_data,
+                    "--strategies-dir", plugins, "--out", tmp_path / "r", "--no-tearsheet")
+    deadline = time.time() + 180
+    while not (marker.exists() and marker.read_text()) and time.time() < deadline:
+        time.sleep(0.1)
+    child = int(marker.read_text())
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, output
+    assert "SystemExit" not in output and "Traceback" not in output, output
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):       # the plugin's process went with the command
+        os.kill(child, 0)
+    assert nothing_in(tmp_path / "r")
 
 
 # --- crashes leave nothing behind -----------------------------------------------------------

@@ -18,7 +18,7 @@ from durationbt.data import CsvProvider, load_market_data
 from durationbt.engine import Costs
 from durationbt.errors import ParameterError, StrategyError
 from durationbt.plugins import discover_strategies
-from durationbt.sweep import Budget, InProcess, LocalWorkers, combinations, run_grid
+from durationbt.sweep import Budget, LocalWorkers, OneWorker, combinations, run_grid
 from durationbt.sweep.mapping import BATCH, GRID_BATCH
 from durationbt.sweep.walkforward import parse_span, walk_forward
 from durationbt.universe import load_universe
@@ -123,7 +123,7 @@ def test_local_workers_and_a_dask_cluster_give_identical_results(setup, plugins)
     runs = {}
     for strategy, combos in _grids(plugins):
         runs[strategy.name] = run_grid(strategy, combos, ctx, window, costs=Costs(), init_cash=1e6,
-                                       lookahead=probe, executor=InProcess())
+                                       lookahead=probe, executor=OneWorker())
         assert runs[strategy.name].n_trials < len(combos) or strategy.name == "liquidity_rotation"
         local = run_grid(strategy, combos, ctx, window, costs=Costs(), init_cash=1e6,
                          lookahead=probe, executor=LocalWorkers(2))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .engine import import_vectorbt
+from .isolation import StrategyProcess
 from .pipeline import Backtest, backtest, benchmark_equity
 from .plugins import StrategyRegistry
 from .publish import BacktestResult, write_run
@@ -32,10 +33,12 @@ def run_backtest(strategy_name: str, settings: RunSettings | None = None, *,
                  progress: Progress | None = None) -> BacktestResult:
     """Run one backtest end to end and write its run folder atomically.
 
-    What does not depend on each other overlaps: vectorbt is imported in a thread while the
-    data, signal and weights are computed (``simulate`` waits for it), and the quantstats
-    tearsheet is drawn by a second process (started now, so its imports are done by then)
-    while the lookahead replay, scores, durations, regime tables and report page are made."""
+    What does not depend on each other overlaps: the plugin's own process (``isolation``)
+    imports it while the data load, vectorbt is imported in a thread while the data, signal
+    and weights are computed (``simulate`` waits for it), the quantstats tearsheet is drawn
+    by a second process (started now, so its imports are done by then) and the lookahead
+    replay runs in the plugin's process while the simulation, scores, durations, regime
+    tables and report page are made."""
     settings = settings or RunSettings()
     phases: list[tuple[str, float]] = [("start", time.perf_counter())]
 
@@ -44,17 +47,20 @@ def run_backtest(strategy_name: str, settings: RunSettings | None = None, *,
         if progress:
             progress(message)
 
-    vectorbt = threading.Thread(target=import_vectorbt, daemon=True)
-    vectorbt.start()
     with contextlib.ExitStack() as stack:
+        say("Loading universe and strategy")
+        session = Session(settings, registry, say)
+        strategy = session.strategy(strategy_name, settings.params)
+        # the plugin's process is forked before any thread starts (a child forked while a
+        # thread imports vectorbt could wait for that import forever); it imports the
+        # plugin while the data load
+        plugin = stack.enter_context(StrategyProcess(strategy, settings.timeout))
+        threading.Thread(target=import_vectorbt, daemon=True).start()
         worker = None
         if settings.tearsheet:
             from .report.worker import TearsheetWorker
 
             worker = stack.enter_context(TearsheetWorker())
-        say("Loading universe and strategy")
-        session = Session(settings, registry, say)
-        strategy = session.strategy(strategy_name, settings.params)
         _ = session.risk_free, session.ctx   # refused before anything is drafted on disk
         draft = stack.enter_context(draft_file(Path(settings.out), "tearsheet.html"))
 
@@ -64,7 +70,7 @@ def run_backtest(strategy_name: str, settings: RunSettings | None = None, *,
                 worker.submit(draft.parent, equity, bench,
                               _page_titles(strategy.name, session.universe, settings), draft)
 
-        done = backtest(strategy, session, on_equity=start_tearsheet)
+        done = backtest(strategy, session, on_equity=start_tearsheet, plugin=plugin)
         tearsheet = worker.result if worker is not None else None   # returns ``draft``
         written = write_run(done, settings, session.source(strategy.name), say, tearsheet)
     say("done")

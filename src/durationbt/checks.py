@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from .data.market import MarketData
 from .errors import DurationbtError
+from .isolation import StrategyProcess
 from .lookahead import LookaheadReport
 from .session import RunSettings, Session
 from .strategy import Strategy
 from .universe import Universe
-from .weights import call_strategy, resolve_target_weights
+from .weights import resolve_target_weights
 
 __all__ = ["CheckResult", "check_strategy"]
 
@@ -37,14 +38,14 @@ def check_strategy(strategy: Strategy, universe: Universe, market: MarketData, *
                       universe=universe, market=market)
     ctx = session.ctx
     began = time.perf_counter()
-    try:
-        raw = call_strategy(strategy, ctx)
-        resolve_target_weights(raw, strategy, ctx)
-    except DurationbtError as exc:
-        return CheckResult(market.source, False, (str(exc),), time.perf_counter() - began,
-                           len(ctx.rebalance_dates))
-    seconds = time.perf_counter() - began
-    report = session.probe.check(strategy, raw)
+    with StrategyProcess(strategy) as plugin:     # the plugin's code runs in its own process
+        try:
+            checked = plugin.weights(ctx, session.probe)
+            resolve_target_weights(checked.frame, strategy, ctx)
+            report = plugin.check()
+        except DurationbtError as exc:
+            return CheckResult(market.source, False, (str(exc),), time.perf_counter() - began,
+                               len(ctx.rebalance_dates))
     problems = () if report.ok else (report.finding.describe(strategy.name),)
-    return CheckResult(market.source, report.ok, problems, seconds, len(ctx.rebalance_dates),
-                       report)
+    return CheckResult(market.source, report.ok, problems, checked.seconds,
+                       len(ctx.rebalance_dates), report)

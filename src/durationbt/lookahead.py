@@ -32,22 +32,14 @@ import numpy as np
 import pandas as pd
 
 from .errors import StrategyError
+from .futures import MIN_SAMPLE, SEED, VARIANTS, CutData, choose_cuts
 from .plugins import fresh_class, fresh_instance
+from .sandbox import PluginTimeout, in_child, plugin_call
 from .strategy import Context, Strategy
-from .weights import (
-    DEFAULT_TIMEOUT,
-    PluginTimeout,
-    checked_weights,
-    grid_bucket_weights,
-    time_limit,
-    tradable,
-)
+from .weights import DEFAULT_TIMEOUT, checked_weights, grid_bucket_weights, tradable
 
 __all__ = ["LookaheadProbe", "LookaheadReport", "Finding", "VARIANTS", "SEED", "MIN_SAMPLE"]
 
-VARIANTS = ("truncate", "mirror", "scramble", "rescale")
-SEED = 20_260_101      # the default seed of the cut sample and the replaced futures
-MIN_SAMPLE = 100       # cut dates on a weekly or daily schedule, before bisection
 TOLERANCE = 1e-9       # weights are fractions: a larger difference is a decision moved
 
 HINTS = {
@@ -82,10 +74,12 @@ class Finding:
 
     def describe(self, strategy: str) -> str:
         if self.kind == "random":
-            return (f'Strategy "{strategy}" is not deterministic: called twice on the same '
-                    f"data it gave {self.column} on {self.date.date()} the weights "
-                    f"{self.full:.6g} and {self.replay:.6g}, so neither a run nor the lookahead "
-                    "check can reproduce it. Its weights must follow from the data and its "
+            twice = (f"called again on the same data it failed ({self.error})" if self.error
+                     else f"called twice on the same data it gave {self.column} on "
+                     f"{self.date.date()} the weights {self.full:.6g} and {self.replay:.6g}")
+            return (f'Strategy "{strategy}" is not deterministic: {twice}, so neither a run '
+                    "nor the lookahead check can reproduce it. Its weights must follow from "
+                    "the data and its "
                     "parameters only: seed any random numbers (np.random.default_rng(seed)) "
                     "and do not read the clock or state kept between calls.")
         cut = f"given data up to {self.cut.date()} only ({self.variant} future)"
@@ -135,58 +129,6 @@ class LookaheadReport:
                 "fresh_plugin_state": self.fresh_state}
 
 
-def choose_cuts(dates: pd.DatetimeIndex, every: bool, seed: int,
-                size: int = MIN_SAMPLE) -> pd.DatetimeIndex:
-    """Every decision date, or a seeded sample of ``size`` (at least a fifth of them, or all,
-    from the final 10%), always with the first and last date."""
-    if every or len(dates) <= size:
-        return dates
-    rng = np.random.default_rng(seed)
-    split = int(len(dates) * 0.9)
-    tail_n = min(len(dates) - split, max(size // 5, 2), size - 1)
-    head = rng.choice(split, size=size - tail_n, replace=False)
-    tail = split + rng.choice(len(dates) - split, size=tail_n, replace=False)
-    picks = np.union1d(np.union1d(head, tail), [0, len(dates) - 1])
-    return dates[picks]
-
-
-def _replace_future(values: np.ndarray, n_past: int, positive: np.ndarray, variant: str,
-                    rng: np.random.Generator) -> np.ndarray:
-    """Rows from ``n_past`` on replaced; positive series (prices, VIX) multiplicatively,
-    others (yields, z-scores) additively, so each stays a plausible series of its kind.
-    A series with a value at the cut runs on to the end (the gaps of its future, such as
-    the rows after a later delisting, continued from its last level by a random walk); one
-    without has no future (a later listing is not announced)."""
-    out = values.copy()
-    future = values[n_past:]
-    if future.size == 0:
-        return out
-    if not n_past:               # nothing was known at the cut
-        out[:] = np.nan
-        return out
-    alive = ~np.isnan(values[n_past - 1])
-    gaps = np.isnan(future) & alive
-    if gaps.any():
-        stacked = values[n_past - 1:]            # the cut's row, then the future
-        last = np.where(np.isnan(stacked), 0, np.arange(len(stacked))[:, None])
-        level = np.take_along_axis(stacked, np.maximum.accumulate(last, axis=0), axis=0)[1:]
-        drift = np.cumsum(rng.normal(0.0, 0.02, future.shape), axis=0)
-        future = np.where(gaps, np.where(positive, level * np.exp(drift), level + drift), future)
-    anchor = values[n_past - 1]
-    shape = future.shape
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if variant == "mirror":
-            new = np.where(positive, anchor ** 2 / future, 2 * anchor - future)
-        elif variant == "scramble":
-            walk = np.cumsum(rng.normal(0.0, 0.04, shape), axis=0)
-            new = np.where(positive, future * np.exp(walk), future + 10 * walk)
-        else:  # rescale: each series by its own factor between 1/100 and 1/10 or 10 and 100
-            factor = 10 ** (rng.uniform(1, 2, shape[1]) * rng.choice([-1, 1], shape[1]))
-            new = future * factor
-    out[n_past:] = np.where(alive, new, np.nan)
-    return out
-
-
 def _first_move(expected: pd.DataFrame, seen: pd.DataFrame, cut: pd.Timestamp,
                 variant: str) -> Finding | None:
     """The first (date, column) whose weight differs by more than TOLERANCE, or None."""
@@ -210,78 +152,48 @@ class LookaheadProbe:
         self.timeout = timeout
         self.every_date = every_date
         self.cuts = choose_cuts(ctx.rebalance_dates, every_date, seed)
-        # float arrays and series kinds once; each replay copies and replaces the future
-        self._frames = {"prices": ctx.prices, "inputs": ctx.inputs}
-        if ctx.signal is not None:
-            self._frames["components"] = ctx.signal.components
-            self._frames["composite"] = ctx.signal.composite.to_frame()
-        self._arrays = {k: f.to_numpy(dtype=float) for k, f in self._frames.items()}
-        self._positive = {k: (np.nan_to_num(a, nan=1.0) > 0).all(axis=0)
-                          if k in ("prices", "inputs") else np.zeros(a.shape[1], dtype=bool)
-                          for k, a in self._arrays.items()}
-        self._regime = None if ctx.signal is None else ctx.signal.regime.to_numpy(dtype=object)
+        self.data = CutData(ctx, seed)
 
     def context_at(self, cut: pd.Timestamp, variant: str) -> Context:
         """The full context with everything after ``cut`` removed or replaced."""
-        ctx = self.ctx
-        if variant == "truncate":
-            return ctx.as_of(cut)
-        position = int(np.searchsorted(ctx.rebalance_dates, cut))
-        rng = np.random.default_rng([self.seed, position, VARIANTS.index(variant)])
-
-        def frame(key: str) -> pd.DataFrame:
-            data = self._frames[key]
-            n_past = int(data.index.searchsorted(cut, side="right"))
-            values = _replace_future(self._arrays[key], n_past, self._positive[key], variant, rng)
-            return pd.DataFrame(values, index=data.index, columns=data.columns, copy=False)
-
-        signal = ctx.signal
-        if signal is not None:
-            regime = self._regime.copy()
-            n_past = int(signal.regime.index.searchsorted(cut, side="right"))
-            future = regime[n_past:]
-            if variant == "mirror":
-                future = np.where(future == "scarce", "abundant",
-                                  np.where(future == "abundant", "scarce", "neutral"))
-            elif variant == "scramble":
-                future = rng.permutation(future)
-            else:
-                future = future[::-1]
-            regime[n_past:] = future
-            signal = replace(signal, composite=frame("composite").iloc[:, 0],
-                             components=frame("components"),
-                             regime=pd.Series(regime, index=signal.regime.index,
-                                              name=signal.regime.name))
-        return replace(ctx, prices=frame("prices"), inputs=frame("inputs"),
-                       rebalance_dates=ctx.rebalance_dates[ctx.rebalance_dates <= cut],
-                       signal=signal)
+        return self.data.context_at(cut, variant)
 
     def _call_fresh(self, name: str, method: str, fresh: Callable[[], Any],
-                    call: Callable[[Any], Any], cut: pd.Timestamp,
-                    variant: str) -> tuple[Any, Finding | None, bool]:
+                    call: Callable[[Any], Any], check: Callable[[Any], Any],
+                    cut: pd.Timestamp, variant: str) -> tuple[Any, Finding | None, bool]:
         """``call(twin)`` on a fresh import of the plugin (``fresh()``; None when it cannot
         be re-imported, and ``call`` falls back to the loaded class), its prints silenced
-        (they belong to the main call) and under the time limit. Returns the result, or a
-        finding when the plugin failed on data cut at ``cut``, and whether state was fresh."""
+        (they belong to the main call) and under the time limit; then ``check`` of what it
+        returned, once the plugin's call is over. Returns the checked result, or a finding
+        when the plugin failed on data cut at ``cut``, and whether state was fresh."""
         sink = io.StringIO()
+        twin = None
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             try:
-                with time_limit(self.timeout):
+                with plugin_call(f"{method} replayed on data up to {cut.date()}", self.timeout):
                     try:
                         twin = fresh()
                     except (Exception, SystemExit):   # a file that no longer imports: same class
                         twin = None
-                    return call(twin), None, twin is not None
+                    raw = call(twin)
             except PluginTimeout:
                 raise StrategyError(f'Strategy "{name}" did not return within '
                                     f"{self.timeout:g} s when its {method} was replayed on "
                                     f"data up to {cut.date()} and was stopped. If it is only "
                                     "slow, raise --timeout.") from None
             except KeyboardInterrupt:
-                raise
+                if not in_child():         # Ctrl-C (in a sandbox child: the plugin's own)
+                    raise
+                return None, Finding(cut, "", float("nan"), float("nan"), cut, variant,
+                                     "KeyboardInterrupt", kind="raised"), False
             except BaseException as exc:   # whatever it raised, custom BaseExceptions too
                 return None, Finding(cut, "", float("nan"), float("nan"), cut, variant,
                                      f"{type(exc).__name__}: {exc}", kind="raised"), False
+            try:
+                return check(raw), None, twin is not None
+            except StrategyError as exc:
+                return None, Finding(cut, "", float("nan"), float("nan"), cut, variant,
+                                     str(exc), kind="invalid"), twin is not None
 
     def _replay(self, strategy: Strategy, full: pd.DataFrame, cut: pd.Timestamp,
                 variant: str) -> tuple[Finding | None, bool]:
@@ -289,23 +201,14 @@ class LookaheadProbe:
         ``full``: the validated weights of the full run; the replay's are validated the same
         way (columns left out hold 0), so only a weight that moved counts."""
         past = full.index[full.index <= cut]
-
-        def weights(twin: Strategy | None) -> pd.DataFrame | str:
-            ctx = self.context_at(cut, variant)
-            raw = (twin or type(strategy)(**strategy.values())).target_weights(ctx.private())
-            try:
-                return checked_weights(raw, strategy, ctx)
-            except StrategyError as exc:
-                return str(exc)
-
-        seen, failed, fresh = self._call_fresh(strategy.name, "target_weights",
-                                               lambda: fresh_instance(strategy), weights,
-                                               cut, variant)
+        ctx = self.context_at(cut, variant)
+        seen, failed, fresh = self._call_fresh(
+            strategy.name, "target_weights", lambda: fresh_instance(strategy),
+            lambda twin: (twin or type(strategy)(**strategy.values())).target_weights(
+                ctx.private()),
+            lambda raw: checked_weights(raw, strategy, ctx), cut, variant)
         if failed is not None:
             return failed, fresh
-        if isinstance(seen, str):
-            return Finding(cut, "", float("nan"), float("nan"), cut, variant, seen,
-                           kind="invalid"), fresh
         return _first_move(full.loc[past], seen.loc[past], cut, variant), fresh
 
     def sample(self, size: int, salt: int = 0) -> pd.DatetimeIndex:
@@ -336,20 +239,13 @@ class LookaheadProbe:
         """The strategy called again on the full data (fresh state, as a replay): a
         finding of kind "random" when its weights differ from the first call's."""
         end = self.ctx.rebalance_dates[-1]
-
-        def weights(twin: Strategy | None) -> pd.DataFrame | str:
-            raw = (twin or type(strategy)(**strategy.values())).target_weights(self.ctx.private())
-            try:
-                return checked_weights(raw, strategy, self.ctx)
-            except StrategyError as exc:
-                return str(exc)
-
-        seen, failed, _ = self._call_fresh(strategy.name, "target_weights",
-                                           lambda: fresh_instance(strategy), weights, end,
-                                           "truncate")
-        if failed is not None or isinstance(seen, str):
-            return Finding(end, "", float("nan"), float("nan"), end, "truncate",
-                           failed.error if failed is not None else seen, kind="random")
+        seen, failed, _ = self._call_fresh(
+            strategy.name, "target_weights", lambda: fresh_instance(strategy),
+            lambda twin: (twin or type(strategy)(**strategy.values())).target_weights(
+                self.ctx.private()),
+            lambda raw: checked_weights(raw, strategy, self.ctx), end, "truncate")
+        if failed is not None:
+            return replace(failed, kind="random")
         moved = _first_move(full, seen, end, "truncate")
         return None if moved is None else replace(moved, kind="random")
 
@@ -369,22 +265,13 @@ class LookaheadProbe:
         dates = self.ctx.rebalance_dates
         past = int(dates.searchsorted(cut, side="right"))
 
-        def weights(twin: type[Strategy] | None) -> np.ndarray | str:
-            ctx = self.context_at(cut, variant)
-            raw = (twin or strategy).target_weights_grid(ctx.private(), combos)
-            try:
-                return grid_bucket_weights(raw, strategy, ctx, len(combos))
-            except StrategyError as exc:
-                return str(exc)
-
-        seen, failed, fresh = self._call_fresh(strategy.name, "target_weights_grid",
-                                               lambda: fresh_class(strategy), weights, cut,
-                                               variant)
+        ctx = self.context_at(cut, variant)
+        seen, failed, fresh = self._call_fresh(
+            strategy.name, "target_weights_grid", lambda: fresh_class(strategy),
+            lambda twin: (twin or strategy).target_weights_grid(ctx.private(), combos),
+            lambda raw: grid_bucket_weights(raw, strategy, ctx, len(combos)), cut, variant)
         if failed is not None:
             return failed, fresh
-        if isinstance(seen, str):
-            return Finding(cut, "", float("nan"), float("nan"), cut, variant, seen,
-                           kind="invalid"), fresh
         expected = full[:, :past]
         moved = ~(np.abs(seen[:, :past] - expected) <= TOLERANCE)
         if not moved.any():

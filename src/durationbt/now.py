@@ -253,8 +253,9 @@ def now(strategies: Sequence[str], settings: RunSettings, *,
     the registry knows when ``strategies`` is empty). ``settings`` is a ``RunSettings``:
     universe, data, rebalance schedule, strategies folder, and ``end`` to ask as of an
     earlier day. Strategies that look ahead are refused exactly as by ``run``."""
+    from .isolation import StrategyProcess
     from .session import Session
-    from .weights import call_strategy, resolve_target_weights
+    from .weights import resolve_target_weights
 
     say = progress or (lambda _msg: None)
     session = Session(settings, registry, say)
@@ -268,9 +269,11 @@ def now(strategies: Sequence[str], settings: RunSettings, *,
     decisions: dict[str, Decision] = {}
     for i, (name, strategy) in enumerate(plugins.items(), 1):
         say(f"[{i}/{len(plugins)}] {name}")
-        raw = call_strategy(strategy, ctx)
-        targets = risk_free.hold_cash(resolve_target_weights(raw, strategy, ctx), ctx.prices)
-        probe.check(strategy, raw).refuse()               # the same guard as `run`
+        with StrategyProcess(strategy, settings.timeout) as plugin:   # its code runs there
+            checked = plugin.weights(ctx, probe)
+            targets = risk_free.hold_cash(resolve_target_weights(checked.frame, strategy, ctx),
+                                          ctx.prices)
+            plugin.check().refuse()                       # the same guard as `run`
         if strategy.holds:
             notes.append(f"{name} buys once and holds (a run trades only its first day): its "
                          "weights are what it would buy if started today")

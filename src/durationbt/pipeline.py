@@ -4,6 +4,7 @@ lookahead check, scores, portfolio duration and regime tables. Nothing is writte
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,13 +13,14 @@ import pandas as pd
 
 from .data import MarketData
 from .engine import EngineResult, simulate
+from .isolation import StrategyProcess
 from .lookahead import LookaheadReport
 from .metrics import PERIODS_PER_YEAR
 from .scoring import score_run, summarise_duration
 from .session import Session
 from .strategy import Context, Strategy
 from .universe import Universe
-from .weights import call_strategy, resolve_target_weights
+from .weights import resolve_target_weights
 
 __all__ = ["Backtest", "backtest", "benchmark_equity", "short_sample_warnings"]
 
@@ -72,19 +74,31 @@ def short_sample_warnings(days: int) -> list[str]:
 
 
 def backtest(strategy: Strategy, session: Session,
-             on_equity: Callable[[pd.Series, pd.Series], None] | None = None) -> Backtest:
+             on_equity: Callable[[pd.Series, pd.Series], None] | None = None,
+             plugin: StrategyProcess | None = None) -> Backtest:
     """Weights, lookahead check, simulation and scores of ``strategy`` on the session's
     data; ``compare`` calls this once per strategy on one session, so the data, context
     and lookahead replays are shared. ``on_equity(equity, benchmark)`` is called as soon as
-    the curves exist (the run starts its tearsheet there)."""
+    the curves exist (the run starts its tearsheet there). The plugin's code runs in
+    ``plugin``, a child process (one is started here when none is given), never here."""
+    with contextlib.ExitStack() as stack:
+        if plugin is None:
+            plugin = stack.enter_context(StrategyProcess(strategy, session.settings.timeout))
+        return _backtest(strategy, session, on_equity, plugin)
+
+
+def _backtest(strategy: Strategy, session: Session,
+              on_equity: Callable[[pd.Series, pd.Series], None] | None,
+              plugin: StrategyProcess) -> Backtest:
     from .regimes import regime_tables
 
     settings, universe, market, ctx, say = (session.settings, session.universe, session.market,
                                             session.ctx, session.say)
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
-    raw = call_strategy(strategy, ctx, settings.timeout)
-    targets = resolve_target_weights(raw, strategy, ctx)
+    checked = plugin.weights(ctx, session.probe)
+    targets = resolve_target_weights(checked.frame, strategy, ctx)
     targets = session.risk_free.hold_cash(strategy.traded(targets), ctx.prices)
+    plugin.start_check()     # the replays run in the plugin's process while this simulates
 
     say(f"{strategy.name}: simulating with vectorbt")
     window = session.window
@@ -98,9 +112,8 @@ def backtest(strategy: Strategy, session: Session,
         on_equity(result.equity, bench)
     # checked after the simulation so the tearsheet is drawn meanwhile; nothing is written
     # before it passes, so a refusal still leaves nothing behind
-    probe = session.probe
     say(f"{strategy.name}: checking for lookahead (point-in-time replay)")
-    report = probe.check(strategy, raw)
+    report = plugin.report()
     report.refuse()
 
     say(f"{strategy.name}: scoring")

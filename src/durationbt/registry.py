@@ -5,6 +5,7 @@ plugins declaring one name are a clash, refused only when that name is used."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class Registry(Generic[T]):
     _sources: dict[str, str] = field(default_factory=dict)
     errors: list[LoadError] = field(default_factory=list)
     clashes: dict[str, list[str]] = field(default_factory=dict)   # name -> every source
+    skip: set[str] = field(default_factory=set)   # sources not to load (they failed before)
 
     def name_of(self, item: T) -> object:
         return getattr(item, "name", "")
@@ -71,6 +73,10 @@ class Registry(Generic[T]):
         self._items[name] = item
         self._sources[name] = source
 
+    def guard(self, source: str) -> contextlib.AbstractContextManager:
+        """Around the import of one plugin source (a kind may time it or report it)."""
+        return contextlib.nullcontext()
+
     def load_entry_points(self, group: str) -> None:
         """Register every plugin installed packages declare under ``group``; a package that
         fails to import, or names something of the wrong kind, is a load error."""
@@ -78,9 +84,14 @@ class Registry(Generic[T]):
             dist = getattr(ep, "dist", None)
             source = f"entry point {ep.name} ({ep.value}" + (
                 f", {dist.name} {dist.version})" if dist is not None else ")")
+            if source in self.skip:
+                continue
             try:
-                obj = ep.load()
-            except (Exception, SystemExit) as exc:  # a broken package must not hide the others
+                with self.guard(source):
+                    obj = ep.load()
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:   # a broken package must not hide the others
                 self.errors.append(LoadError(source, f"{type(exc).__name__}: {exc}"))
                 continue
             item = self.accept(obj)

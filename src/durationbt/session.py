@@ -136,7 +136,8 @@ class Session:
     def registry(self) -> StrategyRegistry:
         """The strategies this session can run: built-ins, the strategies folder, plugins."""
         return discover_strategies(self.settings.strategies_dir,
-                                   entry_points_enabled=self.settings.entry_points)
+                                   entry_points_enabled=self.settings.entry_points,
+                                   timeout=self.settings.timeout)
 
     def strategy_class(self, name: str) -> type[Strategy]:
         """The plugin class registered as ``name`` (a clear error naming the known ones)."""

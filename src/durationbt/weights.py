@@ -7,28 +7,25 @@ over the members that have a price on the decision date (equal or inverse-volati
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import signal
-import threading
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import DurationbtError, ParameterError, StrategyError, did_you_mean
+from .sandbox import MAX_TIMEOUT, PluginTimeout, in_child, plugin_call, time_limit
 from .strategy import Context, Strategy
 
-__all__ = ["call_strategy", "compute_weights", "resolve_target_weights", "checked_weights", "tradable",
-           "time_limit", "PluginTimeout", "bucket_shares", "grid_bucket_weights", "spread_grid",
-           "call_grid", "WEIGHT_TOLERANCE", "VOL_WINDOW", "DEFAULT_TIMEOUT", "MAX_TIMEOUT",
-           "check_timeout"]
+__all__ = ["call_strategy", "guarded", "compute_weights", "resolve_target_weights",
+           "checked_weights", "tradable", "time_limit", "PluginTimeout", "bucket_shares",
+           "grid_bucket_weights", "spread_grid", "call_grid", "WEIGHT_TOLERANCE", "VOL_WINDOW",
+           "DEFAULT_TIMEOUT", "MAX_TIMEOUT", "check_timeout"]
 
 WEIGHT_TOLERANCE = 1e-9
 DEFAULT_TIMEOUT = 600.0   # seconds one call of a plugin may take (--timeout)
-MAX_TIMEOUT = 86_400.0    # a day: the longest --timeout (a timer cannot hold 1e300 s)
 VOL_WINDOW = 63  # trading days of returns behind inverse-volatility spreading
 
 
@@ -203,11 +200,6 @@ def resolve_target_weights(raw: object, strategy: Strategy, ctx: Context) -> pd.
     return frame
 
 
-class PluginTimeout(BaseException):
-    """Raised inside a plugin call that ran past its time limit (a BaseException, so a
-    plugin's own ``except Exception`` cannot swallow it)."""
-
-
 def check_timeout(seconds: float) -> float:
     """``seconds`` if it is a usable time limit (positive, at most MAX_TIMEOUT), else a
     ParameterError naming ``--timeout``."""
@@ -217,41 +209,21 @@ def check_timeout(seconds: float) -> float:
     return seconds
 
 
-@contextlib.contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` with PluginTimeout (SIGALRM: main thread of a
-    Unix process; elsewhere, e.g. in worker threads, no limit is set)."""
-    usable = (seconds and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
-        yield
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise PluginTimeout
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, min(seconds, MAX_TIMEOUT))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def _raised(strategy: Strategy | type[Strategy], exc: BaseException) -> StrategyError:
+def _raised(strategy: Strategy | type[Strategy], exc: BaseException,
+            method: str = "") -> StrategyError:
     """A plugin's own exception as a StrategyError naming the line of its own file that
-    failed (not a pandas internal)."""
+    failed (not a pandas internal) and the method it was in."""
     frames = traceback.extract_tb(exc.__traceback__)
     cls = strategy if isinstance(strategy, type) else type(strategy)
     try:
-        own = inspect.getfile(cls)
+        own = getattr(cls, "source_file", None) or inspect.getfile(cls)
     except (TypeError, OSError):
         own = ""
     frame = next((f for f in reversed(frames) if f.filename == own), frames[-1] if frames else None)
     where = f" ({frame.filename}, line {frame.lineno})" if frame is not None else ""
+    during = f" in {method}" if method else ""
     return StrategyError(f'Strategy "{strategy.name}" raised {type(exc).__name__}: '
-                         f"{_text(exc)}{where}.")
+                         f"{_text(exc)}{where}{during}.")
 
 
 def _text(exc: BaseException) -> str:
@@ -264,40 +236,43 @@ def _text(exc: BaseException) -> str:
     return text if isinstance(text, str) else "(its message could not be read)"
 
 
-def _guarded(strategy: Strategy | type[Strategy], call: Callable[[], object],
+def guarded(strategy: Strategy | type[Strategy], call: Callable[[], object],
              timeout: float | None, method: str) -> object:
     """Run one call into plugin code: stopped after ``timeout`` seconds; whatever it raises,
     ``sys.exit``, Ctrl-C and its own BaseException subclasses included, reported as a
     StrategyError naming the plugin. (A call that must not be able to escape, whatever it
     catches or breaks, runs in a child process: ``sandbox``.)"""
     try:
-        with time_limit(timeout):
+        with plugin_call(method, timeout):
             return call()
     except PluginTimeout:
         raise StrategyError(f'Strategy "{strategy.name}" did not return within {timeout:g} s '
                             f"from {method} and was stopped. If it is only slow, raise "
                             "--timeout.") from None
-    except KeyboardInterrupt:
-        raise StrategyError(f'Interrupted while strategy "{strategy.name}" was running.') from None
+    except KeyboardInterrupt as exc:
+        if not in_child():     # Ctrl-C; in a sandbox child only the plugin can raise it
+            raise StrategyError(f'Interrupted while strategy "{strategy.name}" was running.') \
+                from None
+        raise _raised(strategy, exc, method) from exc
     except DurationbtError:
         raise
     except BaseException as exc:   # sys.exit, GeneratorExit, its own BaseException subclasses
-        raise _raised(strategy, exc) from exc
+        raise _raised(strategy, exc, method) from exc
 
 
 def call_strategy(strategy: Strategy, ctx: Context,
                   timeout: float | None = DEFAULT_TIMEOUT) -> object:
-    """The plugin's raw output, its failures named (see ``_guarded``): the line of its own
+    """The plugin's raw output, its failures named (see ``guarded``): the line of its own
     file that failed, not a pandas internal. It is handed a private copy of ``ctx``
     (``Context.private``): what it writes into the data stays in that call."""
-    return _guarded(strategy, lambda: strategy.target_weights(ctx.private()), timeout,
+    return guarded(strategy, lambda: strategy.target_weights(ctx.private()), timeout,
                     "target_weights")
 
 
 def call_grid(strategy: type[Strategy], ctx: Context, combos: Sequence[dict[str, Any]],
               timeout: float | None = DEFAULT_TIMEOUT) -> object:
     """``strategy.target_weights_grid(ctx, combos)``, guarded as ``call_strategy`` is."""
-    return _guarded(strategy, lambda: strategy.target_weights_grid(ctx.private(), combos),
+    return guarded(strategy, lambda: strategy.target_weights_grid(ctx.private(), combos),
                     timeout, "target_weights_grid")
 
 

@@ -1,6 +1,6 @@
 """Parameter sweeps and walk-forward analysis on the numba kernel."""
 
-from .executors import DaskCluster, InProcess, LocalWorkers, executor_for
+from .executors import DaskCluster, LocalWorkers, OneWorker, executor_for
 from .grid import combinations, parse_grid
 from .kernel import simulate_many, simulate_stats
 from .metrics import SWEEP_METRICS, equity_metrics, stats_metrics
@@ -9,5 +9,5 @@ from .walkforward import WalkForwardResult, walk_forward
 
 __all__ = ["combinations", "parse_grid", "simulate_many", "simulate_stats", "SWEEP_METRICS",
            "equity_metrics", "stats_metrics", "Budget", "GridRun", "SweepResult", "run_grid", "run_sweep",
-           "WalkForwardResult", "walk_forward", "executor_for", "InProcess", "LocalWorkers",
+           "WalkForwardResult", "walk_forward", "executor_for", "OneWorker", "LocalWorkers",
            "DaskCluster"]

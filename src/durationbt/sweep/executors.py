@@ -1,20 +1,26 @@
-"""Where the map of a grid run happens: in this process, on local worker processes, or on
-a running Dask distributed cluster. Each executor sends the ``GridJob`` (context, plugin
-reference, lookahead settings) to each worker once and yields the batches' results in
-the order of the tasks, so the driver's reduce is the same whatever runs the map."""
+"""Where the map of a grid run happens: in worker processes forked from this one (one by
+default on ``--workers 1``, or several), or on a running Dask distributed cluster. A
+plugin's code never runs in the command's own process: each local worker is a sandbox
+child (``sandbox.Child``) with the time limit per plugin call, killed with everything it
+started when the map is done; on Dask each batch runs in such a child of the Dask worker.
+Each executor yields the batches' results in the order of the tasks, so the driver's reduce
+is the same whatever ran the map."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from typing import Protocol
+from multiprocessing.connection import wait
+from typing import Any, Protocol
 
 from ..errors import ParameterError
+from ..sandbox import Child
+from ..weights import DEFAULT_TIMEOUT
 from .mapping import BatchResult, GridJob, Task, map_batch
 
-__all__ = ["Executor", "InProcess", "LocalWorkers", "DaskCluster", "executor_for", "all_cores"]
+__all__ = ["Executor", "OneWorker", "LocalWorkers", "DaskCluster", "executor_for", "all_cores",
+           "in_a_child"]
 
 
 class Executor(Protocol):
@@ -24,60 +30,103 @@ class Executor(Protocol):
 
     def map(self, job: GridJob, tasks: list[Task]) -> Iterator[BatchResult]: ...
 
+    def release(self) -> None:
+        """The grid run is done: stop what was kept for it (worker processes)."""
+
     def close(self) -> None: ...
 
 
-class InProcess:
-    """The map in this process (``--workers 1``), the reference the others equal."""
-
-    workers = 1
-
-    def map(self, job: GridJob, tasks: list[Task]) -> Iterator[BatchResult]:
-        for task in tasks:
-            yield map_batch(job, task)
-
-    def close(self) -> None:
-        return None
+def _map(holder: Any, task: Task) -> BatchResult:
+    """In a worker: one batch of the job the worker was forked with."""
+    return map_batch(holder.state, task)
 
 
-_INSTALLED: GridJob | None = None   # a local worker process's job, set once by its initializer
-
-
-def _install(job: GridJob) -> None:
-    global _INSTALLED
-    _INSTALLED = job
-
-
-def _run_installed(task: Task) -> BatchResult:
-    assert _INSTALLED is not None, "worker started without its job"
-    return map_batch(_INSTALLED, task)
+def _owner(job: GridJob) -> str:
+    return f'Strategy "{job.name}"'
 
 
 class LocalWorkers:
-    """``workers`` local processes, started fresh (spawn: the plugin is re-imported from its
-    file, as on a cluster; nothing inherited by fork), the job passed once to each through
-    the pool's initializer. Started only when there is work left after the head batches."""
+    """``workers`` processes forked from this one (``sandbox.Child``: the job inherited,
+    not copied; the plugin imported in each from its file), started on first use and kept
+    for the grid run's later batches; ``close`` kills them."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        self._children: list[Child] = []
+        self._job: GridJob | None = None
 
     def map(self, job: GridJob, tasks: list[Task]) -> Iterator[BatchResult]:
         if not tasks:
             return
-        pool = ProcessPoolExecutor(min(self.workers, len(tasks)),
-                                   mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_install, initargs=(job,))
-        try:
-            yield from pool.map(_run_installed, tasks)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if job is not self._job:
+            self.release()
+            self._job = job
+        while len(self._children) < min(self.workers, len(tasks)):
+            self._children.append(Child(_owner(job), job.timeout or DEFAULT_TIMEOUT, state=job))
+        yield from _dispatch(self._children, tasks)
+
+    def release(self) -> None:
+        for child in self._children:
+            child.close()
+        self._children.clear()
+        self._job = None
 
     def close(self) -> None:
-        return None
+        self.release()
+
+
+class OneWorker(LocalWorkers):
+    """The map in one worker process beside this one (``--workers 1``), the reference the
+    others equal."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+
+
+def _dispatch(children: list[Child], tasks: list[Task]) -> Iterator[BatchResult]:
+    """Each idle child gets the next task; results come back in the order of ``tasks``.
+    A child that fails, ends or runs past its limit raises (its StrategyError)."""
+    waiting = iter(enumerate(tasks))
+    running: dict[Child, int] = {}
+    done: dict[int, BatchResult] = {}
+    following = 0
+
+    def feed(child: Child) -> None:
+        item = next(waiting, None)
+        if item is not None:
+            child.submit(_map, item[1])
+            running[child] = item[0]
+
+    for child in children:
+        feed(child)
+    while running:
+        busy = list(running)
+        left = min(c.deadline for c in busy) - time.monotonic()
+        ready = wait([c.line for c in busy], timeout=min(max(left, 0.0), 60.0))
+        for child in busy:
+            if child.line in ready:
+                finished, value = child.step()
+                if finished:
+                    done[running.pop(child)] = value
+                    feed(child)
+            elif child.deadline <= time.monotonic():
+                child.expire()
+        while following in done:
+            yield done.pop(following)
+            following += 1
+
+
+def in_a_child(job: GridJob, fn: Any, *args: Any) -> Any:
+    """``fn(holder, *args)`` for ``job`` in a worker process of its own (``holder.state``
+    is the job): one-off plugin work on the driver's side, e.g. the best combination's
+    weights after the grid."""
+    with Child(_owner(job), job.timeout or DEFAULT_TIMEOUT, state=job) as child:
+        return child.call(fn, *args)
 
 
 def _run_on_dask(task: Task, job: GridJob) -> BatchResult:
-    return map_batch(job, task)
+    """On a Dask worker: the batch in a sandbox child of the worker process."""
+    return in_a_child(job, _map, task)
 
 
 class DaskCluster:
@@ -110,6 +159,9 @@ class DaskCluster:
         finally:
             self.client.cancel([*futures, shared])
 
+    def release(self) -> None:
+        return None
+
     def close(self) -> None:
         self.client.close()
 
@@ -123,8 +175,8 @@ def all_cores() -> int:
 
 
 def executor_for(workers: int | None = None, scheduler: str | None = None) -> Executor:
-    """``--scheduler ADDRESS``: that Dask cluster; else ``--workers N`` local processes
-    (default: every core; 1: in this process)."""
+    """``--scheduler ADDRESS``: that Dask cluster; else ``--workers N`` local worker
+    processes (default: every core)."""
     if scheduler:
         if workers is not None:
             raise ParameterError("--workers and --scheduler exclude each other: the cluster's "
@@ -132,5 +184,5 @@ def executor_for(workers: int | None = None, scheduler: str | None = None) -> Ex
         return DaskCluster(scheduler)
     workers = all_cores() if workers is None else workers
     if workers < 1:
-        raise ParameterError(f"--workers {workers}: give 1 (in this process) or more.")
-    return InProcess() if workers == 1 else LocalWorkers(workers)
+        raise ParameterError(f"--workers {workers}: give 1 (one worker process) or more.")
+    return OneWorker() if workers == 1 else LocalWorkers(workers)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import StrategyError
 from ..lookahead import TOLERANCE, LookaheadProbe
-from ..plugins import PluginRef
+from ..plugins import PluginRef, real_class
 from ..riskfree import RiskFree
 from ..strategy import Context, Strategy
 from ..weights import (
@@ -67,15 +67,17 @@ def plan_tasks(strategy: type[Strategy], combos: list[dict[str, Any]]) -> list[T
 
 
 class GridJob:
-    """What a worker needs, sent to it once: the strategy (by ``PluginRef`` when pickled),
-    the context, the lookahead settings (the probe is rebuilt from them, deterministically)
-    and the layout of the target arrays (decision dates traded x tickers). The class, the
-    probe and the buckets' spread shares are built once per process, on first use."""
+    """What a worker needs, once: the strategy (by ``PluginRef`` when pickled), the
+    context, the lookahead settings (the probe is rebuilt from them, deterministically) and
+    the layout of the target arrays (decision dates traded x tickers). The plugin's class,
+    the probe and the buckets' spread shares are built once per worker process, on first
+    use; the command's own process never runs the plugin (``executors``)."""
 
     def __init__(self, strategy: type[Strategy], ctx: Context, decisions: pd.DatetimeIndex,
                  columns: list[str], probe: LookaheadProbe | None,
                  risk_free: RiskFree | None = None) -> None:
         self.strategy = strategy
+        self.name = strategy.name
         self.ctx = ctx
         self.decisions = decisions
         self.rows = ctx.rebalance_dates.get_indexer(decisions)
@@ -83,7 +85,7 @@ class GridJob:
         self.lookahead = None if probe is None else (probe.every_date, probe.seed, probe.timeout)
         self.timeout = None if probe is None else probe.timeout
         self.risk_free = risk_free
-        self._local: tuple | None = (strategy, probe, None)
+        self._local: tuple | None = None     # built where the plugin's code runs (``local``)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -93,10 +95,11 @@ class GridJob:
         return state
 
     def local(self) -> tuple[type[Strategy], LookaheadProbe | None, dict | None]:
-        """(class, probe, spread shares) in this process."""
+        """(class, probe, spread shares) in this process: the plugin's own class (imported
+        here from its file when the job holds a reference or a registry's proxy)."""
         if self._local is None:
             ref = self.strategy
-            cls = ref.load() if isinstance(ref, PluginRef) else ref
+            cls = real_class(ref.load() if isinstance(ref, PluginRef) else ref)
             probe = None
             if self.lookahead is not None:
                 every, seed, timeout = self.lookahead

@@ -34,10 +34,10 @@ from ..statistics import (
 from ..strategy import Context, Strategy
 from ..universe import Universe
 from ..weights import tradable
-from .executors import Executor, InProcess
+from .executors import Executor, OneWorker, in_a_child
 from .grid import combinations, parse_grid
 from .kernel import execution_rows, simulate_many, simulate_stats
-from .mapping import SWEEP_REPLAYS, BatchResult, GridJob, map_batch, plan_tasks
+from .mapping import SWEEP_REPLAYS, BatchResult, GridJob, plan_tasks
 from .metrics import SWEEP_METRICS, stats_metrics
 
 __all__ = ["GridRun", "SweepResult", "Budget", "run_grid", "run_sweep", "check_metric",
@@ -104,9 +104,15 @@ class GridRun:
         return self.combos[int(self.first_combo[trial])]
 
     def targets_of(self, trial: int, ctx: Context) -> pd.DataFrame:
-        """The trial's target weights (decision dates x tickers), recomputed in-process by
-        the path its sweep took (``ctx``: the sweep's own context)."""
-        return self.job.weights_of(self.params_of(trial))
+        """The trial's target weights (decision dates x tickers), recomputed by the path its
+        sweep took, in a worker process (``ctx``: the sweep's own context)."""
+        return self.targets([trial])[trial]
+
+    def targets(self, trials: list[int]) -> dict[int, pd.DataFrame]:
+        """Several trials' target weights, recomputed in one worker process."""
+        found = in_a_child(self.job, _weights_of, [self.params_of(t) for t in trials])
+        return {t: pd.DataFrame(values, index=pd.DatetimeIndex(dates), columns=self.job.columns)
+                for t, (values, dates) in zip(trials, found, strict=True)}
 
     def equity_of(self, trial: int, ctx: Context, costs: Costs, init_cash: float) -> pd.Series:
         """The trial's daily equity, re-simulated by the kernel."""
@@ -136,7 +142,16 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
     the rest is sent out."""
     began = time.perf_counter()
     say = progress or (lambda *_: None)
-    executor = executor or InProcess()
+    executor = executor or OneWorker()
+    try:
+        return _run_grid(strategy, combos, ctx, market_window, costs, init_cash, lookahead,
+                         chunk_size, reduce, say, executor, budget, risk_free, began)
+    finally:
+        executor.release()          # its worker processes, kept for the grid's batches
+
+
+def _run_grid(strategy, combos, ctx, market_window, costs, init_cash, lookahead, chunk_size,
+              reduce, say, executor, budget, risk_free, began) -> GridRun:
     # the dates traded: every decision, or the first only for a strategy that ``holds``
     traded = ctx.rebalance_dates[:1] if strategy.holds else ctx.rebalance_dates
     rows, decisions = execution_rows(pd.DatetimeIndex(market_window.index), traded)
@@ -187,8 +202,7 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
 
     head = tasks[:2] if budget is not None else tasks[:1]
     timed = []
-    for task in head:
-        result = map_batch(job, task)
+    for task, result in zip(head, executor.map(job, head), strict=True):
         timed.append((task, result))
         take(result)
     if budget is not None:
@@ -206,6 +220,12 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
                    weights_seconds=totals["map"], simulate_seconds=totals["simulate"], job=job,
                    workers=executor.workers, wall_seconds=time.perf_counter() - began,
                    risk_free=risk_free)
+
+
+def _weights_of(holder: Any, combos: list[dict[str, Any]]) -> list[tuple]:
+    """In a worker: each combination's traded weights, as plain arrays."""
+    return [(frame.to_numpy(dtype=float), frame.index.to_numpy())
+            for frame in map(holder.state.weights_of, combos)]
 
 
 def _check_budget(budget: Budget, combos: list, tasks: list, timed: list, first_combo: list,

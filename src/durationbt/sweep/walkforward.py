@@ -155,7 +155,7 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
                    budget=budget, risk_free=risk_free)
     chosen = _choose(run.reduced[:, :len(windows)], windows, metric)
 
-    frames = {trial: run.targets_of(trial, ctx) for trial in {t for t, _ in chosen}}
+    frames = run.targets(sorted({t for t, _ in chosen}))   # one worker process for them all
     pieces = []
     for w, (trial, _) in zip(windows, chosen, strict=True):
         frame = frames[trial]
