@@ -46,6 +46,6 @@ def check_strategy(strategy: Strategy, universe: Universe, market: MarketData, *
         except DurationbtError as exc:
             return CheckResult(market.source, False, (str(exc),), time.perf_counter() - began,
                                len(ctx.rebalance_dates))
-    problems = () if report.ok else (report.finding.describe(strategy.name),)
+    problems = () if report.ok else (report.describe(),)
     return CheckResult(market.source, report.ok, problems, checked.seconds,
                        len(ctx.rebalance_dates), report)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import StrategyError
+from .loading import plugin_file
 from .lookahead import LookaheadProbe, LookaheadReport
 from .plugins import IMPORT_TIMEOUT, real_class
 from .sandbox import Child, plugin_call
@@ -44,7 +45,8 @@ class StrategyProcess:
 
     def __init__(self, strategy: Strategy, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.strategy = strategy
-        self.child = Child(f'Strategy "{strategy.name}"', timeout, state=strategy)
+        self.child = Child(f'Strategy "{strategy.name}"', timeout, state=strategy,
+                           source=plugin_file(strategy))
         self.child.submit(_load, timeout)
         self._loading = True
 

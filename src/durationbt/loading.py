@@ -16,7 +16,18 @@ from typing import Any
 from .errors import StrategyError
 from .strategy import Strategy
 
-__all__ = ["PluginRef", "fresh_class", "fresh_instance", "import_file", "SYNTHETIC_PREFIXES"]
+__all__ = ["PluginRef", "fresh_class", "fresh_instance", "import_file", "plugin_file",
+           "SYNTHETIC_PREFIXES"]
+
+
+def plugin_file(strategy: Strategy | type[Strategy]) -> str:
+    """The file a strategy's class was read from ('' when it has none): what a refusal
+    names beside the plugin."""
+    cls = strategy if isinstance(strategy, type) else type(strategy)
+    try:
+        return str(getattr(cls, "source_file", None) or inspect.getfile(cls))
+    except (TypeError, OSError):
+        return ""
 
 _fresh_loads = itertools.count()
 

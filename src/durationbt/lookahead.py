@@ -33,7 +33,7 @@ import pandas as pd
 
 from .errors import StrategyError
 from .futures import MIN_SAMPLE, SEED, VARIANTS, CutData, choose_cuts
-from .plugins import fresh_class, fresh_instance
+from .loading import fresh_class, fresh_instance, plugin_file
 from .sandbox import PluginTimeout, in_child, plugin_call
 from .strategy import Context, Strategy
 from .weights import DEFAULT_TIMEOUT, checked_weights, grid_bucket_weights, tradable
@@ -111,6 +111,7 @@ class LookaheadReport:
     seconds: float
     fresh_state: bool                     # each replay used a fresh import of the plugin
     finding: Finding | None
+    file: str = ""                        # the plugin's file, named in a refusal
 
     @property
     def ok(self) -> bool:
@@ -119,7 +120,14 @@ class LookaheadReport:
     def refuse(self) -> None:
         """Raise the user-facing refusal when the check failed."""
         if self.finding is not None:
-            raise StrategyError(self.finding.describe(self.strategy))
+            raise StrategyError(self.describe())
+
+    def describe(self) -> str:
+        """The finding in words, with the plugin's file ('' when it passed)."""
+        if self.finding is None:
+            return ""
+        return self.finding.describe(self.strategy) + (f" Its file: {self.file}."
+                                                       if self.file else "")
 
     def manifest(self) -> dict:
         """What a run folder records: method, seed, dates checked, time."""
@@ -228,7 +236,8 @@ class LookaheadProbe:
                                    0.0, True, None)
         full = checked_weights(full_raw, strategy, self.ctx)
         report = self._scan(strategy.name, "replay", began, self.cuts if cuts is None else cuts,
-                            lambda cut, variant: self._replay(strategy, full, cut, variant))
+                            lambda cut, variant: self._replay(strategy, full, cut, variant),
+                            plugin_file(strategy))
         if report.finding is None or report.finding.kind != "moved":
             return report
         again = self._again(strategy, full)
@@ -258,7 +267,8 @@ class LookaheadProbe:
         return self._scan(strategy.name, "grid replay", time.perf_counter(),
                           self.cuts if cuts is None else cuts,
                           lambda cut, variant: self._replay_grid(strategy, combos, full, cut,
-                                                                 variant))
+                                                                 variant),
+                          plugin_file(strategy))
 
     def _replay_grid(self, strategy: type[Strategy], combos: list[dict], full: np.ndarray,
                      cut: pd.Timestamp, variant: str) -> tuple[Finding | None, bool]:
@@ -283,7 +293,7 @@ class LookaheadProbe:
                        float(seen[combo, row, col]), cut, variant, combo=int(combo)), fresh
 
     def _scan(self, name: str, method: str, began: float, cuts: pd.DatetimeIndex,
-              replay) -> LookaheadReport:
+              replay, file: str = "") -> LookaheadReport:
         """Replay at each of ``cuts`` in turn (variants in rotation) until one moves a
         weight, then bisect between the last clean cut and it, with the same future."""
         dates = self.ctx.rebalance_dates
@@ -314,4 +324,4 @@ class LookaheadProbe:
                     hi, finding = mid, again
             break
         return LookaheadReport(name, method, self.seed, tuple(checked), calls,
-                               time.perf_counter() - began, fresh_all, finding)
+                               time.perf_counter() - began, fresh_all, finding, file)

@@ -215,13 +215,14 @@ def _where(exc: BaseException) -> str:
 
 
 class Child:
-    """A forked process that runs calls for ``owner`` (e.g. 'Strategy "x"'), each plugin
-    call in it limited to ``timeout`` seconds. ``state`` is inherited by the fork, not
-    pickled (a class defined in a notebook or a test works). One call at a time:
-    ``submit`` then ``result``, or ``call``."""
+    """A forked process that runs calls for ``owner`` (e.g. 'Strategy "x"', whose file is
+    ``source``), each plugin call in it limited to ``timeout`` seconds. ``state`` is
+    inherited by the fork, not pickled (a class defined in a notebook or a test works).
+    One call at a time: ``submit`` then ``result``, or ``call``."""
 
-    def __init__(self, owner: str, timeout: float, state: Any = None) -> None:
+    def __init__(self, owner: str, timeout: float, state: Any = None, source: str = "") -> None:
         self.owner = owner
+        self.source = f" Its file: {source}." if source else ""
         self.timeout = min(timeout, MAX_TIMEOUT)
         ours, theirs = Pipe()
         for stream in (sys.stdout, sys.stderr):   # nothing buffered is written twice
@@ -306,14 +307,16 @@ class Child:
         """Kill the child past its deadline; the StrategyError says what it was doing."""
         self.kill()
         raise Stopped(f"{self.owner} did not return within {self.limit:g} s from "
-                      f"{self.doing} and was stopped. If it is only slow, raise --timeout.")
+                      f"{self.doing} and was stopped.{self.source} If it is only slow, raise "
+                      "--timeout.")
 
     def _ended(self) -> None:
         self._reap(1.0)                 # it ended by itself: its own exit status, not our kill
         self.kill()
         how = self.how()
-        raise Ended(f"{self.owner} ended the process it ran in while {self.doing} ({how}). "
-                    "A plugin must return its weights or raise an error, not end its process "
+        raise Ended(f"{self.owner} ended the process it ran in while {self.doing} ({how})."
+                    f"{self.source} A plugin must return its weights or raise an error, not "
+                    "end its process "
                     "(os._exit, abort, a crash in compiled code or running out of memory end "
                     "it this way).", how)
 

@@ -7,7 +7,6 @@ over the members that have a price on the decision date (equal or inverse-volati
 
 from __future__ import annotations
 
-import inspect
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -16,21 +15,29 @@ import numpy as np
 import pandas as pd
 
 from .errors import DurationbtError, ParameterError, StrategyError, did_you_mean
+from .loading import plugin_file
 from .sandbox import MAX_TIMEOUT, PluginTimeout, in_child, plugin_call, time_limit
 from .strategy import Context, Strategy
 
 __all__ = ["call_strategy", "guarded", "compute_weights", "resolve_target_weights",
            "checked_weights", "tradable", "time_limit", "PluginTimeout", "bucket_shares",
            "grid_bucket_weights", "spread_grid", "call_grid", "WEIGHT_TOLERANCE", "VOL_WINDOW",
-           "DEFAULT_TIMEOUT", "MAX_TIMEOUT", "check_timeout"]
+           "DEFAULT_TIMEOUT", "MAX_TIMEOUT", "check_timeout", "its_file"]
 
 WEIGHT_TOLERANCE = 1e-9
 DEFAULT_TIMEOUT = 600.0   # seconds one call of a plugin may take (--timeout)
 VOL_WINDOW = 63  # trading days of returns behind inverse-volatility spreading
 
 
-def _fail(strategy: Strategy, problem: str) -> StrategyError:
-    return StrategyError(f'Strategy "{strategy.name}" returned bad weights: {problem}')
+def _fail(strategy: Strategy | type[Strategy], problem: str) -> StrategyError:
+    return StrategyError(f'Strategy "{strategy.name}" returned bad weights: {problem}'
+                         + its_file(strategy))
+
+
+def its_file(strategy: Strategy | type[Strategy]) -> str:
+    """' Its file: PATH.' for a refusal ('' when the class has no file)."""
+    path = plugin_file(strategy)
+    return f" Its file: {path}." if path else ""
 
 
 def checked_weights(raw: object, strategy: Strategy | type[Strategy], ctx: Context) -> pd.DataFrame:
@@ -214,11 +221,7 @@ def _raised(strategy: Strategy | type[Strategy], exc: BaseException,
     """A plugin's own exception as a StrategyError naming the line of its own file that
     failed (not a pandas internal) and the method it was in."""
     frames = traceback.extract_tb(exc.__traceback__)
-    cls = strategy if isinstance(strategy, type) else type(strategy)
-    try:
-        own = getattr(cls, "source_file", None) or inspect.getfile(cls)
-    except (TypeError, OSError):
-        own = ""
+    own = plugin_file(strategy)
     frame = next((f for f in reversed(frames) if f.filename == own), frames[-1] if frames else None)
     where = f" ({frame.filename}, line {frame.lineno})" if frame is not None else ""
     during = f" in {method}" if method else ""

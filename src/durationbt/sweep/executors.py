@@ -41,8 +41,10 @@ def _map(holder: Any, task: Task) -> BatchResult:
     return map_batch(holder.state, task)
 
 
-def _owner(job: GridJob) -> str:
-    return f'Strategy "{job.name}"'
+def _child(job: GridJob) -> Child:
+    """A worker process for ``job`` (inherited by the fork)."""
+    return Child(f'Strategy "{job.name}"', job.timeout or DEFAULT_TIMEOUT, state=job,
+                 source=job.file)
 
 
 class LocalWorkers:
@@ -62,7 +64,7 @@ class LocalWorkers:
             self.release()
             self._job = job
         while len(self._children) < min(self.workers, len(tasks)):
-            self._children.append(Child(_owner(job), job.timeout or DEFAULT_TIMEOUT, state=job))
+            self._children.append(_child(job))
         yield from _dispatch(self._children, tasks)
 
     def release(self) -> None:
@@ -120,7 +122,7 @@ def in_a_child(job: GridJob, fn: Any, *args: Any) -> Any:
     """``fn(holder, *args)`` for ``job`` in a worker process of its own (``holder.state``
     is the job): one-off plugin work on the driver's side, e.g. the best combination's
     weights after the grid."""
-    with Child(_owner(job), job.timeout or DEFAULT_TIMEOUT, state=job) as child:
+    with _child(job) as child:
         return child.call(fn, *args)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import StrategyError
+from ..loading import plugin_file
 from ..lookahead import TOLERANCE, LookaheadProbe
 from ..plugins import PluginRef, real_class
 from ..riskfree import RiskFree
@@ -78,6 +79,7 @@ class GridJob:
                  risk_free: RiskFree | None = None) -> None:
         self.strategy = strategy
         self.name = strategy.name
+        self.file = plugin_file(strategy)
         self.ctx = ctx
         self.decisions = decisions
         self.rows = ctx.rebalance_dates.get_indexer(decisions)
@@ -147,7 +149,7 @@ class GridJob:
 def _refuse(params: dict[str, Any], strategy: type[Strategy], report) -> None:
     if not report.ok:
         shown = ", ".join(f"{n}={v}" for n, v in params.items())
-        raise StrategyError(f"With {shown}: {report.finding.describe(strategy.name)}")
+        raise StrategyError(f"With {shown}: {report.describe()}")
 
 
 def _per_combination(job: GridJob, task: Task) -> np.ndarray:
