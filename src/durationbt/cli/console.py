@@ -85,8 +85,9 @@ def strict_prices_option() -> Any:
 
 def timeout_option() -> Any:
     return typer.Option(600.0, "--timeout",
-                        help="Seconds one call of the strategy plugin may take before it is "
-                             "stopped (a plugin that never returns).")
+                        help="Seconds one call of the strategy plugin may take (above 0, at "
+                             "most 86400) before its process is killed, whatever it catches; "
+                             "importing a plugin file may take at most 20 s.")
 
 
 def risk_free_option() -> Any:
