@@ -48,6 +48,11 @@ def run_backtest(strategy_name: str, settings: RunSettings | None = None, *,
             progress(message)
 
     with contextlib.ExitStack() as stack:
+        worker = None
+        if settings.tearsheet:
+            from .report.worker import TearsheetWorker
+
+            worker = stack.enter_context(TearsheetWorker())
         say("Loading universe and strategy")
         session = Session(settings, registry, say)
         strategy = session.strategy(strategy_name, settings.params)
@@ -56,11 +61,6 @@ def run_backtest(strategy_name: str, settings: RunSettings | None = None, *,
         # plugin while the data load
         plugin = stack.enter_context(StrategyProcess(strategy, settings.timeout))
         threading.Thread(target=import_vectorbt, daemon=True).start()
-        worker = None
-        if settings.tearsheet:
-            from .report.worker import TearsheetWorker
-
-            worker = stack.enter_context(TearsheetWorker())
         _ = session.risk_free, session.ctx   # refused before anything is drafted on disk
         draft = stack.enter_context(draft_file(Path(settings.out), "tearsheet.html"))
 

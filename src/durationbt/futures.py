@@ -42,34 +42,75 @@ def _replace_future(values: np.ndarray, n_past: int, positive: np.ndarray, varia
     A series with a value at the cut runs on to the end (the gaps of its future, such as
     the rows after a later delisting, continued from its last level by a random walk); one
     without has no future (a later listing is not announced)."""
-    out = values.copy()
-    future = values[n_past:]
-    if future.size == 0:
+    out = np.empty_like(values)
+    out[:n_past] = values[:n_past]
+    if n_past == len(values):
         return out
     if not n_past:               # nothing was known at the cut
         out[:] = np.nan
         return out
+    future = values[n_past:]
     alive = ~np.isnan(values[n_past - 1])
-    gaps = np.isnan(future) & alive
-    if gaps.any():
-        stacked = values[n_past - 1:]            # the cut's row, then the future
+    gaps = np.isnan(future)
+    gaps &= alive
+    cols = np.flatnonzero(gaps.any(axis=0))    # few: the series that stop later
+    if cols.size:
+        stacked = values[n_past - 1:, cols]      # the cut's row, then the future
         last = np.where(np.isnan(stacked), 0, np.arange(len(stacked))[:, None])
         level = np.take_along_axis(stacked, np.maximum.accumulate(last, axis=0), axis=0)[1:]
-        drift = np.cumsum(rng.normal(0.0, 0.02, future.shape), axis=0)
-        future = np.where(gaps, np.where(positive, level * np.exp(drift), level + drift), future)
+        drift = np.cumsum(rng.normal(0.0, 0.02, level.shape), axis=0)
+        fill = _by_kind(positive[cols], lambda: level * np.exp(drift), lambda: level + drift)
+        future = future.copy()
+        future[:, cols] = np.where(gaps[:, cols], fill, future[:, cols])
     anchor = values[n_past - 1]
     shape = future.shape
     with np.errstate(divide="ignore", invalid="ignore"):
         if variant == "mirror":
-            new = np.where(positive, anchor ** 2 / future, 2 * anchor - future)
+            new = _by_kind(positive, lambda: anchor ** 2 / future, lambda: 2 * anchor - future)
         elif variant == "scramble":
             walk = np.cumsum(rng.normal(0.0, 0.04, shape), axis=0)
-            new = np.where(positive, future * np.exp(walk), future + 10 * walk)
+            new = _by_kind(positive, lambda: future * np.exp(walk), lambda: future + 10 * walk)
         else:  # rescale: each series by its own factor between 1/100 and 1/10 or 10 and 100
             factor = 10 ** (rng.uniform(1, 2, shape[1]) * rng.choice([-1, 1], shape[1]))
             new = future * factor
-    out[n_past:] = np.where(alive, new, np.nan)
+    new[:, ~alive] = np.nan
+    out[n_past:] = new
     return out
+
+
+def _by_kind(positive: np.ndarray, multiplicative, additive) -> np.ndarray:
+    """Per column: ``multiplicative()`` where ``positive``, else ``additive()`` (each
+    computed only when some column needs it)."""
+    if positive.all():
+        return multiplicative()
+    if not positive.any():
+        return additive()
+    return np.where(positive, multiplicative(), additive())
+
+
+def _replace_regimes(regime: pd.Series, cut: pd.Timestamp, variant: str,
+                     rng: np.random.Generator) -> pd.Series:
+    """The regimes after ``cut`` swapped (scarce <-> abundant, the rest neutral), shuffled
+    or reversed; taken from the series itself, so its dtype stays."""
+    n, n_past = len(regime), int(regime.index.searchsorted(cut, side="right"))
+    if variant == "mirror":
+        later = np.arange(n) >= n_past
+        is_ = {label: (regime == label).to_numpy(dtype=bool, na_value=False)
+               for label in ("scarce", "abundant", "neutral")}
+        swap = {"scarce": "abundant", "abundant": "scarce"}
+        order = np.arange(n)
+        for label in ("scarce", "abundant", None):
+            rows = later & (is_[label] if label else ~is_["scarce"] & ~is_["abundant"])
+            source = is_[swap.get(label, "neutral")]
+            if rows.any() and not source.any():   # no row of that label anywhere: write it
+                return (regime.mask(later & is_["scarce"], "abundant")
+                        .mask(later & is_["abundant"], "scarce")
+                        .mask(later & ~is_["scarce"] & ~is_["abundant"], "neutral"))
+            order[rows] = int(np.argmax(source))
+    else:
+        tail = rng.permutation(n - n_past) if variant == "scramble" else np.arange(n - n_past)[::-1]
+        order = np.concatenate([np.arange(n_past), n_past + tail])
+    return pd.Series(regime.array.take(order), index=regime.index, name=regime.name)
 
 
 class CutData:
@@ -87,7 +128,6 @@ class CutData:
         self._positive = {k: (np.nan_to_num(a, nan=1.0) > 0).all(axis=0)
                           if k in ("prices", "inputs") else np.zeros(a.shape[1], dtype=bool)
                           for k, a in self._arrays.items()}
-        self._regime = None if ctx.signal is None else ctx.signal.regime.to_numpy(dtype=object)
 
     def context_at(self, cut: pd.Timestamp, variant: str) -> Context:
         """The full context with everything after ``cut`` removed or replaced."""
@@ -105,21 +145,9 @@ class CutData:
 
         signal = ctx.signal
         if signal is not None:
-            regime = self._regime.copy()
-            n_past = int(signal.regime.index.searchsorted(cut, side="right"))
-            future = regime[n_past:]
-            if variant == "mirror":
-                future = np.where(future == "scarce", "abundant",
-                                  np.where(future == "abundant", "scarce", "neutral"))
-            elif variant == "scramble":
-                future = rng.permutation(future)
-            else:
-                future = future[::-1]
-            regime[n_past:] = future
+            signal = replace(signal, regime=_replace_regimes(signal.regime, cut, variant, rng))
             signal = replace(signal, composite=frame("composite").iloc[:, 0],
-                             components=frame("components"),
-                             regime=pd.Series(regime, index=signal.regime.index,
-                                              name=signal.regime.name))
+                             components=frame("components"))
         return replace(ctx, prices=frame("prices"), inputs=frame("inputs"),
                        rebalance_dates=ctx.rebalance_dates[ctx.rebalance_dates <= cut],
                        signal=signal)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .errors import StrategyError
 from .loading import plugin_file
-from .lookahead import LookaheadProbe, LookaheadReport
+from .lookahead import LookaheadProbe, LookaheadReport, LookaheadSettings
 from .plugins import IMPORT_TIMEOUT, real_class
 from .sandbox import Child, plugin_call
 from .strategy import Context, Strategy
@@ -50,14 +50,14 @@ class StrategyProcess:
         self.child.submit(_load, timeout)
         self._loading = True
 
-    def weights(self, ctx: Context, probe: LookaheadProbe | None = None) -> Weights:
-        """The plugin called on ``ctx`` in the child; its checked weights. With ``probe``
-        the child prepares the same replays (``check`` runs them)."""
+    def weights(self, ctx: Context, lookahead: LookaheadSettings | None = None) -> Weights:
+        """The plugin called on ``ctx`` in the child; its checked weights. With
+        ``lookahead`` (every_date, seed, timeout: ``LookaheadProbe.settings``) the child
+        builds the same probe (``check`` runs its replays)."""
         if self._loading:
             self._loading = False
             self.child.result()
-        settings = None if probe is None else (probe.every_date, probe.seed, probe.timeout)
-        values, out, err, seconds = self.child.call(_weights, ctx, settings)
+        values, out, err, seconds = self.child.call(_weights, ctx, lookahead)
         for text, stream in ((out, sys.stdout), (err, sys.stderr)):
             if text:
                 stream.write(text)

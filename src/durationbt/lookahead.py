@@ -38,7 +38,10 @@ from .sandbox import PluginTimeout, in_child, plugin_call
 from .strategy import Context, Strategy
 from .weights import DEFAULT_TIMEOUT, checked_weights, grid_bucket_weights, tradable
 
-__all__ = ["LookaheadProbe", "LookaheadReport", "Finding", "VARIANTS", "SEED", "MIN_SAMPLE"]
+__all__ = ["LookaheadProbe", "LookaheadReport", "LookaheadSettings", "Finding", "VARIANTS",
+           "SEED", "MIN_SAMPLE"]
+
+LookaheadSettings = tuple[bool, int, "float | None"]   # every_date, seed, timeout: a probe's recipe
 
 TOLERANCE = 1e-9       # weights are fractions: a larger difference is a decision moved
 
@@ -161,6 +164,11 @@ class LookaheadProbe:
         self.every_date = every_date
         self.cuts = choose_cuts(ctx.rebalance_dates, every_date, seed)
         self.data = CutData(ctx, seed)
+
+    @property
+    def settings(self) -> LookaheadSettings:
+        """What rebuilds this probe in another process (with the same context)."""
+        return (self.every_date, self.seed, self.timeout)
 
     def context_at(self, cut: pd.Timestamp, variant: str) -> Context:
         """The full context with everything after ``cut`` removed or replaced."""

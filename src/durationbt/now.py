@@ -264,13 +264,12 @@ def now(strategies: Sequence[str], settings: RunSettings, *,
     risk_free = session.risk_free                            # so does a bad --risk-free
     market, ctx = session.market, session.ctx
     as_of = market.end
-    probe = session.probe
     notes = list(market.warnings)
     decisions: dict[str, Decision] = {}
     for i, (name, strategy) in enumerate(plugins.items(), 1):
         say(f"[{i}/{len(plugins)}] {name}")
         with StrategyProcess(strategy, settings.timeout) as plugin:   # its code runs there
-            checked = plugin.weights(ctx, probe)
+            checked = plugin.weights(ctx, session.lookahead)
             targets = risk_free.hold_cash(resolve_target_weights(checked.frame, strategy, ctx),
                                           ctx.prices)
             plugin.check().refuse()                       # the same guard as `run`

@@ -95,10 +95,9 @@ def _backtest(strategy: Strategy, session: Session,
     settings, universe, market, ctx, say = (session.settings, session.universe, session.market,
                                             session.ctx, session.say)
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
-    checked = plugin.weights(ctx, session.probe)
+    checked = plugin.weights(ctx, session.lookahead)
     targets = resolve_target_weights(checked.frame, strategy, ctx)
     targets = session.risk_free.hold_cash(strategy.traded(targets), ctx.prices)
-    plugin.start_check()     # the replays run in the plugin's process while this simulates
 
     say(f"{strategy.name}: simulating with vectorbt")
     window = session.window
@@ -110,10 +109,11 @@ def _backtest(strategy: Strategy, session: Session,
     bench_traded.loc[first_fill] = settings.init_cash
     if on_equity is not None:
         on_equity(result.equity, bench)
-    # checked after the simulation so the tearsheet is drawn meanwhile; nothing is written
-    # before it passes, so a refusal still leaves nothing behind
+    # checked after the simulation, in the plugin's process, while the tearsheet is drawn
+    # (on two cores a third busy process would slow the drawing, the run's longest step);
+    # nothing is written before it passes, so a refusal still leaves nothing behind
     say(f"{strategy.name}: checking for lookahead (point-in-time replay)")
-    report = plugin.report()
+    report = plugin.check()
     report.refuse()
 
     say(f"{strategy.name}: scoring")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import io
 import os
 import pickle
@@ -155,6 +156,7 @@ def _isolate(keep: int) -> None:
     """In a fresh child: its own process group (the parent kills it whole), killed when the
     parent dies, default signal handling, stdin from /dev/null and no file of the parent's
     open but the line ``keep`` (a plugin must not write into the parent's files or pipes)."""
+    gc.freeze()        # what the fork inherited is never scanned (nor copied by the scan)
     os.setpgid(0, 0)
     parent = os.getppid()
     with contextlib.suppress(OSError, AttributeError):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .data import MarketData, load_market_data, rebalance_dates, resolve_provider
 from .engine import DEFAULT_INIT_CASH, Costs
-from .lookahead import LookaheadProbe
+from .lookahead import SEED, LookaheadProbe, LookaheadSettings
 from .plugins import StrategyRegistry, discover_strategies
 from .riskfree import DEFAULT_CASH, DEFAULT_RISK_FREE, RiskFree, resolve_risk_free
 from .strategy import Context, Strategy, parse_param_overrides
@@ -168,6 +168,12 @@ class Session:
         """The point-in-time replays every strategy of this session is checked against."""
         self.say("Preparing the lookahead check")
         return lookahead_probe(self.ctx, self.settings.rebalance, self.settings.timeout)
+
+    @property
+    def lookahead(self) -> LookaheadSettings:
+        """The recipe of ``probe`` (every date on a monthly schedule, the seed, the time
+        limit): what a strategy's own process builds its replays from."""
+        return (self.settings.rebalance == "monthly", SEED, self.settings.timeout)
 
     @property
     def window(self) -> pd.DataFrame:

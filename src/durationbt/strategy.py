@@ -92,9 +92,11 @@ class Context:
     def private(self) -> Context:
         """A copy for one plugin call: every frame and series a new object (shallow: with
         pandas' copy-on-write a write to it copies first, so nothing is duplicated until a
-        plugin writes), the universe and the signal's tables copied, so what a plugin
-        assigns (``ctx.prices.loc[...] *= 2``, ``ctx.signal.regime[:] = ...``) reaches no
-        other call, the engine or the scores."""
+        plugin writes) and the signal's tables copied, so what a plugin assigns
+        (``ctx.prices.loc[...] *= 2``, ``ctx.signal.regime[:] = ...``) reaches no other
+        call. (The universe is a frozen model of tuples. Commands also run every plugin in
+        a process of its own, ``sandbox``, so even a plugin that digs into pandas'
+        internals reaches nothing of theirs.)"""
         signal = self.signal
         if signal is not None:
             signal = replace(signal, composite=signal.composite.copy(deep=False),
@@ -102,9 +104,8 @@ class Context:
                              regime=signal.regime.copy(deep=False),
                              weights=dict(signal.weights), dropped=dict(signal.dropped),
                              inputs=dict(signal.inputs))
-        return replace(self, universe=self.universe.model_copy(deep=True),
-                       prices=self.prices.copy(deep=False), inputs=self.inputs.copy(deep=False),
-                       signal=signal)
+        return replace(self, prices=self.prices.copy(deep=False),
+                       inputs=self.inputs.copy(deep=False), signal=signal)
 
     @property
     def returns(self) -> pd.DataFrame:

@@ -84,7 +84,7 @@ class GridJob:
         self.decisions = decisions
         self.rows = ctx.rebalance_dates.get_indexer(decisions)
         self.columns = columns
-        self.lookahead = None if probe is None else (probe.every_date, probe.seed, probe.timeout)
+        self.lookahead = None if probe is None else probe.settings
         self.timeout = None if probe is None else probe.timeout
         self.risk_free = risk_free
         self._local: tuple | None = None     # built where the plugin's code runs (``local``)
