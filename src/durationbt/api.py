@@ -35,10 +35,10 @@ def run_backtest(strategy_name: str, settings: RunSettings | None = None, *,
 
     What does not depend on each other overlaps: the plugin's own process (``isolation``)
     imports it while the data load, vectorbt is imported in a thread while the data, signal
-    and weights are computed (``simulate`` waits for it), the quantstats tearsheet is drawn
-    by a second process (started now, so its imports are done by then) and the lookahead
-    replay runs in the plugin's process while the simulation, scores, durations, regime
-    tables and report page are made."""
+    and weights are computed (``simulate`` waits for it), and the quantstats tearsheet is
+    drawn by a second process (started now, so its imports are done by then) while the
+    lookahead replay (in the plugin's process), scores, durations, regime tables and report
+    page are made."""
     settings = settings or RunSettings()
     phases: list[tuple[str, float]] = [("start", time.perf_counter())]
 
