@@ -9,6 +9,7 @@ is the same whatever ran the map."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from multiprocessing.connection import wait
@@ -126,9 +127,25 @@ def in_a_child(job: GridJob, fn: Any, *args: Any) -> Any:
         return child.call(fn, *args)
 
 
+# In a Dask worker process: its sandbox child for each (job, worker thread), kept between
+# the job's batches (a fork, the plugin's import and its probe per batch would cost a
+# third of a batch's work); a new job's first batch stops the children of older jobs.
+_DASK_CHILDREN: dict[tuple[str, int], Child] = {}
+
+
 def _run_on_dask(task: Task, job: GridJob) -> BatchResult:
     """On a Dask worker: the batch in a sandbox child of the worker process."""
-    return in_a_child(job, _map, task)
+    key = (job.token, threading.get_ident())
+    for old in [k for k in _DASK_CHILDREN if k[0] != job.token]:
+        _DASK_CHILDREN.pop(old).close()
+    child = _DASK_CHILDREN.get(key)
+    if child is None or child.status is not None:
+        child = _DASK_CHILDREN[key] = _child(job)
+    try:
+        return child.call(_map, task)
+    except BaseException:
+        _DASK_CHILDREN.pop(key).close()
+        raise
 
 
 class DaskCluster:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +79,7 @@ class GridJob:
                  columns: list[str], probe: LookaheadProbe | None,
                  risk_free: RiskFree | None = None) -> None:
         self.strategy = strategy
+        self.token = uuid.uuid4().hex       # tells a worker's kept process which job it serves
         self.name = strategy.name
         self.file = plugin_file(strategy)
         self.ctx = ctx
