@@ -215,7 +215,7 @@ def test_compare_strategies_and_a_run_folder(base):
     assert board[0] == ("strategy,cagr,volatility,sharpe,sortino,max_drawdown,calmar,turnover,"
                         "avg_duration,information_ratio,total_return,sharpe_ci_low,sharpe_ci_high,"
                         "sharpe_vs_benchmark_ci_low,sharpe_vs_benchmark_ci_high,"
-                        "start,end,rebalance,costs,risk_free")
+                        "universe,benchmark,cash_asset,start,end,rebalance,costs,risk_free,cash")
     assert len(board) == 5  # three strategies and the benchmark
     assert sorted(p.name for p in folder.iterdir()) == [
         "compare.html", "equity.csv", "leaderboard.csv", "manifest.json", "regime_scores.csv"]
@@ -322,9 +322,116 @@ def test_compare_refuses_unlike_runs_unless_allowed(base):
     assert "--allow-mixed" in text and not any(p.name.endswith("compare") or "-compare-" in p.name
                                                for p in out.iterdir())
     later = invoke("compare", "liquidity_rotation", monthly, *args, "--start", "2020-01-02")
-    assert later.exit_code == 2 and "differ in start (2019-01-02 for equal_weight@" in " ".join(
-        later.output.split())
+    text = " ".join(later.output.split())
+    assert later.exit_code == 2 and "differ in start (2020-01-02 for liquidity_rotation; " \
+        f"2019-01-02 for equal_weight@{monthly.name[:15]} ({monthly})" in text
     allowed = invoke("compare", monthly, weekly, *args, "--allow-mixed")
     assert allowed.exit_code == 0, allowed.output
     board = (_last_path(allowed) / "leaderboard.csv").read_text()
     assert ",monthly," in board and ",weekly," in board
+
+
+def _universe_like(synth_universe, folder, name, **changes):
+    """A copy of the synthetic universe as ``folder/name.toml`` with top-level keys changed."""
+    text = synth_universe.read_text()
+    for key, value in changes.items():
+        text = text.replace(next(line for line in text.splitlines()
+                                 if line.startswith(f"{key} =")), f"{key} = {value}")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.toml").write_text(text)
+    return folder / f"{name}.toml"
+
+
+def test_compare_refuses_runs_of_two_universes_naming_both_folders(base, synth_universe,
+                                                                   tmp_path):
+    args, out = base
+    other = _universe_like(synth_universe, tmp_path / "u", "synth_b", benchmark='"SOFTB"')
+    mine = _last_path(invoke("run", "equal_weight", *args))
+    theirs = _last_path(invoke("run", "equal_weight", *args, "--universe", other))
+    before = sorted(out.iterdir())
+    refused = invoke("compare", mine, theirs, *args)
+    text = " ".join(refused.output.split())
+    assert refused.exit_code == 2, refused.output
+    assert "differ in universe (synth for equal_weight@" in text and "synth_b for" in text
+    assert str(mine) in text and str(theirs) in text and "--allow-mixed" in text
+    assert "Traceback" not in refused.output and sorted(out.iterdir()) == before
+    # a strategy run now, on the command's universe, against a folder of another one:
+    # refused before any backtest runs
+    fresh = invoke("compare", "liquidity_rotation", theirs, *args)
+    assert fresh.exit_code == 2 and "differ in universe" in " ".join(fresh.output.split())
+    assert sorted(out.iterdir()) == before
+
+
+def test_compare_tells_one_universe_name_with_two_meanings_apart(base, synth_universe, tmp_path):
+    """The same file name in another folder, with another benchmark: not the same universe."""
+    args, out = base
+    edited = _universe_like(synth_universe, tmp_path / "edited", "synth", benchmark='"SOFTB"')
+    mine = _last_path(invoke("run", "equal_weight", *args))
+    theirs = _last_path(invoke("run", "equal_weight", *args, "--universe", edited))
+    refused = invoke("compare", mine, theirs, *args)
+    text = " ".join(refused.output.split())
+    assert refused.exit_code == 2, refused.output
+    assert "differ in universe (synth (assets " in text and str(theirs) in text
+
+
+def test_compare_allow_mixed_shows_each_rows_universe_period_and_benchmark(
+        base, synth_universe, tmp_path):
+    args, out = base
+    other = _universe_like(synth_universe, tmp_path / "u", "synth_b", benchmark='"SOFTB"')
+    mine = _last_path(invoke("run", "equal_weight", *args))
+    theirs = _last_path(invoke("run", "equal_weight", *args, "--universe", other,
+                               "--start", "2020-01-02"))
+    allowed = invoke("compare", mine, theirs, *args, "--allow-mixed")
+    assert allowed.exit_code == 0, allowed.output
+    folder = _last_path(allowed)
+    board = pd.read_csv(folder / "leaderboard.csv", index_col=0)
+    mine_label = f"equal_weight@{mine.name[:15]}"
+    theirs_label = f"equal_weight@{theirs.name[:15]}"
+    assert board.loc[mine_label, ["universe", "benchmark", "start"]].tolist() == [
+        "synth", "BENCH", "2019-01-02"]
+    assert board.loc[theirs_label, ["universe", "benchmark", "start"]].tolist() == [
+        "synth_b", "SOFTB", "2020-01-02"]
+    # one benchmark row per benchmark and period, each scored as its own run scored it
+    benchmarks = {"benchmark (BENCH)": mine, "benchmark (SOFTB)": theirs}
+    assert set(board.index) == {mine_label, theirs_label, *benchmarks}
+    for row, run in benchmarks.items():
+        metrics = json.loads((run / "metrics.json").read_text())["benchmark"]
+        assert board.loc[row, "cagr"] == pytest.approx(metrics["cagr"], rel=1e-9)
+        assert board.loc[row, "universe"] in ("synth", "synth_b")
+        assert pd.isna(board.loc[row, "costs"]) and pd.isna(board.loc[row, "rebalance"])
+    assert set(pd.read_csv(folder / "equity.csv", index_col=0).columns) == set(board.index)
+    # the terminal shows the shared settings in the title, the differing ones in a table
+    text = " ".join(allowed.output.split())
+    assert "schedule monthly" in text and "Where the rows differ" in text
+    made = text[text.index("Where the rows differ"):]
+    for shown in ("Universe", "synth_b", "benchmark", "SOFTB", "Start", "2020-01-02"):
+        assert shown in made, shown
+    # the manifest records each row's universe and data, and names no single universe
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["universe"] is None and manifest["rebalance"] == "monthly"
+    rows = manifest["rows"]
+    assert rows[mine_label]["universe"]["name"] == "synth"
+    assert rows[theirs_label]["universe"]["name"] == "synth_b"
+    assert rows[theirs_label]["universe"]["path"] == str(other)
+    assert rows[theirs_label]["benchmark"] == "SOFTB" and rows[theirs_label]["start"] == "2020-01-02"
+    for label, run in ((mine_label, mine), (theirs_label, theirs)):
+        made = json.loads((run / "manifest.json").read_text())
+        assert rows[label]["data_provenance"] == made["data_provenance"]
+        assert rows[label]["source"] == str(run)
+    page = (folder / "compare.html").read_text()
+    assert "What each row was made on" in page and "synth_b" in page and "SOFTB" in page
+
+
+def test_compare_manifest_of_like_folders_records_their_shared_universe_and_data(base):
+    """Folders alone (no strategy run by compare): the manifest's universe and data are the
+    folders', not the command's defaults."""
+    args, out = base
+    a = _last_path(invoke("run", "equal_weight", *args))
+    b = _last_path(invoke("run", "buy_and_hold", *args))
+    result = invoke("compare", a, b, "--out", out)     # no --universe: the default is not used
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((_last_path(result) / "manifest.json").read_text())
+    made = json.loads((a / "manifest.json").read_text())
+    assert manifest["universe"] == "synth"
+    assert manifest["data_provenance"] == made["data_provenance"]
+    assert manifest["fees_bps"] == 10.0 and manifest["risk_free"] == made["settings"]["risk_free"]

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["Provenance", "Manifest", "RunManifest", "RunMetrics", "SideMetrics",
-           "CompareManifest", "SweepSummary", "WalkForwardManifest", "UniverseRecord",
+           "CompareManifest", "CompareRow", "SweepSummary", "WalkForwardManifest", "UniverseRecord",
            "StrategyRecord", "RunSettingsRecord", "DataRecord", "EngineRecord"]
 
 
@@ -175,21 +175,51 @@ class RunMetrics(_Record):
     portfolio_duration: dict[str, float | None] | None = None
 
 
-class CompareManifest(Manifest):
-    """``manifest.json`` of ``durationbt compare``: the settled range, not the CLI's text."""
+class CompareUniverse(_Record):
+    """A row's universe: its name and file, and a digest of what decides its assets."""
 
-    command: Literal["compare"] = "compare"
-    items: list[str]
-    universe: str
+    name: str
+    path: str
+    sha256: str | None = None
+    assets: str
+
+
+class CompareRow(_Record):
+    """What one leaderboard row was made on, whether compare ran it or read its folder."""
+
+    source: str                     # the strategy's file, or the run folder read
+    universe: CompareUniverse
+    benchmark: str
+    cash_asset: str | None
+    start: str
+    end: str
     rebalance: str
     fees_bps: float
     slippage_bps: float
-    start: str
-    end: str
     risk_free: str
     cash: str
+    data_provenance: DataProvenance | None
+
+
+class CompareManifest(Manifest):
+    """``manifest.json`` of ``durationbt compare``. ``rows``: each row's own universe,
+    period, benchmark, settings and data. The top-level universe, schedule, costs and
+    conventions (and ``data_provenance``) are the ones every row shares; null when rows
+    differ (``--allow-mixed``). ``start``/``end``: the span of all the curves."""
+
+    command: Literal["compare"] = "compare"
+    items: list[str]
+    universe: str | None
+    rebalance: str | None
+    fees_bps: float | None
+    slippage_bps: float | None
+    start: str
+    end: str
+    risk_free: str | None
+    cash: str | None
     allow_mixed: bool
     sources: dict[str, str]
+    rows: dict[str, CompareRow]
 
 
 class SweepSummary(Manifest):

@@ -130,29 +130,45 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
                           result=result, benchmark=bench, regimes=done.regimes)
 
 
-def write_comparison(comparison, out: Path, identity: dict[str, Any]) -> Path:
+def _shared(rows: list[dict[str, Any]], key: str) -> Any:
+    """The value of ``key`` every row has, else None (rows made on mixed terms)."""
+    values = [row[key] for row in rows]
+    return values[0] if all(v == values[0] for v in values) else None
+
+
+def write_comparison(comparison, out: Path, options: dict[str, Any]) -> Path:
     """``results/<time>-compare-<hash>/``: leaderboard.csv, equity.csv, regime_scores.csv,
     manifest.json and compare.html, written atomically. ``comparison``: a
-    ``compare.Comparison``; ``identity``: the CompareManifest's settings fields."""
+    ``compare.Comparison``; ``options``: the command's options (``items`` and
+    ``allow_mixed`` recorded, all of them hashed into the folder's name). What each row was
+    made on comes from the rows themselves."""
     from .report.compare_page import write_compare_page
 
     created = _now()
-    name = run_id(created, "compare", identity)
-    board = comparison.sorted_by("sharpe")
+    name = run_id(created, "compare", options)
     first = comparison.equity.index[0].date()
     last = comparison.equity.index[-1].date()
-    manifest = CompareManifest(created_utc=created.isoformat(timespec="seconds"),
-                               **{"start": str(first), "end": str(last), **identity},
-                               sources={e.label: e.source for e in comparison.entries},
-                               **provenance(comparison.market))
+    rows = [{"source": e.source, **e.made} for e in comparison.entries]
+    universe = _shared(rows, "universe")
+    manifest = CompareManifest(
+        created_utc=created.isoformat(timespec="seconds"), items=options["items"],
+        allow_mixed=options["allow_mixed"], start=str(first), end=str(last),
+        universe=universe["name"] if universe else None,
+        **{k: _shared(rows, k) for k in ("rebalance", "fees_bps", "slippage_bps", "risk_free",
+                                         "cash")},
+        sources={e.label: e.source for e in comparison.entries},
+        rows={e.label: row for e, row in zip(comparison.entries, rows, strict=True)},
+        **{**provenance(), "data_provenance": _shared(rows, "data_provenance")})
     with staging_folder(Path(out), name) as (folder, final):
         write_manifest(folder / "manifest.json", manifest)
-        write_frame(folder / "leaderboard.csv", board)
+        write_frame(folder / "leaderboard.csv", comparison.sorted_by("sharpe"))
         write_frame(folder / "equity.csv", comparison.equity)
         if len(comparison.regime_scores):
             write_frame(folder / "regime_scores.csv", comparison.regime_scores)
+        universes = ", ".join(dict.fromkeys(row["universe"]["name"] for row in rows))
         write_compare_page(folder / "compare.html", comparison,
-                           f"{len(comparison.entries)} strategies \u00b7 {first} to {last}")
+                           f"{len(comparison.entries)} strategies \u00b7 {universes} \u00b7 "
+                           f"{first} to {last}")
     return final[0]
 
 

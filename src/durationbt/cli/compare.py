@@ -46,7 +46,9 @@ def compare(
     slippage_bps: float = slippage_option(),
     sort: str = typer.Option("sharpe", "--sort", help="Leaderboard column to rank by."),
     allow_mixed: bool = typer.Option(False, "--allow-mixed", help="Rank runs even when their "
-                                     "start, end, schedule, costs or risk-free rate differ."),
+                                     "universe, benchmark, cash asset, period, schedule, costs, "
+                                     "risk-free rate or cash convention differ; each row then "
+                                     "shows its own."),
     data: Path = data_option(),
     out_dir: Path = out_option("the compare folder"),
     strategies_dir: Path = strategies_dir_option(),
@@ -79,19 +81,28 @@ def compare(
             "items": items or [], "universe": str(universe), "rebalance": rebalance,
             "fees_bps": fees_bps, "slippage_bps": slippage_bps,
             "risk_free": risk_free, "cash": cash, "allow_mixed": allow_mixed})
-    # settings every run shares go in the title; those that differ (--allow-mixed) get columns
-    shared = {k: board[k].iloc[0] for k in SETTING_COLUMNS if board[k].nunique() == 1}
+    # settings every strategy row shares go in the title; those that differ (--allow-mixed)
+    # get a table of their own, so each row shows its universe, period and benchmark
+    rows = board.drop(index=list(result.benchmarks))
+    shared = {k: rows[k].iloc[0] for k in SETTING_COLUMNS if rows[k].nunique() == 1}
     mixed = [k for k in SETTING_COLUMNS if k not in shared]
     context = ", ".join(f"{label(k).lower()} {v}" for k, v in shared.items())
     table = Table(title=f"Leaderboard, ranked by {sort} (all columns in leaderboard.csv)"
                         + (f"\n{context}" if context else ""))
     table.add_column("strategy", no_wrap=True)
-    for name in [*(METRICS[c].short for c in _SHOWN), *(label(k) for k in mixed)]:
+    for name in (METRICS[c].short for c in _SHOWN):
         table.add_column(name, justify="right")
     for name, row in board.iterrows():
-        table.add_row(str(name), *(METRICS[c].format(row[c]) for c in _SHOWN),
-                      *(str(row[k]) for k in mixed))
+        table.add_row(str(name), *(METRICS[c].format(row[c]) for c in _SHOWN))
     out.print(table)
+    if mixed:
+        made = Table(title="Where the rows differ (--allow-mixed)")
+        made.add_column("strategy", no_wrap=True)
+        for key in mixed:
+            made.add_column(label(key))
+        for name, row in board.iterrows():
+            made.add_row(str(name), *(str(row[k]) for k in mixed))
+        out.print(made)
     scores = result.regime_scores
     if len(scores):
         regimes = Table(title="Sharpe (annualised return) by regime")

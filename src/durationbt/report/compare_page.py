@@ -3,10 +3,12 @@ in the same page shell as the run report."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from ..compare import SETTING_COLUMNS
 from ..metrics import METRICS, best_first, formats
 from ..regimes import scores_wide
 from ..signals.composite import REGIMES
@@ -15,7 +17,7 @@ from .html import Markup, figure_html, scale_switch, section, table_html, write_
 __all__ = ["write_compare_page"]
 
 
-def _curves_figure(equity: pd.DataFrame):
+def _curves_figure(equity: pd.DataFrame, benchmarks: Sequence[str]):
     import plotly.graph_objects as go
     from plotly.colors import qualitative
     from plotly.subplots import make_subplots
@@ -23,12 +25,13 @@ def _curves_figure(equity: pd.DataFrame):
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         row_heights=[0.7, 0.3])
     palette = qualitative.D3
+    dashes = ("dot", "dash", "dashdot", "longdash")
     for k, name in enumerate(equity.columns):
         series = equity[name].dropna()
         growth = series / series.iloc[0]
-        bench = name.startswith("benchmark")
-        line = {"width": 1.3, "color": palette[k % len(palette)],
-                **({"color": "#8a8f98", "dash": "dot"} if bench else {})}
+        line = {"width": 1.3, "color": palette[k % len(palette)]}
+        if name in benchmarks:   # grey, one dash per benchmark row
+            line.update(color="#8a8f98", dash=dashes[list(benchmarks).index(name) % len(dashes)])
         fig.add_trace(go.Scatter(x=growth.index, y=growth, name=name, legendgroup=name, line=line),
                       row=1, col=1)
         fig.add_trace(go.Scatter(x=growth.index, y=growth / growth.cummax() - 1, name=name,
@@ -64,8 +67,7 @@ _SCORES = ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawd
 
 
 def _intervals(board: pd.DataFrame) -> pd.DataFrame:
-    """Each bootstrap interval as one "low to high" cell, turnover and duration, and the
-    settings each run used."""
+    """Each bootstrap interval as one "low to high" cell, turnover and duration."""
     def span(low: str, high: str) -> pd.Series:
         fmt = METRICS[low].format
         return pd.Series([f"{fmt(a)} to {fmt(b)}" if a == a and b == b else "n/a"
@@ -76,9 +78,6 @@ def _intervals(board: pd.DataFrame) -> pd.DataFrame:
                                                        "sharpe_vs_benchmark_ci_high")})
     for key in ("turnover", "avg_duration"):
         out[key] = board[key].map(METRICS[key].format)
-    for key in ("start", "end", "rebalance", "costs", "risk_free"):
-        if key in board:
-            out[key] = board[key]
     return out
 
 
@@ -91,13 +90,19 @@ def write_compare_page(path: Path, comparison, subtitle: Markup | str) -> Path:
                     note="Click a column to sort. Daily returns, 252 days a year; Sharpe and "
                          "Sortino on returns in excess of the risk-free rate (below); "
                          "information ratio vs the benchmark, annualised."),
-            section("Confidence, trading and settings", table_html(
+            section("Confidence and trading", table_html(
                 _intervals(board), sortable=True, index_label="strategy"),
                     note="95% stationary-bootstrap intervals (21-day blocks) of the Sharpe ratio "
                          "and of its difference to the benchmark's; turnover one-way per year; "
-                         "average duration in % per 100 bp of the 10-year yield; the period, "
-                         "schedule, costs and risk-free rate each run used."),
-            section("Equity curves and drawdowns", figure_html(_curves_figure(comparison.equity)),
+                         "average duration in % per 100 bp of the 10-year yield."),
+            section("What each row was made on", table_html(
+                board[list(SETTING_COLUMNS)], sortable=True, index_label="strategy", wrap=True),
+                    note="Universe, benchmark, cash asset, period, schedule, costs, risk-free "
+                         "rate and uninvested-weight convention of each row (a benchmark row is "
+                         "bought and held: no schedule, costs or idle cash). Rows that differ "
+                         "are ranked only with --allow-mixed."),
+            section("Equity curves and drawdowns", figure_html(
+                _curves_figure(comparison.equity, comparison.benchmarks)),
                     note="Growth of 1 from each curve's first day.")]
     scores = comparison.regime_scores
     if len(scores):
