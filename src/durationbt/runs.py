@@ -233,20 +233,13 @@ class RunFolder:
                       key=lambda b: b["rank"])
 
 
-def _csv(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path, index_col=0, parse_dates=[0]) if path.is_file() else None
-
-
-def _read_json(path: Path) -> Any:
-    """A JSON file as written by ``write_json`` (a BOM added by an editor is tolerated)."""
-    return json.loads(path.read_text(encoding="utf-8-sig"))
-
-
 def read_run_folder(path: Path) -> RunFolder:
-    """Parse a run folder; a DataError naming the folder and file (and the manifest's
-    field) if it is not one."""
+    """Parse a run folder, every file checked as it is read (``readback``): a DataError
+    naming the folder or file (and the manifest's field, the CSV's column and date) if it
+    is not a run folder or a file is damaged."""
     from pydantic import ValidationError
 
+    from .readback import LAYOUTS, check_regime_tables, read_frame, read_json
     from .regimes import tables_from_json
 
     path = Path(path)
@@ -256,29 +249,32 @@ def read_run_folder(path: Path) -> RunFolder:
     missing = [name for name in _REQUIRED if not (path / name).is_file()]
     if missing:
         raise DataError(f"{path}: not a durationbt run folder (missing {', '.join(missing)}).")
-    try:
-        checked = "manifest.json"
-        manifest = RunManifest.model_validate(_read_json(path / checked)).to_json()
-        checked = "metrics.json"
-        metrics = _read_json(path / checked)
-        RunMetrics.model_validate(metrics)
-        checked = "regimes.json"
-        regimes_file = path / "regimes.json"
-        regimes = tables_from_json(_read_json(regimes_file)) if regimes_file.is_file() else None
-        checked = "a CSV file"
-        equity = _csv(path / "equity.csv")
-        weights = _csv(path / "weights.csv")
-        signal = _csv(path / "signal.csv")
-        duration = _csv(path / "duration.csv")
-        orders = _csv(path / "orders.csv")
-    except ValidationError as exc:
-        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                          for e in exc.errors()[:3])
-        what = "the manifest" if checked == "manifest.json" else "the metrics"
-        raise DataError(f"{path / checked}: not {what} of a run ({where}).") from exc
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise DataError(f"{path}: {checked} of the run folder cannot be read "
-                        f"({type(exc).__name__}: {exc}).") from exc
-    return RunFolder(path=path, manifest=manifest, metrics=metrics, equity=equity,
-                     weights=weights, signal=signal, duration=duration, regimes=regimes,
-                     orders=orders)
+    documents = {}
+    for name, model in (("manifest.json", RunManifest), ("metrics.json", RunMetrics)):
+        documents[name] = read_json(path / name)
+        try:
+            typed = model.model_validate(documents[name])
+        except ValidationError as exc:
+            where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                              for e in exc.errors()[:3])
+            what = "the manifest" if name == "manifest.json" else "the metrics"
+            raise DataError(f"{path / name}: not {what} of a run ({where}).") from exc
+        if name == "manifest.json":
+            documents[name] = typed.to_json()   # older field names brought up to date
+    manifest, metrics = documents["manifest.json"], documents["metrics.json"]
+    span = (manifest["settings"]["start"], manifest["settings"]["end"])
+    frames = {"equity.csv": read_frame(path / "equity.csv", LAYOUTS["equity.csv"], span)}
+    days = frames["equity.csv"].index
+    for name, layout in LAYOUTS.items():
+        if name not in frames:
+            frames[name] = read_frame(path / name, layout, span, days) \
+                if (path / name).is_file() else None
+    regimes = None
+    if (path / "regimes.json").is_file():
+        data = read_json(path / "regimes.json")
+        check_regime_tables(path / "regimes.json", data)
+        regimes = tables_from_json(data)
+    return RunFolder(path=path, manifest=manifest, metrics=metrics, equity=frames["equity.csv"],
+                     weights=frames["weights.csv"], signal=frames["signal.csv"],
+                     duration=frames["duration.csv"], regimes=regimes,
+                     orders=frames["orders.csv"])
