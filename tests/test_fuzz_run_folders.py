@@ -131,6 +131,8 @@ DAMAGES = {
                               "table 'time' is missing"),
     "manifest-truncated": ("manifest.json", lambda t: t[:len(t) // 2], "not valid JSON"),
     "manifest-empty": ("manifest.json", lambda t: "", "the file is empty"),
+    "manifest-signal-config": ("manifest.json", _json(lambda m: {**m, "signal": {"config": 5}}),
+                               "signal.config"),
     "metrics-garbled": ("metrics.json", lambda t: "\udcff" + t, "not UTF-8"),
 }
 

@@ -108,6 +108,13 @@ class DataRecord(_Record):
     warnings: list[str] = Field(default_factory=list)
 
 
+class SignalRecord(_Record):
+    """The signal a run used: each component's weight and the thresholds the page draws."""
+
+    components: dict[str, int | float] = Field(default_factory=dict)
+    config: dict[str, int | float] = Field(default_factory=dict)
+
+
 class EngineRecord(_Record):
     orders: int
     decisions: int
@@ -142,7 +149,7 @@ class RunManifest(Manifest):
     strategy: StrategyRecord
     settings: RunSettingsRecord
     data: DataRecord
-    signal: dict[str, Any] = Field(default_factory=dict)
+    signal: SignalRecord = Field(default_factory=SignalRecord)
     lookahead: dict[str, Any] = Field(default_factory=dict)
     engine: EngineRecord
 

@@ -269,6 +269,7 @@ def write_run_report(path: Path | str, page: Path | None = None,
     if run.regimes is not None:
         body.extend(_regime_tables(run))
     footer = html("durationbt {} &middot; run {} &middot; data fingerprint {}",
-                  m["packages"].get("durationbt", ""), m["run_id"], m["data"]["fingerprint"][:12])
+                  m["packages"].get("durationbt", ""), m["run_id"],
+                  (m["data"]["fingerprint"] or "not recorded")[:12])
     return write_page(page or run.path / "report.html", f"{strategy} on {m['universe']['name']}",
                       subtitle, body, footer)
