@@ -40,7 +40,7 @@ LABELS = {
     "sharpe_ci": "Sharpe 95% CI", "sharpe_vs_benchmark_ci": "Sharpe − benchmark 95% CI",
     "rebalance": "Schedule", "costs": "Costs (fees + slippage, bp)", "risk_free": "Risk-free",
     "start": "Start", "end": "End", "trial": "Trial", "universe": "Universe",
-    "cash_asset": "Cash asset", "cash": "Uninvested weight",
+    "cash_asset": "Cash asset", "cash": "Uninvested weight", "benchmark": "Benchmark",
     "train_start": "Train start", "train_end": "Train end", "test_end": "Test end",
     "avg_spell_days": "Avg spell (days)",
 }

@@ -188,7 +188,8 @@ def write_sweep(result, summary: dict[str, Any], setup, out) -> Path:
         write_manifest(folder / "summary.json", typed)
         write_frame(folder / "sweep.csv", result.table.rename_axis("rank"))
         write_frame(folder / "best_equity.csv", result.best_equity)
-        write_sweep_page(folder / "sweep.html", result, summary, bench)
+        write_sweep_page(folder / "sweep.html", result, summary, bench,
+                         {k: p.default for k, p in setup.strategy.params().items()})
     return final[0]
 
 

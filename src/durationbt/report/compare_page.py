@@ -96,7 +96,7 @@ def write_compare_page(path: Path, comparison, subtitle: Markup | str) -> Path:
                          "and of its difference to the benchmark's; turnover one-way per year; "
                          "average duration in % per 100 bp of the 10-year yield."),
             section("What each row was made on", table_html(
-                board[list(SETTING_COLUMNS)], sortable=True, index_label="strategy", wrap=True),
+                board[list(SETTING_COLUMNS)], sortable=True, index_label="strategy"),
                     note="Universe, benchmark, cash asset, period, schedule, costs, risk-free "
                          "rate and uninvested-weight convention of each row (a benchmark row is "
                          "bought and held: no schedule, costs or idle cash). Rows that differ "
