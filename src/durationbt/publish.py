@@ -76,7 +76,7 @@ def run_manifest(done: Backtest, settings: RunSettings, source: str,
               "gaps": [str(g) for g in market.gaps], "absent": list(market.absent),
               "delisted": {t: str(d.date()) for t, d in market.ended.items()},
               "warnings": short_sample_warnings(done.metrics["strategy"]["days"])
-              + list(market.warnings)
+              + list(market.warnings) + list(done.notes)
               + ctx.signal.notes(market.start, market.end)},
         signal={"components": ctx.signal.weights, "config": universe.signal.model_dump(
             mode="json", include={"window", "min_history", "clip", "enter_scarce", "exit_scarce",

@@ -142,7 +142,7 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
     windows = walk_forward_windows(calendar, decisions, train, test)
     oos_start = windows[0].train_end
     rf_series = (pd.Series(0.0, index=calendar) if risk_free is None
-                 else risk_free.returns(market_window))
+                 else risk_free.returns(market_window, ctx.inputs))
     rf = rf_series.to_numpy()
 
     def reduce(equity: np.ndarray) -> np.ndarray:
