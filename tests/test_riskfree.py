@@ -249,9 +249,14 @@ def test_bill_yield_stands_in_before_the_instrument_lists():
     assert conventions["uninvested_weight"] == (
         "held in BIL (cash earning nothing when decided on 2020-01-01 to 2020-01-02: no price)")
     notes = RiskFree("bills", "BIL", cash_asset="BIL").notes(prices, inputs)
-    assert "BIL has no daily return on 2 days (2020-01-02 to 2020-01-03" in notes[0]
-    assert "^IRX stands in" in notes[0]
-    assert "cash asset BIL has no price, is held as cash earning nothing" in notes[1]
+    assert notes[0] == ("risk-free: BIL's prices run from 2020-01-03 to 2020-01-07, so on 2 days "
+                        "(2020-01-02 to 2020-01-03) it has no daily return and the 3-month "
+                        "Treasury bill yield ^IRX stands in: (1 + IRX/100)^(1/252) - 1 of the "
+                        "previous close's level")
+    assert notes[1] == ("uninvested weight decided on days the cash asset BIL has no price "
+                        "(2020-01-01 to 2020-01-02; its prices run from 2020-01-03 to "
+                        "2020-01-07) is held as cash earning nothing until a decision on which "
+                        "BIL is priced")
     # an instrument priced every day needs no stand-in and says nothing
     full = prices.assign(BIL=[99.99, 100.0, 100.0, 100.01, 100.03])
     assert RiskFree("bills", "BIL", cash_asset="BIL").notes(full, inputs) == []
@@ -348,5 +353,6 @@ def test_a_late_cash_asset_runs_on_the_bill_yield_and_says_so(synth_data, tmp_pa
     assert "cash earning nothing when decided on 2019-01-02 to 2020-05-29" in (
         conventions["uninvested_weight"])
     notes = run.manifest["data"]["warnings"]
-    assert any("risk-free: LATE has no daily return" in n and "^IRX stands in" in n for n in notes)
-    assert any("cash asset LATE has no price, is held as cash earning nothing" in n for n in notes)
+    assert any(n.startswith("risk-free: LATE's prices run from 2020-06-01") and "^IRX stands in"
+               in n for n in notes)
+    assert any("cash asset LATE has no price (2019-01-02 to 2020-05-29" in n for n in notes)

@@ -60,6 +60,12 @@ def _spans(mask: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     return [(days.index[0], days.index[-1]) for _, days in ids.groupby(ids)]
 
 
+def _priced(series: pd.Series) -> str:
+    """'run from A to B' for the days ``series`` has a price."""
+    days = series.dropna().index
+    return f"run from {days[0].date()} to {days[-1].date()}" if len(days) else "are absent"
+
+
 def _describe(spans: list[tuple[pd.Timestamp, pd.Timestamp]]) -> str:
     return ", ".join(str(a.date()) if a == b else f"{a.date()} to {b.date()}" for a, b in spans)
 
@@ -147,16 +153,17 @@ class RiskFree:
         if self.ticker is not None:
             missing = self._missing(prices)
             if missing.any():
-                out.append(f"risk-free: {self.ticker} has no daily return on "
-                           f"{int(missing.sum())} days ({_describe(_spans(missing))}: no price "
-                           f"yet or any more); there the 3-month Treasury bill yield "
-                           f"{BILL_YIELD} stands in, {BILL_FORMULA}")
+                out.append(f"risk-free: {self.ticker}'s prices {_priced(prices[self.ticker])}, "
+                           f"so on {int(missing.sum()):,} days ({_describe(_spans(missing))}) "
+                           "it has no daily return and the 3-month Treasury bill yield "
+                           f"{BILL_YIELD} stands in: {BILL_FORMULA}")
         ticker = self.cash_ticker
         if ticker is not None and ticker in prices.columns and prices[ticker].isna().any():
             unpriced = prices[ticker].isna()
-            out.append(f"uninvested weight decided on {_describe(_spans(unpriced))}, when the "
-                       f"cash asset {ticker} has no price, is held as cash earning nothing "
-                       f"until a decision on which {ticker} is priced")
+            out.append(f"uninvested weight decided on days the cash asset {ticker} has no price "
+                       f"({_describe(_spans(unpriced))}; its prices "
+                       f"{_priced(prices[ticker])}) is held as cash earning nothing until a "
+                       f"decision on which {ticker} is priced")
         return out
 
     def conventions(self, prices: pd.DataFrame | None = None,
