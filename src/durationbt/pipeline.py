@@ -90,7 +90,8 @@ def backtest(strategy: Strategy, session: Session,
 
     say(f"{strategy.name}: simulating with vectorbt")
     window = session.window
-    result = simulate(window, targets, costs=settings.costs, init_cash=settings.init_cash)
+    result = simulate(window, targets, costs=settings.costs, init_cash=settings.init_cash,
+                      cash=session.risk_free.cash_ticker)
     first_fill = window.index[1]
     bench = benchmark_equity(window[universe.benchmark], first_fill, settings.init_cash)
     bench_traded = pd.Series(0.0, index=bench.index)

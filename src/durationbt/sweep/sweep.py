@@ -97,6 +97,11 @@ class GridRun:
     risk_free: RiskFree | None = None  # where uninvested weight goes; None: it stays as cash
 
     @property
+    def cash(self) -> str | None:
+        """The cash asset: uninvested weight and closed-out positions go there."""
+        return None if self.risk_free is None else self.risk_free.cash_ticker
+
+    @property
     def n_trials(self) -> int:
         return len(self.first_combo)
 
@@ -113,7 +118,7 @@ class GridRun:
         frame = self.targets_of(trial, ctx)
         array = frame.loc[self.decisions, list(self.prices.columns)].to_numpy(dtype=np.float64)
         equity, _ = simulate_many(self.prices, array[None], self.rows, costs=costs,
-                                  init_cash=init_cash)
+                                  init_cash=init_cash, cash=self.cash)
         return pd.Series(equity[0], index=self.prices.index, name="equity")
 
 
@@ -164,7 +169,8 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
         check_prices_to_trade(prices, rows, targets)
         equity, traded, stats, blocks = simulate_stats(
             prices, targets, rows, costs=costs, init_cash=init_cash, n_blocks=splits,
-            keep_equity=reduce is not None, risk_free=rf)
+            keep_equity=reduce is not None, risk_free=rf,
+            cash=None if risk_free is None else risk_free.cash_ticker)
         parts.append(stats_metrics(stats, traded, len(prices), init_cash))
         moments.append(blocks.transpose(1, 2, 0))
         if reduce is not None:

@@ -160,7 +160,8 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
     for w, (trial, _) in zip(windows, chosen, strict=True):
         frame = frames[trial]
         pieces.append(frame.loc[(frame.index >= w.train_end) & (frame.index < w.test_end)])
-    oos = simulate(run.prices.loc[oos_start:], pd.concat(pieces), costs=costs, init_cash=init_cash)
+    oos = simulate(run.prices.loc[oos_start:], pd.concat(pieces), costs=costs, init_cash=init_cash,
+                   cash=run.cash)
 
     def rebased(series: pd.Series) -> pd.Series:
         part = series.loc[oos_start:]
