@@ -47,6 +47,7 @@ class Entry:
     source: str
     risk_free: pd.Series            # daily risk-free return on the equity's days
     settings: dict                  # start, end, rebalance, fees_bps, slippage_bps, risk_free
+    notes: tuple[str, ...] = ()     # the run's notes (data, conventions, signal components)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,11 @@ class Comparison:
     regime_scores: pd.DataFrame
     entries: tuple[Entry, ...]
     market: Any = None              # the data the fresh backtests ran on (None: folders only)
+
+    @property
+    def notes(self) -> list[str]:
+        """Every entry's notes, each once (runs on one session share theirs)."""
+        return list(dict.fromkeys(n for e in self.entries for n in e.notes))
 
     def sorted_by(self, metric: str) -> pd.DataFrame:
         """Best first, in the metric's declared direction (``metrics.METRICS``), NaN last."""
@@ -156,7 +162,8 @@ def _from_folder(path: Path) -> Entry:
                  equity=run.equity["equity"], benchmark=run.equity["benchmark"],
                  benchmark_name=m["universe"]["definition"]["benchmark"],
                  regime_scores=run.regimes["scores"] if run.regimes else None, source=str(path),
-                 risk_free=rf, settings=_settings_of(m["settings"]))
+                 risk_free=rf, settings=_settings_of(m["settings"]),
+                 notes=tuple(m["data"].get("warnings", ())))
 
 
 def compare(items: Sequence[str], settings, *, registry=None,
@@ -191,6 +198,6 @@ def compare(items: Sequence[str], settings, *, registry=None,
                                   benchmark=done.benchmark, benchmark_name=universe.benchmark,
                                   regime_scores=done.regimes["scores"],
                                   source=session.source(name), risk_free=done.risk_free,
-                                  settings=fresh)
+                                  settings=fresh, notes=done.notes)
     comparison = _assemble([entries[i] for i in items], allow_mixed)
     return replace(comparison, market=session.market if names else None)

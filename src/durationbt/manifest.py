@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = ["Provenance", "Manifest", "RunManifest", "RunMetrics", "SideMetrics",
            "CompareManifest", "SweepSummary", "WalkForwardManifest", "UniverseRecord",
-           "StrategyRecord", "RunSettingsRecord", "DataRecord", "EngineRecord"]
+           "StrategyRecord", "RunSettingsRecord", "DataRecord", "EngineRecord", "SignalRecord"]
 
 
 class _Record(BaseModel):
@@ -108,6 +108,16 @@ class DataRecord(_Record):
     warnings: list[str] = Field(default_factory=list)
 
 
+class SignalRecord(_Record):
+    """The scarcity signal a run used: component weights, settings, and each component's
+    last day with a value up to the run's end (null: none; absent in runs written before
+    it was recorded), so a component that stopped is visible in the manifest."""
+
+    components: dict[str, float] = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=dict)
+    last_dates: dict[str, str | None] = Field(default_factory=dict)
+
+
 class EngineRecord(_Record):
     orders: int
     decisions: int
@@ -142,7 +152,7 @@ class RunManifest(Manifest):
     strategy: StrategyRecord
     settings: RunSettingsRecord
     data: DataRecord
-    signal: dict[str, Any] = Field(default_factory=dict)
+    signal: SignalRecord = Field(default_factory=SignalRecord)
     lookahead: dict[str, Any] = Field(default_factory=dict)
     engine: EngineRecord
 

@@ -39,7 +39,7 @@ class Backtest:
     regimes: dict[str, pd.DataFrame]
     lookahead: LookaheadReport
     risk_free: pd.Series        # daily risk-free return on the backtest's days
-    notes: tuple[str, ...] = ()   # what a reader must know about this run's conventions
+    notes: tuple[str, ...] = ()   # what a reader must know: data, conventions, signal
 
 
 def benchmark_equity(prices: pd.Series, first_fill: pd.Timestamp, init_cash: float) -> pd.Series:
@@ -117,4 +117,4 @@ def backtest(strategy: Strategy, session: Session,
     return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
                     result=result, benchmark=bench, metrics=metrics, duration=port_duration,
                     regimes=regimes, lookahead=report, risk_free=rf_returns,
-                    notes=tuple(session.risk_free_notes()))
+                    notes=tuple(session.notes()))

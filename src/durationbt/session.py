@@ -145,6 +145,16 @@ class Session:
         """The run notes of the risk-free and cash conventions on the backtest's days."""
         return self.risk_free.notes(self.window, self.market.inputs)
 
+    def notes(self) -> list[str]:
+        """What a reader of any result on this session's data must know: the data's own
+        warnings (late listings, delistings, fills, suspicious prices), the risk-free and
+        cash conventions' gaps, and signal components dropped or stopped in the range."""
+        from .signals import signal_data_from_market
+
+        market = self.market
+        return [*market.warnings, *self.risk_free_notes(),
+                *self.ctx.signal.notes(market.start, market.end, signal_data_from_market(market))]
+
     def risk_free_conventions(self) -> dict[str, object]:
         """``metrics.json``'s ``conventions`` for the backtest's days."""
         return self.risk_free.conventions(self.window, self.market.inputs)

@@ -105,4 +105,6 @@ def compare(
                                              f"({METRICS['cagr'].format(c['cagr'])})"
                                              for c in cells))
         out.print(regimes)
+    for note in result.notes:
+        err.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     out.print(str(folder), soft_wrap=True)
