@@ -94,15 +94,15 @@ def compare(
     out.print(table)
     scores = result.regime_scores
     if len(scores):
-        regimes = Table(title="Sharpe (annualised return) by regime")
+        regimes = Table(title="Sharpe and CAGR (annualised return) by regime")
         regimes.add_column("strategy")
         for regime in ("scarce", "neutral", "abundant"):
             regimes.add_column(regime, justify="right")
         for name in board.index:
             if name in scores.index.get_level_values(0):
                 cells = [scores.loc[(name, r)] for r in ("scarce", "neutral", "abundant")]
-                regimes.add_row(str(name), *(f"{METRICS['sharpe'].format(c['sharpe'])} "
-                                             f"({METRICS['cagr'].format(c['cagr'])})"
+                regimes.add_row(str(name), *(f"Sharpe {METRICS['sharpe'].format(c['sharpe'])}, "
+                                             f"CAGR {METRICS['cagr'].format(c['cagr'])}"
                                              for c in cells))
         out.print(regimes)
     for note in result.notes:

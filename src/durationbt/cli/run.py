@@ -88,8 +88,8 @@ def run(
                   f"min {fmt_num(d['min'])}, max {fmt_num(d['max'])}")
     scores = result.regimes["scores"].loc["strategy"]
     share = result.regimes["time"]["share"]
-    out.print("Sharpe by regime (share of days): " + ", ".join(
-        f"{r} {fmt_num(scores.loc[r, 'sharpe'])} ({fmt_pct(share[r])})"
+    out.print("By regime: " + "; ".join(
+        f"{r} Sharpe {fmt_num(scores.loc[r, 'sharpe'])} on {fmt_pct(share[r])} of days"
         for r in ("scarce", "neutral", "abundant")))
     s = manifest["settings"]
     schedule = ("bought on the first day and held, no rebalancing"
