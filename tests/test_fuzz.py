@@ -17,7 +17,7 @@ from durationbt.cli.app import app
 from durationbt.data import CsvProvider, load_market_data
 from durationbt.data.csv import read_fred_csv, read_price_csv
 from durationbt.data.moves import check_suspicious, scan_series
-from durationbt.errors import DataError, DurationbtError
+from durationbt.errors import DataError, DurationbtError, UniverseError
 from durationbt.universe import load_universe
 
 LOADER_CASES = 200
@@ -244,3 +244,22 @@ def test_levels_by_hand():
                                                                    index[22], 3, 9.0)
     assert str(out) == ("FRED series BAMLH0A0HYM2 from 2024-01-29 to 2024-01-31 (3 values): 9, "
                         "far outside its own range (median 4.1 +/- 25 x 0.148); check the source")
+
+
+@pytest.mark.parametrize("line, field", [
+    ("weights = { rates = inf }", "signal.weights.rates"),
+    ("weights = { rates = nan }", "signal.weights.rates"),
+    ("enter_scarce = inf", "signal.enter_scarce"),
+    ("exit_abundant = -inf", "signal.exit_abundant"),
+    ("clip = inf", "signal.clip"),
+])
+def test_signal_numbers_must_be_finite(tmp_path, line, field):
+    """weights = { rates = inf } switched the signal off (neutral every day), and `signal`
+    blamed "too little history"."""
+    path = tmp_path / "u.toml"
+    path.write_text('benchmark = "SPY"\nstart = 2020-01-02\n[buckets.a]\nrank = 0\n'
+                    f'description = "a"\ntickers = ["A"]\n[signal]\n{line}\n')
+    with pytest.raises(UniverseError, match=f"field '{field}': Input should be a finite number"):
+        load_universe(path)
+    result = runner.invoke(app, ["signal", "--universe", str(path)])
+    assert result.exit_code == 2 and field in result.output
