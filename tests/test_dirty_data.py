@@ -357,3 +357,17 @@ def test_run_names_an_unadjusted_split_and_strict_refuses_it(snapshot, default_u
     assert record["ratio"] == pytest.approx(0.1042, abs=1e-4)
     assert f"suspicious price: {record['note']}" in manifest["data"]["warnings"]
     RunManifest.model_validate(manifest)
+
+
+def test_data_status_lists_every_suspicious_move(copied, tmp_path):
+    folder, universe = copied
+    universe()                                   # writes tmp_path / "small.toml"
+    scale_rows(folder / "BIL.csv", 0.01, "2024-06-12")
+    scale_rows(folder / "MU.csv", 1000, "2024-06-12", "2024-06-13")
+    result = CliRunner().invoke(app, ["data", "status", "--universe", str(tmp_path / "small.toml"),
+                                      "--data", str(folder)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "suspicious price: BIL on 2024-06-12: 0.839 after 83.88 (×0.01, -99.0%" in text
+    assert "suspicious price: MU from 2024-06-12 to 2024-06-13:" in text
+    assert "a 2-day spike that reverts" in text and "2 suspicious move(s)" in text
