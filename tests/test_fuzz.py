@@ -206,6 +206,11 @@ def test_bounds_by_class_by_hand():
     assert [s.ratio for s in scan_series(series(0.02, 0.41))] == [pytest.approx(np.exp(0.41))]
     assert scan_series(series(0.02, -0.59, weekly_days=False)) == []
     assert len(scan_series(series(0.02, -0.61, weekly_days=False))) == 1
+    # the one-day spike rule of before holds for every class: +58% undone the next day
+    crypto = series(0.02, 0.46, weekly_days=False)
+    crypto.iloc[42:] *= np.exp(-0.45)
+    [spike] = scan_series(crypto)
+    assert (spike.kind, spike.days) == ("spike", 1) and "+50% or -33%" in str(spike)
     # a bills ETF: 60 x 1.4826 x 0.0002 = 0.0178 -> the floor 0.02
     assert scan_series(series(0.0002, 0.019)) == []
     [quiet] = scan_series(series(0.0002, 0.021))

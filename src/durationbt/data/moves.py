@@ -7,9 +7,11 @@ with ``strict``.
 Prices (stocks, ETFs, crypto): a one-day ``|ln(p[t]/p[t-1])|`` beyond the asset class's
 bound: ``STOCK_MOVE`` (0.4, a day's ratio outside 0.67..1.49) for stocks and ETFs,
 ``CRYPTO_MOVE`` (0.6, outside 0.55..1.82) for 7-day series (crypto, as the calendar tells
-them: ``calendar.is_continuous``). A quiet series gets a tighter bound: ``QUIET_SIGMAS``
-times its own typical daily move (1.4826 times the median size of its nonzero log
-moves), never below ``QUIET_FLOOR``, so a bills ETF is flagged past about 2%.
+them: ``calendar.is_continuous``); and, whatever the class, a one-day spike of +50% (or
+-33%) that the next day undoes by three quarters (the rule before this one). A quiet
+series gets a tighter bound: ``QUIET_SIGMAS`` times its own typical daily move (1.4826
+times the median size of its nonzero log moves), never below ``QUIET_FLOOR``, so a bills
+ETF is flagged past about 2%.
 
 Levels (yields and indices, a ticker that starts with ``^``: ^TNX, ^IRX, ^VIX; FRED
 series; any series with a zero or negative value): a one-observation change larger than
@@ -21,15 +23,15 @@ its levels).
 A flagged move followed within ten rows by one in the other direction that undoes at
 least three quarters of it is one finding, a spike of as many days as it lasted; a move
 that is not undone is a level shift. A stock or ETF moving by a ratio near an integer N
-or 1/N (N >= 2) looks like an unadjusted split; a crypto or level series jumping by a power
-of ten looks like a unit or scale error. On the real snapshot (47 tickers 1971-2026, 13 FRED series) these
-bounds flag nothing from 2015 on; before it, only four crash days of MSTR (2000-2001)
-and NVDA (2004)."""
+or 1/N (N >= 2) looks like an unadjusted split; a crypto or level series jumping by a
+power of ten looks like a unit or scale error. On the real snapshot (47 tickers
+1971-2026, 13 FRED series) these bounds flag nothing from 2015 on; before it, only four
+crash days of MSTR (2000-2001) and NVDA (2004)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -40,7 +42,7 @@ from .calendar import is_continuous
 
 __all__ = ["Suspicious", "find_suspicious", "scan_series", "check_suspicious",
            "suspicious_notes", "STOCK_MOVE", "CRYPTO_MOVE", "QUIET_SIGMAS", "QUIET_FLOOR",
-           "LEVEL_JUMP", "LEVEL_RANGE", "SPLIT_TOLERANCE"]
+           "LEVEL_JUMP", "LEVEL_RANGE", "SPLIT_TOLERANCE", "SPIKE_MOVE"]
 
 STOCK_MOVE = 0.4        # |ln move| a stock or ETF may make in a day
 CRYPTO_MOVE = 0.6       # |ln move| of a 7-day (crypto) series
@@ -50,6 +52,7 @@ LEVEL_JUMP = 40         # a level's change: robust sigmas of its own nonzero cha
 LEVEL_RANGE = 25        # a level's distance from its median: robust spreads of its levels
 SPLIT_TOLERANCE = 0.06  # |ln(ratio / N)| within which a ratio is "near N"
 REVERTS = 0.75          # share of a move the opposite one must undo to close a spike
+SPIKE_MOVE = float(np.log(1.5))  # a one-day +50% (or -33%) undone the next day: any price
 SPLIT_RATIOS = (2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50)
 SPIKE_ROWS = 10         # ... within this many rows (a longer excursion is two shifts)
 NOTES_PER_SERIES = 3    # findings listed per series in the notes; the rest are counted
@@ -72,12 +75,12 @@ def _typical_move(steps: np.ndarray) -> float:
 
 
 def _num(value: float) -> str:
-    return f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+    return f"{value:,.0f}" if 1e5 <= abs(value) < 1e15 else f"{value:,.4g}"
 
 
 def _ratio(value: float) -> str:
     """``×0.1042, -89.6%``; a ratio beyond 0.01..100 without the percent."""
-    text = f"×{value:.4g}" if value < 1e4 else f"×{value:,.0f}"
+    text = f"×{value:,.0f}" if 1e4 <= value < 1e15 else f"×{value:.4g}"
     return f"{text}, {value - 1:+.1%}" if 0.01 <= value <= 100 else text
 
 
@@ -203,7 +206,7 @@ def _findings(series: pd.Series, kind: Literal["price", "level", "fred"], steps:
     values, index = series.to_numpy(dtype=float), series.index
     out = []
     for i, j in _pair(steps, flagged):
-        before, after = values[i], values[i + 1]
+        before, after = float(values[i]), float(values[i + 1])
         ratio = after / before if before > 0 and after > 0 else None
         if j is None:
             out.append(Suspicious(str(series.name), kind, "shift", index[i + 1], index[i + 1],
@@ -224,8 +227,16 @@ def _price_findings(series: pd.Series) -> list[Suspicious]:
     what = ("crypto" if crypto else "stocks and ETFs") if bound == cap else (
         f"this quiet series ({QUIET_SIGMAS} of its typical daily moves)")
     words = f"a day's ratio beyond {np.exp(-bound):.3g}..{np.exp(bound):.3g}, the bound for {what}"
-    flagged = np.flatnonzero(np.abs(logs) > bound)
-    return _findings(series, "price", logs, flagged, words, stock=not crypto)
+    # the one-day spike rule, whatever the class: +50% (or -33%) undone by 3/4 next day
+    jump, back = logs[:-1], logs[1:]
+    spike = ((np.abs(jump) >= SPIKE_MOVE) & (np.abs(back) >= SPIKE_MOVE)
+             & (np.abs(jump + back) <= (1 - REVERTS) * np.abs(jump)))
+    beyond = np.abs(logs) > bound
+    beyond[:-1] |= spike
+    beyond[1:] |= spike
+    found = _findings(series, "price", logs, np.flatnonzero(beyond), words, stock=not crypto)
+    return [s if abs(np.log(s.ratio or 1)) > bound else
+            replace(s, bound="a one-day spike of at least +50% or -33%") for s in found]
 
 
 def _level_findings(series: pd.Series, kind: Literal["level", "fred"]) -> list[Suspicious]:
@@ -257,7 +268,7 @@ def _level_findings(series: pd.Series, kind: Literal["level", "fred"]) -> list[S
                 worst = k + int(np.argmax(np.abs(values[k:end + 1] - median)))
                 out.append(Suspicious(
                     str(series.name), kind, "range", index[k], index[end],
-                    values[k - 1] if k else float("nan"), values[worst],
+                    float(values[k - 1]) if k else float("nan"), float(values[worst]),
                     f"median {median:,.4g} +/- {LEVEL_RANGE} x {spread:.3g}",
                     days=end - k + 1))
             k = end + 1
@@ -271,11 +282,12 @@ def scan_series(series: pd.Series, fred: bool = False) -> list[Suspicious]:
     series = series.dropna()
     if len(series) < 2:
         return []
-    if fred:
-        return _level_findings(series, "fred")
-    if str(series.name).startswith("^") or not (series.to_numpy() > 0).all():
-        return _level_findings(series, "level")
-    return _price_findings(series)
+    with np.errstate(all="ignore"):     # hostile values (1e308, 5e-324) give inf, not noise
+        if fred:
+            return _level_findings(series, "fred")
+        if str(series.name).startswith("^") or not (series.to_numpy() > 0).all():
+            return _level_findings(series, "level")
+        return _price_findings(series)
 
 
 def find_suspicious(prices: Mapping[str, pd.Series],
