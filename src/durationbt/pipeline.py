@@ -12,6 +12,7 @@ import pandas as pd
 
 from .data import MarketData
 from .engine import EngineResult, simulate
+from .inference.placebo import TimingAttribution
 from .lookahead import LookaheadReport
 from .metrics import PERIODS_PER_YEAR
 from .scoring import score_run, summarise_duration
@@ -40,6 +41,7 @@ class Backtest:
     lookahead: LookaheadReport
     risk_free: pd.Series        # daily risk-free return on the backtest's days
     decided: pd.DataFrame | None = None   # the plugin's checked weights, by bucket or ticker
+    timing: TimingAttribution | None = None   # inference.timing.attach_timing (runs)
 
 
 def benchmark_equity(prices: pd.Series, first_fill: pd.Timestamp, init_cash: float) -> pd.Series:

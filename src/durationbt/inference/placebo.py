@@ -11,12 +11,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import ParameterError
 from .estimate import Estimate
 
 __all__ = ["StaticMix", "PlaceboTest", "TimingAttribution", "mean_spell_days",
-           "retimed_orders", "verdict", "ADDS_VALUE"]
+           "retimed_orders", "verdict", "check_placebos", "check_seed", "ADDS_VALUE", "DEFAULT_PLACEBOS",
+           "MIN_PLACEBOS"]
 
 ADDS_VALUE = "timing adds value"
+DEFAULT_PLACEBOS = 1000
+MIN_PLACEBOS = 200
 _LEVEL = 0.05
 
 
@@ -99,6 +103,24 @@ class TimingAttribution:
         if self.placebo is not None:
             parts.append(self.placebo.band)
         return pd.concat(parts, axis=1).rename_axis("date")
+
+
+def check_placebos(placebos: int) -> int:
+    """``placebos`` if it is 0 (no placebo test) or between MIN_PLACEBOS and 100,000, else
+    a ParameterError naming the option: fewer re-timed schedules cannot resolve p < 0.05."""
+    if isinstance(placebos, bool) or not isinstance(placebos, int | np.integer) or (
+            placebos != 0 and not MIN_PLACEBOS <= placebos <= 100_000):
+        raise ParameterError(f"--placebos must be 0 (no placebo test) or a whole number from "
+                             f"{MIN_PLACEBOS} to 100000, got {placebos!r}: fewer re-timed "
+                             "schedules cannot resolve p < 0.05 reliably.")
+    return int(placebos)
+
+
+def check_seed(seed: int) -> int:
+    """``seed`` if it is a whole number >= 0 (what numpy's generators take)."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ParameterError(f"--seed must be a whole number >= 0, got {seed!r}.")
+    return int(seed)
 
 
 def mean_spell_days(regime: pd.Series) -> float:

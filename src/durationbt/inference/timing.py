@@ -23,11 +23,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import DurationbtError, ParameterError
+from ..errors import DurationbtError
 from .placebo import (
+    DEFAULT_PLACEBOS,
+    MIN_PLACEBOS,
     PlaceboTest,
     StaticMix,
     TimingAttribution,
+    check_placebos,
+    check_seed,
     mean_spell_days,
     retimed_orders,
     verdict,
@@ -37,12 +41,10 @@ if TYPE_CHECKING:
     from ..pipeline import Backtest
     from ..session import Session
 
-__all__ = ["timing_attribution", "untimed_reason", "TimingAttribution", "StaticMix",
+__all__ = ["timing_attribution", "untimed_reason", "attach_timing", "TimingAttribution", "StaticMix",
            "PlaceboTest", "TimingNotApplicable", "DEFAULT_PLACEBOS", "MIN_PLACEBOS",
-           "BOOTSTRAP_REPLICATES", "check_placebos"]
+           "BOOTSTRAP_REPLICATES", "check_placebos", "check_seed"]
 
-DEFAULT_PLACEBOS = 1000
-MIN_PLACEBOS = 200
 BOOTSTRAP_REPLICATES = 2000
 _MIN_BLOCK_DAYS = 21.0      # floor of the paired bootstrap's mean block: a month of days
 _TOLERANCE = 1e-9
@@ -51,16 +53,6 @@ _CHUNK_FLOATS = 4_000_000   # targets simulated per kernel call: combos x rows x
 
 class TimingNotApplicable(DurationbtError):
     """The strategy has no timing to attribute (it buys and holds, or never changes)."""
-
-
-def check_placebos(placebos: int) -> int:
-    """``placebos`` if it is 0 (no placebo test) or at least MIN_PLACEBOS, else a
-    ParameterError naming the option."""
-    if placebos != 0 and not MIN_PLACEBOS <= placebos <= 100_000:
-        raise ParameterError(f"--placebos must be 0 (no placebo test) or between {MIN_PLACEBOS} "
-                             f"and 100000, got {placebos}: fewer re-timed schedules cannot "
-                             "resolve p < 0.05 reliably.")
-    return int(placebos)
 
 
 def _executing(done: Backtest, calendar: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DatetimeIndex]:
@@ -174,7 +166,7 @@ def timing_attribution(done: Backtest, session: Session, *, placebos: int = DEFA
     from ..metrics import PERIODS_PER_YEAR, cagr, sharpe
     from . import optimal_block, sharpe_difference
 
-    placebos = check_placebos(placebos)
+    placebos, seed = check_placebos(placebos), check_seed(seed)
     reason = untimed_reason(done)
     if reason is not None:
         raise TimingNotApplicable(f"No timing attribution: {reason}.")
@@ -231,3 +223,19 @@ def timing_attribution(done: Backtest, session: Session, *, placebos: int = DEFA
                              placebo=placebo, verdict=text, adds_value=adds,
                              equity=done.result.equity.rename("strategy"),
                              weights_by=done.strategy.weights_by)
+
+
+def attach_timing(done: Backtest, session: Session) -> Backtest:
+    """``done`` with its timing attribution (``session.settings``' placebos and seed):
+    ``metrics["timing"]`` and ``done.timing``, or ``timing`` null and ``timing_note`` saying
+    why for a strategy without timing."""
+    from dataclasses import replace
+
+    settings = session.settings
+    reason = untimed_reason(done)
+    if reason is not None:
+        return replace(done, metrics={**done.metrics, "timing": None, "timing_note": reason})
+    session.say(f"{done.strategy.name}: timing attribution (static mix, {settings.placebos} "
+                "re-timed placebos)")
+    found = timing_attribution(done, session, placebos=settings.placebos, seed=settings.seed)
+    return replace(done, metrics={**done.metrics, "timing": found.to_json()}, timing=found)
