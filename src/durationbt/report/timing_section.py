@@ -51,7 +51,7 @@ def _signed(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.2f}"
 
 
-def _numbers(timing: dict[str, Any], strategy: str) -> Markup:
+def _numbers(timing: dict[str, Any], strategy: str, buckets: list[dict[str, Any]]) -> Markup:
     diff, mix, placebo = timing["sharpe_minus_static"], timing["static_mix"], timing["placebo"]
     lo, hi = diff["ci95"]
     rows = [(f"Sharpe of {strategy}", fmt_num(timing.get("sharpe"))),
@@ -70,7 +70,10 @@ def _numbers(timing: dict[str, Any], strategy: str) -> Markup:
         if q:
             rows.append(("placebo Sharpe 5% / median / 95%",
                          " / ".join(fmt_num(q[k]) for k in ("p05", "p50", "p95"))))
-    weights = ", ".join(f"{k} {fmt_pct(v, 1)}" for k, v in mix["weights"].items() if v)
+    order = {b["name"]: i for i, b in enumerate(buckets)}   # short to long duration
+    held = sorted(((k, v) for k, v in mix["weights"].items() if v),
+                  key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+    weights = ", ".join(f"{k} {fmt_pct(v, 1)}" for k, v in held)
     rows.append(("static mix weights", weights))
     body = Markup("").join(html('<tr><td><b>{}</b></td><td style="text-align:left;'
                                 'white-space:normal">{}</td></tr>', k, v) for k, v in rows)
@@ -88,9 +91,10 @@ def timing_section(run: RunFolder) -> Markup | None:
         return section(title, html("<p>{}</p>", metrics.get("timing_note") or
                                    "No timing attribution for this run."))
     strategy = run.manifest["strategy"]["name"]
-    verdict = html('<p class="verdict"><b>{}</b></p>', timing["verdict"])
+    text = timing["verdict"]
+    verdict = html('<p class="verdict"><b>{}</b></p>', text[:1].upper() + text[1:])
     parts = [verdict]
     if run.timing is not None:
         parts.append(figure_html(_figure(run.timing, strategy)))
-    parts.append(_numbers(timing, strategy))
+    parts.append(_numbers(timing, strategy, run.buckets))
     return section(title, *parts, note=_NOTE)
