@@ -219,6 +219,22 @@ def test_static_mix_is_the_day_weighted_average_and_placebos_trade_as_the_run(pl
     assert "no placebo test was run" in found.verdict
 
 
+def test_without_a_regime_the_blocks_are_the_runs_own_spells(planted):
+    from dataclasses import replace
+
+    session, done = planted
+    blind = replace(done, ctx=replace(done.ctx, signal=None))
+    found = timing_attribution(blind, session, placebos=200)
+    from durationbt.inference.timing import _executing
+
+    rows, dates = _executing(done, pd.DatetimeIndex(done.result.equity.index))
+    traded = done.decided.loc[dates]
+    runs = 1 + int((traded.diff().abs().max(axis=1) > 0).iloc[1:].sum())   # of identical rows
+    days = len(done.result.equity) - rows[0]
+    assert found.placebo.block_days == pytest.approx(days / runs)
+    assert "the mean run of identical decisions" in found.placebo.method
+
+
 def test_same_seed_same_numbers_and_the_seed_matters(planted):
     session, done = planted
     one = timing_attribution(done, session, placebos=200, seed=7).to_json()

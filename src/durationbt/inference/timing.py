@@ -8,9 +8,9 @@ controls that share everything but the timing:
   minus the mix's, with a paired stationary-bootstrap interval (the same resampled days for
   both, both in excess of the run's risk-free return);
 * **re-timed placebos**: the run's own sequence of decisions, circularly shifted by a random
-  offset and cut into blocks (of the regimes' mean spell, in decision rows) put in random
-  order, each simulated by the sweep kernel with the run's costs. p = (1 + #placebo Sharpe >=
-  the run's) / (n + 1).
+  offset and cut into blocks (of the regimes' mean spell, in decision rows; without a regime,
+  the mean run of identical decisions) put in random order, each simulated by the sweep
+  kernel with the run's costs. p = (1 + #placebo Sharpe >= the run's) / (n + 1).
 
 "Timing adds value" only when both agree: the interval lies above 0 and p < 0.05. A strategy
 that buys and holds, or whose weights never change, has no timing: ``untimed_reason`` says
@@ -60,10 +60,14 @@ class TimingNotApplicable(DurationbtError):
 
 
 def _executing(done: Backtest, calendar: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DatetimeIndex]:
-    """Execution rows of the run's decisions and the decision dates that trade."""
-    from ..sweep.kernel import execution_rows
+    """Execution rows of the run's decisions and the decision dates that trade (the
+    kernel's ``execution_rows``, without importing the kernel for a strategy without
+    timing)."""
+    from ..engine import execution_schedule
 
-    return execution_rows(calendar, pd.DatetimeIndex(done.targets.index))
+    schedule = execution_schedule(calendar, pd.DatetimeIndex(done.targets.index))
+    return (calendar.get_indexer(schedule.index).astype(np.int64),
+            pd.DatetimeIndex(schedule.to_numpy()))
 
 
 def _constant(decided: pd.DataFrame, priced: np.ndarray, by_bucket: bool) -> bool:
@@ -143,6 +147,18 @@ def _to_targets(decided: np.ndarray, spread: np.ndarray, cash: int | None,
     return targets
 
 
+def _block_days(done: Backtest, calendar: pd.DatetimeIndex, decided: np.ndarray,
+                rows: np.ndarray) -> tuple[float, str]:
+    """The placebos' block length in days: the regimes' mean spell over the backtest; without
+    a regime (no signal could be computed), the mean run of identical decisions."""
+    signal = done.ctx.signal
+    regime = None if signal is None else signal.regime.reindex(calendar)
+    if regime is not None and regime.notna().any():
+        return mean_spell_days(regime), "the regimes' mean spell"
+    changed = np.r_[True, np.abs(np.diff(decided, axis=0)).max(axis=1) > _TOLERANCE]
+    return (len(calendar) - rows[0]) / int(changed.sum()), "the mean run of identical decisions"
+
+
 def _simulate(window: pd.DataFrame, targets: np.ndarray, rows: np.ndarray,
               session: Session) -> np.ndarray:
     """Daily equity of each target set (combos x days) by the sweep kernel, in chunks."""
@@ -189,7 +205,7 @@ def timing_attribution(done: Backtest, session: Session, *, placebos: int = DEFA
     mix = (decided * stands[:, None]).sum(axis=0) / stands.sum()
     mix[np.abs(mix) < 1e-15] = 0.0
     rng = np.random.default_rng([seed, 23])
-    block_days = mean_spell_days(done.ctx.signal.regime.reindex(calendar))
+    block_days, block_source = _block_days(done, calendar, decided, rows)
     block_rows = max(1, round(block_days * len(rows) / (len(calendar) - 1)))
     orders = retimed_orders(len(rows), block_rows, placebos, rng)
     sets = np.concatenate([np.broadcast_to(mix, decided.shape)[None], decided[orders]])
@@ -218,7 +234,7 @@ def timing_attribution(done: Backtest, session: Session, *, placebos: int = DEFA
                               columns=["placebo_p05", "placebo_p50", "placebo_p95"]),
             method=(f"{placebos} re-timed schedules: the run's {len(rows)} decisions circularly "
                     f"shifted by a random offset, cut into blocks of {block_rows} decision "
-                    f"rows (the regimes' mean spell, {block_days:.0f} days) put in random "
+                    f"rows ({block_source}, {block_days:.0f} days) put in random "
                     "order, each simulated with the run's costs by the sweep kernel"))
     run_sharpe = float(sharpe(run_returns, rf[1:], PERIODS_PER_YEAR))
     text, adds = verdict(done.strategy.name, run_sharpe, static, estimate, placebo)
