@@ -174,6 +174,27 @@ def case_single_run() -> dict:
             "all": walls, "phases": phases, "peak_mb": _peak_mb()}
 
 
+def case_timing() -> dict:
+    """The timing attribution of ``durationbt run liquidity_rotation`` on the snapshot
+    (static mix, paired bootstrap, 1,000 re-timed placebos on the sweep kernel): its first
+    call in a fresh process (the kernel loaded from numba's cache included) and a second."""
+    from durationbt.api import RunSettings, Session, backtest
+    from durationbt.inference.timing import timing_attribution
+
+    if not (SNAPSHOT / "SPY.csv").is_file():
+        return {"skipped": f"no snapshot at {SNAPSHOT}"}
+    session = Session(RunSettings(data=SNAPSHOT))
+    done = backtest(session.strategy("liquidity_rotation"), session)
+    seconds, cpu = [], []
+    for _ in range(2):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        found = timing_attribution(done, session)
+        seconds.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
+    return {"first_seconds": seconds[0], "warm_seconds": seconds[1], "first_cpu": cpu[0],
+            "warm_cpu": cpu[1], "placebos": found.placebo.n, "p_value": found.placebo.p_value}
+
+
 def case_real_sweep() -> dict:
     """``durationbt sweep liquidity_rotation`` (its declared 45-point grid) on the snapshot."""
     from durationbt.api import RunSettings, lookahead_probe
@@ -248,6 +269,7 @@ def case_real_grid(executor: str, values: int) -> dict:
 CASES = {
     "single_run": lambda a: case_single_run(),
     "real_sweep": lambda a: case_real_sweep(),
+    "timing": lambda a: case_timing(),
     "real_grid": lambda a: case_real_grid(a.executor, a.values),
     "sweep": lambda a: case_sweep(a.assets, a.days, a.combos, a.chunk),
     "numpy": lambda a: case_numpy(a.assets, a.days, a.combos),
@@ -298,6 +320,12 @@ def main() -> None:
               f"{run['seconds'] / run['by_hand_seconds']:.2f} (best of 3, alternated, warm)")
         print("            phases (wall, in-process): " + ", ".join(
             f"{name} {sec:.2f} s" for name, sec in run["phases"].items()))
+    timing = _child("timing")
+    if "skipped" not in timing:
+        print(f"timing attribution of that run (static mix, paired bootstrap, "
+              f"{timing['placebos']:,} re-timed placebos): {timing['first_seconds']:.2f} s in a "
+              f"fresh process, {timing['warm_seconds']:.2f} s warm (CPU {timing['first_cpu']:.2f} "
+              f"s and {timing['warm_cpu']:.2f} s; budget 2 s)")
     real = _child("real_sweep")
     if "skipped" not in real:
         print(f"real sweep  liquidity_rotation, {real['combos']} combinations ({real['trials']} "

@@ -88,8 +88,9 @@ def test_report_page_renders_every_chart(browser, runs):
         const divs = document.querySelectorAll('.js-plotly-plot');
         return divs.length > 0 && Array.from(divs).every(d => d.querySelector('svg.main-svg'));
     }""", timeout=30_000)
-    # equity+drawdown, signal, bucket weights, turnover per rebalance, portfolio duration
-    assert charts.count() == 5
+    # equity+drawdown, signal, timing (run vs static mix vs placebos), bucket weights,
+    # turnover per rebalance, portfolio duration
+    assert charts.count() == 6
     traces = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot'))"
                            ".map(d => d.querySelectorAll('g.trace').length)")
     assert all(n > 0 for n in traces), traces
@@ -98,7 +99,8 @@ def test_report_page_renders_every_chart(browser, runs):
     page.wait_for_function("document.querySelector('.js-plotly-plot').layout.yaxis.type === 'log'")
     headings = page.locator("section h2").all_inner_texts()
     for expected in ("Headline: strategy vs benchmark", "Run settings", "Equity and drawdown",
-                     "Liquidity-scarcity signal", "Bucket weights", "Portfolio duration",
+                     "Liquidity-scarcity signal", "Is the edge timing?", "Bucket weights",
+                     "Portfolio duration",
                      "Trading", "Scores by regime", "Bucket contribution by regime"):
         assert expected in headings
     assert page.locator("a[href='tearsheet.html']").count() == 1

@@ -42,7 +42,7 @@ def test_run_writes_complete_folder_and_prints_path_last(base):
     assert sorted(p.name for p in folder.iterdir()) == [
         "duration.csv", "equity.csv", "manifest.json", "metrics.json", "orders.csv",
         "regimes.json", "report.html", "signal.csv", "targets.csv", "tearsheet.html",
-        "weights.csv"]
+        "timing.csv", "weights.csv"]
     manifest = json.loads((folder / "manifest.json").read_text())
     orders = pd.read_csv(folder / "orders.csv")
     assert list(orders.columns) == ["date", "ticker", "side", "quantity", "price", "notional",
@@ -85,6 +85,9 @@ BAD = [
     (["run", "buy_and_hold", "--rebalance", "yearly"], 'Unknown rebalance schedule "yearly"'),
     (["run", "buy_and_hold", "--fees-bps", "abc"], "--fees-bps"),
     (["run", "buy_and_hold", "--fees-bps", "-5"], "must be a number in [0, 10000)"),
+    (["run", "liquidity_rotation", "--placebos", "50"], "--placebos must be 0 (no placebo test) "
+                                                        "or a whole number from 200"),
+    (["run", "liquidity_rotation", "--seed", "-1"], "--seed must be a whole number >= 0"),
 ]
 
 

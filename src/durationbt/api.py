@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from .engine import import_vectorbt
+from .inference.placebo import check_placebos, check_seed
+from .inference.timing import attach_timing
 from .pipeline import Backtest, backtest, benchmark_equity
 from .plugins import StrategyRegistry
 from .publish import BacktestResult, write_run
@@ -52,6 +54,8 @@ def run_backtest(strategy_name: str, settings: RunSettings | None = None, *,
             from .report.worker import TearsheetWorker
 
             worker = stack.enter_context(TearsheetWorker())
+        check_placebos(settings.placebos)
+        check_seed(settings.seed)
         say("Loading universe and strategy")
         session = Session(settings, registry, say)
         strategy = session.strategy(strategy_name, settings.params)
@@ -64,7 +68,7 @@ def run_backtest(strategy_name: str, settings: RunSettings | None = None, *,
                 worker.submit(draft.parent, equity, bench,
                               _page_titles(strategy.name, session.universe, settings), draft)
 
-        done = backtest(strategy, session, on_equity=start_tearsheet)
+        done = attach_timing(backtest(strategy, session, on_equity=start_tearsheet), session)
         tearsheet = worker.result if worker is not None else None   # returns ``draft``
         written = write_run(done, settings, session.source(strategy.name), say, tearsheet)
     say("done")

@@ -11,9 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["Provenance", "Manifest", "RunManifest", "RunMetrics", "SideMetrics",
-           "CompareManifest", "SweepSummary", "WalkForwardManifest", "UniverseRecord",
-           "StrategyRecord", "RunSettingsRecord", "DataRecord", "SuspiciousRecord", "EngineRecord",
-           "SignalRecord"]
+           "TimingRecord", "CompareManifest", "SweepSummary", "WalkForwardManifest",
+           "UniverseRecord", "StrategyRecord", "RunSettingsRecord", "DataRecord",
+           "SuspiciousRecord", "EngineRecord", "SignalRecord"]
 
 
 class _Record(BaseModel):
@@ -97,6 +97,8 @@ class RunSettingsRecord(_Record):
     risk_free: str = "0"
     cash: str = "zero"
     timing: str = "decide on close t, fill on close t+1"
+    placebos: int | None = None     # re-timed schedules of the timing attribution (older: none)
+    seed: int | None = None         # of its placebos and bootstrap
     fee_convention: str = "targets are fractions of pre-trade value; costs paid from cash"
 
 
@@ -194,14 +196,51 @@ class SideMetrics(_Record):
     turnover: float | None = None
 
 
+class StaticMixRecord(_Record):
+    sharpe: float | None
+    cagr: float | None
+    weights: dict[str, float | None]
+
+
+class SharpeDifferenceRecord(_Record):
+    estimate: float | None
+    ci95: list[float | None] = Field(min_length=2, max_length=2)
+    method: str
+    p_value: float | None = None
+    block_days: float | None = None
+
+
+class PlaceboRecord(_Record):
+    n: int
+    p_value: float | None
+    method: str
+    block_days: float | None
+    seed: int
+
+
+class TimingRecord(_Record):
+    """``metrics.json``'s ``timing`` (``inference.timing``): the run against its static mix
+    and its re-timed placebos."""
+
+    static_mix: StaticMixRecord
+    sharpe_minus_static: SharpeDifferenceRecord
+    placebo: PlaceboRecord | None
+    verdict: str
+    sharpe: float | None = None
+    adds_value: bool = False
+
+
 class RunMetrics(_Record):
-    """``metrics.json`` of ``durationbt run``: what compare and the pages read back."""
+    """``metrics.json`` of ``durationbt run``: what compare and the pages read back. Runs
+    written before the timing attribution have neither ``timing`` nor ``timing_note``."""
 
     schema_version: int = Field(1, alias="schema")
     conventions: dict[str, Any] = Field(default_factory=dict)
     strategy: SideMetrics
     benchmark: SideMetrics
     portfolio_duration: dict[str, float | None] | None = None
+    timing: TimingRecord | None = None
+    timing_note: str | None = None     # why ``timing`` is null (buy-and-hold, constant weights)
 
 
 class CompareManifest(Manifest):

@@ -12,13 +12,14 @@ import pandas as pd
 
 from .data import MarketData
 from .engine import EngineResult, simulate
+from .inference.placebo import TimingAttribution
 from .lookahead import LookaheadReport
 from .metrics import PERIODS_PER_YEAR
 from .scoring import score_run, summarise_duration
 from .session import Session
 from .strategy import Context, Strategy
 from .universe import Universe
-from .weights import call_strategy, resolve_target_weights
+from .weights import call_strategy, spread_weights, validated_weights
 
 __all__ = ["Backtest", "backtest", "benchmark_equity", "short_sample_warnings"]
 
@@ -40,6 +41,8 @@ class Backtest:
     lookahead: LookaheadReport
     risk_free: pd.Series        # daily risk-free return on the backtest's days
     notes: tuple[str, ...] = ()   # what a reader must know: data, conventions, signal
+    decided: pd.DataFrame | None = None   # the plugin's checked weights, by bucket or ticker
+    timing: TimingAttribution | None = None   # inference.timing.attach_timing (runs)
 
 
 def benchmark_equity(prices: pd.Series, first_fill: pd.Timestamp, init_cash: float) -> pd.Series:
@@ -85,7 +88,8 @@ def backtest(strategy: Strategy, session: Session,
     rf_returns = session.risk_free_returns       # a risk-free without returns fails first
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
     raw = call_strategy(strategy, ctx, settings.timeout)
-    targets = resolve_target_weights(raw, strategy, ctx)
+    decided = validated_weights(raw, strategy, ctx)
+    targets = spread_weights(decided, strategy, ctx)
     targets = session.risk_free.hold_cash(strategy.traded(targets), ctx.prices)
 
     say(f"{strategy.name}: simulating with vectorbt")
@@ -117,4 +121,4 @@ def backtest(strategy: Strategy, session: Session,
     return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
                     result=result, benchmark=bench, metrics=metrics, duration=port_duration,
                     regimes=regimes, lookahead=report, risk_free=rf_returns,
-                    notes=tuple(session.notes()))
+                    notes=tuple(session.notes()), decided=decided)

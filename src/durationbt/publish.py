@@ -56,6 +56,7 @@ def run_manifest(done: Backtest, settings: RunSettings, source: str,
         "rebalance": settings.rebalance, "fees_bps": settings.costs.fees_bps,
         "slippage_bps": settings.costs.slippage_bps, "init_cash": settings.init_cash,
         "risk_free": settings.risk_free, "cash": settings.cash,
+        "placebos": settings.placebos, "seed": settings.seed,
         "start": str(market.start.date()), "end": str(market.end.date()),
         "data": market.fingerprint(),
     }
@@ -71,7 +72,8 @@ def run_manifest(done: Backtest, settings: RunSettings, source: str,
         settings={"start": identity["start"], "end": identity["end"],
                   "rebalance": settings.rebalance, "fees_bps": settings.costs.fees_bps,
                   "slippage_bps": settings.costs.slippage_bps, "init_cash": settings.init_cash,
-                  "risk_free": settings.risk_free, "cash": settings.cash},
+                  "risk_free": settings.risk_free, "cash": settings.cash,
+                  "placebos": settings.placebos, "seed": settings.seed},
         data={"source": market.source, "fingerprint": identity["data"],
               "gaps": [str(g) for g in market.gaps], "absent": list(market.absent),
               "delisted": {t: str(d.date()) for t, d in market.ended.items()},
@@ -117,6 +119,8 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
         if done.duration is not None:
             write_frame(folder / "duration.csv", done.duration)
         write_json(folder / "regimes.json", tables_to_json(done.regimes))
+        if done.timing is not None:
+            write_frame(folder / "timing.csv", done.timing.curves())
         say("Writing the report page")
         write_run_report(folder, link_tearsheet=settings.tearsheet)
         if tearsheet is not None:

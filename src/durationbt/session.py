@@ -16,6 +16,7 @@ import pandas as pd
 
 from .data import MarketData, load_market_data, rebalance_dates, resolve_provider
 from .engine import DEFAULT_INIT_CASH, Costs
+from .inference.placebo import DEFAULT_PLACEBOS
 from .lookahead import LookaheadProbe
 from .plugins import StrategyRegistry, discover_strategies
 from .riskfree import BILL_YIELD, DEFAULT_CASH, DEFAULT_RISK_FREE, RiskFree, resolve_risk_free
@@ -50,6 +51,8 @@ class RunSettings:
     entry_points: bool = True          # load plugins installed by other packages
     risk_free: str = DEFAULT_RISK_FREE   # "bills", "0" or a ticker (see durationbt.riskfree)
     cash: str = DEFAULT_CASH             # "risk-free" or "zero": what uninvested weight earns
+    placebos: int = DEFAULT_PLACEBOS     # re-timed schedules of the timing attribution (0: none)
+    seed: int = 0                        # of the timing attribution's placebos and bootstrap
 
     def risk_free_for(self, universe: Universe) -> RiskFree:
         """The risk-free and cash conventions of these settings on ``universe``."""

@@ -31,7 +31,27 @@ from .console import (
     user_errors,
 )
 
-__all__ = ["run"]
+__all__ = ["run", "timing_line"]
+
+
+def timing_line(metrics: dict) -> str:
+    """The run summary's line on timing: the Sharpe difference to the static mix with its
+    interval, the placebo p-value and the verdict (or why there is none)."""
+    timing = metrics.get("timing")
+    if timing is None:
+        note = metrics.get("timing_note")
+        return f"timing: not attributed ({note})" if note else "timing: not attributed"
+    diff, placebo = timing["sharpe_minus_static"], timing["placebo"]
+    lo, hi = diff["ci95"]
+    p = "no placebo test" if placebo is None else f"placebo p = {fmt_num(placebo['p_value'], 3)}"
+    verdict = timing["verdict"].split(":")[0]
+
+    def signed(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:+.2f}"
+
+    return (f"timing: Sharpe {fmt_num(timing.get('sharpe'))} vs {fmt_num(timing['static_mix']['sharpe'])}"
+            f" for its static mix, difference {signed(diff['estimate'])} (95% interval "
+            f"{signed(lo)} to {signed(hi)}), {p}: {verdict}")
 
 
 @user_errors
@@ -56,6 +76,12 @@ def run(
                                         "page; --no-tearsheet skips quantstats entirely)."),
     risk_free: str = risk_free_option(),
     cash: str = cash_option(),
+    placebos: int = typer.Option(1000, "--placebos",
+                                 help="Re-timed copies of the run's decision schedule in its "
+                                      "timing attribution (at least 200; 0 skips the placebo "
+                                      "test, and timing is then never credited)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the timing attribution's placebos and "
+                                               "bootstrap (recorded in manifest.json)."),
 ) -> None:
     """Backtest STRATEGY on a universe and write a run folder (metrics, equity, weights,
     quantstats tearsheet). Decisions on the close of day t trade on the close of t+1."""
@@ -67,7 +93,7 @@ def run(
                             params=param, data=data, out_dir=out_dir, strategies_dir=strategies_dir,
                             strict_prices=strict_prices, timeout=timeout,
                             risk_free=risk_free, cash=cash)
-    settings = replace(settings, tearsheet=tearsheet)
+    settings = replace(settings, tearsheet=tearsheet, placebos=placebos, seed=seed)
     with err.status("Starting", spinner="dots") as status:
         result = run_backtest(strategy, settings, progress=lambda msg: status.update(msg))
     metrics = result.metrics
@@ -91,6 +117,7 @@ def run(
     out.print("By regime: " + "; ".join(
         f"{r} Sharpe {fmt_num(scores.loc[r, 'sharpe'])} on {fmt_pct(share[r])} of days"
         for r in ("scarce", "neutral", "abundant")))
+    out.print(timing_line(metrics), soft_wrap=True)
     s = manifest["settings"]
     schedule = ("bought on the first day and held, no rebalancing"
                 if manifest["strategy"]["holds"] else f"{s['rebalance']} rebalancing")

@@ -27,6 +27,7 @@ from .html import (
     write_page,
 )
 from .signal_chart import regime_shapes, signal_figure
+from .timing_section import timing_section
 
 __all__ = ["write_run_report"]
 
@@ -258,6 +259,9 @@ def write_run_report(path: Path | str, page: Path | None = None,
             note="Composite of standardised components (trailing z-scores, past data only); "
                  "dashed lines are the thresholds that enter a regime. Below, each component "
                  "on its own panel (z-score, clipped at ±3)."))
+    timing = timing_section(run)
+    if timing is not None:
+        body.append(timing)
     body.append(section("Bucket weights", figure_html(_weights_figure(run)), _bucket_legend(run),
                         note="End-of-day weights by bucket, stacked short duration (blue, bottom) "
                              "to long duration (red, top); the rest is cash."))
