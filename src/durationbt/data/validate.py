@@ -14,9 +14,12 @@ import pandas as pd
 from ..errors import DataError
 
 __all__ = ["Spike", "CalendarCheck", "refuse_nonpositive", "find_spikes", "check_spikes",
-           "check_calendar", "SPIKE_MOVE"]
+           "check_calendar", "SPIKE_MOVE", "MIN_PRICE"]
 
 SPIKE_MOVE = 0.5   # a one-day move of +50% (or its mirror, -33%) that reverts next day
+# the smallest price accepted: far below any listed asset's, and 1e4 above the 1e-12 under
+# which vectorbt's order checks take a price for zero
+MIN_PRICE = 1e-8
 
 
 @dataclass(frozen=True)
@@ -35,13 +38,15 @@ class Spike:
 
 
 def refuse_nonpositive(raw: dict[str, pd.Series], source: str) -> None:
-    """A zero, negative or non-finite price of a traded asset is an error naming it."""
+    """A zero, negative, non-finite or vanishing (< ``MIN_PRICE``) price of a traded asset
+    is an error naming it."""
     for ticker, series in raw.items():
-        bad = ~(np.isfinite(series.to_numpy()) & (series.to_numpy() > 0))
+        bad = ~(np.isfinite(series.to_numpy()) & (series.to_numpy() >= MIN_PRICE))
         if bad.any():
             day = series.index[bad][0]
             raise DataError(f"Ticker {ticker} has a price of {series[bad].iloc[0]:g} on "
-                            f"{day.date()} ({source}); prices must be positive finite numbers. "
+                            f"{day.date()} ({source}); prices must be positive finite numbers "
+                            f"(at least {MIN_PRICE:g}). "
                             "Fix or delete that row.")
 
 
