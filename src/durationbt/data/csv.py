@@ -39,12 +39,22 @@ def _exchange_dates(raw: pd.Series) -> pd.Series:
     the exchange's own calendar date, so its time and UTC offset are dropped, not converted
     (converting would move an Asian or UTC-stamped close to another day); a file may mix
     stamped and plain rows. Anything else (a month, ``01/02/2024``, a day that does not
-    exist) is NaT."""
-    part = raw.str.strip().str.extract(_DATE)
-    year = part["y"].fillna(part["y8"])
-    month = part["m"].fillna(part["m8"]).str.zfill(2)
-    day = part["d"].fillna(part["d8"]).str.zfill(2)
-    return pd.to_datetime(year + month + day, format="%Y%m%d", errors="coerce")
+    exist) is NaT. The common layouts take a fast path (a regex per row costs 60 ms per
+    8,000 rows, more than the rest of a file's reading)."""
+    text = raw.str.strip()
+    dates = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    stamped = text.str.len() > 10
+    if stamped.any():    # what follows the day must be a time and offset
+        whole = text[stamped].str.fullmatch(_DATE).astype(bool)
+        dates[whole.index[~whole.to_numpy()]] = pd.NaT
+    rest = dates.isna()
+    if rest.any():       # 2024-6-1 00:00, 20240102, or not a date at all
+        part = text[rest].str.extract(_DATE)
+        year = part["y"].fillna(part["y8"])
+        month = part["m"].fillna(part["m8"]).str.zfill(2)
+        day = part["d"].fillna(part["d8"]).str.zfill(2)
+        dates[rest] = pd.to_datetime(year + month + day, format="%Y%m%d", errors="coerce")
+    return dates
 
 
 def _not_a_date(path: Path, column: str, text: str, row: int) -> DataError:
