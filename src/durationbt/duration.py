@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .inference.hac import hac_ols, newey_west_lags
 from .universe import Universe
 
 __all__ = ["Estimate", "weekly", "regress", "asset_durations", "liquidity_betas", "rolling_durations",
@@ -42,12 +43,8 @@ def weekly(daily: pd.DataFrame) -> pd.DataFrame:
     return daily.resample("W-FRI").last()
 
 
-def _hac_lags(n: int) -> int:
-    return int(np.floor(4 * (n / 100.0) ** (2.0 / 9.0)))
-
-
 def regress(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, int]:
-    """OLS of ``y`` on ``[1, x]`` with Newey-West standard errors (Bartlett kernel,
+    """OLS of ``y`` on ``[1, x]`` with Newey-West standard errors (``inference.hac_ols``,
     lags = floor(4 (n/100)^(2/9))). Rows with any NaN are dropped. Returns coefficients,
     standard errors, R^2 and n."""
     ok = np.isfinite(y) & np.isfinite(x).all(axis=1)
@@ -57,21 +54,10 @@ def regress(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float
     if n < max(MIN_WEEKS // 2, k + 2):
         nan = np.full(k, np.nan)
         return nan, nan, float("nan"), n
-    X = np.column_stack([np.ones(n), x])
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-    resid = y - X @ beta
-    xtx_inv = np.linalg.inv(X.T @ X)
-    scores = X * resid[:, None]
-    meat = scores.T @ scores
-    lags = _hac_lags(n)
-    for lag in range(1, lags + 1):
-        w = 1.0 - lag / (lags + 1.0)
-        gamma = scores[lag:].T @ scores[:-lag]
-        meat += w * (gamma + gamma.T)
-    cov = xtx_inv @ meat @ xtx_inv
+    beta, se, resid = hac_ols(y, np.column_stack([np.ones(n), x]), newey_west_lags(n))
     tss = ((y - y.mean()) ** 2).sum()
     r2 = 1.0 - (resid @ resid) / tss if tss > 0 else float("nan")
-    return beta, np.sqrt(np.diag(cov)), float(r2), n
+    return beta, se, float(r2), n
 
 
 def _factor_frame(prices: pd.DataFrame, factor: pd.Series,

@@ -35,8 +35,8 @@ from .market import MarketData
 
 __all__ = ["MarketCache", "CACHE_VERSION"]
 
-CACHE_VERSION = 4   # 2: an entry is the MarketData alone (its signal on it); 3: custom
-# components; 4: keyed on file contents, entries checksummed
+CACHE_VERSION = 5   # 2: an entry is the MarketData alone (its signal on it); 3: custom
+# components; 4: suspicious moves (data.moves) on it; 5: keyed on file contents, checksummed
 MAGIC = b"durationbt-market-cache\n"
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..duration import bucket_daily_returns
+from ..inference.hac import hac_mean
 from ..universe import Universe
 from .composite import Signal
 
@@ -53,17 +54,10 @@ def forward_spread(prices: pd.DataFrame, universe: Universe, horizon: int,
 def newey_west_t(u: np.ndarray, lags: int) -> float:
     """t-statistic of mean(u) with a Bartlett-kernel (Newey-West 1987) long-run variance."""
     u = np.asarray(u, dtype=float)
-    n = len(u)
-    if n < 3:
+    if len(u) < 3:
         return float("nan")
-    e = u - u.mean()
-    var = e @ e / n
-    for lag in range(1, min(lags, n - 1) + 1):
-        weight = 1.0 - lag / (lags + 1.0)
-        var += 2.0 * weight * (e[lag:] @ e[:-lag]) / n
-    if var <= 0:
-        return float("nan")
-    return float(u.mean() / np.sqrt(var / n))
+    t = hac_mean(u, lags).t
+    return float("nan") if t is None else t
 
 
 def _rank_ic(x: pd.Series, y: pd.Series, lags: int) -> tuple[float, float, int]:
