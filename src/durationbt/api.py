@@ -61,6 +61,8 @@ def run_backtest(strategy_name: str, settings: RunSettings | None = None, *,
         strategy = session.strategy(strategy_name, settings.params)
         _ = session.risk_free, session.ctx, session.risk_free_returns   # refused before drafting
         draft = stack.enter_context(draft_file(Path(settings.out), "tearsheet.html"))
+        if worker is not None:   # stopped before the draft is removed: it may be writing it
+            stack.callback(worker.close)
 
         def start_tearsheet(equity: pd.Series, bench: pd.Series) -> None:
             if worker is not None:

@@ -92,6 +92,13 @@ def liquidity_betas(prices: pd.DataFrame, score: pd.Series, benchmark: str,
     return _sensitivities(prices, score, benchmark, columns, sign=1.0)
 
 
+def _lagged(a: np.ndarray, lag: int) -> np.ndarray:
+    """``a`` moved ``lag`` rows down, zeros on top (all zeros when ``lag`` covers it all:
+    with less history than the window, every estimate uses what there is)."""
+    lag = min(lag, len(a))
+    return np.concatenate([np.zeros((lag,) + a.shape[1:]), a[:len(a) - lag]])
+
+
 def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
                       window: int = 104, columns: list[str] | None = None) -> pd.DataFrame:
     """Week x asset duration estimated on the trailing ``window`` weeks ending that week
@@ -110,10 +117,9 @@ def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
         xtx = np.cumsum(Xo[:, :, None] * Xo[:, None, :], axis=0)
         xty = np.cumsum(Xo * yo[:, None], axis=0)
         count = np.cumsum(ok)
-        shift = lambda a: np.concatenate([np.zeros((window,) + a.shape[1:]), a[:-window]])  # noqa: E731
-        A = xtx - shift(xtx)
-        b = xty - shift(xty)
-        n = count - shift(count)
+        A = xtx - _lagged(xtx, window)
+        b = xty - _lagged(xty, window)
+        n = count - _lagged(count, window)
         good = (n >= MIN_WEEKS) & (np.abs(np.linalg.det(A)) > 1e-14)
         coef = np.full((len(y), 3), np.nan)
         coef[good] = np.linalg.solve(A[good], b[good][:, :, None])[:, :, 0]
@@ -214,6 +220,11 @@ def measure_durations(universe: Universe, prices: pd.DataFrame, tnx: pd.Series,
                   for b in universe.buckets)
     measured = {r.name: r.duration for r in brows}
     history = pd.concat([prices.loc[:end, [bench]], buckets.loc[:end]], axis=1)
+    weeks = len(weekly(history))
+    if window > weeks:
+        raise DataError(f"--window {window} weeks is longer than the {weeks} weeks of data up "
+                        f"to {pd.Timestamp(end).date()}: no rolling estimate could use a full "
+                        f"window. Pass at most {weeks} (the default is 104).")
     rolling = rolling_durations(history, tnx.loc[:end], bench, window,
                                 columns=list(universe.bucket_names)).loc[start:end]
     return DurationReport(rows, brows, tuple(rank_contradictions(universe, measured)),

@@ -76,7 +76,7 @@ def load_data(universe: Universe, settings: RunSettings) -> MarketData:
     cache = MarketCache(cache_dir / "market") if settings.cache else None
     request = {"start": settings.start, "end": settings.end, "strict": settings.strict_prices}
     key = cache.key(provider, universe, request, series, components) if cache else None
-    hit = cache.get(key) if cache else None
+    hit, damaged = cache.get(key) if cache else (None, None)
     if hit is not None:
         return hit
     market = load_market_data(universe, provider, start=settings.start, end=settings.end,
@@ -86,6 +86,8 @@ def load_data(universe: Universe, settings: RunSettings) -> MarketData:
     market = replace(market, signal=signal)
     if cache:
         cache.put(key, market)
+    if damaged:   # this run's note, not the data's: kept out of the entry just written
+        market = replace(market, warnings=(*market.warnings, damaged))
     return market
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["STRATEGY_TEMPLATE", "TEST_TEMPLATE"]
+__all__ = ["STRATEGY_TEMPLATE", "TEST_TEMPLATE", "class_name"]
+
+
+def class_name(name: str) -> str:
+    """The plugin's class for strategy ``name``: ``my_tilt`` -> ``MyTilt``."""
+    return "".join(part.capitalize() for part in name.split("_"))
 
 STRATEGY_TEMPLATE = '''"""{title}: one line on what this strategy bets on."""
 

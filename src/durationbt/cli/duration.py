@@ -32,6 +32,7 @@ def duration(
     from ..data import load_market_data
     from ..duration import MIN_WEEKS, measure_durations
     from ..errors import DataError
+    from ..paths import slug
     from ..report.duration_chart import write_duration_chart
     from ..runs import files_together, write_frame
     from ..signals import build_signal, signal_data_from_market, signal_series
@@ -82,7 +83,7 @@ def duration(
             out.print(f"[yellow]declared rank contradicted:[/] {issue}", soft_wrap=True)
     else:
         out.print("Measured bucket durations agree with the declared ranks (within 2 s.e.).")
-    chart = html or Path("results") / f"duration-{u.name}-{market.end.date()}.html"
+    chart = html or Path("results") / f"duration-{slug(u.name)}-{market.end.date()}.html"
     targets = [chart] + ([csv] if csv is not None else [])
     with files_together(targets) as temps:     # the chart and the table, or neither
         write_duration_chart(temps[0], report, f"Rolling empirical duration by bucket: {u.name}")

@@ -37,6 +37,7 @@ def signal(
     import pandas as pd
 
     from ..errors import DataError
+    from ..paths import slug
     from ..report.signal_chart import write_signal_chart
     from ..runs import files_together, write_frame
     from ..signals import build_signal, load_signal_data
@@ -80,7 +81,7 @@ def signal(
               f"abundant at <= {u.signal.enter_abundant:g} until > {u.signal.exit_abundant:g})")
 
     shown = pd.Timestamp(first or u.start)  # the backtests' range, not 1971
-    chart = html or Path("results") / f"signal-{u.name}-{today.date()}.html"
+    chart = html or Path("results") / f"signal-{slug(u.name)}-{today.date()}.html"
     targets = [chart] + ([csv] if csv is not None else [])
     with files_together(targets) as temps:     # the chart and the csv, or neither
         write_signal_chart(temps[0], sig, f"Liquidity-scarcity signal: {u.name}", start=shown)
