@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..formatting import fmt_num, fmt_pct
 from ..metrics import HEADLINE, METRICS
-from ..regimes import MIN_SPELLS, regime_cell, too_few_spells
+from ..regimes import MIN_SPELLS, too_few_spells
 from ..runs import RunFolder, read_run_folder
 from .html import (
     Markup,
@@ -25,6 +25,7 @@ from .html import (
     table_html,
     write_page,
 )
+from .regime_table import score_table
 from .signal_chart import regime_shapes, signal_figure
 
 __all__ = ["write_run_report"]
@@ -192,34 +193,6 @@ def _series_name(run: RunFolder, key: object) -> str:
     return names.get(str(key), str(key).removeprefix("bucket:"))
 
 
-def _cell(row: pd.Series, key: str, fmt, short, regime: str) -> Markup | str:
-    """A score over its interval (smaller, below), or "too few spells"."""
-    text = regime_cell(row, key, fmt, regime)
-    low, high = row.get(f"{key}_ci_low"), row.get(f"{key}_ci_high")
-    if text == "too few spells" or low is None or low != low or high != high:
-        return text
-    return html('{}<br><small style="color:#5b6877">{} to {}</small>', fmt(row[key]),
-                short(low), short(high))
-
-
-def _score_table(run: RunFolder, scores: pd.DataFrame, key: str, fmt, short) -> Markup:
-    """One score by series (rows) and regime (columns), each cell with its 95% interval
-    or "too few spells"; the header says each regime's days and spells."""
-    series = list(dict.fromkeys(scores.index.get_level_values(0)))
-    regimes = list(dict.fromkeys(scores.index.get_level_values(1)))
-    head = {}
-    for regime in regimes:
-        row = scores.loc[(series[0], regime)]
-        spells = row.get("spells")
-        head[regime] = (f"{regime} ({fmt_num(row['days'], 0)} days"
-                        + (f", {fmt_num(spells, 0)} spells)" if spells is not None
-                           and spells == spells else ")"))
-    frame = pd.DataFrame({head[r]: [_cell(scores.loc[(s, r)], key, fmt, short, r) for s in series]
-                          for r in regimes}, index=[_series_name(run, s) for s in series],
-                         dtype=object)    # keeps the cells' Markup (pandas would make it str)
-    return table_html(frame, {c: (lambda v: v) for c in frame.columns}, index_label="series")
-
-
 def _spread_table(run: RunFolder, spread: pd.DataFrame) -> Markup:
     fmt = METRICS["cagr"].format
     rows = {}
@@ -262,7 +235,8 @@ def _regime_tables(run: RunFolder) -> list[Markup]:
         if field in scores:
             fmt = METRICS["sharpe" if field == "sharpe" else "cagr"].format
             short = fmt if field == "sharpe" else (lambda v: fmt_pct(v, 1))
-            parts.append(html("<h3>{}</h3>{}", title, _score_table(run, scores, field, fmt, short)))
+            parts.append(html("<h3>{}</h3>{}", title, score_table(
+                scores, field, fmt, short, rename=lambda x: _series_name(run, x))))
     time = tables["time"].rename(columns={"avg_spell_days": "avg spell (days)"})
     time_html = table_html(time, {"share": fmt_pct, "days": lambda v: fmt_num(v, 0),
                                   "spells": lambda v: fmt_num(v, 0),
