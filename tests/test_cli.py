@@ -1,6 +1,7 @@
 """Every command through typer's CliRunner, on the synthetic data (fast, no network)."""
 
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -328,3 +329,26 @@ def test_compare_refuses_unlike_runs_unless_allowed(base):
     assert allowed.exit_code == 0, allowed.output
     board = (_last_path(allowed) / "leaderboard.csv").read_text()
     assert ",monthly," in board and ",weekly," in board
+
+
+# "0.35 (33.60%)": two numbers, and nothing says what either is
+_UNLABELLED = re.compile(r"-?\d+\.\d+ \(-?\d+\.\d+%\)")
+
+
+def test_regime_scores_say_what_each_number_is(base):
+    args, _ = base
+    run = invoke("run", "equal_weight", *args, "--no-tearsheet")
+    assert run.exit_code == 0, run.output
+    text = " ".join(run.output.split())
+    assert not _UNLABELLED.search(text), text
+    cell = r"(-?\d+\.\d+ \(-?\d+\.\d+ to -?\d+\.\d+\)|too few spells)"   # issue 23: intervals
+    assert re.search(rf"By regime: scarce Sharpe {cell} on \d+\.\d+% of days, \d+ spells; "
+                     "neutral Sharpe", text), text
+    compared = invoke("compare", "equal_weight", "buy_and_hold", *args)
+    assert compared.exit_code == 0, compared.output
+    text = " ".join(compared.output.split())
+    assert not _UNLABELLED.search(text), text
+    assert "Sharpe (95% CI)" in text and "CAGR (95% CI)" in text      # issue 23: one row a regime
+    assert re.search(r"scarce │ +(-?\d+\.\d+ \(-?\d+\.\d+ to -?\d+\.\d+\)|too few spells)", text)
+    page = (_last_path(run) / "report.html").read_text()
+    assert re.search(r"Portfolio duration \(% per 100 bp\)</td><td[^>]*>average -?\d+\.\d+, min", page)

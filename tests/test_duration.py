@@ -103,6 +103,12 @@ def test_duration_cli(synth_data, synth_universe, tmp_path):
     table = pd.read_csv(tmp_path / "d.csv")
     assert set(table["kind"]) == {"bucket", "asset"}
     assert set(table.loc[table.kind == "asset", "name"]) == set(load_universe(synth_universe).tickers)
+    # written like every other CSV (10 significant digits), not rounded to 6
+    text = (tmp_path / "d.csv").read_text()
+    durations = table["duration"].to_numpy()
+    assert (durations != np.array([float(f"{x:.6g}") for x in durations])).all()
+    assert all(len(cell.lstrip("-").replace(".", "").lstrip("0")) > 6
+               for cell in (line.split(",")[4] for line in text.splitlines()[1:]))
     assert "plotly" in (tmp_path / "d.html").read_text()
     bad = runner.invoke(app, ["duration", "--universe", str(synth_universe), "--data",
                               str(synth_data), "--window", "10"])

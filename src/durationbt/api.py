@@ -55,7 +55,7 @@ def run_backtest(strategy_name: str, settings: RunSettings | None = None, *,
         say("Loading universe and strategy")
         session = Session(settings, registry, say)
         strategy = session.strategy(strategy_name, settings.params)
-        _ = session.risk_free, session.ctx   # refused before anything is drafted on disk
+        _ = session.risk_free, session.ctx, session.risk_free_returns   # refused before drafting
         draft = stack.enter_context(draft_file(Path(settings.out), "tearsheet.html"))
 
         def start_tearsheet(equity: pd.Series, bench: pd.Series) -> None:

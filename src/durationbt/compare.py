@@ -53,6 +53,7 @@ class Entry:
     source: str
     risk_free: pd.Series            # daily risk-free return on the equity's days
     settings: dict                  # start, end, rebalance, fees_bps, slippage_bps, risk_free
+    notes: tuple[str, ...] = ()     # the run's notes (data, conventions, signal components)
     universe: dict | None = None    # name and definition, as a run manifest records them
 
 
@@ -66,6 +67,11 @@ class Comparison:
     entries: tuple[Entry, ...]
     market: Any = None              # the data the fresh backtests ran on (None: folders only)
     baseline: Any = None            # baseline.BaselineSummary with --baseline
+
+    @property
+    def notes(self) -> list[str]:
+        """Every entry's notes, each once (runs on one session share theirs)."""
+        return list(dict.fromkeys(n for e in self.entries for n in e.notes))
 
     def sorted_by(self, metric: str) -> pd.DataFrame:
         """Best first, in the metric's declared direction (``metrics.METRICS``), NaN last."""
@@ -166,6 +172,7 @@ def _from_folder(path: Path) -> Entry:
                  benchmark_name=m["universe"]["definition"]["benchmark"],
                  regime_scores=run.regimes["scores"] if run.regimes else None, source=str(path),
                  risk_free=rf, settings=_settings_of(m["settings"]),
+                 notes=tuple(m["data"].get("warnings", ())),
                  universe={"name": m["universe"]["name"],
                            "definition": m["universe"]["definition"]})
 
@@ -217,7 +224,7 @@ def compare(items: Sequence[str], settings, *, registry=None,
                               benchmark=done.benchmark, benchmark_name=universe.benchmark,
                               regime_scores=done.regimes["scores"],
                               source=session.source(name), risk_free=done.risk_free,
-                              settings=fresh, universe=_universe_of(universe))
+                              settings=fresh, notes=done.notes, universe=_universe_of(universe))
     comparison = _assemble([entries[i] for i in items], allow_mixed)
     if base_item is not None:
         comparison = _with_baseline(comparison, entries[base_item])

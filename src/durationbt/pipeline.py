@@ -39,6 +39,7 @@ class Backtest:
     regimes: dict[str, pd.DataFrame]
     lookahead: LookaheadReport
     risk_free: pd.Series        # daily risk-free return on the backtest's days
+    notes: tuple[str, ...] = ()   # what a reader must know: data, conventions, signal
 
 
 def benchmark_equity(prices: pd.Series, first_fill: pd.Timestamp, init_cash: float) -> pd.Series:
@@ -81,6 +82,7 @@ def backtest(strategy: Strategy, session: Session,
 
     settings, universe, market, ctx, say = (session.settings, session.universe, session.market,
                                             session.ctx, session.say)
+    rf_returns = session.risk_free_returns       # a risk-free without returns fails first
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
     raw = call_strategy(strategy, ctx, settings.timeout)
     targets = resolve_target_weights(raw, strategy, ctx)
@@ -88,8 +90,8 @@ def backtest(strategy: Strategy, session: Session,
 
     say(f"{strategy.name}: simulating with vectorbt")
     window = session.window
-    result = simulate(window, targets, costs=settings.costs, init_cash=settings.init_cash)
-    rf_returns = session.risk_free.returns(window)
+    result = simulate(window, targets, costs=settings.costs, init_cash=settings.init_cash,
+                      cash=session.risk_free.cash_ticker)
     first_fill = window.index[1]
     bench = benchmark_equity(window[universe.benchmark], first_fill, settings.init_cash)
     bench_traded = pd.Series(0.0, index=bench.index)
@@ -105,7 +107,7 @@ def backtest(strategy: Strategy, session: Session,
 
     say(f"{strategy.name}: scoring")
     metrics = score_run(result.equity, result.traded, bench, bench_traded, rf_returns,
-                        session.risk_free.conventions())
+                        session.risk_free_conventions())
     port_duration = _portfolio_duration(universe, market, result)
     if port_duration is not None:
         metrics["portfolio_duration"] = summarise_duration(port_duration["duration"])
@@ -114,4 +116,5 @@ def backtest(strategy: Strategy, session: Session,
                             ctx.signal.labelled_regime(), rf_returns, signal=ctx.signal)
     return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
                     result=result, benchmark=bench, metrics=metrics, duration=port_duration,
-                    regimes=regimes, lookahead=report, risk_free=rf_returns)
+                    regimes=regimes, lookahead=report, risk_free=rf_returns,
+                    notes=tuple(session.notes()))

@@ -76,11 +76,12 @@ def run_manifest(done: Backtest, settings: RunSettings, source: str,
               "gaps": [str(g) for g in market.gaps], "absent": list(market.absent),
               "delisted": {t: str(d.date()) for t, d in market.ended.items()},
               "warnings": short_sample_warnings(done.metrics["strategy"]["days"])
-              + list(market.warnings)
-              + ctx.signal.notes(market.start, market.end)},
+              + list(done.notes),
+              "suspicious": [s.record() for s in market.suspicious]},
         signal={"components": ctx.signal.weights, "config": universe.signal.model_dump(
             mode="json", include={"window", "min_history", "clip", "enter_scarce", "exit_scarce",
-                                  "enter_abundant", "exit_abundant"})},
+                                  "enter_abundant", "exit_abundant"}),
+                "last_dates": ctx.signal.last_dates(market.end)},
         lookahead=done.lookahead.manifest(),
         engine={"orders": done.result.orders, "decisions": len(ctx.rebalance_dates),
                 "executed_rebalances": len(done.result.targets),

@@ -20,7 +20,7 @@ class {cls}(Strategy):
 
     name = "{name}"
     weights_by = "bucket"       # "bucket": columns are bucket names; "ticker": tickers
-    spread = "equal"            # how a bucket's weight meets its members: or "inverse_vol"
+    within_bucket = "equal"     # how a bucket's weight meets its members: or "inverse_vol"
 
     # parameters: default (its type is the parameter's type), help with units, bounds, grid
     short_share = Param(0.5, "weight in buckets of rank <= 1 when capital is scarce",

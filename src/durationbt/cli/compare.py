@@ -36,6 +36,18 @@ _SHOWN_WITH_BASELINE = ("cagr", "volatility", "sharpe", "max_drawdown", "turnove
                         "sharpe_vs_baseline", "dsr_vs_baseline")
 
 
+def _regime_cells(cell) -> tuple[str, str, str, str]:
+    """Sharpe and CAGR each over its interval ("too few spells" below 3; runs written before
+    intervals: the bare values), the days and the spells."""
+    from ..metrics import METRICS
+    from ..regimes import regime_cell
+
+    spells = cell.get("spells")
+    return (regime_cell(cell, "sharpe", METRICS["sharpe"].format),
+            regime_cell(cell, "cagr", METRICS["cagr"].format), f"{cell['days']:,.0f}",
+            f"{spells:.0f}" if spells is not None and spells == spells else "")
+
+
 def _difference(row) -> str:
     """The Sharpe difference's interval and p-value, or "baseline" on its own row."""
     low, high, p = (row["sharpe_vs_baseline_ci_low"], row["sharpe_vs_baseline_ci_high"],
@@ -79,7 +91,6 @@ def compare(
     from ..compare import compare as run_compare
     from ..metrics import METRICS, label
     from ..publish import write_comparison
-    from ..regimes import regime_cell
 
     check_sort_metric(sort, baseline is not None)
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
@@ -120,19 +131,19 @@ def compare(
         out.print(b.spa_sentence(), soft_wrap=True)
     scores = result.regime_scores
     if len(scores):
-        regimes = Table(title="Sharpe by regime, 95% interval (spells)")
-        regimes.add_column("strategy")
+        regimes = Table(title="By regime: Sharpe and CAGR (annualised return), 95% intervals")
+        for column in ("strategy", "regime", "Sharpe (95% CI)", "CAGR (95% CI)", "days",
+                       "spells"):
+            regimes.add_column(column, justify="left" if column in ("strategy", "regime")
+                               else "right")
         labels = [r for r in dict.fromkeys(scores.index.get_level_values(1)) if r != "all"]
-        for regime in labels:
-            regimes.add_column(regime, justify="right")
         for name in board.index:
-            if name in scores.index.get_level_values(0):
-                cells = [scores.loc[(name, r)] if (name, r) in scores.index else None
-                         for r in labels]
-                regimes.add_row(str(name), *("" if c is None else
-                                             regime_cell(c, "sharpe", METRICS["sharpe"].format)
-                                             + (f" ({c['spells']:.0f})" if "spells" in c
-                                                and c["spells"] == c["spells"] else "")
-                                             for c in cells))
+            present = [r for r in labels if (name, r) in scores.index]
+            for k, regime in enumerate(present):
+                regimes.add_row(str(name) if k == 0 else "", regime,
+                                *_regime_cells(scores.loc[(name, regime)]),
+                                end_section=k == len(present) - 1)
         out.print(regimes)
+    for note in result.notes:
+        err.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     out.print(str(folder), soft_wrap=True)

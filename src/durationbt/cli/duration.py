@@ -33,7 +33,7 @@ def duration(
     from ..duration import MIN_WEEKS, measure_durations
     from ..errors import DataError
     from ..report.duration_chart import write_duration_chart
-    from ..runs import files_together
+    from ..runs import files_together, write_frame
     from ..signals import build_signal, signal_data_from_market, signal_series
     from ..universe import load_universe
     from .environment import read_environment
@@ -110,7 +110,7 @@ def duration(
                      "collapsed": r.own.collapsed if r.own else None}
                     for kind, group in (("bucket", report.buckets), ("asset", report.assets))
                     for r in group]
-            pd.DataFrame(rows).to_csv(temps[1], index=False, float_format="%.6g")
+            write_frame(temps[1], pd.DataFrame(rows).set_index("kind"))
     if csv is not None:
         out.print(f"table: {csv}", soft_wrap=True)
     out.print(f"chart: {chart}", soft_wrap=True)

@@ -109,10 +109,10 @@ def _regime_lines(tables) -> None:
 
     scores = tables["scores"].loc["strategy"]
     share = tables["time"]["share"]
-    out.print("Sharpe by regime, 95% interval (spells, share of days): " + "; ".join(
-        f"{r} {regime_cell(scores.loc[r], 'sharpe', fmt_num, r)} "
-        f"({fmt_num(scores.loc[r, 'spells'], 0)} spells, {fmt_pct(share.get(r))})"
-        for r in scores.index if r != "all"), soft_wrap=True)
+    out.print("By regime: " + "; ".join(
+        f"{r} Sharpe {regime_cell(scores.loc[r], 'sharpe', fmt_num, r)} on "
+        f"{fmt_pct(share.get(r))} of days, {fmt_num(scores.loc[r, 'spells'], 0)} spells"
+        for r in scores.index if r != "all") + " (95% intervals)", soft_wrap=True)
     spread = tables["spread"].loc["strategy"]
     out.print("scarce - abundant mean excess return a year: "
               f"{spread_cell(spread, fmt_pct)} (Newey-West)", soft_wrap=True)

@@ -70,7 +70,7 @@ def signal(
                                             registry)
         sig = build_signal(inputs, u.signal, str(u.path), registry)
     shown_from = pd.Timestamp(first) if first else None
-    for note in warnings + sig.notes(shown_from, pd.Timestamp(last) if last else None):
+    for note in warnings + sig.notes(shown_from, pd.Timestamp(last) if last else None, inputs):
         err.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     valid = sig.composite.dropna()
     if valid.empty:
@@ -85,12 +85,6 @@ def signal(
         table.add_row(name, "n/a" if pd.isna(z) else f"{z:+.2f}", f"{sig.weights[name]:g}",
                       "n/a" if pd.isna(contributions[name]) else f"{contributions[name]:+.2f}")
     out.print(table)
-    for name in sig.components.columns:
-        known = sig.components[name].loc[:today].last_valid_index()
-        if pd.isna(sig.components.loc[today, name]) and known is not None:
-            err.print(f"[yellow]note:[/] component {name} has no value on {today.date()}: its "
-                      f"last value is from {known.date()} (an input ended or went stale)",
-                      soft_wrap=True)
     out.print(f"composite {sig.composite.loc[today]:+.2f} -> regime [bold]"
               f"{sig.regime.loc[today]}[/] since {sig.regime_since(today).date()} "
               f"(scarce at >= {u.signal.enter_scarce:g} until < {u.signal.exit_scarce:g}; "

@@ -39,8 +39,9 @@ def _headline(run: RunFolder) -> str:
                          index=[m.label for m in rows])
     if "portfolio_duration" in run.metrics:
         d = run.metrics["portfolio_duration"]
-        frame.loc["Portfolio duration, avg (min..max)"] = [
-            f"{fmt_num(d['average'])} ({fmt_num(d['min'])}..{fmt_num(d['max'])})", ""]
+        frame.loc["Portfolio duration (% per 100 bp)"] = [
+            f"average {fmt_num(d['average'])}, min {fmt_num(d['min'])}, max {fmt_num(d['max'])}",
+            ""]
     return table_html(frame, index_label="metric")
 
 

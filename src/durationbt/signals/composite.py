@@ -76,15 +76,45 @@ class Signal:
         return replace(self, composite=self.composite.loc[:date],
                        components=self.components.loc[:date], regime=self.regime.loc[:date])
 
-    def notes(self, start: pd.Timestamp | None = None,
-              end: pd.Timestamp | None = None) -> list[str]:
-        """Why a selected component adds nothing between ``start`` and ``end``: dropped for
-        lack of inputs, or computed but without a single value there (too little history,
-        inputs that end early, a lag or staleness limit that leaves nothing)."""
+    def last_dates(self, end: pd.Timestamp | None = None) -> dict[str, str | None]:
+        """Each selected component's last day with a value up to ``end`` (None: never, or
+        dropped for lack of inputs), as YYYY-MM-DD."""
+        out: dict[str, str | None] = {}
+        for name in self.components.columns:
+            last = self.components[name].loc[:end].last_valid_index()
+            out[name] = None if last is None else str(last.date())
+        return out | dict.fromkeys(self.dropped)
+
+    def ended_inputs(self, name: str, day: pd.Timestamp, data: SignalData) -> list[str]:
+        """The inputs of component ``name`` whose series in ``data`` end on or before
+        ``day`` (what stopped it), as 'FRED WTREGEN ends 2025-11-19'. Read from the data,
+        not kept on the signal, which strategies see: when a series ends is future news."""
+        spec = self.inputs.get(name, Inputs())
+        series = {**{t: data.market[t] for t in spec.tickers if t in data.market.columns},
+                  **{f"FRED {f}": data.fred[f] for f in spec.fred_ids if f in data.fred},
+                  **{u: data.user[u] for u in spec.user if u in data.user}}
+        ends = {label: s.last_valid_index() for label, s in series.items()}
+        return [f"{label} ends {last.date()}" for label, last in ends.items()
+                if last is not None and last <= day]
+
+    def notes(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+              data: SignalData | None = None) -> list[str]:
+        """Why a selected component adds nothing, or stops adding, between ``start`` and
+        ``end``: dropped for lack of inputs; without a single value there (too little
+        history, inputs that end early, a lag or staleness limit that leaves nothing); or
+        without a value after some day before ``end`` (naming the inputs that ended, from
+        ``data``, the signal's inputs)."""
         out = [f"signal component {k} dropped: {v}" for k, v in self.dropped.items()]
         for name in self.components.columns:
             window = self.components[name].loc[start:end]
             if window.notna().any():
+                last, final = window.last_valid_index(), window.index[-1]
+                if last < final:
+                    ended = [] if data is None else self.ended_inputs(name, last, data)
+                    out.append(f"signal component {name} has no value after {last.date()}"
+                               + (f" ({', '.join(ended)})" if ended else "")
+                               + f": from then to {final.date()} the composite blends the "
+                               "other components")
                 continue
             known = self.components[name].last_valid_index()
             out.append(f"signal component {name} has no value in the range (" + (
