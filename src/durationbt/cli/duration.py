@@ -85,8 +85,8 @@ def duration(
         if row.own is not None and row.own.collapsed:
             out.print(f"[yellow]liquidity beta collapses:[/] {row.name} {row.own.full.value:+.2f} "
                       f"with {', '.join(row.own.excluded)}, {row.own.without.value:+.2f} without "
-                      "(computed from its own prices: the signal does not predict it)",
-                      soft_wrap=True)
+                      "(built from its own prices: that part of the beta is the asset itself, "
+                      "not liquidity)", soft_wrap=True)
     if report.contradictions:
         for issue in report.contradictions:
             out.print(f"[yellow]declared rank contradicted:[/] {issue}", soft_wrap=True)

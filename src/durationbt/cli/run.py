@@ -121,5 +121,5 @@ def _regime_lines(tables) -> None:
         if row["collapsed"]:
             err.print(f"[yellow]note:[/] {name}'s liquidity beta {row['beta']:+.2f} collapses to "
                       f"{row['beta_without_own']:+.2f} without {row['own_components']}, "
-                      "computed from its own prices: the signal does not predict it",
-                      soft_wrap=True)
+                      "built from its own prices: that part of the beta is the asset itself, "
+                      "not liquidity", soft_wrap=True)
