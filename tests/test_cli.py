@@ -344,11 +344,14 @@ def test_regime_scores_say_what_each_number_is(base):
     assert run.exit_code == 0, run.output
     text = " ".join(run.output.split())
     assert not _UNLABELLED.search(text), text
-    assert re.search(r"By regime: scarce Sharpe -?\d+\.\d+ on \d+\.\d+% of days; neutral Sharpe", text)
+    cell = r"(-?\d+\.\d+ \(-?\d+\.\d+ to -?\d+\.\d+\)|too few spells)"   # issue 23: intervals
+    assert re.search(rf"By regime: scarce Sharpe {cell} on \d+\.\d+% of days, \d+ spells; "
+                     "neutral Sharpe", text), text
     compared = invoke("compare", "equal_weight", "buy_and_hold", *args)
     assert compared.exit_code == 0, compared.output
     text = " ".join(compared.output.split())
     assert not _UNLABELLED.search(text), text
-    assert re.search(r"Sharpe -?\d+\.\d+, CAGR -?\d+\.\d+%", text)
+    assert "Sharpe (95% CI)" in text and "CAGR (95% CI)" in text      # issue 23: one row a regime
+    assert re.search(r"scarce │ +(-?\d+\.\d+ \(-?\d+\.\d+ to -?\d+\.\d+\)|too few spells)", text)
     page = (_last_path(run) / "report.html").read_text()
     assert re.search(r"Portfolio duration \(% per 100 bp\)</td><td[^>]*>average -?\d+\.\d+, min", page)
