@@ -10,12 +10,13 @@ import numpy as np
 import pandas as pd
 
 from ..duration import bucket_daily_returns
+from ..inference import Estimate
 from ..inference.hac import hac_mean
 from ..universe import Universe
 from .composite import Signal
 
 __all__ = ["ICResult", "forward_spread", "newey_west_t", "information_coefficients",
-           "HORIZONS"]
+           "HORIZONS", "rank_ic"]
 
 HORIZONS = {"1m": 21, "3m": 63, "6m": 126}
 
@@ -84,3 +85,14 @@ def information_coefficients(signal: Signal, prices: pd.DataFrame, universe: Uni
             ic, t, n = _rank_ic(values.loc[start:end], fwd, horizon)
             out.append(ICResult(name, label, ic, t, n))
     return out
+
+
+def rank_ic(x: pd.Series, y: pd.Series, lags: int | None = None) -> Estimate:
+    """Spearman's rank correlation of ``x`` and ``y`` (dates with both) as the mean of the
+    product of their standardised ranks, with a Newey-West interval: ``lags`` the windows'
+    overlap (horizon - 1 for daily overlapping windows), None for the automatic bandwidth
+    (non-overlapping windows)."""
+    both = pd.concat([x, y], axis=1).dropna()
+    ranks = both.rank()
+    z = (ranks - ranks.mean()) / ranks.std(ddof=0)
+    return hac_mean((z.iloc[:, 0] * z.iloc[:, 1]).to_numpy(dtype=float), lags)
