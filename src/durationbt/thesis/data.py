@@ -175,8 +175,11 @@ class ThesisData:
         try:
             self._levels[name] = self._load_level(name)
         except DataError:
+            folder = getattr(self.provider, "folder", None)   # a CSV folder lists its files
+            files = [p.stem for p in [*folder.glob("*.csv"), *folder.glob("fred/*.csv")]] \
+                if folder is not None else []
             known = [*self.series, *self.market.inputs.columns, *self.market.prices.columns,
-                     *self.market.fred]
+                     *self.market.fred, *files]
             raise ClaimFieldError(field_name, f'no series "{name}" in the data (a FRED id in '
                                   "fred/, a ticker, or a [[thesis.series]] name)."
                                   + did_you_mean(name, known)) from None

@@ -59,14 +59,15 @@ def typed_claims(universe: Any, registry: KindRegistry | None = None
             for err in exc.errors():
                 field = ".".join(str(p) for p in err["loc"]) or "kind"
                 msg = err["msg"].removeprefix("Value error, ")
+                article = "an" if kind.name[:1] in "aeiou" else "a"
                 if err["type"] == "extra_forbidden":
                     known = [k for k in kind.model.model_fields if k not in ("id", "text")]
-                    msg = (f"unknown key for a {kind.name} claim"
+                    msg = (f"unknown key for {article} {kind.name} claim."
                            + did_you_mean(str(err["loc"][-1]), known)
-                           + f" Its keys: {', '.join(known)}.")
+                           + f" Its keys: {', '.join(known)}")
                 elif err["type"] == "missing":
-                    msg = f"missing required field of a {kind.name} claim"
-                problems.append(f"field '{field}': {msg}")
+                    msg = f"missing required field of {article} {kind.name} claim"
+                problems.append(f"field '{field}': {msg.rstrip('.')}")
             raise UniverseError(f"{prefix}, " + "; ".join(problems) + ".") from None
         out.append((claim, kind))
     return out

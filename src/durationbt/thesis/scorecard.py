@@ -89,12 +89,13 @@ class Scorecard:
     events: list[EventResult]
     today: dict[str, Any]
     series: dict[str, str]
+    benchmark: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """thesis.json: stable bytes for stable inputs."""
         tested = sum(c.p_adjusted is not None for c in self.claims)
         return _clean({
-            "schema": 1, "universe": self.universe,
+            "schema": 1, "universe": self.universe, "benchmark": self.benchmark,
             "data_window": {"start": str(self.window.start.date()),
                             "end": str(self.window.end.date())},
             "split": None if self.split is None else {"date": str(self.split),
@@ -169,4 +170,4 @@ def score_thesis(session: Any, provider: Any, *, fundamentals: Path | None = Non
     series = {name: s if isinstance(s, str) else s.describe() for name, s in data.series.items()}
     return Scorecard(session.universe.name, spans[0], cut, source, method, scored,
                      event_results(table.events, data), bearing_on_today(scored, data),
-                     series)
+                     series, session.universe.benchmark)

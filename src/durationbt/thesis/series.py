@@ -28,18 +28,19 @@ def published(values: pd.Series, available: pd.Series, calendar: pd.DatetimeInde
     when none is, or when it is more than ``stale_after`` days past its observation date."""
     frame = pd.DataFrame({"value": values, "available": available}).dropna()
     frame = frame.sort_values("available", kind="stable")
-    obs = frame.index.asi8
+    obs = pd.DatetimeIndex(frame.index).as_unit("ns").asi8      # one unit for every date
+    days = pd.DatetimeIndex(calendar).as_unit("ns").asi8
     latest = np.maximum.accumulate(obs) if len(obs) else obs
     row_of = {o: i for i, o in enumerate(obs)}
-    known = np.searchsorted(frame["available"].to_numpy(dtype="datetime64[ns]").astype(np.int64),
-                            calendar.asi8, side="right")
+    when = pd.DatetimeIndex(frame["available"]).as_unit("ns").asi8
+    known = np.searchsorted(when, days, side="right")
     out = np.full(len(calendar), np.nan)
     has = known > 0
     if has.any():
         chosen = latest[known[has] - 1]
         rows = np.array([row_of[o] for o in chosen])
         value = frame["value"].to_numpy(dtype=float)[rows]
-        age_days = (calendar.asi8[has] - chosen) / 86_400e9
+        age_days = (days[has] - chosen) / 86_400e9
         out[has] = np.where(age_days <= stale_after, value, np.nan)
     return pd.Series(out, index=calendar, name=values.name)
 
