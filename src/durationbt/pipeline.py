@@ -18,7 +18,7 @@ from .scoring import score_run, summarise_duration
 from .session import Session
 from .strategy import Context, Strategy
 from .universe import Universe
-from .weights import call_strategy, resolve_target_weights
+from .weights import call_strategy, spread_weights, validated_weights
 
 __all__ = ["Backtest", "backtest", "benchmark_equity", "short_sample_warnings"]
 
@@ -39,6 +39,7 @@ class Backtest:
     regimes: dict[str, pd.DataFrame]
     lookahead: LookaheadReport
     risk_free: pd.Series        # daily risk-free return on the backtest's days
+    decided: pd.DataFrame | None = None   # the plugin's checked weights, by bucket or ticker
 
 
 def benchmark_equity(prices: pd.Series, first_fill: pd.Timestamp, init_cash: float) -> pd.Series:
@@ -83,7 +84,8 @@ def backtest(strategy: Strategy, session: Session,
                                             session.ctx, session.say)
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
     raw = call_strategy(strategy, ctx, settings.timeout)
-    targets = resolve_target_weights(raw, strategy, ctx)
+    decided = validated_weights(raw, strategy, ctx)
+    targets = spread_weights(decided, strategy, ctx)
     targets = session.risk_free.hold_cash(strategy.traded(targets), ctx.prices)
 
     say(f"{strategy.name}: simulating with vectorbt")
@@ -114,4 +116,5 @@ def backtest(strategy: Strategy, session: Session,
                             ctx.signal.regime, rf_returns)
     return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
                     result=result, benchmark=bench, metrics=metrics, duration=port_duration,
-                    regimes=regimes, lookahead=report, risk_free=rf_returns)
+                    regimes=regimes, lookahead=report, risk_free=rf_returns,
+                    decided=decided)
