@@ -109,12 +109,14 @@ def _print(card) -> None:
             out.print(f"{escape(c['id'])}: insufficient data: {escape(c['insufficient'])}",
                       soft_wrap=True)
     if split:
-        out.print(f"Split at {split['date']} ({split['source']}): "
-                  + "; ".join(f"{escape(c['id'])} before "
-                              f"{format_estimate(c['kind'], c['periods']['before']['estimate'])}, "
-                              f"after {format_estimate(c['kind'], c['periods']['after']['estimate'])}"
-                              f" ({c['periods']['after']['status']})"
-                              for c in content["claims"]), soft_wrap=True)
+        periods = Table(title=f"Before and after {split['date']} ({split['source']}); the "
+                              "months after are out of sample (p not adjusted)")
+        for column in ("claim", "whole history", "before", "after"):
+            periods.add_column(column, justify="left" if column == "claim" else "right")
+        for c in content["claims"]:
+            periods.add_row(escape(c["id"]), _short(c["kind"], c),
+                            *(_short(c["kind"], c["periods"][name]) for name in ("before", "after")))
+        out.print(periods)
     today = content["regime_today"]
     out.print(f"Regime on {today['date']}: [bold]{today['regime']}[/] since {today['since']}; "
               f"{len(today['claims'])} claims bear on it (thesis.html lists them).")
@@ -124,3 +126,13 @@ def _p(value) -> str:
     if value is None:
         return "n/a"
     return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _short(kind: str, entry) -> str:
+    """Estimate, p and N of one window, or why it has no verdict."""
+    from ..report.thesis_charts import format_estimate
+
+    if entry["estimate"] is None:
+        return f"n/a (N {entry['n']:,}" + (", insufficient)" if entry["insufficient"] else ")")
+    text = f"{format_estimate(kind, entry['estimate'])}, p {_p(entry['p_value'])}, N {entry['n']:,}"
+    return text + (" [dim](insufficient)[/]" if entry["insufficient"] else "")

@@ -20,7 +20,7 @@ def format_estimate(kind: str, value: Any) -> str:
     """An estimate as a reader sees it: returns in percent a year, the rest as numbers."""
     if value is None:
         return "n/a"
-    if kind in ("regime_spread", "timing"):
+    if kind == "regime_spread":
         return f"{100 * value:+,.1f}%"
     return f"{value:+.3g}" if abs(value) < 1000 else f"{value:+,.0f}"
 
@@ -35,12 +35,12 @@ def forest_figure(kind: str, unit: str, claims: list[dict[str, Any]]):
     the whole-history point coloured by its verdict, a dashed line at zero."""
     import plotly.graph_objects as go
 
-    scale = 100.0 if kind in ("regime_spread", "timing") else 1.0
+    scale = 100.0 if kind == "regime_spread" else 1.0
     ids = [c["id"] for c in claims][::-1]
     y_of = {cid: i for i, cid in enumerate(ids)}
     fig = go.Figure()
     for period, (label, symbol, offset) in _PERIODS.items():
-        xs, ys, lo, hi, colours, text = [], [], [], [], [], []
+        xs, ys, lo, hi, colours, text, symbols = [], [], [], [], [], [], []
         for claim in claims:
             entry = claim if period == "whole" else claim["periods"].get(period)
             if entry is None:
@@ -53,6 +53,8 @@ def forest_figure(kind: str, unit: str, claims: list[dict[str, Any]]):
             lo.append((est - low) * scale if low is not None else 0.0)
             hi.append((high - est) * scale if high is not None else 0.0)
             status = claim["verdict"] if period == "whole" else entry["status"]
+            hollow = status == "insufficient data"      # no verdict: drawn open
+            symbols.append(symbol + ("-open" if hollow else ""))
             colours.append(VERDICT_COLOURS[claim["verdict"]] if period == "whole"
                            else _PERIOD_COLOURS[period])
             text.append(f"{claim['id']} ({label}): {format_estimate(kind, est)} "
@@ -62,7 +64,7 @@ def forest_figure(kind: str, unit: str, claims: list[dict[str, Any]]):
             continue
         fig.add_trace(go.Scatter(
             x=xs, y=ys, mode="markers", name=label, text=text, hoverinfo="text",
-            marker={"symbol": symbol, "size": 11 if period == "whole" else 8, "color": colours,
+            marker={"symbol": symbols, "size": 11 if period == "whole" else 8, "color": colours,
                     "line": {"width": 1, "color": "#1d2733"}},
             error_x={"type": "data", "symmetric": False, "array": hi, "arrayminus": lo,
                      "thickness": 2 if period == "whole" else 1.2, "width": 4,

@@ -223,7 +223,8 @@ def write_thesis_page(path: Path, data: dict[str, Any]) -> Path:
     body = [section("Scorecard", _scorecard(data), note=_summary(data)),
             section("Estimates and 95% intervals, by kind", *_forests(data),
                     note="One axis per kind. The large point is the whole history, coloured by "
-                         "its verdict; the small ones before and after the thesis was written.")]
+                         "its verdict; the small ones before and after the thesis was written. "
+                         "An open marker has too little data for a verdict.")]
     if split:
         body.append(section(f"Before and after {split['date']}", _periods(data),
                             note="The months after the thesis was written are out of sample: "

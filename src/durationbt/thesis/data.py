@@ -71,6 +71,7 @@ class ThesisData:
     session: Any
     provider: Any
     series: dict[str, UserSeries | str] = field(default_factory=dict)
+    memo: dict[Any, Any] = field(default_factory=dict)   # work a kind shares across windows
     _levels: dict[str, pd.Series] = field(default_factory=dict)
     _fred_loaded: set[str] = field(default_factory=set)
 

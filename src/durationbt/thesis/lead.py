@@ -38,6 +38,7 @@ class LeadClaim(Claim):
 
 
 def check(claim: LeadClaim, data: ThesisData) -> None:
+    """The legs and the driver exist."""
     data.check_leg("long", claim.long)
     data.check_leg("short", claim.short)
     data.check_driver("driver", claim.driver)
@@ -60,6 +61,8 @@ def _ic(driver: pd.Series, spread: pd.Series, window: Window, horizon: int,
 
 
 def score(claim: LeadClaim, data: ThesisData, window: Window) -> ClaimScore:
+    """The claim on ``window``: the rank IC at the first horizon on non-overlapping
+    windows, every horizon beside it."""
     method = "rank IC, non-overlapping windows, Newey-West"
     tickers = data.leg_tickers(claim.long) | data.leg_tickers(claim.short)
     leave = tickers if claim.leave_own_out and claim.driver == "composite" else set()

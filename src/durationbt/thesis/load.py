@@ -87,6 +87,7 @@ def prepare(session: Any, provider: Any, fundamentals: Path | None,
     """Typed claims, user series loaded, every claim's names and every event checked
     against the data (a UniverseError naming the claim and field otherwise)."""
     universe = session.universe
+    registry = registry or discover_kinds(entry_points_enabled=session.settings.entry_points)
     claims = typed_claims(universe, registry)
     table = table_of(universe)
     series = {spec.name: load_user_series(spec, universe.path, fundamentals)

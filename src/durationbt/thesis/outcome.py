@@ -36,6 +36,7 @@ class OutcomeClaim(Claim):
 
 
 def check(claim: OutcomeClaim, data: ThesisData) -> None:
+    """The series and the driver exist."""
     data.check_level("series", claim.series)
     data.check_driver("driver", claim.driver)
 
@@ -62,6 +63,8 @@ def _slope_per_sd(y: pd.Series, x: pd.Series, sd: float, lags: int | None = None
 
 
 def score(claim: OutcomeClaim, data: ThesisData, window: Window) -> ClaimScore:
+    """The claim on ``window``: the slope per s.d. of the driver on non-overlapping
+    windows, with overlapping and per-regime slopes beside it."""
     level, driver = data.level(claim.series), data.driver(claim.driver)
     method = ("OLS slope per one s.d. of the driver, non-overlapping windows, Newey-West")
     for missing in (level, driver):

@@ -56,6 +56,7 @@ class RegimeSpreadClaim(Claim):
 
 
 def check(claim: RegimeSpreadClaim, data: ThesisData) -> None:
+    """The legs are buckets or tickers of the universe."""
     data.check_leg("long", claim.long)
     data.check_leg("short", claim.short)
 

@@ -53,6 +53,7 @@ class SensitivityClaim(Claim):
 
 
 def check(claim: SensitivityClaim, data: ThesisData) -> None:
+    """The claim names buckets of the universe, with the fields its ``expect`` needs."""
     word = claim.expect.strip()
     if word == "order" and (not claim.order or len(claim.order) < 2):
         raise ClaimFieldError("order", 'expect = "order" needs order = [two or more buckets, '
@@ -118,6 +119,8 @@ def _betas(data: ThesisData, composite: pd.Series, columns: list[str],
 
 
 def score(claim: SensitivityClaim, data: ThesisData, window: Window) -> ClaimScore:
+    """The claim on ``window``: the margin, its bootstrap interval, P(rank as claimed),
+    betas with and without the bucket's own components."""
     columns = list(data.universe.bucket_names) if claim.expect.strip() != "order" else list(
         claim.order or ())
     tickers = set().union(*(data.universe.bucket(b).tickers for b in claim.tested))

@@ -68,10 +68,8 @@ def bearing_on_today(scored: list, data: ThesisData) -> dict[str, Any]:
         if name is None or name in drivers:
             continue
         series = data.driver(name)
-        if not isinstance(series, str):
-            known = series.loc[:end].dropna()
-            if len(known):
-                drivers[name] = float(known.iloc[-1])
+        if not isinstance(series, str) and end in series.index and pd.notna(series.loc[end]):
+            drivers[name] = float(series.loc[end])      # a stale user series has no value
     lines = []
     for c in scored:
         says = _says(c, regime, drivers)
