@@ -345,3 +345,76 @@ def test_sensitivity_betas_of_all_replicates_equal_ols_by_hand():
         coef = np.linalg.lstsq(X, y[:, k], rcond=None)[0]
         assert got[0, k] == pytest.approx(coef[1] * 100, rel=1e-9)
         assert got[1, k] == pytest.approx(coef[1] * 100, rel=1e-9)
+
+
+TIMING = """
+[thesis]
+
+[[thesis.claims]]
+id = "held"
+text = "Buying and holding times the market"
+kind = "timing"
+strategy = "buy_and_hold"
+
+[[thesis.claims]]
+id = "rotation"
+text = "The rotation's edge is its timing"
+kind = "timing"
+strategy = "{strategy}"
+params = {{ neutral_short = {neutral} }}
+placebos = 200
+"""
+
+
+def _timing_universe(planted, tmp_path, strategy="liquidity_rotation", neutral="0.25"):
+    head = planted["universe"].read_text().split("[thesis]")[0]
+    path = tmp_path / "timing.toml"
+    path.write_text(head + TIMING.format(strategy=strategy, neutral=neutral))
+    return path
+
+
+def test_timing_claims_use_the_runs_attribution(planted, tmp_path, strategies_dir):
+    universe = _timing_universe(planted, tmp_path)
+    result = runner.invoke(app, ["thesis", "--universe", str(universe), "--data",
+                                 str(planted["data"]), "--out", str(tmp_path / "r"),
+                                 "--strategies-dir", str(strategies_dir)])
+    assert result.exit_code == 0, result.output
+    content = json.loads(next((tmp_path / "r").iterdir()).joinpath("thesis.json").read_text())
+    held, rotation = content["claims"]
+    assert held["verdict"] == "insufficient data" and "buys once and holds" in held["insufficient"]
+    stats, detail = rotation["stats"], rotation["detail"]
+    assert rotation["p_value"] == max(stats["bootstrap_p"], stats["placebo_p"])
+    assert detail["placebo"]["n"] == 200
+    # the estimate is the run's Sharpe minus its static mix's
+    assert rotation["estimate"] == pytest.approx(
+        detail["strategy_sharpe"] - detail["static_mix"]["sharpe"], abs=1e-9)
+    assert content["adjustment"]["tests"] == 1 and rotation["p_adjusted"] == rotation["p_value"]
+
+
+@pytest.mark.parametrize("strategy, neutral, expected", [
+    ("liquidity_rotaton", "0.25", ['claim "rotation", field \'strategy\'',
+                                   'Did you mean "liquidity_rotation"']),
+    ("liquidity_rotation", "7", ['claim "rotation", field \'params\'', "neutral_short"]),
+])
+def test_a_bad_timing_claim_exits_2(planted, tmp_path, strategies_dir, strategy, neutral,
+                                    expected):
+    universe = _timing_universe(planted, tmp_path, strategy, neutral)
+    out = tmp_path / "r"
+    result = runner.invoke(app, ["thesis", "--universe", str(universe), "--data",
+                                 str(planted["data"]), "--out", str(out),
+                                 "--strategies-dir", str(strategies_dir)])
+    assert result.exit_code == 2, result.output
+    for piece in expected:
+        assert piece in " ".join(result.output.split())
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_narrower_window_leaves_out_the_events_and_split_outside_it(planted, tmp_path):
+    result = runner.invoke(app, ["thesis", "--universe", str(planted["universe"]), "--data",
+                                 str(planted["data"]), "--out", str(tmp_path / "r"),
+                                 "--end", "2013-12-31"])
+    assert result.exit_code == 0, result.output
+    content = json.loads(next((tmp_path / "r").iterdir()).joinpath("thesis.json").read_text())
+    assert content["events"] == [] and content["split"] is None
+    assert any("first year" in n for n in content["notes"])
+    assert any("thesis.written" in n for n in content["notes"])

@@ -117,6 +117,8 @@ def _print(card) -> None:
             periods.add_row(escape(c["id"]), _short(c["kind"], c),
                             *(_short(c["kind"], c["periods"][name]) for name in ("before", "after")))
         out.print(periods)
+    for note in content["notes"]:
+        err.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     today = content["regime_today"]
     out.print(f"Regime on {today['date']}: [bold]{today['regime']}[/] since {today['since']}; "
               f"{len(today['claims'])} claims bear on it (thesis.html lists them).")

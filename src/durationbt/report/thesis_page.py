@@ -244,5 +244,6 @@ def write_thesis_page(path: Path, data: dict[str, Any]) -> Path:
                                  "percentage points; the regime path from the signal."))
     series = "; ".join(f"{k}: {v}" for k, v in data["series"].items())
     rules = "; ".join(f"{k}: {v}" for k, v in data["rules"].items())
-    footer = f"Verdicts: {rules}." + (f" User series: {series}." if series else "")
+    footer = (f"Verdicts: {rules}." + (f" User series: {series}." if series else "")
+              + "".join(f" Note: {n}." for n in data.get("notes", [])))
     return write_page(path, f"durationbt thesis: {data['universe']}", subtitle, body, footer)

@@ -47,21 +47,31 @@ class EventResult:
                 "regime_share": self.regime_share}
 
 
-def check_events(events: tuple[EventSpec, ...], data: ThesisData, where: str) -> None:
-    """Every event lies inside the data (with a close before it to measure from)."""
+def check_events(events: tuple[EventSpec, ...], data: ThesisData, where: str,
+                 narrowed: bool = False) -> tuple[tuple[EventSpec, ...], list[str]]:
+    """The events to measure and notes on those left out. An event outside the data (with a
+    close before it to measure from) is an error naming it, unless the user ``narrowed``
+    the window with --start/--end: then it is left out with a note."""
     cal = data.calendar
     first, last = cal[1] if len(cal) > 1 else cal[0], data.market.end
+    kept, notes = [], []
     for event in events:
-        for field, day in (("start", event.start), ("end", event.end)):
-            stamp = pd.Timestamp(day)
-            if stamp < first or stamp > last:
-                raise UniverseError(f"{where}: field 'thesis.events.{event.name}.{field}': "
-                                    f"{day} is outside the data ({first.date()} to "
-                                    f"{last.date()}). Move the event inside it or pass other "
-                                    "--start/--end.")
+        outside = [(f, d) for f, d in (("start", event.start), ("end", event.end))
+                   if not first <= pd.Timestamp(d) <= last]
+        if outside and narrowed:
+            notes.append(f"event {event.name} ({event.start} to {event.end}) lies outside the "
+                         f"data window ({first.date()} to {last.date()}): left out")
+            continue
+        for field, day in outside:
+            raise UniverseError(f"{where}: field 'thesis.events.{event.name}.{field}': "
+                                f"{day} is outside the data ({first.date()} to "
+                                f"{last.date()}). Move the event inside it or pass other "
+                                "--start/--end.")
         if not ((cal >= pd.Timestamp(event.start)) & (cal <= pd.Timestamp(event.end))).any():
             raise UniverseError(f"{where}: field 'thesis.events.{event.name}.start': no "
                                 f"trading day between {event.start} and {event.end}.")
+        kept.append(event)
+    return tuple(kept), notes
 
 
 def _first(data: ThesisData, names: tuple[str, ...]) -> pd.Series | None:

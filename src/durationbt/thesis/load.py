@@ -80,6 +80,8 @@ class Prepared:
     claims: list[tuple[Claim, ClaimKind]]
     data: ThesisData
     table: ThesisTable
+    events: tuple[Any, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def prepare(session: Any, provider: Any, fundamentals: Path | None,
@@ -100,21 +102,29 @@ def prepare(session: Any, provider: Any, fundamentals: Path | None,
         except ClaimFieldError as exc:
             raise UniverseError(f"{where}: claim \"{claim.id}\", field '{exc.field}': "
                                 f"{exc}") from None
-    check_events(table.events, data, where)
-    return Prepared(claims, data, table)
+    settings = session.settings
+    events, notes = check_events(table.events, data, where,
+                                 narrowed=settings.start is not None or settings.end is not None)
+    return Prepared(claims, data, table, events, tuple(notes))
 
 
-def windows(data: ThesisData, split: dt.date | None, option: str) -> list[Window]:
+def windows(data: ThesisData, split: dt.date | None, option: str,
+            optional: bool = False) -> tuple[list[Window], list[str]]:
     """The whole window, then before and after ``split`` (from ``option``: --split or the
-    table's ``written``) when there is one."""
+    table's ``written``) when there is one, and notes. A split outside the window is an
+    error, unless ``optional`` (the table's date with a window the user narrowed): then the
+    claims are scored on the whole window only, with a note."""
     start, end = data.market.start, data.market.end
     whole = Window("whole", start, end)
     if split is None:
-        return [whole]
+        return [whole], []
     day = pd.Timestamp(split)
     if not start < day <= end:
+        if optional:
+            return [whole], [f"{option} {split} is outside the window ({start.date()} to "
+                             f"{end.date()}): no before/after scores"]
         raise UniverseError(f"{option} {split} is outside the data window ({start.date()} to "
                             f"{end.date()}): give a date inside it, after its first day.")
     cal = data.calendar
     last_before = cal[cal < day][-1]
-    return [whole, Window("before", start, last_before), Window("after", day, end)]
+    return [whole, Window("before", start, last_before), Window("after", day, end)], []

@@ -90,6 +90,7 @@ class Scorecard:
     today: dict[str, Any]
     series: dict[str, str]
     benchmark: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """thesis.json: stable bytes for stable inputs."""
@@ -109,7 +110,7 @@ class Scorecard:
                                            "observations: no p-value"},
             "claims": [c.to_json() for c in self.claims],
             "events": [e.to_json() for e in self.events],
-            "regime_today": self.today, "series": self.series})
+            "regime_today": self.today, "series": self.series, "notes": self.notes})
 
     def frame(self) -> pd.DataFrame:
         """claims.csv: one row per claim, whole history then each sub-window."""
@@ -159,9 +160,12 @@ def score_thesis(session: Any, provider: Any, *, fundamentals: Path | None = Non
         raise ParameterError(f"--adjust {method!r} is not an adjustment; choose "
                              + " or ".join(ADJUSTMENTS) + ".")
     cut = split or table.written
-    source = None if cut is None else ("--split" if split else "thesis.written")
     where = str(session.universe.path or session.universe.name)
-    spans = windows(data, cut, "--split" if split else f"{where}: field 'thesis.written'")
+    narrowed = session.settings.start is not None or session.settings.end is not None
+    spans, notes = windows(data, cut, "--split" if split else f"{where}: field 'thesis.written'",
+                           optional=split is None and narrowed)
+    cut = cut if len(spans) > 1 else None
+    source = None if cut is None else ("--split" if split else "thesis.written")
     scores = [[kind.score(claim, data, w) for w in spans] for claim, kind in ready.claims]
     adjusted = adjust_pvalues([_p(s[0]) for s in scores], method)
     scored = [ScoredClaim(claim, kind, s[0], p, verdict(s[0], p, claim.direction),
@@ -169,5 +173,5 @@ def score_thesis(session: Any, provider: Any, *, fundamentals: Path | None = Non
               for (claim, kind), s, p in zip(ready.claims, scores, adjusted, strict=True)]
     series = {name: s if isinstance(s, str) else s.describe() for name, s in data.series.items()}
     return Scorecard(session.universe.name, spans[0], cut, source, method, scored,
-                     event_results(table.events, data), bearing_on_today(scored, data),
-                     series, session.universe.benchmark)
+                     event_results(ready.events, data), bearing_on_today(scored, data),
+                     series, session.universe.benchmark, [*ready.notes, *notes])
