@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = ["Provenance", "Manifest", "RunManifest", "RunMetrics", "SideMetrics",
            "CompareManifest", "SweepSummary", "WalkForwardManifest", "UniverseRecord",
-           "StrategyRecord", "RunSettingsRecord", "DataRecord", "EngineRecord", "ThesisManifest"]
+           "StrategyRecord", "RunSettingsRecord", "DataRecord", "SuspiciousRecord", "EngineRecord",
+           "ThesisManifest"]
 
 
 class _Record(BaseModel):
@@ -99,6 +100,23 @@ class RunSettingsRecord(_Record):
     fee_convention: str = "targets are fractions of pre-trade value; costs paid from cash"
 
 
+class SuspiciousRecord(_Record):
+    """A suspicious move in the data a run read (``data.moves.Suspicious``): a spike from
+    ``date`` to ``last``, a level shift from ``date`` on, or levels outside the series' own
+    range; ``before`` is the value before ``date``, ``after`` the one on it."""
+
+    ticker: str
+    series: Literal["price", "level", "fred"]
+    kind: Literal["spike", "shift", "range"]
+    date: str
+    last: str
+    before: float | None = None
+    after: float
+    ratio: float | None = None
+    hint: str = ""
+    note: str
+
+
 class DataRecord(_Record):
     source: str
     fingerprint: str | None = None
@@ -106,6 +124,7 @@ class DataRecord(_Record):
     absent: list[str] = Field(default_factory=list)
     delisted: dict[str, str] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
+    suspicious: list[SuspiciousRecord] = Field(default_factory=list)
 
 
 class EngineRecord(_Record):

@@ -84,7 +84,8 @@ def run_manifest(done: Backtest, settings: RunSettings, source: str,
               "delisted": {t: str(d.date()) for t, d in market.ended.items()},
               "warnings": short_sample_warnings(done.metrics["strategy"]["days"])
               + list(market.warnings)
-              + ctx.signal.notes(market.start, market.end)},
+              + ctx.signal.notes(market.start, market.end),
+              "suspicious": [s.record() for s in market.suspicious]},
         signal={"components": ctx.signal.weights, "config": universe.signal.model_dump(
             mode="json", include={"window", "min_history", "clip", "enter_scarce", "exit_scarce",
                                   "enter_abundant", "exit_abundant"})},

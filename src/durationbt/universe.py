@@ -31,7 +31,8 @@ QUARTER_SLACK_DAYS = 100   # a quarterly value stays in use until the next one, 
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # every number finite: weights = { rates = inf } would switch the signal off silently
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
 class Bucket(_Model):
@@ -136,7 +137,7 @@ class Universe(_Model):
     start: dt.date
     end: dt.date | None = None
     ticker_start: dict[Ticker, dt.date] = Field(default_factory=dict)
-    strict_prices: bool = False   # a suspicious one-day spike is an error, not a warning
+    strict_prices: bool = False   # a suspicious move (data.moves) is an error, not a warning
     buckets: Annotated[tuple[Bucket, ...], Field(min_length=1)]
     signal: SignalSettings = SignalSettings()
     # claims scored by `durationbt thesis`; left out of dumps: a claim never changes a run

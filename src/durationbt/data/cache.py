@@ -26,7 +26,8 @@ import pandas as pd
 
 __all__ = ["MarketCache", "CACHE_VERSION"]
 
-CACHE_VERSION = 3   # 2: an entry is the MarketData alone (its signal on it); 3: custom components
+CACHE_VERSION = 4   # 2: an entry is the MarketData alone (its signal on it); 3: custom components;
+#                     4: suspicious moves (data.moves) on it
 
 
 def _version(name: str) -> str:
