@@ -209,6 +209,7 @@ class CompareManifest(Manifest):
     cash: str
     allow_mixed: bool
     sources: dict[str, str]
+    baseline: dict[str, Any] | None = None   # compare --baseline: baseline.BaselineSummary
 
 
 class SweepSummary(Manifest):

@@ -113,7 +113,7 @@ def backtest(strategy: Strategy, session: Session,
         metrics["portfolio_duration"] = summarise_duration(port_duration["duration"])
     regimes = regime_tables(pd.DataFrame({"strategy": result.equity, "benchmark": bench}),
                             result.weights, window[list(universe.tickers)], universe,
-                            ctx.signal.regime, rf_returns)
+                            ctx.signal.labelled_regime(), rf_returns, signal=ctx.signal)
     return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
                     result=result, benchmark=bench, metrics=metrics, duration=port_duration,
                     regimes=regimes, lookahead=report, risk_free=rf_returns,

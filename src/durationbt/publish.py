@@ -152,6 +152,8 @@ def write_comparison(comparison, out: Path, identity: dict[str, Any]) -> Path:
     manifest = CompareManifest(created_utc=created.isoformat(timespec="seconds"),
                                **{"start": str(first), "end": str(last), **identity},
                                sources={e.label: e.source for e in comparison.entries},
+                               baseline=(comparison.baseline.to_json()
+                                         if comparison.baseline is not None else None),
                                **provenance(comparison.market))
     with staging_folder(Path(out), name) as (folder, final):
         write_manifest(folder / "manifest.json", manifest)

@@ -32,6 +32,17 @@ __all__ = ["compare"]
 # the leaderboard's columns in the terminal (all are in leaderboard.csv)
 _SHOWN = ("cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar", "turnover",
           "avg_duration", "information_ratio")
+_SHOWN_WITH_BASELINE = ("cagr", "volatility", "sharpe", "max_drawdown", "turnover",
+                        "sharpe_vs_baseline", "dsr_vs_baseline")
+
+
+def _difference(row) -> str:
+    """The Sharpe difference's interval and p-value, or "baseline" on its own row."""
+    low, high, p = (row["sharpe_vs_baseline_ci_low"], row["sharpe_vs_baseline_ci_high"],
+                    row["sharpe_vs_baseline_p"])
+    if low != low:
+        return "baseline" if row["sharpe_vs_baseline"] == 0 else "n/a"
+    return f"{low:+.2f} to {high:+.2f}, p {p:.3f}"
 
 
 @user_errors
@@ -47,6 +58,11 @@ def compare(
     sort: str = typer.Option("sharpe", "--sort", help="Leaderboard column to rank by."),
     allow_mixed: bool = typer.Option(False, "--allow-mixed", help="Rank runs even when their "
                                      "start, end, schedule, costs or risk-free rate differ."),
+    baseline: str = typer.Option(None, "--baseline", help="A strategy name, run folder or "
+                                 "compared run's label to hold every row against: Sharpe "
+                                 "difference with a paired-bootstrap 95% interval and p-value, "
+                                 "deflated Sharpe vs the baseline's, and (3+ strategies) "
+                                 "Hansen's SPA test. Added to the compared set when missing."),
     data: Path = data_option(),
     out_dir: Path = out_option("the compare folder"),
     strategies_dir: Path = strategies_dir_option(),
@@ -63,8 +79,9 @@ def compare(
     from ..compare import compare as run_compare
     from ..metrics import METRICS, label
     from ..publish import write_comparison
+    from ..regimes import regime_cell
 
-    check_sort_metric(sort)
+    check_sort_metric(sort, baseline is not None)
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, data=data,
                             out_dir=out_dir, strategies_dir=strategies_dir,
@@ -72,7 +89,7 @@ def compare(
                             risk_free=risk_free, cash=cash)
     with err.status("Starting", spinner="dots") as status:
         result = run_compare(items or [], settings, progress=lambda msg: status.update(msg),
-                             allow_mixed=allow_mixed)
+                             allow_mixed=allow_mixed, baseline=baseline)
         board = result.sorted_by(sort)
         status.update("Writing the compare folder")
         folder = write_comparison(result, out_dir, {
@@ -86,23 +103,36 @@ def compare(
     table = Table(title=f"Leaderboard, ranked by {sort} (all columns in leaderboard.csv)"
                         + (f"\n{context}" if context else ""))
     table.add_column("strategy", no_wrap=True)
-    for name in [*(METRICS[c].short for c in _SHOWN), *(label(k) for k in mixed)]:
+    shown = _SHOWN if result.baseline is None else _SHOWN_WITH_BASELINE
+    for name in [*(METRICS[c].short for c in shown), *(label(k) for k in mixed)]:
         table.add_column(name, justify="right")
+    if result.baseline is not None:
+        table.add_column("ΔSharpe 95% CI, p", justify="right")
     for name, row in board.iterrows():
-        table.add_row(str(name), *(METRICS[c].format(row[c]) for c in _SHOWN),
-                      *(str(row[k]) for k in mixed))
+        table.add_row(str(name), *(METRICS[c].format(row[c]) for c in shown),
+                      *(str(row[k]) for k in mixed),
+                      *(() if result.baseline is None else (_difference(row),)))
     out.print(table)
+    if result.baseline is not None:
+        b = result.baseline
+        out.print(f"Against the baseline {b.name}: {b.method}. Deflated Sharpe vs baseline: "
+                  f"{b.dsr_method}.", soft_wrap=True)
+        out.print(b.spa_sentence(), soft_wrap=True)
     scores = result.regime_scores
     if len(scores):
-        regimes = Table(title="Sharpe (annualised return) by regime")
+        regimes = Table(title="Sharpe by regime, 95% interval (spells)")
         regimes.add_column("strategy")
-        for regime in ("scarce", "neutral", "abundant"):
+        labels = [r for r in dict.fromkeys(scores.index.get_level_values(1)) if r != "all"]
+        for regime in labels:
             regimes.add_column(regime, justify="right")
         for name in board.index:
             if name in scores.index.get_level_values(0):
-                cells = [scores.loc[(name, r)] for r in ("scarce", "neutral", "abundant")]
-                regimes.add_row(str(name), *(f"{METRICS['sharpe'].format(c['sharpe'])} "
-                                             f"({METRICS['cagr'].format(c['cagr'])})"
+                cells = [scores.loc[(name, r)] if (name, r) in scores.index else None
+                         for r in labels]
+                regimes.add_row(str(name), *("" if c is None else
+                                             regime_cell(c, "sharpe", METRICS["sharpe"].format)
+                                             + (f" ({c['spells']:.0f})" if "spells" in c
+                                                and c["spells"] == c["spells"] else "")
                                              for c in cells))
         out.print(regimes)
     out.print(str(folder), soft_wrap=True)

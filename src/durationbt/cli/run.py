@@ -86,11 +86,7 @@ def run(
         d = metrics["portfolio_duration"]
         out.print(f"portfolio duration (% per 100 bp): average {fmt_num(d['average'])}, "
                   f"min {fmt_num(d['min'])}, max {fmt_num(d['max'])}")
-    scores = result.regimes["scores"].loc["strategy"]
-    share = result.regimes["time"]["share"]
-    out.print("Sharpe by regime (share of days): " + ", ".join(
-        f"{r} {fmt_num(scores.loc[r, 'sharpe'])} ({fmt_pct(share[r])})"
-        for r in ("scarce", "neutral", "abundant")))
+    _regime_lines(result.regimes)
     s = manifest["settings"]
     schedule = ("bought on the first day and held, no rebalancing"
                 if manifest["strategy"]["holds"] else f"{s['rebalance']} rebalancing")
@@ -103,3 +99,27 @@ def run(
               + (" (or tearsheet.html)" if tearsheet else "") + " in a browser",
               soft_wrap=True)
     out.print(str(result.run_dir), soft_wrap=True)
+
+
+def _regime_lines(tables) -> None:
+    """Sharpe by regime with its interval and spells, the scarce - abundant difference with
+    its Newey-West t, and any bucket whose liquidity beta collapses without its own
+    components."""
+    from ..regimes import regime_cell, spread_cell
+
+    scores = tables["scores"].loc["strategy"]
+    share = tables["time"]["share"]
+    out.print("Sharpe by regime, 95% interval (spells, share of days): " + "; ".join(
+        f"{r} {regime_cell(scores.loc[r], 'sharpe', fmt_num, r)} "
+        f"({fmt_num(scores.loc[r, 'spells'], 0)} spells, {fmt_pct(share.get(r))})"
+        for r in scores.index if r != "all"), soft_wrap=True)
+    spread = tables["spread"].loc["strategy"]
+    out.print("scarce - abundant mean excess return a year: "
+              f"{spread_cell(spread, fmt_pct)} (Newey-West)", soft_wrap=True)
+    liquidity = tables.get("liquidity")
+    for name, row in (liquidity.iterrows() if liquidity is not None else ()):
+        if row["collapsed"]:
+            err.print(f"[yellow]note:[/] {name}'s liquidity beta {row['beta']:+.2f} collapses to "
+                      f"{row['beta_without_own']:+.2f} without {row['own_components']}, "
+                      "computed from its own prices: the signal does not predict it",
+                      soft_wrap=True)

@@ -3,6 +3,7 @@ turn the score into regimes with hysteresis."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -12,9 +13,13 @@ from ..universe import SignalSettings
 from .inputs import Inputs, MissingInput, SignalData
 from .registry import ComponentRegistry, select_components
 
-__all__ = ["Signal", "regime_runs", "standardise", "regimes_with_hysteresis", "build_signal", "REGIMES"]
+__all__ = ["Signal", "regime_runs", "standardise", "regimes_with_hysteresis", "build_signal",
+           "blend", "REGIMES", "NO_SIGNAL"]
 
 REGIMES = ("scarce", "neutral", "abundant")
+#: a day without a composite value: strategies see it as "neutral" (half in, half out);
+#: scores, tables and files call it what it is
+NO_SIGNAL = "no signal"
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,26 @@ class Signal:
         w = pd.DataFrame({c: self.weights[c] for c in self.components.columns},
                          index=self.components.index).where(live)
         return self.components.mul(w).div(w.sum(axis=1), axis=0)
+
+    def labelled_regime(self) -> pd.Series:
+        """The regime as scores and files report it: ``no signal`` on days without a
+        composite value (``regime`` says ``neutral`` there, what strategies act on)."""
+        return self.regime.where(self.composite.notna(), NO_SIGNAL).rename("regime")
+
+    def composite_without(self, names: Iterable[str]) -> pd.Series:
+        """The composite blended from every component but ``names`` (same weights, same
+        renormalising over the components live each day): the score a bucket's own
+        prices did not feed."""
+        drop = set(names)
+        keep = [c for c in self.components.columns if c not in drop]
+        return blend(self.components[keep], {c: self.weights[c] for c in keep})
+
+    def components_reading(self, tickers: Iterable[str]) -> list[str]:
+        """The components whose declared inputs include any of ``tickers`` (the prices a
+        component is computed from, from its declaration, not a hard-coded map)."""
+        wanted = set(tickers)
+        return [c for c in self.components.columns
+                if c in self.inputs and wanted & set(self.inputs[c].tickers)]
 
     def regime_runs(self, start: pd.Timestamp | None = None,
                     end: pd.Timestamp | None = None) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
@@ -69,7 +94,7 @@ class Signal:
 
     def frame(self) -> pd.DataFrame:
         """One table for CSV output: composite, regime, then each component's z-score."""
-        out = pd.DataFrame({"composite": self.composite, "regime": self.regime})
+        out = pd.DataFrame({"composite": self.composite, "regime": self.labelled_regime()})
         return out.join(self.components)
 
 
@@ -112,6 +137,16 @@ def regimes_with_hysteresis(score: pd.Series, cfg: SignalSettings) -> pd.Series:
     return pd.Series(out, index=score.index, name="regime")
 
 
+def blend(components: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
+    """The composite: each day, the ``weights``-weighted mean of the components that have a
+    value that day (NaN when none has, or their weights sum to 0)."""
+    if components.empty or sum(weights.values()) == 0:
+        return pd.Series(np.nan, index=components.index, name="composite")
+    w = pd.DataFrame(weights, index=components.index).where(components.notna())
+    composite = components.mul(w).sum(axis=1, min_count=1) / w.sum(axis=1).replace(0, np.nan)
+    return composite.rename("composite")
+
+
 def build_signal(data: SignalData, cfg: SignalSettings, source: str = "universe",
                  registry: ComponentRegistry | None = None) -> Signal:
     """Compute every selected component (``signals.registry.select_components``; the
@@ -132,11 +167,6 @@ def build_signal(data: SignalData, cfg: SignalSettings, source: str = "universe"
         zs[component.name] = standardise(raw.astype(float), cfg.window, cfg.min_history, cfg.clip)
     components = pd.DataFrame(zs, index=data.calendar)
     weights = {name: float(cfg.weights.get(name, 1.0)) for name in components.columns}
-    if components.empty or sum(weights.values()) == 0:
-        composite = pd.Series(np.nan, index=data.calendar)
-    else:
-        w = pd.DataFrame(weights, index=components.index).where(components.notna())
-        composite = components.mul(w).sum(axis=1, min_count=1) / w.sum(axis=1).replace(0, np.nan)
-    composite = composite.rename("composite")
+    composite = blend(components, weights)
     return Signal(composite, components, weights, regimes_with_hysteresis(composite, cfg),
                   dropped, cfg, inputs)
