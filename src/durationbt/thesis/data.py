@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..data.calendar import align_to_calendar
@@ -130,18 +129,14 @@ class ThesisData:
 
     # -- the signal -------------------------------------------------------------------
     def guarded(self, tickers: set[str]) -> Guarded:
-        """The composite recomputed without the components whose declared inputs read any of
-        ``tickers`` (same z-scores, same weights over the rest), and its regimes."""
+        """The composite without the components whose declared inputs read any of
+        ``tickers`` (``Signal.components_reading``, ``Signal.composite_without``: same
+        z-scores, same weights over the rest), and its regimes."""
         sig = self.signal
-        left_out = tuple(c for c in sig.components.columns
-                         if set(sig.inputs.get(c).tickers if c in sig.inputs else ()) & tickers)
-        keep = [c for c in sig.components.columns if c not in left_out]
+        left_out = tuple(sig.components_reading(tickers))
         if not left_out:
             return Guarded(sig.composite, sig.regime, ())
-        z = sig.components[keep]
-        w = pd.DataFrame({c: sig.weights[c] for c in keep}, index=z.index).where(z.notna())
-        composite = (z.mul(w).sum(axis=1, min_count=1)
-                     / w.sum(axis=1).replace(0, np.nan)).rename("composite")
+        composite = sig.composite_without(left_out)
         return Guarded(composite, regimes_with_hysteresis(composite, sig.config), left_out)
 
     def driver_names(self) -> list[str]:
