@@ -296,7 +296,8 @@ def test_thesis_page_fits_and_draws_a_forest_per_kind(browser, thesis_run):
 
 
 def test_markup_in_a_claim_stays_text(browser, tmp_path):
-    """A claim's text and an event's name with markup are shown as text on thesis.html."""
+    """A claim's text and an event's name with markup are shown as text on thesis.html; a
+    claim without data, whose reason holds long unbreakable words, still fits at 1,024 px."""
     from typer.testing import CliRunner
 
     from durationbt.cli.app import app
@@ -306,7 +307,9 @@ def test_markup_in_a_claim_stays_text(browser, tmp_path):
     universe.write_text(universe.read_text().replace(
         'text = "The placebo falls behind when scarce (noise)"',
         'text = "<script>alert(\'claim\')</script><img src=x onerror=alert(1)>"').replace(
-        'name = "first year"', 'name = "<b onmouseover=alert(2)>first</b>"'))
+        'name = "first year"', 'name = "<b onmouseover=alert(2)>first</b>"').replace(
+        'csv = "orders.csv"',
+        'fundamentals = "quarterly_orders_of_the_hyperscalers_from_their_filings.csv"'))
     result = CliRunner().invoke(app, ["thesis", "--universe", str(universe), "--data",
                                       str(data), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
@@ -315,4 +318,8 @@ def test_markup_in_a_claim_stays_text(browser, tmp_path):
     page.wait_for_timeout(500)
     body = page.locator("body").inner_text()
     assert "<script>alert('claim')</script>" in body and "<b onmouseover=alert(2)>" in body
+    assert "quarterly_orders_of_the_hyperscalers_from_their_filings.csv" in body
+    page.set_viewport_size({"width": 1024, "height": 900})
+    page.wait_for_timeout(300)
+    assert page.evaluate(_OVERFLOWING) == [], "thesis.html at 1024 px"
     assert problems == []

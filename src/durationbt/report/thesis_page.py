@@ -36,8 +36,10 @@ def _verdict(verdict: str) -> Markup:
     return html('<b style="color:{}">{}</b>', VERDICT_COLOURS[verdict], verdict)
 
 
-_TEXT = "text-align:left;white-space:normal;min-width:7em"
-_FIRST = "text-align:left;white-space:normal;overflow-wrap:normal;min-width:11em"
+# prose wraps, and a word too long for its column (a file name, an environment variable)
+# breaks rather than widen the table past its card
+_TEXT = "text-align:left;white-space:normal;overflow-wrap:anywhere;min-width:7em"
+_FIRST = "text-align:left;white-space:normal;overflow-wrap:anywhere;min-width:13em"
 
 
 def _rows_table(head: list[str], rows: list[list[Any]], text: tuple[int, ...] = ()) -> Markup:
@@ -195,12 +197,19 @@ def _today(data: dict[str, Any]) -> list[Markup]:
             if rows else html('<p class="note">{}</p>', "No claim bears on this regime.")]
 
 
+def _day(text: str) -> str:
+    """A date that never breaks across lines (non-breaking hyphens)."""
+    return text.replace("-", "\u2011")
+
+
 def _events(data: dict[str, Any]) -> Markup:
     events = data["events"]
-    keys = list(dict.fromkeys(k for e in events for k in e["returns"]))
+    found = list(dict.fromkeys(k for e in events for k in e["returns"]))
+    order = [*data.get("buckets", []), data.get("benchmark")]      # thesis.json sorts keys
+    keys = [k for k in order if k in found] + [k for k in found if k not in order]
     frame = pd.DataFrame({e["name"]: {
-        "dates": f"{e['start']} to {e['end']}",
-        **{f"return: {k}" + (" (benchmark)" if k == data["benchmark"] else ""):
+        "dates": f"{_day(e['start'])} to {_day(e['end'])}",
+        **{f"return: {k.replace('_', ' ')}" + (" (benchmark)" if k == data["benchmark"] else ""):
            fmt_pct(e["returns"].get(k), 1) for k in keys},
         "10-year yield (pp)": "n/a" if e["ten_year_change_pp"] is None
         else f"{e['ten_year_change_pp']:+.2f}",
@@ -208,7 +217,8 @@ def _events(data: dict[str, Any]) -> Markup:
         else f"{e['high_yield_change_pp']:+.2f}",
         "regime days": ", ".join(f"{r} {fmt_pct(s, 0)}" for r, s in e["regime_share"].items()
                                  if s),
-        "regime path": " → ".join(f"{p['regime']} from {p['from']}" for p in e["regime_path"])}
+        "regime path": " → ".join(f"{p['regime']} from {_day(p['from'])}"
+                                  for p in e["regime_path"])}
         for e in events})
     return table_html(frame, index_label="", wrap=True)
 
@@ -243,7 +253,7 @@ def write_thesis_page(path: Path, data: dict[str, Any]) -> Path:
                                  "close (buckets equal weight); yield and spread changes in "
                                  "percentage points; the regime path from the signal."))
     series = "; ".join(f"{k}: {v}" for k, v in data["series"].items())
-    rules = "; ".join(f"{k}: {v}" for k, v in data["rules"].items())
+    rules = "; ".join(f"{k}: {data['rules'][k]}" for k in VERDICT_COLOURS if k in data["rules"])
     footer = (f"Verdicts: {rules}." + (f" User series: {series}." if series else "")
               + "".join(f" Note: {n}." for n in data.get("notes", [])))
     return write_page(path, f"durationbt thesis: {data['universe']}", subtitle, body, footer)

@@ -53,7 +53,8 @@ def check_events(events: tuple[EventSpec, ...], data: ThesisData, where: str,
     close before it to measure from) is an error naming it, unless the user ``narrowed``
     the window with --start/--end: then it is left out with a note."""
     cal = data.calendar
-    first, last = cal[1] if len(cal) > 1 else cal[0], data.market.end
+    priced = cal[cal >= data.market.prices[data.universe.benchmark].first_valid_index()]
+    first, last = priced[1] if len(priced) > 1 else priced[0], data.market.end
     kept, notes = [], []
     for event in events:
         outside = [(f, d) for f, d in (("start", event.start), ("end", event.end))

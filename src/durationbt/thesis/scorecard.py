@@ -91,12 +91,14 @@ class Scorecard:
     series: dict[str, str]
     benchmark: str = ""
     notes: list[str] = field(default_factory=list)
+    buckets: list[str] = field(default_factory=list)   # in the universe's order
 
     def to_json(self) -> dict[str, Any]:
         """thesis.json: stable bytes for stable inputs."""
         tested = sum(c.p_adjusted is not None for c in self.claims)
         return _clean({
             "schema": 1, "universe": self.universe, "benchmark": self.benchmark,
+            "buckets": self.buckets,
             "data_window": {"start": str(self.window.start.date()),
                             "end": str(self.window.end.date())},
             "split": None if self.split is None else {"date": str(self.split),
@@ -174,4 +176,5 @@ def score_thesis(session: Any, provider: Any, *, fundamentals: Path | None = Non
     series = {name: s if isinstance(s, str) else s.describe() for name, s in data.series.items()}
     return Scorecard(session.universe.name, spans[0], cut, source, method, scored,
                      event_results(ready.events, data), bearing_on_today(scored, data),
-                     series, session.universe.benchmark, [*ready.notes, *notes])
+                     series, session.universe.benchmark, [*ready.notes, *notes],
+                     list(session.universe.bucket_names))
