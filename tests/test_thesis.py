@@ -418,3 +418,11 @@ def test_a_narrower_window_leaves_out_the_events_and_split_outside_it(planted, t
     assert content["events"] == [] and content["split"] is None
     assert any("first year" in n for n in content["notes"])
     assert any("thesis.written" in n for n in content["notes"])
+
+
+def test_a_fundamentals_variable_naming_a_file_exits_2(planted, tmp_path, monkeypatch):
+    monkeypatch.setenv("DURATIONBT_FUNDAMENTALS", str(planted["root"] / "orders.csv"))
+    result = runner.invoke(app, ["thesis", "--universe", str(planted["universe"]), "--data",
+                                 str(planted["data"]), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert "DURATIONBT_FUNDAMENTALS" in result.output and "Traceback" not in result.output
