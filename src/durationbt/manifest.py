@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 __all__ = ["Provenance", "Manifest", "RunManifest", "RunMetrics", "SideMetrics",
            "TimingRecord", "CompareManifest", "SweepSummary", "WalkForwardManifest",
            "UniverseRecord", "StrategyRecord", "RunSettingsRecord", "DataRecord",
-           "SuspiciousRecord", "EngineRecord", "SignalRecord"]
+           "SuspiciousRecord", "EngineRecord", "SignalRecord", "ThesisManifest"]
 
 
 class _Record(BaseModel):
@@ -43,7 +43,7 @@ class Manifest(Provenance):
     """The header every command's manifest starts with."""
 
     schema_version: Literal[1] = Field(1, alias="schema")   # another: a newer durationbt's
-    command: Literal["run", "compare", "sweep", "walkforward"]
+    command: Literal["run", "compare", "sweep", "walkforward", "thesis"]
     created_utc: str
 
     def to_json(self) -> dict[str, Any]:
@@ -298,3 +298,18 @@ class WalkForwardManifest(Manifest):
     start: str
     end: str
     data: str
+
+
+class ThesisManifest(Manifest):
+    """``manifest.json`` of ``durationbt thesis``: the universe (file, hash, its [thesis]
+    table as scored), the data window, the split, the adjustment and the user series."""
+
+    command: Literal["thesis"] = "thesis"
+    universe: dict[str, Any]
+    start: str
+    end: str
+    split: str | None = None
+    adjustment: str
+    claims: int
+    fundamentals: str | None = None
+    series: dict[str, str] = Field(default_factory=dict)

@@ -15,13 +15,20 @@ from typing import Any
 import pandas as pd
 
 from .engine import EngineResult
-from .manifest import CompareManifest, RunManifest, RunMetrics, SweepSummary, WalkForwardManifest
+from .manifest import (
+    CompareManifest,
+    RunManifest,
+    RunMetrics,
+    SweepSummary,
+    ThesisManifest,
+    WalkForwardManifest,
+)
 from .pipeline import Backtest, short_sample_warnings
 from .runs import provenance, run_id, staging_folder, write_frame, write_json, write_manifest
 from .session import Progress, RunSettings
 
 __all__ = ["BacktestResult", "run_manifest", "write_run", "write_comparison", "write_sweep",
-           "write_walkforward"]
+           "write_walkforward", "write_thesis"]
 
 
 @dataclass(frozen=True)
@@ -198,4 +205,32 @@ def write_walkforward(result, identity: dict[str, Any], out, market=None) -> Pat
         write_frame(folder / "equity.csv", result.equity)
         write_frame(folder / "summary.csv", result.summary)
         write_walkforward_page(folder / "walkforward.html", result, identity)
+    return final[0]
+
+
+def write_thesis(card, session, out, fundamentals: Path | None = None) -> Path:
+    """``results/<time>-thesis-<hash>/``: thesis.json (byte-stable), claims.csv, thesis.html
+    and manifest.json, written atomically. ``card``: a ``thesis.scorecard.Scorecard``;
+    the folder's hash is that of thesis.json, so the same inputs name the same hash."""
+    from .report.thesis_page import write_thesis_page
+
+    created = _now()
+    content = card.to_json()
+    universe = session.universe
+    name = run_id(created, "thesis", content)
+    manifest = ThesisManifest(
+        created_utc=created.isoformat(timespec="seconds"),
+        universe={"name": universe.name, "path": str(universe.path),
+                  "sha256": _file_sha256(universe.path),
+                  "thesis": universe.thesis.model_dump(mode="json") if universe.thesis else None},
+        start=content["data_window"]["start"], end=content["data_window"]["end"],
+        split=content["split"]["date"] if content["split"] else None,
+        adjustment=card.adjustment, claims=len(card.claims),
+        fundamentals=str(fundamentals) if fundamentals else None, series=card.series,
+        **provenance(session.market))
+    with staging_folder(Path(out), name) as (folder, final):
+        write_manifest(folder / "manifest.json", manifest)
+        write_json(folder / "thesis.json", content)
+        write_frame(folder / "claims.csv", card.frame())
+        write_thesis_page(folder / "thesis.html", content)
     return final[0]

@@ -22,6 +22,7 @@ from pydantic import (
 
 from .errors import UniverseError, did_you_mean
 from .paths import search_dirs
+from .thesis.table import ClaimSpec, EventSpec, SeriesSpec, ThesisTable
 
 __all__ = ["Bucket", "CustomComponent", "SignalSettings", "Universe", "load_universe", "list_universes",
            "resolve_universe_path", "COMPONENT_NAME"]
@@ -163,6 +164,8 @@ class Universe(_Model):
     strict_prices: bool = False   # a suspicious move (data.moves) is an error, not a warning
     buckets: Annotated[tuple[Bucket, ...], Field(min_length=1)]
     signal: SignalSettings = SignalSettings()
+    # claims scored by `durationbt thesis`; left out of dumps: a claim never changes a run
+    thesis: ThesisTable | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
     def _consistent(self) -> Universe:
@@ -241,6 +244,10 @@ def resolve_universe_path(name_or_path: str | Path, dirs: list[Path] | None = No
     return known[text]
 
 
+_NAMED_ENTRIES = {("signal", "custom"): "name", ("thesis", "claims"): "id",
+                  ("thesis", "events"): "name", ("thesis", "series"): "name"}
+
+
 def _field_path(loc: tuple, raw: dict) -> str:
     parts: list[str] = []
     for item in loc:
@@ -248,10 +255,13 @@ def _field_path(loc: tuple, raw: dict) -> str:
             # buckets are a table of tables in the file; show the bucket's name
             names = list(raw.get("buckets", {}))
             parts.append(names[item] if item < len(names) else str(item))
-        elif isinstance(item, int) and parts == ["signal", "custom"]:
-            # [[signal.custom]] is an array of tables; show the entry's name when it has one
-            entries = (raw.get("signal") or {}).get("custom") or []
-            name = entries[item].get("name") if item < len(entries) and isinstance(
+        elif isinstance(item, int) and tuple(parts) in _NAMED_ENTRIES:
+            # [[signal.custom]], [[thesis.claims]]... are arrays of tables; show the entry's
+            # name (a claim's id) when it has one
+            table = raw.get(parts[0])
+            entries = (table.get(parts[1]) if isinstance(table, dict) else None) or []
+            key = _NAMED_ENTRIES[tuple(parts)]
+            name = entries[item].get(key) if item < len(entries) and isinstance(
                 entries[item], dict) else None
             parts.append(str(name) if isinstance(name, str) and name else str(item))
         else:
@@ -355,4 +365,7 @@ def _known_keys(loc: tuple) -> list[str]:
         model = Bucket
     elif loc and loc[0] == "signal":
         model = CustomComponent if len(loc) > 2 and loc[1] == "custom" else SignalSettings
+    elif loc and loc[0] == "thesis":
+        model = {"claims": ClaimSpec, "events": EventSpec, "series": SeriesSpec}.get(
+            loc[1] if len(loc) > 2 else "", ThesisTable)
     return [k for k in model.model_fields if k not in ("path", "name")]

@@ -65,4 +65,7 @@ def show(name: str = typer.Argument("ai_capex", help="Universe name or .toml pat
     out.print(f"signal inputs (declared by its components): {', '.join(series.tickers) or 'none'}; "
               f"FRED: {', '.join(series.fred) or 'none'}"
               + "".join(f"; {c.name}: {c.csv}" for c in u.signal.custom), soft_wrap=True)
+    if u.thesis is not None:
+        out.print(f"thesis: {len(u.thesis.claims)} claims, {len(u.thesis.events)} events, "
+                  f"{len(u.thesis.series)} user series (`durationbt thesis` scores them)")
     out.print(f"file: {u.path}", soft_wrap=True)

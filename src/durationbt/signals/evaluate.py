@@ -19,13 +19,14 @@ import pandas as pd
 
 from ..duration import bucket_daily_returns
 from ..errors import ParameterError, did_you_mean
+from ..inference import Estimate
 from ..inference.hac import hac_mean
 from ..universe import Universe
 from .composite import Signal
 
 __all__ = ["ICResult", "Legs", "Evaluation", "choose_legs", "forward_spread", "newey_west_t",
            "information_coefficients", "evaluate_signal", "HORIZONS", "MIN_OVERLAPPING",
-           "MIN_NON_OVERLAPPING"]
+           "MIN_NON_OVERLAPPING", "rank_ic"]
 
 HORIZONS = {"1m": 21, "3m": 63, "6m": 126}
 MIN_OVERLAPPING = 30        # daily observations below which no IC is given
@@ -217,3 +218,14 @@ def evaluate_signal(signal: Signal, prices: pd.DataFrame, universe: Universe,
         non_overlapping=tuple(_non_overlapping(series, prices, universe, start, end, legs)),
         leave_one_out=tuple(information_coefficients(signal, prices, universe, start, end,
                                                      legs, dropped)))
+
+
+def rank_ic(x: pd.Series, y: pd.Series, lags: int | None = None) -> Estimate:
+    """Spearman's rank correlation of ``x`` and ``y`` (dates with both) as the mean of the
+    product of their standardised ranks, with a Newey-West interval: ``lags`` the windows'
+    overlap (horizon - 1 for daily overlapping windows), None for the automatic bandwidth
+    (non-overlapping windows)."""
+    both = pd.concat([x, y], axis=1).dropna()
+    ranks = both.rank()
+    z = (ranks - ranks.mean()) / ranks.std(ddof=0)
+    return hac_mean((z.iloc[:, 0] * z.iloc[:, 1]).to_numpy(dtype=float), lags)
