@@ -24,9 +24,10 @@ GENERATED_CASES = 25
 
 @pytest.fixture(scope="module")
 def run_folder(synth_data, synth_universe, strategies_dir, tmp_path_factory) -> Path:
-    """One complete run on the synthetic data (every file a run writes, but the tearsheet)."""
+    """One complete run on the synthetic data (every file a run writes, timing.csv too, but
+    the tearsheet)."""
     out = tmp_path_factory.mktemp("damaged") / "results"
-    result = runner.invoke(app, ["run", "equal_weight", "--universe", str(synth_universe),
+    result = runner.invoke(app, ["run", "liquidity_rotation", "--universe", str(synth_universe),
                                  "--data", str(synth_data), "--strategies-dir",
                                  str(strategies_dir), "--out", str(out), "--no-tearsheet"])
     assert result.exit_code == 0, result.output
@@ -93,6 +94,16 @@ def _scores_sharpe(data):
     return data
 
 
+def _liquidity_beta(data):
+    data["liquidity"][0]["beta"] = "steep"
+    return data
+
+
+def _days_as_text(data):
+    data["scores"][1]["days"] = "many"
+    return data
+
+
 # (file, damage, what the message must say besides the file's name)
 DAMAGES = {
     "equity-non-numeric-cell": ("equity.csv", _cell("equity", 3, "abc"),
@@ -119,14 +130,19 @@ DAMAGES = {
     "orders-bad-price": ("orders.csv", _cell("price", 2, "x"), "column 'price'"),
     "orders-no-ticker": ("orders.csv", _drop_column("ticker"), "no column 'ticker'"),
     "orders-after-the-run": ("orders.csv", _cell("date", -1, "2030-01-02"), "dates run from"),
-    "signal-bad-regime": ("signal.csv", _cell("regime", 30, "boom"), "not one of abundant, neutral, scarce"),
+    "signal-bad-regime": ("signal.csv", _cell("regime", 30, "boom"),
+                          "not one of abundant, neutral, no signal, scarce"),
     "signal-bad-composite": ("signal.csv", _cell("composite", 30, "n/a"), "column 'composite'"),
     "signal-row-missing": ("signal.csv", _drop_row(40), "days is missing"),
+    "timing-bad-number": ("timing.csv", _cell("static_mix", 12, "?"), "column 'static_mix'"),
+    "timing-row-missing": ("timing.csv", _drop_row(50), "days is missing"),
     "duration-missing-column": ("duration.csv", _drop_column("duration"), "no column 'duration'"),
     "regimes-truncated": ("regimes.json", lambda t: t[:len(t) // 3], "not valid JSON"),
     "regimes-empty": ("regimes.json", lambda t: "", "the file is empty"),
     "regimes-not-a-table": ("regimes.json", lambda t: "[]", "not the regime tables"),
     "regimes-bad-number": ("regimes.json", _json(_scores_sharpe), "'sharpe' is 'high'"),
+    "regimes-liquidity-text": ("regimes.json", _json(_liquidity_beta), "'beta' is 'steep'"),
+    "regimes-mixed-kinds": ("regimes.json", _json(_days_as_text), "where row 1 has a number"),
     "regimes-table-missing": ("regimes.json", _json(lambda d: {**d, "time": None}),
                               "table 'time' is missing"),
     "manifest-truncated": ("manifest.json", lambda t: t[:len(t) // 2], "not valid JSON"),
@@ -176,7 +192,7 @@ def test_the_tearsheet_of_a_damaged_equity_file_is_not_drawn(run_folder, tmp_pat
 @settings(max_examples=GENERATED_CASES, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(name=st.sampled_from(["equity.csv", "weights.csv", "orders.csv", "signal.csv",
-                             "duration.csv", "regimes.json"]),
+                             "duration.csv", "timing.csv", "regimes.json"]),
        at=st.floats(0.0, 1.0), cut=st.booleans(),
        junk=st.sampled_from(["", "x", ",", "\n", "nan", "-1", "1e999", "2020-02-30", '"', "\x00"]))
 def test_generated_damage_is_refused_naming_the_file_or_read(run_folder, tmp_path_factory, name,

@@ -19,6 +19,7 @@ from .errors import DataError
 __all__ = ["CsvLayout", "LAYOUTS", "read_frame", "read_json", "check_regime_tables"]
 
 _REGIMES = ("scarce", "neutral", "abundant")
+_NO_SIGNAL = "no signal"        # a day without a composite value (signals.composite)
 _FIX = ("It is not as durationbt wrote it (edited, truncated or damaged): restore it from a "
         "copy, or run the backtest again (manifest.json records how).")
 
@@ -47,8 +48,10 @@ LAYOUTS = {
                             positive=("benchmark",)),
     "weights.csv": CsvLayout("weights.csv"),
     "signal.csv": CsvLayout("signal.csv", numbers=("composite",),
-                            texts=(("regime", frozenset(_REGIMES)),), finite=()),
+                            texts=(("regime", frozenset((*_REGIMES, _NO_SIGNAL))),), finite=()),
     "duration.csv": CsvLayout("duration.csv", numbers=("duration",), finite=()),
+    "timing.csv": CsvLayout("timing.csv", numbers=("strategy", "static_mix"),
+                            finite=("strategy", "static_mix")),
     "orders.csv": CsvLayout("orders.csv", numbers=("quantity", "price", "notional", "fees",
                                                    "slippage"),
                             texts=(("ticker", None), ("side", frozenset({"buy", "sell"}))),
@@ -191,42 +194,66 @@ def read_json(path: Path) -> Any:
                           f"{exc.colno})") from None
 
 
-# regimes.json: each table's key columns and the number columns the pages read
+# regimes.json: each table's key columns, the numbers (or null) and texts the pages read, and
+# whether a run always writes it (spread, liquidity and methods came with regime intervals)
 _REGIME_TABLES = {
-    "scores": (("series", "regime"), ("sharpe", "volatility")),
-    "time": (("name",), ("share", "days", "spells", "avg_spell_days")),
-    "transitions": (("from",), _REGIMES),
-    "contribution": (("name",), (*_REGIMES, "all")),
+    "scores": (("series", "regime"), ("sharpe", "volatility"), (), True),
+    "time": (("name",), ("share", "days", "spells", "avg_spell_days"), (), True),
+    "transitions": (("from",), _REGIMES, (), True),
+    "contribution": (("name",), (*_REGIMES, "all"), (), True),
+    "spread": (("series",), ("estimate", "ci_low", "ci_high", "t", "p_value", "days_scarce",
+                             "days_abundant", "spells_scarce", "spells_abundant"), (), False),
+    "liquidity": (("name",), ("beta", "se"), ("own_components",), False),
+    "methods": (("name",), (), ("method",), False),
 }
 
 
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    return "a number" if isinstance(value, (int, float)) else type(value).__name__
+
+
 def check_regime_tables(path: Path, data: Any) -> None:
-    """``regimes.json`` as ``regimes.tables_to_json`` writes it: the four tables, each a
-    list of rows with its key columns and numbers (or null) in the columns the pages read;
-    a DataError naming the file, table, row and field otherwise."""
+    """``regimes.json`` as ``regimes.tables_to_json`` writes it: its tables (the four every
+    run has, and those written since), each a list of rows with its key columns as text,
+    numbers (or null) and texts where the pages read them, and one kind of value per
+    column; a DataError naming the file, table, row and field otherwise."""
     if not isinstance(data, dict):
         raise _fail(path, f"it holds a {type(data).__name__}, not the regime tables")
-    for table, (keys, numbers) in _REGIME_TABLES.items():
+    for table, (keys, numbers, texts, always) in _REGIME_TABLES.items():
         rows = data.get(table)
-        if not isinstance(rows, list) or not rows:
+        if rows is None and not always:
+            continue
+        if not isinstance(rows, list) or (always and not rows):
             raise _fail(path, f"table {table!r} is missing or empty")
-        for i, row in enumerate(rows):
+        kinds: dict[str, tuple[str, int]] = {}
+        for i, row in enumerate(rows, 1):
             if not isinstance(row, dict):
-                raise _fail(path, f"row {i + 1} of table {table!r} is not an object")
-            wanted = (*numbers, "cagr" if "ann_return" not in row else "ann_return") \
-                if table == "scores" else numbers
-            for key in keys:
+                raise _fail(path, f"row {i} of table {table!r} is not an object")
+            cagr = "ann_return" if "ann_return" in row else "cagr"
+            wanted = (*numbers, cagr) if table == "scores" else numbers
+            for key in (*keys, *texts):
                 if not isinstance(row.get(key), str):
-                    raise _fail(path, f"row {i + 1} of table {table!r} has no text {key!r}")
+                    raise _fail(path, f"row {i} of table {table!r} has no text {key!r}")
             for key in wanted:
                 value = row.get(key, "missing")
-                if value is not None and (isinstance(value, bool)
-                                          or not isinstance(value, (int, float))):
-                    raise _fail(path, f"row {i + 1} of table {table!r}: {key!r} is {value!r}, not "
+                if value is not None and _kind(value) != "a number":
+                    raise _fail(path, f"row {i} of table {table!r}: {key!r} is {value!r}, not "
                                       "a number")
-        seen = [tuple(row[k] for k in keys) for row in rows]
-        if len(set(seen)) != len(seen):
-            twice = next(k for k in seen if seen.count(k) > 1)
+            for key, value in row.items():     # one kind of value per column
+                kind = _kind(value)
+                seen, first = kinds.setdefault(key, (kind, i))
+                if "null" not in (kind, seen) and kind != seen:
+                    raise _fail(path, f"row {i} of table {table!r}: {key!r} is {value!r}, "
+                                      f"{kind} where row {first} has {seen}")
+                if seen == "null" and kind != "null":
+                    kinds[key] = (kind, i)
+        seen_keys = [tuple(row[k] for k in keys) for row in rows]
+        if len(set(seen_keys)) != len(seen_keys):
+            twice = next(k for k in seen_keys if seen_keys.count(k) > 1)
             raise _fail(path, f"table {table!r} has two rows for {', '.join(twice)}")
     regimes = {row["regime"] for row in data["scores"] if row["series"] == "strategy"}
     if not regimes >= {*_REGIMES, "all"}:

@@ -21,7 +21,8 @@ import pandas as pd
 from .errors import DurationbtError, StrategyError, did_you_mean
 from .strategy import Context, Strategy
 
-__all__ = ["call_strategy", "compute_weights", "resolve_target_weights", "tradable",
+__all__ = ["call_strategy", "compute_weights", "resolve_target_weights", "validated_weights",
+           "spread_weights", "tradable",
            "time_limit", "PluginTimeout", "bucket_shares", "grid_bucket_weights", "spread_grid",
            "call_grid", "WEIGHT_TOLERANCE", "VOL_WINDOW", "DEFAULT_TIMEOUT"]
 
@@ -175,12 +176,24 @@ def spread_grid(values: np.ndarray, strategy: type[Strategy], ctx: Context,
     return values
 
 
+def validated_weights(raw: object, strategy: Strategy, ctx: Context) -> pd.DataFrame:
+    """The plugin's output checked, in its own columns (decision date x bucket, or x
+    ticker), before bucket spreading and cash: what a run decided, which its timing
+    attribution averages and re-times."""
+    return _check_frame(raw, strategy, ctx)
+
+
 def resolve_target_weights(raw: object, strategy: Strategy, ctx: Context) -> pd.DataFrame:
     """Validated target weights: decision date x every universe ticker, rows sum <= 1.
 
     A bucket weight on a date when none of its members has a price (none listed yet, or
     all their data ended) stays as cash."""
-    frame = _check_frame(raw, strategy, ctx)
+    return spread_weights(_check_frame(raw, strategy, ctx), strategy, ctx)
+
+
+def spread_weights(frame: pd.DataFrame, strategy: Strategy, ctx: Context) -> pd.DataFrame:
+    """``validated_weights`` as ticker targets: bucket weights spread over the members
+    priced that day; ticker weights refused on a ticker without a price."""
     if strategy.weights_by == "bucket":
         return _spread(frame, strategy, ctx)
     tickers = list(tradable(ctx))

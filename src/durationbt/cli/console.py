@@ -79,8 +79,10 @@ def strategies_dir_option() -> Any:
 
 def strict_prices_option() -> Any:
     return typer.Option(False, "--strict-prices",
-                        help="Refuse data with a suspicious one-day price spike (default: "
-                             "a warning; the universe's strict_prices = true does the same).")
+                        help="Refuse data with a suspicious move: a one-day move beyond its "
+                             "asset class's bound (a spike, a level shift, an unadjusted "
+                             "split) or a FRED value far outside its own range (default: a "
+                             "warning; the universe's strict_prices = true does the same).")
 
 
 def timeout_option() -> Any:

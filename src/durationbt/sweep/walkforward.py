@@ -142,7 +142,7 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
     windows = walk_forward_windows(calendar, decisions, train, test)
     oos_start = windows[0].train_end
     rf_series = (pd.Series(0.0, index=calendar) if risk_free is None
-                 else risk_free.returns(market_window))
+                 else risk_free.returns(market_window, ctx.inputs))
     rf = rf_series.to_numpy()
 
     def reduce(equity: np.ndarray) -> np.ndarray:
@@ -160,7 +160,8 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
     for w, (trial, _) in zip(windows, chosen, strict=True):
         frame = frames[trial]
         pieces.append(frame.loc[(frame.index >= w.train_end) & (frame.index < w.test_end)])
-    oos = simulate(run.prices.loc[oos_start:], pd.concat(pieces), costs=costs, init_cash=init_cash)
+    oos = simulate(run.prices.loc[oos_start:], pd.concat(pieces), costs=costs, init_cash=init_cash,
+                   cash=run.cash)
 
     def rebased(series: pd.Series) -> pd.Series:
         part = series.loc[oos_start:]
