@@ -462,3 +462,18 @@ def test_regime_scores_say_what_each_number_is(base):
     assert re.search(r"scarce │ +(-?\d+\.\d+ \(-?\d+\.\d+ to -?\d+\.\d+\)|too few spells)", text)
     page = (_last_path(run) / "report.html").read_text()
     assert re.search(r"Portfolio duration \(% per 100 bp\)</td><td[^>]*>average -?\d+\.\d+, min", page)
+
+
+def test_two_runs_of_one_second_are_told_apart_by_their_folder_names(base):
+    """Two runs started in the same second share ``name@<second>``: each row is then named by
+    its whole folder; one folder given twice is still refused."""
+    args, out = base
+    first = _last_path(invoke("run", "equal_weight", *args, "--no-tearsheet"))
+    twin = first.with_name(first.name[:-8] + "ffffffff")
+    shutil.copytree(first, twin)
+    result = invoke("compare", first, twin, "--out", out)
+    assert result.exit_code == 0, result.output
+    board = pd.read_csv(_last_path(result) / "leaderboard.csv", index_col=0)
+    assert {f"equal_weight@{first.name}", f"equal_weight@{twin.name}"} <= set(board.index)
+    again = invoke("compare", first, str(first) + "/", "--out", out)
+    assert again.exit_code == 2 and "Compared twice" in again.output

@@ -253,6 +253,16 @@ def _from_folder(path: Path) -> Entry:
                  universe={"name": m["universe"]["name"], "definition": definition})
 
 
+def _distinct_labels(entries: dict[str, Entry]) -> dict[str, Entry]:
+    """Run folders whose short labels (``name@<second>``) clash, as two runs started in one
+    second do, labelled with their whole folder names instead."""
+    counts: dict[str, int] = {}
+    for entry in entries.values():
+        counts[entry.label] = counts.get(entry.label, 0) + 1
+    return {item: replace(e, label=f"{e.label.partition('@')[0]}@{Path(item).name}")
+            if counts[e.label] > 1 else e for item, e in entries.items()}
+
+
 def _fresh(session) -> dict[str, Any]:
     """What strategies run by this compare are made on (its universe, data and settings)."""
     universe, market, settings = session.universe, session.market, session.settings
@@ -293,17 +303,18 @@ def compare(items: Sequence[str], settings, *, registry=None,
         if base_item not in entries and Path(base_item).is_dir():
             entries[base_item] = _from_folder(Path(base_item))
     names = [i for i in items if i not in entries]
+    entries = _distinct_labels(entries)
     labels = [entries[i].label if i in entries else i for i in items]
-    if len(set(labels)) != len(labels):
-        dupes = sorted({x for x in labels if labels.count(x) > 1})
-        raise ParameterError(f"Compared twice: {', '.join(dupes)}. Name each strategy or run "
-                             "folder once.")
     strategies = {n: session.strategy(n) for n in names}  # unknown names fail before loading
     if names:
         _ = session.risk_free                              # so does a bad --risk-free
     made = _fresh(session) if names else {}
     if base_item is not None:   # before any backtest runs; --allow-mixed does not lift it
         _check_baseline_footing(base_item, items, entries, made, session)
+    if len(set(labels)) != len(labels):
+        dupes = sorted({x for x in labels if labels.count(x) > 1})
+        raise ParameterError(f"Compared twice: {', '.join(dupes)}. Name each strategy or run "
+                             "folder once.")
     if not allow_mixed:  # before any backtest runs too
         check_alike(list(zip(labels, row_settings([entries[i].made if i in entries else made
                                                    for i in items]), strict=True)),
