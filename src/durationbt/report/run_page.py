@@ -43,7 +43,7 @@ def _headline(run: RunFolder) -> str:
         frame.loc["Portfolio duration (% per 100 bp)"] = [
             f"average {fmt_num(d['average'])}, min {fmt_num(d['min'])}, max {fmt_num(d['max'])}",
             ""]
-    return table_html(frame, index_label="metric")
+    return table_html(frame, index_label="metric", wrap=True)   # the duration cell is prose
 
 
 def _settings(run: RunFolder) -> Markup:
