@@ -389,3 +389,17 @@ def test_a_refused_run_keeps_an_out_folder_that_was_there(synth_data, synth_univ
     refused(invoke("run", "raises", "--universe", synth_universe, "--data", synth_data,
                    "--strategies-dir", hostile, "--out", out))
     assert out.is_dir() and list(out.iterdir()) == []
+
+
+# ---- writes: an output path that is a device, pipe or socket -------------------------------
+
+def test_an_output_that_is_not_a_regular_file_is_refused_and_left_alone(synth_data,
+                                                                        synth_universe, tmp_path):
+    # a rename into place would replace the device itself: as root, `--csv /dev/null` once
+    # turned /dev/null into a regular file for the whole machine. A FIFO stands in for it.
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    text = refused(invoke("duration", "--universe", synth_universe, "--data", synth_data,
+                          "--csv", fifo, "--html", tmp_path / "d.html"))
+    assert "pipe.csv is not a regular file" in text
+    assert fifo.is_fifo() and not (tmp_path / "d.html").exists()

@@ -152,6 +152,11 @@ def files_together(targets: list[Path]) -> Iterator[list[Path]]:
     for target in targets:
         if target.is_dir():
             raise DataError(f"{target} is a folder; give a file name, e.g. {target / 'out.csv'}.")
+        if target.exists() and not target.is_file():
+            # a rename would replace the device itself (as root, /dev/null becomes a file)
+            raise DataError(f"{target} is not a regular file (a device, pipe or socket): "
+                            "durationbt writes a file whole and renames it into place, so give "
+                            "the name of a file to create or replace.")
     temps = [target.parent / temp_name(target.name) for target in targets]
     with contextlib.ExitStack() as made:
         for folder in dict.fromkeys(target.parent for target in targets):
