@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["Provenance", "Manifest", "RunManifest", "RunMetrics", "SideMetrics",
-           "CompareManifest", "SweepSummary", "WalkForwardManifest", "UniverseRecord",
+           "CompareManifest", "SweepSummary", "BookMetrics", "WalkForwardManifest", "UniverseRecord",
            "StrategyRecord", "RunSettingsRecord", "DataRecord", "SuspiciousRecord", "EngineRecord"]
 
 
@@ -97,6 +97,7 @@ class RunSettingsRecord(_Record):
     cash: str = "zero"
     timing: str = "decide on close t, fill on close t+1"
     fee_convention: str = "targets are fractions of pre-trade value; costs paid from cash"
+    book: dict[str, Any] | None = None   # limits and carry (``durationbt.book``)
 
 
 class SuspiciousRecord(_Record):
@@ -131,6 +132,8 @@ class EngineRecord(_Record):
     decisions: int
     executed_rebalances: int
     costs_paid: float
+    borrow_paid: float = 0.0
+    financing_paid: float = 0.0
 
 
 class RunManifest(Manifest):
@@ -183,6 +186,26 @@ class SideMetrics(_Record):
     turnover: float | None = None
 
 
+class BookMetrics(_Record):
+    """``metrics.json``'s ``book``: limits and carry rates used, carry paid (currency),
+    exposures (fractions of equity, the cash asset left out)."""
+
+    allow_short: bool
+    max_gross: float
+    max_net: float
+    borrow_bps: float
+    financing_bps: float
+    band: float = 0.0
+    borrow_paid: float
+    financing_paid: float
+    average_long: float | None = None
+    average_short: float | None = None
+    average_gross: float | None = None
+    average_net: float | None = None
+    peak_gross: float | None = None
+    peak_short: float | None = None
+
+
 class RunMetrics(_Record):
     """``metrics.json`` of ``durationbt run``: what compare and the pages read back."""
 
@@ -191,6 +214,7 @@ class RunMetrics(_Record):
     strategy: SideMetrics
     benchmark: SideMetrics
     portfolio_duration: dict[str, float | None] | None = None
+    book: BookMetrics | None = None
 
 
 class CompareManifest(Manifest):

@@ -10,11 +10,13 @@ from typing import Any
 
 import pandas as pd
 
+from .book import Book, exposures
 from .data import MarketData
-from .engine import EngineResult, simulate
+from .engine import EngineResult
+from .longshort import simulate_book
 from .lookahead import LookaheadReport
 from .metrics import PERIODS_PER_YEAR
-from .scoring import score_run, summarise_duration
+from .scoring import book_metrics, score_run, summarise_duration
 from .session import Session
 from .strategy import Context, Strategy
 from .universe import Universe
@@ -39,6 +41,8 @@ class Backtest:
     regimes: dict[str, pd.DataFrame]
     lookahead: LookaheadReport
     risk_free: pd.Series        # daily risk-free return on the backtest's days
+    book: Book = Book()         # the limits and carry the run used
+    exposures: pd.DataFrame | None = None   # daily long, short, gross, net (book.exposures)
 
 
 def benchmark_equity(prices: pd.Series, first_fill: pd.Timestamp, init_cash: float) -> pd.Series:
@@ -82,13 +86,16 @@ def backtest(strategy: Strategy, session: Session,
     settings, universe, market, ctx, say = (session.settings, session.universe, session.market,
                                             session.ctx, session.say)
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
+    book = session.book(strategy)
     raw = call_strategy(strategy, ctx, settings.timeout)
-    targets = resolve_target_weights(raw, strategy, ctx)
+    targets = resolve_target_weights(raw, strategy, ctx, book)
     targets = session.risk_free.hold_cash(strategy.traded(targets), ctx.prices)
 
-    say(f"{strategy.name}: simulating with vectorbt")
+    say(f"{strategy.name}: simulating")
+    cash = session.risk_free.cash_ticker
     window = session.window
-    result = simulate(window, targets, costs=settings.costs, init_cash=settings.init_cash)
+    result = simulate_book(window, targets, costs=settings.costs, init_cash=settings.init_cash,
+                           book=book, cash_ticker=cash)
     rf_returns = session.risk_free.returns(window)
     first_fill = window.index[1]
     bench = benchmark_equity(window[universe.benchmark], first_fill, settings.init_cash)
@@ -106,6 +113,8 @@ def backtest(strategy: Strategy, session: Session,
     say(f"{strategy.name}: scoring")
     metrics = score_run(result.equity, result.traded, bench, bench_traded, rf_returns,
                         session.risk_free.conventions())
+    exposure = exposures(result.weights, cash)
+    metrics["book"] = book_metrics(result.carry_paid(), exposure, book.record())
     port_duration = _portfolio_duration(universe, market, result)
     if port_duration is not None:
         metrics["portfolio_duration"] = summarise_duration(port_duration["duration"])
@@ -114,4 +123,5 @@ def backtest(strategy: Strategy, session: Session,
                             ctx.signal.regime, rf_returns)
     return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
                     result=result, benchmark=bench, metrics=metrics, duration=port_duration,
-                    regimes=regimes, lookahead=report, risk_free=rf_returns)
+                    regimes=regimes, lookahead=report, risk_free=rf_returns, book=book,
+                    exposures=exposure)

@@ -1,0 +1,224 @@
+"""Long/short books: the engine's conventions for shorts, borrow and financing with
+hand-checkable numbers, vectorbt's own behaviour with negative targets, and the
+independent share model (tests/reference.py) on random long/short books."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from durationbt.book import Book, BookOptions, exposures, resolve_book
+from durationbt.engine import Costs, execution_schedule, import_vectorbt, valuation_prices
+from durationbt.errors import ParameterError
+from durationbt.longshort import simulate_book, simulate_long_short
+from reference import simulate_shares
+
+
+def frame(rows: dict[str, list[float]], start: str = "2024-01-01") -> pd.DataFrame:
+    index = pd.bdate_range(start, periods=len(next(iter(rows.values()))), name="date")
+    return pd.DataFrame(rows, index=index)
+
+
+def spread_targets(prices: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
+    """One decision on the first day: traded at the close of the second."""
+    return pd.DataFrame([weights], index=prices.index[:1], columns=prices.columns).fillna(0.0)
+
+
+def book(borrow_bps: float = 0.0, financing_bps: float = 0.0) -> Book:
+    return Book(max_gross=3.0, max_net=2.0, borrow_bps=borrow_bps, financing_bps=financing_bps,
+                allow_short=True)
+
+
+def test_dollar_neutral_spread_keeps_its_capital_in_the_cash_asset():
+    """Long A +1, short B -1, cash C +1 of 1,000,000 at 100 each: A +10% and B -10% add
+    100,000 each, C flat: 1,200,000."""
+    prices = frame({"A": [100, 100, 110], "B": [100, 100, 90], "C": [100, 100, 100]})
+    targets = spread_targets(prices, {"A": 1.0, "B": -1.0, "C": 1.0})
+    result = simulate_book(prices, targets, costs=Costs(0, 0), book=book(), cash_ticker="C")
+    assert result.equity.tolist() == pytest.approx([1e6, 1e6, 1.2e6], rel=1e-12)
+    assert result.weights.iloc[1].tolist() == pytest.approx([1.0, -1.0, 1.0])
+    assert result.cash.iloc[1] == pytest.approx(0.0, abs=1e-6)   # short proceeds bought A and C
+    assert list(result.order_log["side"]) == ["buy", "short", "buy"]
+    expo = exposures(result.weights, "C")
+    assert expo.iloc[1].tolist() == pytest.approx([1.0, 1.0, 2.0, 0.0])
+
+
+def test_borrow_is_paid_daily_on_the_previous_close_short_value():
+    """borrow_bps 252 is 1e-4 a day. Short 10,000 B at 100 (day 1); day 2 pays 1e-4 x
+    1,000,000 = 100; day 3 pays 1e-4 x 10,000 x 90 = 90."""
+    prices = frame({"A": [100, 100, 100, 100], "B": [100, 100, 90, 90], "C": [100] * 4})
+    targets = spread_targets(prices, {"B": -1.0, "C": 2.0})
+    result = simulate_book(prices, targets, costs=Costs(0, 0), book=book(borrow_bps=252),
+                           cash_ticker="C")
+    assert result.carry["borrow"].tolist() == pytest.approx([0, 0, 100, 90], rel=1e-12)
+    assert result.carry["financing"].sum() == 0
+    assert result.equity.tolist() == pytest.approx([1e6, 1e6, 1.1e6 - 100, 1.1e6 - 190],
+                                                   rel=1e-12)
+
+
+def test_net_leverage_borrows_in_the_cash_asset_and_pays_financing():
+    """A +1.5 means C -0.5: a loan of 500,000 that pays C's return (C +1% costs 5,000) and
+    financing 252 bps = 1e-4 a day on the loan's value at the previous close (50 on day 2)."""
+    prices = frame({"A": [100, 100, 110, 110], "C": [100, 100, 101, 101]})
+    targets = spread_targets(prices, {"A": 1.5, "C": -0.5})
+    result = simulate_book(prices, targets, costs=Costs(0, 0),
+                           book=book(borrow_bps=999, financing_bps=252), cash_ticker="C")
+    assert result.carry["financing"].tolist() == pytest.approx([0, 0, 50, 50.5], rel=1e-12)
+    assert result.carry["borrow"].sum() == pytest.approx(0, abs=1e-9)  # a loan, not a borrow
+    assert result.equity.iloc[2] == pytest.approx(1e6 + 150_000 - 5_000 - 50, rel=1e-12)
+
+
+def test_short_sale_and_cover_pay_fees_and_slippage():
+    """Slippage 100 bps, fees 10 bps. Short 100% of 1,000,000 in B at 100: 10,000 shares
+    fill at 99, fees 0.1% of the fill. The cover fills at 100 x 1.01 = 101 (C is cut to 0.9
+    so that its sale pays for the cover: a cover, like any buy, is trimmed to the cash
+    left)."""
+    prices = frame({"B": [100, 100, 100, 100], "C": [100] * 4})
+    targets = pd.DataFrame({"B": [-1.0, 0.0], "C": [2.0, 0.9]}, index=prices.index[[0, 2]])
+    costs = Costs(fees_bps=10, slippage_bps=100)
+    result = simulate_book(prices, targets, costs=costs, book=book(), cash_ticker="C")
+    log = result.order_log
+    short = log[log["side"] == "short"].iloc[0]
+    assert short["price"] == pytest.approx(99.0)
+    assert short["quantity"] == pytest.approx(1e6 / 100)           # target of pre-trade value
+    assert short["fees"] == pytest.approx(short["quantity"] * 99 * 0.001)
+    assert short["slippage"] == pytest.approx(short["quantity"] * 1.0)
+    cover = log[log["side"] == "cover"].iloc[0]
+    assert cover["price"] == pytest.approx(101.0)
+    assert cover["quantity"] == pytest.approx(1e4)
+    assert set(log["side"]) == {"short", "buy", "cover", "sell"}
+    assert result.costs_paid.sum() == pytest.approx((log["fees"] + log["slippage"]).sum())
+
+
+def test_a_trade_through_zero_is_a_sell_and_a_short():
+    prices = frame({"A": [100] * 4, "C": [100] * 4})
+    targets = pd.DataFrame({"A": [0.5, -0.5], "C": [0.5, 1.5]}, index=prices.index[[0, 2]])
+    log = simulate_book(prices, targets, costs=Costs(0, 0), book=book(),
+                        cash_ticker="C").order_log
+    flip = log[(log["ticker"] == "A") & (log["date"] == prices.index[3])]
+    assert list(flip["side"]) == ["sell", "short"]
+    assert flip["quantity"].tolist() == pytest.approx([5000, 5000])
+
+
+def test_long_only_books_stay_on_vectorbt_unchanged():
+    from durationbt.engine import simulate
+
+    prices = frame({"A": [100, 101, 103, 99], "C": [100, 100, 100.1, 100.2]})
+    targets = spread_targets(prices, {"A": 0.6, "C": 0.4})
+    a = simulate_book(prices, targets, book=book(borrow_bps=100), cash_ticker="C")
+    b = simulate(prices, targets)
+    assert a.equity.equals(b.equity) and a.carry is None
+
+
+def random_prices(seed: int = 5, days: int = 300, assets: int = 5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    index = pd.bdate_range("2021-01-01", periods=days, name="date")
+    prices = pd.DataFrame(100 * np.exp(np.cumsum(rng.normal(1e-4, 0.02, (days, assets)), axis=0)),
+                          index=index, columns=[f"A{i}" for i in range(assets)])
+    prices["CASH"] = 100 * np.cumprod(np.full(days, 1 + 1e-4))
+    prices.iloc[:60, 3] = np.nan             # A3 lists late
+    prices.iloc[200:, 4] = np.nan            # A4's data end: a short there is covered
+    return prices
+
+
+def random_book(prices: pd.DataFrame, seed: int = 9, net: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    dates = prices.groupby(prices.index.to_period("M")).tail(1).index.union(prices.index[:1])
+    w = rng.uniform(-0.6, 0.6, (len(dates), prices.shape[1] - 1))
+    w[:, 3] = np.where(prices.loc[dates, "A3"].notna(), w[:, 3], 0.0)
+    w[:, 4] = np.where(prices.loc[dates, "A4"].notna(), w[:, 4], 0.0)
+    cash = 1.0 + net - w.sum(axis=1)
+    return pd.DataFrame(np.column_stack([w, cash - net]), index=dates, columns=prices.columns)
+
+
+def executed(prices, targets):
+    schedule = execution_schedule(prices.index, targets.index)
+    return targets.loc[schedule.to_numpy()].set_axis(schedule.index)
+
+
+@pytest.mark.parametrize("fees,slip,borrow,financing,net", [
+    (0, 0, 0, 0, 0.0), (10, 5, 0, 0, 0.0), (10, 5, 50, 100, 0.0), (0, 0, 100, 100, 0.4),
+    (10, 5, 75, 150, 0.3)])
+def test_long_short_equals_the_independent_share_model(fees, slip, borrow, financing, net):
+    prices = random_prices()
+    targets = random_book(prices, net=net)
+    if net:
+        targets["CASH"] = 1.0 - targets.drop(columns="CASH").sum(axis=1) - net
+        targets["A0"] += net
+    b = book(borrow_bps=borrow, financing_bps=financing)
+    result = simulate_long_short(prices, targets, costs=Costs(fees, slip), init_cash=1e6, book=b,
+                                 cash_ticker="CASH")
+    ref = simulate_shares(prices, executed(prices, targets), fees=fees / 1e4, slippage=slip / 1e4,
+                          borrow=b.borrow_rate, financing=b.financing_rate, cash_asset="CASH")
+    np.testing.assert_allclose(result.equity.to_numpy(), ref.to_numpy(), rtol=1e-9)
+    assert (result.carry.sum().sum() > 0) == bool(borrow)
+    assert result.equity.iloc[-1] == pytest.approx(
+        result.cash.iloc[-1] + (result.weights.iloc[-1] * result.equity.iloc[-1]).sum())
+
+
+@pytest.mark.parametrize("fees,slip", [(0, 0), (10, 5)])
+def test_vectorbt_direction_both_trades_shorts_as_the_convention_says(fees, slip):
+    """What vectorbt 1.2 does with negative targetpercent and direction="both" (and the
+    default lock_cash=False): short proceeds fund the buys, covers are buys trimmed to
+    cash. It equals the long/short engine without carry, which vectorbt cannot charge."""
+    vbt = import_vectorbt()
+    prices = random_prices()
+    targets = random_book(prices)
+    close = prices[list(targets.columns)]
+    ex = executed(prices, targets)
+    from durationbt.engine import close_out_delisted, fillable
+
+    rows = close.index.get_indexer(ex.index)
+    size = pd.DataFrame(np.nan, index=close.index, columns=close.columns)
+    size.loc[ex.index] = close_out_delisted(close, rows, ex.to_numpy())
+    pf = vbt.Portfolio.from_orders(
+        close=valuation_prices(close), size=size.where(fillable(close)),
+        size_type="targetpercent", direction="both", fees=fees / 1e4, slippage=slip / 1e4,
+        init_cash=1e6, cash_sharing=True, group_by=True, call_seq="auto", freq="1D",
+        engine="numba")
+    ours = simulate_long_short(prices, targets, costs=Costs(fees, slip), init_cash=1e6,
+                               book=book(), cash_ticker="CASH")
+    np.testing.assert_allclose(ours.equity.to_numpy(), pf.value().to_numpy(), rtol=1e-9)
+    assert len(ours.order_log) >= len(pf.orders.records)
+
+
+def test_a_short_in_an_asset_whose_data_end_is_covered_at_its_last_price():
+    prices = random_prices()
+    targets = random_book(prices)
+    targets["A4"] = -targets["A4"].abs()
+    targets["CASH"] = 1.0 - targets.drop(columns="CASH").sum(axis=1)
+    result = simulate_long_short(prices, targets, costs=Costs(10, 5), init_cash=1e6,
+                                 book=book(), cash_ticker="CASH")
+    last = prices["A4"].last_valid_index()
+    held = result.weights["A4"]
+    assert (held.loc[:last] < 0).any()
+    after = held.index[held.index > last]
+    close_out = next(d for d in result.targets.index if d > last)
+    assert (held.loc[close_out:] == 0).all() and len(after)
+    fill = result.order_log[(result.order_log["ticker"] == "A4")
+                            & (result.order_log["date"] == close_out)].iloc[0]
+    assert fill["side"] == "cover"
+    assert fill["price"] == pytest.approx(prices["A4"].loc[last] * 1.0005)
+
+
+def test_resolve_book_precedence_and_defaults():
+    class Short:
+        allow_short = True
+
+    class Long:
+        allow_short = False
+
+    assert resolve_book(None, None, Short).max_gross == 2.0
+    assert resolve_book(None, None, Long).max_gross == 1.0
+    assert resolve_book(BookOptions(max_gross=3), None, Short).max_gross == 3.0
+    b = resolve_book(None, None, Short)
+    assert (b.borrow_bps, b.financing_bps, b.max_net) == (50.0, 100.0, 1.0)
+    with pytest.raises(ParameterError, match="max_net 2 .*--max-net.* above max_gross 1"):
+        resolve_book(BookOptions(max_net=2), None, Long)
+
+
+@pytest.mark.parametrize("field,value", [("borrow_bps", -1), ("borrow_bps", float("nan")),
+                                         ("financing_bps", float("inf")), ("max_gross", 0),
+                                         ("band", -0.1)])
+def test_bad_book_options_are_refused(field, value):
+    with pytest.raises(ParameterError, match=f"--{field.replace('_', '-')}"):
+        BookOptions(**{field: value})
