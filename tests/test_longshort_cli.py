@@ -1,0 +1,99 @@
+"""Long/short books through the CLI on the synthetic data: the gate's refusals (exit 2,
+nothing written) and what a spread's run folder holds."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from durationbt.cli.app import app
+
+PLUGINS = Path(__file__).parent / "fixtures" / "longshort"
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def common(synth_data, synth_universe, tmp_path):
+    out = tmp_path / "results"
+    return ["--universe", synth_universe, "--data", synth_data, "--strategies-dir", PLUGINS,
+            "--out", out, "--no-tearsheet"], out
+
+
+def refused(result, out, *words):
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for word in words:
+        assert word in text, text
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_long_only_plugin_returning_a_short_is_refused(common):
+    args, out = common
+    result = invoke("run", "shorts_without_allowing", *args)
+    refused(result, out, 'Strategy "shorts_without_allowing"', "-0.5 for software on 2019-",
+            "allow_short = True")
+
+
+@pytest.mark.parametrize("extra,words", [
+    (["--max-gross", "1.5"], ["gross exposure (sum of |w|) 2 on 2019-", "above max_gross 1.5",
+                              "never scaled"]),
+    (["--max-net", "2", "--max-gross", "1"], ["max_net 2 (--max-net) is above max_gross 1"]),
+    (["--borrow-bps", "-1"], ["--borrow-bps must be a finite number"]),
+    (["--financing-bps", "nan"], ["--financing-bps must be a finite number"]),
+])
+def test_limits_and_carry_options_are_checked(common, extra, words):
+    args, out = common
+    refused(invoke("run", "chips_software_spread", *args, *extra), out, *words)
+
+
+def test_a_short_in_the_cash_asset_needs_net_leverage(common):
+    args, out = common
+    refused(invoke("run", "shorts_cash", *args), out, "-0.5 on CASH, the universe's cash asset",
+            "--max-net above 1")
+    assert invoke("run", "shorts_cash", *args, "--max-net", "1.5").exit_code == 0
+
+
+def test_portfolio_table_of_the_universe_sets_the_limits(common, synth_universe, tmp_path):
+    args, out = common
+    strict = tmp_path / "strict.toml"
+    strict.write_text(synth_universe.read_text() + "\n[portfolio]\nmax_gross = 1.5\n")
+    args = [str(strict) if a == synth_universe else a for a in args]
+    refused(invoke("run", "chips_software_spread", *args), out, "above max_gross 1.5")
+    assert invoke("run", "chips_software_spread", *args, "--max-gross", "2").exit_code == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(synth_universe.read_text() + "\n[portfolio]\nborrow_bps = -5\n")
+    fresh = tmp_path / "fresh"
+    args = [str(bad) if a == str(strict) else fresh if a == out else a for a in args]
+    refused(invoke("run", "chips_software_spread", *args), fresh, "portfolio.borrow_bps")
+
+
+def test_a_spread_run_writes_shorts_borrow_and_exposures(common):
+    args, out = common
+    result = invoke("run", "chips_software_spread", *args, "--borrow-bps", "100")
+    assert result.exit_code == 0, result.output
+    assert "borrow paid" in " ".join(result.output.split())
+    folder = next(out.iterdir())
+    targets = pd.read_csv(folder / "targets.csv", index_col=0)
+    # the software bucket's -1 spread over its two priced members, like a long weight
+    assert targets[["SOFTA", "SOFTB"]].iloc[-1].tolist() == pytest.approx([-0.5, -0.5])
+    assert targets["CASH"].iloc[-1] == pytest.approx(1.0)      # dollar-neutral: capital in bills
+    orders = pd.read_csv(folder / "orders.csv")
+    assert {"short", "cover", "buy", "sell"} >= set(orders["side"]) >= {"short", "buy"}
+    metrics = json.loads((folder / "metrics.json").read_text())
+    book = metrics["book"]
+    assert book["allow_short"] and book["max_gross"] == 2.0 and book["borrow_bps"] == 100
+    equity = pd.read_csv(folder / "equity.csv", index_col=0)
+    assert book["borrow_paid"] == pytest.approx(equity["borrow"].sum(), rel=1e-9)
+    assert book["borrow_paid"] > 0 and book["financing_paid"] == 0
+    exposure = pd.read_csv(folder / "exposures.csv", index_col=0)
+    assert list(exposure.columns) == ["long", "short", "gross", "net"]
+    assert exposure["gross"].iloc[-1] == pytest.approx(2.0, abs=0.3)   # drift between rebalances
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["engine"]["borrow_paid"] == pytest.approx(book["borrow_paid"], rel=1e-9)
