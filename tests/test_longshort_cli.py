@@ -97,3 +97,38 @@ def test_a_spread_run_writes_shorts_borrow_and_exposures(common):
     assert exposure["gross"].iloc[-1] == pytest.approx(2.0, abs=0.3)   # drift between rebalances
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["engine"]["borrow_paid"] == pytest.approx(book["borrow_paid"], rel=1e-9)
+
+
+def test_a_sweep_over_both_legs_reports_the_sharpe_run_reports(common, tmp_path):
+    """The issue's criterion: --grid over the two legs' sizes; each combination's Sharpe in
+    sweep.csv equals the one `run` writes to metrics.json (shorts, borrow and financing on
+    the kernel, as in run; long 2 short 0.5 borrows 0.5 in the cash asset)."""
+    args, out = common
+    result = invoke("sweep", "chips_software_spread", *[a for a in args if a != "--no-tearsheet"],
+                    "--grid", "long_size=0.5,2", "--grid", "short_size=0.5,1",
+                    "--borrow-bps", "200", "--max-net", "1.5", "--max-gross", "3")
+    assert result.exit_code == 0, result.output
+    folder = next(out.iterdir())
+    table = pd.read_csv(folder / "sweep.csv")
+    assert len(table) == 4
+    for _, row in table.iterrows():
+        runs = tmp_path / f"run-{row['long_size']}-{row['short_size']}"
+        run_args = [runs if a == out else a for a in args]
+        done = invoke("run", "chips_software_spread", *run_args, "-p",
+                      f"long_size={row['long_size']}", "-p", f"short_size={row['short_size']}",
+                      "--borrow-bps", "200", "--max-net", "1.5", "--max-gross", "3")
+        assert done.exit_code == 0, done.output
+        metrics = json.loads((next(runs.iterdir()) / "metrics.json").read_text())
+        assert row["sharpe"] == pytest.approx(metrics["strategy"]["sharpe"], rel=1e-6)
+        assert row["total_return"] == pytest.approx(metrics["strategy"]["total_return"],
+                                                    rel=1e-6)
+
+
+def test_walkforward_and_compare_run_a_spread(common):
+    args, out = common
+    args = [a for a in args if a != "--no-tearsheet"]
+    result = invoke("walkforward", "chips_software_spread", *args, "--grid", "short_size=0.5,1",
+                    "--train", "1y", "--test", "6m")
+    assert result.exit_code == 0, result.output
+    result = invoke("compare", "chips_software_spread", "buy_and_hold", *args)
+    assert result.exit_code == 0, result.output

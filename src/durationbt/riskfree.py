@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the CLI reads this module's choices and help: keep it light
 
     from .universe import Universe
 
-__all__ = ["RiskFree", "resolve_risk_free", "CASH_CHOICES", "RISK_FREE_HELP", "CASH_HELP",
+__all__ = ["RiskFree", "resolve_risk_free", "refuse_leverage", "CASH_CHOICES", "RISK_FREE_HELP", "CASH_HELP",
            "DEFAULT_RISK_FREE", "DEFAULT_CASH"]
 
 CASH_CHOICES = ("risk-free", "zero")
@@ -66,10 +66,10 @@ class RiskFree:
         ticker = self.cash_ticker
         residual = 1.0 - targets.sum(axis=1)
         if ticker is None or ticker not in targets.columns:
-            _refuse_leverage(residual, None)
+            refuse_leverage(residual, None)
             return targets
         priced = prices[ticker].reindex(targets.index).notna()
-        _refuse_leverage(residual.where(~priced, 0.0), ticker)
+        refuse_leverage(residual.where(~priced, 0.0), ticker)
         out = targets.copy()
         # net leverage (sum > 1, beyond the gate's tolerance) borrows in the cash asset:
         # its weight goes negative
@@ -84,7 +84,7 @@ class RiskFree:
                                       else "cash earning nothing")}
 
 
-def _refuse_leverage(residual: pd.Series, ticker: str | None) -> None:
+def refuse_leverage(residual: pd.Series, ticker: str | None) -> None:
     """Net leverage (weights summing above 1) is a loan in the cash asset: refused when
     there is none to borrow in (``--cash zero``, no cash asset, or it has no price yet)."""
     from .errors import EngineError
