@@ -290,7 +290,7 @@ def test_version_and_run_help_lists_strategies():
     version = invoke("--version")
     assert version.exit_code == 0 and version.output.startswith("durationbt ")
     help_text = " ".join(invoke("run", "--help").output.split())
-    assert "Strategies: buy_and_hold, duration_tilt, equal_weight" in help_text
+    assert "Strategies: buy_and_hold, duration_spread, duration_tilt, equal_weight" in help_text
     assert "--risk-free" in help_text and "--cash" in help_text
 
 

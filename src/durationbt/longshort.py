@@ -30,6 +30,7 @@ from .engine import (
     check_prices_to_trade,
     close_out_delisted,
     execution_schedule,
+    import_vectorbt,
     simulate,
     valuation_prices,
 )
@@ -62,6 +63,9 @@ def simulate_long_short(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: C
                         init_cash: float, book: Book, cash_ticker: str | None) -> EngineResult:
     """``engine.simulate``'s conventions with shorts, borrow and financing (see the module
     docstring), on the kernel."""
+    # ``api.run_backtest`` imports vectorbt (and numba with it) in a thread meanwhile: a
+    # second import of numba racing it fails half-initialised, so wait for that one first
+    import_vectorbt()
     from .sweep.kernel import simulate_path
 
     check_init_cash(init_cash)

@@ -225,6 +225,7 @@ class RunFolder:
     duration: pd.DataFrame | None
     regimes: dict[str, pd.DataFrame] | None
     orders: pd.DataFrame | None = None
+    exposures: pd.DataFrame | None = None    # long, short, gross, net (book.exposures)
 
     @property
     def buckets(self) -> list[dict[str, Any]]:
@@ -271,6 +272,7 @@ def read_run_folder(path: Path) -> RunFolder:
         signal = _csv(path / "signal.csv")
         duration = _csv(path / "duration.csv")
         orders = _csv(path / "orders.csv")
+        exposures = _csv(path / "exposures.csv")
     except ValidationError as exc:
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                           for e in exc.errors()[:3])
@@ -281,4 +283,4 @@ def read_run_folder(path: Path) -> RunFolder:
                         f"({type(exc).__name__}: {exc}).") from exc
     return RunFolder(path=path, manifest=manifest, metrics=metrics, equity=equity,
                      weights=weights, signal=signal, duration=duration, regimes=regimes,
-                     orders=orders)
+                     orders=orders, exposures=exposures)
