@@ -62,7 +62,7 @@ def simulate_shares(close: pd.DataFrame, executed: pd.DataFrame, fees: float = 0
             else:
                 delta = np.where(live, w * value / p - shares, 0.0)
                 if band > 0:    # within the band of its target: not traded
-                    delta = np.where(np.abs(shares * p / value - w) <= band, 0.0, delta)
+                    delta = np.where((np.abs(shares * p / value - w) <= band) & ~gone, 0.0, delta)
                 # ascending approximate order value, ties in column order (vectorbt's
                 # insertion sort), columns without a price last
                 order = np.argsort(np.where(live, w * value - shares * p, np.nan), kind="stable")

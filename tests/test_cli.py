@@ -39,9 +39,9 @@ def test_run_writes_complete_folder_and_prints_path_last(base):
     assert run_dir.startswith(str(out))
     folder = out / run_dir.rsplit("/", 1)[-1]
     assert sorted(p.name for p in folder.iterdir()) == [
-        "duration.csv", "equity.csv", "manifest.json", "metrics.json", "orders.csv",
-        "regimes.json", "report.html", "signal.csv", "targets.csv", "tearsheet.html",
-        "weights.csv"]
+        "duration.csv", "equity.csv", "exposures.csv", "manifest.json", "metrics.json",
+        "orders.csv", "regimes.json", "report.html", "signal.csv", "targets.csv",
+        "tearsheet.html", "weights.csv"]
     manifest = json.loads((folder / "manifest.json").read_text())
     orders = pd.read_csv(folder / "orders.csv")
     assert list(orders.columns) == ["date", "ticker", "side", "quantity", "price", "notional",

@@ -269,3 +269,35 @@ def test_a_duration_neutral_spread_sits_near_zero_duration(snapshot):
         seen[mode] = done.duration["duration"]
     assert abs(seen["duration"].mean()) < 0.1 < abs(seen["dollar"].mean())
     assert seen["duration"].abs().max() < 0.6 * seen["dollar"].abs().max()
+
+
+def test_a_band_leaves_a_ticker_within_it_untraded():
+    """A at 100 with target 0.5 drifts to 0.55 of the book (A +22.2%, C flat): with a 0.06
+    band the second rebalance trades nothing; with 0.04 it trades A back to 0.5."""
+    prices = frame({"A": [100, 100, 100 * 11 / 9, 100 * 11 / 9, 100 * 11 / 9],
+                    "C": [100] * 5})
+    targets = pd.DataFrame({"A": [0.5, 0.5], "C": [0.5, 0.5]}, index=prices.index[[0, 2]])
+    wide = simulate_book(prices, targets, costs=Costs(0, 0),
+                         book=Book(band=0.06), cash_ticker="C")
+    narrow = simulate_book(prices, targets, costs=Costs(0, 0),
+                           book=Book(band=0.04), cash_ticker="C")
+    assert wide.weights["A"].iloc[2] == pytest.approx(0.55)
+    assert wide.orders == 2 and wide.weights["A"].iloc[-1] == pytest.approx(0.55)
+    assert narrow.orders == 4 and narrow.weights["A"].iloc[-1] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("band", [0.01, 0.05])
+def test_banded_long_short_equals_the_share_model_and_trades_less(band):
+    prices = random_prices()
+    targets = random_book(prices)
+    b = Book(max_gross=3, max_net=1, borrow_bps=50, financing_bps=100, allow_short=True,
+             band=band)
+    result = simulate_long_short(prices, targets, costs=Costs(10, 5), init_cash=1e6, book=b,
+                                 cash_ticker="CASH")
+    ref = simulate_shares(prices, executed(prices, targets), fees=1e-3, slippage=5e-4,
+                          borrow=b.borrow_rate, financing=b.financing_rate, cash_asset="CASH",
+                          band=band)
+    np.testing.assert_allclose(result.equity.to_numpy(), ref.to_numpy(), rtol=1e-9)
+    unbanded = simulate_long_short(prices, targets, costs=Costs(10, 5), init_cash=1e6,
+                                   book=Book(allow_short=True, max_gross=3), cash_ticker="CASH")
+    assert result.orders < unbanded.orders

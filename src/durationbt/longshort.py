@@ -50,13 +50,15 @@ def carry_rates(tickers: list[str], book: Book, cash_ticker: str | None) -> np.n
 def simulate_book(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs | None = None,
                   init_cash: float = DEFAULT_INIT_CASH, book: Book | None = None,
                   cash_ticker: str | None = None) -> EngineResult:
-    """The path of ``targets``: vectorbt (``engine.simulate``) when every target is >= 0,
-    the long/short engine below otherwise."""
+    """The path of ``targets``: vectorbt (``engine.simulate``) when every target is >= 0
+    and no rebalance band is set, the kernel below otherwise (a band decides per asset on
+    the held weight at the execution, which vectorbt's orders cannot)."""
     costs = costs or Costs()
-    if not (np.nan_to_num(targets.to_numpy(dtype=float)) < 0).any():
+    book = book or Book(allow_short=True)
+    if book.band == 0 and not (np.nan_to_num(targets.to_numpy(dtype=float)) < 0).any():
         return simulate(prices, targets, costs=costs, init_cash=init_cash)
-    return simulate_long_short(prices, targets, costs=costs, init_cash=init_cash,
-                               book=book or Book(allow_short=True), cash_ticker=cash_ticker)
+    return simulate_long_short(prices, targets, costs=costs, init_cash=init_cash, book=book,
+                               cash_ticker=cash_ticker)
 
 
 def simulate_long_short(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs,
@@ -78,7 +80,8 @@ def simulate_long_short(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: C
     check_prices_to_trade(close, rows, array)
     rates = carry_rates(tickers, book, cash_ticker)
     equity, holdings, carry_day = simulate_path(close, np.ascontiguousarray(array), rows,
-                                                costs=costs, init_cash=init_cash, carry_rate=rates)
+                                                costs=costs, init_cash=init_cash, carry_rate=rates,
+                                                band=book.band)
     valuation = valuation_prices(close)
     prices_now = valuation.to_numpy()
     positions = np.full(prices_now.shape, np.nan)

@@ -112,11 +112,11 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
         manifest.run_id = final[0].name          # "-2" when a run took the name first
         write_manifest(folder / "manifest.json", manifest)
         write_json(folder / "metrics.json", done.metrics)
-        carry = result.carry_paid()
+        # a book that shorts or levers adds the day's borrow and financing paid
+        carry = {} if result.carry is None else {k: result.carry[k] for k in result.carry}
         write_frame(folder / "equity.csv",
                     pd.DataFrame({"equity": result.equity, "benchmark": bench,
-                                  "risk_free": done.risk_free, "borrow": carry["borrow"],
-                                  "financing": carry["financing"]}))
+                                  "risk_free": done.risk_free, **carry}))
         if done.exposures is not None:
             write_frame(folder / "exposures.csv", done.exposures)
         write_frame(folder / "weights.csv", result.weights)

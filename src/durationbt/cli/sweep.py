@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .console import (
+    band_option,
     borrow_option,
     cash_option,
     data_option,
@@ -151,6 +152,7 @@ def sweep(
     max_net: float = max_net_option(),
     borrow_bps: float = borrow_option(),
     financing_bps: float = financing_option(),
+    band: float = band_option(),
 ) -> None:
     """Backtest every combination of STRATEGY's parameters on data loaded once (numba
     kernel, same conventions and costs as `run`), rank them by --metric, and report the
@@ -176,7 +178,8 @@ def sweep(
                             data=data, out_dir=out_dir, strategies_dir=strategies_dir,
                             strict_prices=strict_prices, timeout=timeout,
                             risk_free=risk_free, cash=cash, max_gross=max_gross,
-                            max_net=max_net, borrow_bps=borrow_bps, financing_bps=financing_bps)
+                            max_net=max_net, borrow_bps=borrow_bps, financing_bps=financing_bps,
+                            band=band)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
         contexts = setup.session.probe

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from .console import (
+    band_option,
     borrow_option,
     cash_option,
     data_option,
@@ -72,6 +73,7 @@ def walkforward(
     max_net: float = max_net_option(),
     borrow_bps: float = borrow_option(),
     financing_bps: float = financing_option(),
+    band: float = band_option(),
 ) -> None:
     """Choose STRATEGY's best parameters on each training window, trade them over the
     following test window, stitch the out-of-sample run (through the same engine, costs and
@@ -93,7 +95,8 @@ def walkforward(
                             data=data, out_dir=out_dir, strategies_dir=strategies_dir,
                             strict_prices=strict_prices, timeout=timeout,
                             risk_free=risk_free, cash=cash, max_gross=max_gross,
-                            max_net=max_net, borrow_bps=borrow_bps, financing_bps=financing_bps)
+                            max_net=max_net, borrow_bps=borrow_bps, financing_bps=financing_bps,
+                            band=band)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
         contexts = setup.session.probe

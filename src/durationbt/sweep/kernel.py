@@ -26,7 +26,7 @@ __all__ = ["simulate_many", "simulate_stats", "simulate_path", "STATS", "executi
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _simulate(valuation, by_segment, live, gone, exec_rows, targets, fees, slippage, init_cash,
               keep_equity, risk_free, equity, traded, stats, block_of_day, blocks, carry_rate,
-              carry_paid, keep_path, holdings, carry_day):
+              carry_paid, keep_path, holdings, carry_day, band):
     """Simulate every combination; always fill ``traded``, ``carry_paid`` and the streaming
     ``stats`` (see STATS) and per-block moments of excess returns (return - ``risk_free``
     that day) ``blocks``; fill ``equity`` only if asked, and for the first combination with
@@ -90,7 +90,8 @@ def _simulate(valuation, by_segment, live, gone, exec_rows, targets, fees, slipp
                 if keep_path and c == 0:
                     carry_day[lo] = pending
                 cash, done = rebalance(valuation[lo], targets[c, r], gone[r], live[lo], shares,
-                                        cash, fees, slippage, scratch, order, sort_work, sum_work)
+                                        cash, fees, slippage, scratch, order, sort_work, sum_work,
+                                        band)
                 turnover += done
                 if keep_path and c == 0:
                     holdings[r, :] = shares
@@ -205,7 +206,7 @@ def _carry(carry_rate, n_assets):
 
 
 def _run(prices, targets, rows, costs, init_cash, keep_equity, n_blocks, risk_free=None,
-         carry_rate=None, keep_path=False):
+         carry_rate=None, keep_path=False, band=0.0):
     valuation, by_segment, live, gone, rows, targets = _prepare(prices, targets, rows)
     costs = costs or Costs()
     n, days = targets.shape[0], len(prices)
@@ -223,41 +224,45 @@ def _run(prices, targets, rows, costs, init_cash, keep_equity, n_blocks, risk_fr
     carry_day = np.zeros(days if keep_path else 1)
     _simulate(valuation, by_segment, live, gone, rows, targets, costs.fees, costs.slippage, float(init_cash),
               keep_equity, rf, equity, traded, stats, _block_of_day(days, n_blocks), blocks,
-              rate, paid, keep_path, holdings, carry_day)
+              rate, paid, keep_path, holdings, carry_day, float(band))
     return equity, traded, stats, blocks, paid, holdings, carry_day
 
 
 def simulate_many(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *,
                   costs: Costs | None = None, init_cash: float = 1_000_000.0,
-                  carry_rate: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  carry_rate: np.ndarray | None = None,
+                  band: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Daily equity (combos x days) and traded notional per combination. ``targets`` holds
     the weights traded on each execution row: combos x len(rows) x assets (prices' columns);
-    ``carry_rate``: each asset's daily borrow (or financing) rate on a short in it."""
+    ``carry_rate``: each asset's daily borrow (or financing) rate on a short in it;
+    ``band``: the rebalance band (``rebalance``)."""
     equity, traded, *_ = _run(prices, targets, rows, costs, init_cash, True, 1,
-                              carry_rate=carry_rate)
+                              carry_rate=carry_rate, band=band)
     return equity, traded
 
 
 def simulate_path(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *,
                   costs: Costs | None = None, init_cash: float = 1_000_000.0,
-                  carry_rate: np.ndarray | None = None):
+                  carry_rate: np.ndarray | None = None, band: float = 0.0):
     """One portfolio in full (the single-run engine of long/short books): daily equity,
     the shares held after each execution row (executions x assets) and each day's carry
     paid. ``targets``: executions x assets."""
     equity, _, _, _, _, holdings, carry_day = _run(prices, targets[None], rows, costs, init_cash,
                                                    True, 1, carry_rate=carry_rate,
-                                                   keep_path=True)
+                                                   keep_path=True, band=band)
     return equity[0], holdings, carry_day
 
 
 def simulate_stats(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *,
                    costs: Costs | None = None, init_cash: float = 1_000_000.0,
                    n_blocks: int = 16, keep_equity: bool = False,
-                   risk_free: np.ndarray | None = None, carry_rate: np.ndarray | None = None):
+                   risk_free: np.ndarray | None = None, carry_rate: np.ndarray | None = None,
+                   band: float = 0.0):
     """The sweep's call: traded notional, the streaming statistics STATS (combos x 8) and
     excess-return moments per block (combos x n_blocks x 3: count, sum, sum of squares),
     and the daily equity only with ``keep_equity`` (else None): memory O(combos), not
     O(combos x days). ``risk_free``: one daily return per day of ``prices`` (None: 0)."""
     equity, traded, stats, blocks, *_ = _run(prices, targets, rows, costs, init_cash,
-                                             keep_equity, n_blocks, risk_free, carry_rate)
+                                             keep_equity, n_blocks, risk_free, carry_rate,
+                                             band=band)
     return (equity if keep_equity else None), traded, stats, blocks

@@ -116,7 +116,8 @@ class GridRun:
         frame = self.targets_of(trial, ctx)
         array = frame.loc[self.decisions, list(self.prices.columns)].to_numpy(dtype=np.float64)
         equity, _ = simulate_many(self.prices, array[None], self.rows, costs=costs,
-                                  init_cash=init_cash, carry_rate=self.carry_rate)
+                                  init_cash=init_cash, carry_rate=self.carry_rate,
+                                  band=self.job.book.band if self.job.book else 0.0)
         return pd.Series(equity[0], index=self.prices.index, name="equity")
 
 
@@ -170,7 +171,7 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
         check_prices_to_trade(prices, rows, targets)
         equity, traded, stats, blocks = simulate_stats(
             prices, targets, rows, costs=costs, init_cash=init_cash, n_blocks=splits,
-            keep_equity=reduce is not None, risk_free=rf, carry_rate=carry)
+            keep_equity=reduce is not None, risk_free=rf, carry_rate=carry, band=book.band)
         parts.append(stats_metrics(stats, traded, len(prices), init_cash))
         moments.append(blocks.transpose(1, 2, 0))
         if reduce is not None:
