@@ -132,3 +132,9 @@ def test_walkforward_and_compare_run_a_spread(common):
     assert result.exit_code == 0, result.output
     result = invoke("compare", "chips_software_spread", "buy_and_hold", *args)
     assert result.exit_code == 0, result.output
+
+
+def test_a_limit_a_long_only_strategy_breaks_is_refused(common):
+    args, out = common
+    refused(invoke("run", "buy_and_hold", *args, "--max-gross", "0.5"), out,
+            'Strategy "buy_and_hold"', "above max_gross 0.5")

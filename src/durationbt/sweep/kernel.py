@@ -18,7 +18,7 @@ import pandas as pd
 from ..engine import Costs, delisted, execution_schedule, fillable, valuation_prices
 from ..errors import EngineError
 from .orders import rebalance
-from .sums import segment_values
+from .sums import segment_values, segment_values_and_carry
 
 __all__ = ["simulate_many", "simulate_stats", "simulate_path", "STATS", "execution_rows"]
 
@@ -96,7 +96,6 @@ def _simulate(valuation, by_segment, live, gone, exec_rows, targets, fees, slipp
                 if keep_path and c == 0:
                     holdings[r, :] = shares
             m = hi - lo
-            segment_values(by_segment, lo * n_assets, m, shares, held)
             shorted = False
             if has_carry:
                 for j in range(n_assets):
@@ -105,7 +104,10 @@ def _simulate(valuation, by_segment, live, gone, exec_rows, targets, fees, slipp
                     if q < 0.0 and carry_rate[j] > 0.0:
                         shorted = True
             if shorted:
-                segment_values(by_segment, lo * n_assets, m, weighted, charge)
+                segment_values_and_carry(by_segment, lo * n_assets, m, shares, weighted, held,
+                                         charge)
+            else:
+                segment_values(by_segment, lo * n_assets, m, shares, held)
             for t in range(m):
                 i = lo + t
                 if shorted and t > 0:
