@@ -214,6 +214,7 @@ def test_resolve_book_precedence_and_defaults():
     assert (b.borrow_bps, b.financing_bps, b.max_net) == (50.0, 100.0, 1.0)
     with pytest.raises(ParameterError, match="max_net 2 .*--max-net.* above max_gross 1"):
         resolve_book(BookOptions(max_net=2), None, Long)
+    assert resolve_book(BookOptions(max_gross=0.5), None, Long).max_net == 0.5
 
 
 @pytest.mark.parametrize("field,value", [("borrow_bps", -1), ("borrow_bps", float("nan")),

@@ -137,4 +137,22 @@ def test_walkforward_and_compare_run_a_spread(common):
 def test_a_limit_a_long_only_strategy_breaks_is_refused(common):
     args, out = common
     refused(invoke("run", "buy_and_hold", *args, "--max-gross", "0.5"), out,
-            'Strategy "buy_and_hold"', "above max_gross 0.5")
+            'Strategy "buy_and_hold"', "weights sum to 1 on 2019-", "at most 0.5",
+            "a --max-gross below 1 lowers its default")
+
+
+def test_a_banded_sweep_reports_the_sharpe_a_banded_run_reports(common, tmp_path):
+    """--band is honoured identically by the kernel the sweep runs and by run."""
+    args, out = common
+    result = invoke("sweep", "chips_software_spread", *[a for a in args if a != "--no-tearsheet"],
+                    "--grid", "short_size=0.5", "--band", "0.05", "--rebalance", "weekly")
+    assert result.exit_code == 0, result.output
+    row = pd.read_csv(next(out.iterdir()) / "sweep.csv").iloc[0]
+    runs = tmp_path / "banded"
+    done = invoke("run", "chips_software_spread", *[runs if a == out else a for a in args],
+                  "-p", "short_size=0.5", "--band", "0.05", "--rebalance", "weekly")
+    assert done.exit_code == 0, done.output
+    folder = next(runs.iterdir())
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert row["sharpe"] == pytest.approx(metrics["strategy"]["sharpe"], rel=1e-6)
+    assert metrics["book"]["band"] == 0.05

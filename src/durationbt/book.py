@@ -117,6 +117,8 @@ def resolve_book(options: BookOptions | None, universe: Universe | None,
             settled[key], source[key] = float(from_file), f"[portfolio] {key} of {universe.name}"
         else:
             settled[key], source[key] = default, "the default"
+    if source["max_net"] == "the default":     # a default never contradicts a given gross
+        settled["max_net"] = min(settled["max_net"], settled["max_gross"])
     if settled["max_net"] > settled["max_gross"] + 1e-12:
         raise ParameterError(
             f"max_net {settled['max_net']:g} ({source['max_net']}) is above max_gross "

@@ -59,7 +59,9 @@ def _check_rows(values: np.ndarray, dates: pd.DatetimeIndex, columns: Sequence[s
         raise _fail(strategy, f"weights sum to {net[row]:.6g} on {dates[row].date()} "
                     f"(gross {gross[row]:.6g}); they must sum to at most {book.max_net:g} "
                     "(max_net; the rest is held as cash). Rows beyond a limit are refused, "
-                    "never scaled: raise --max-net to lever the book.")
+                    "never scaled: " + ("raise --max-net to lever the book." if book.max_net >= 1
+                                        else "raise --max-net (a --max-gross below 1 lowers "
+                                             "its default too)."))
     if (gross > book.max_gross + tol).any():
         row = int(np.argmax(gross > book.max_gross + tol))
         long = values[row][values[row] > 0].sum()
