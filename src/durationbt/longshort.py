@@ -35,7 +35,7 @@ from .engine import (
     valuation_prices,
 )
 
-__all__ = ["simulate_book", "simulate_long_short", "carry_rates", "fills"]
+__all__ = ["simulate_book", "simulate_long_short", "on_kernel", "carry_rates", "fills"]
 
 
 def carry_rates(tickers: list[str], book: Book, cash_ticker: str | None) -> np.ndarray:
@@ -47,6 +47,11 @@ def carry_rates(tickers: list[str], book: Book, cash_ticker: str | None) -> np.n
     return rate
 
 
+def on_kernel(targets: pd.DataFrame, book: Book) -> bool:
+    """True when ``targets`` need the kernel: a short (or a leverage loan) or a band."""
+    return book.band > 0 or bool((np.nan_to_num(targets.to_numpy(dtype=float)) < 0).any())
+
+
 def simulate_book(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs | None = None,
                   init_cash: float = DEFAULT_INIT_CASH, book: Book | None = None,
                   cash_ticker: str | None = None) -> EngineResult:
@@ -55,7 +60,7 @@ def simulate_book(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs |
     the held weight at the execution, which vectorbt's orders cannot)."""
     costs = costs or Costs()
     book = book or Book(allow_short=True)
-    if book.band == 0 and not (np.nan_to_num(targets.to_numpy(dtype=float)) < 0).any():
+    if not on_kernel(targets, book):
         return simulate(prices, targets, costs=costs, init_cash=init_cash)
     return simulate_long_short(prices, targets, costs=costs, init_cash=init_cash, book=book,
                                cash_ticker=cash_ticker)

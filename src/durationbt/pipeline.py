@@ -13,7 +13,7 @@ import pandas as pd
 from .book import Book, exposures
 from .data import MarketData
 from .engine import EngineResult
-from .longshort import simulate_book
+from .longshort import on_kernel, simulate_book
 from .lookahead import LookaheadReport
 from .metrics import PERIODS_PER_YEAR
 from .scoring import book_metrics, score_run, summarise_duration
@@ -91,7 +91,8 @@ def backtest(strategy: Strategy, session: Session,
     targets = resolve_target_weights(raw, strategy, ctx, book)
     targets = session.risk_free.hold_cash(strategy.traded(targets), ctx.prices)
 
-    say(f"{strategy.name}: simulating")
+    say(f"{strategy.name}: simulating " + ("on the long/short kernel" if on_kernel(targets, book)
+                                          else "with vectorbt"))
     cash = session.risk_free.cash_ticker
     window = session.window
     result = simulate_book(window, targets, costs=settings.costs, init_cash=settings.init_cash,
