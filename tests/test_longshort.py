@@ -302,3 +302,29 @@ def test_banded_long_short_equals_the_share_model_and_trades_less(band):
     unbanded = simulate_long_short(prices, targets, costs=Costs(10, 5), init_cash=1e6,
                                    book=Book(allow_short=True, max_gross=3), cash_ticker="CASH")
     assert result.orders < unbanded.orders
+
+
+def test_the_docs_long_short_example_runs_as_written(default_universe):
+    """docs/strategies.md's long/short plugin passes the gate: memory +1 spread over its
+    priced members, saas -1 over its six, nothing else."""
+    import re
+    from pathlib import Path
+
+    from durationbt.api import build_context
+    from durationbt.synthetic import synthetic_market
+    from durationbt.universe import load_universe
+    from durationbt.weights import resolve_target_weights
+
+    text = (Path(__file__).parents[1] / "docs" / "strategies.md").read_text()
+    section = text[text.index("## Long/short books"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "docs/strategies.md", "exec"), namespace)
+    universe = load_universe(default_universe)
+    ctx = build_context(universe, synthetic_market(universe), "monthly")
+    strategy = namespace["MemorySaasSpread"]()
+    weights = resolve_target_weights(strategy.target_weights(ctx), strategy, ctx)
+    saas = list(universe.bucket("saas").tickers)
+    assert weights[saas].sum(axis=1).to_numpy() == pytest.approx(-1.0)
+    assert weights[saas].iloc[-1].to_numpy() == pytest.approx(-1 / 6)
+    assert weights.sum(axis=1).to_numpy() == pytest.approx(0.0)
