@@ -181,6 +181,48 @@ def case_single_run() -> dict:
             "all": walls, "phases": phases, "peak_mb": _peak_mb()}
 
 
+def case_timing() -> dict:
+    """The timing attribution of ``durationbt run liquidity_rotation`` on the snapshot
+    (static mix, paired bootstrap, 1,000 re-timed placebos on the sweep kernel): its first
+    call in a fresh process (the kernel loaded from numba's cache included) and a second."""
+    from durationbt.api import RunSettings, Session, backtest
+    from durationbt.inference.timing import timing_attribution
+
+    if not (SNAPSHOT / "SPY.csv").is_file():
+        return {"skipped": f"no snapshot at {SNAPSHOT}"}
+    session = Session(RunSettings(data=SNAPSHOT))
+    done = backtest(session.strategy("liquidity_rotation"), session)
+    seconds, cpu = [], []
+    for _ in range(2):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        found = timing_attribution(done, session)
+        seconds.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
+    return {"first_seconds": seconds[0], "warm_seconds": seconds[1], "first_cpu": cpu[0],
+            "warm_cpu": cpu[1], "placebos": found.placebo.n, "p_value": found.placebo.p_value}
+
+
+def case_thesis() -> dict:
+    """``durationbt thesis`` on the default universe (every claim, the timing placebos, the
+    page) as a fresh command: warmed once, then the best of two (target: 30 s)."""
+    import tempfile
+
+    if not (SNAPSHOT / "SPY.csv").is_file():
+        return {"skipped": f"no snapshot at {SNAPSHOT}"}
+    cli = Path(sys.executable).parent / "durationbt"
+    fundamentals = SNAPSHOT.parent / "fundamentals"
+    with tempfile.TemporaryDirectory() as out:
+        argv = [str(cli), "thesis", "--data", str(SNAPSHOT), "--out", out,
+                *(["--fundamentals", str(fundamentals)] if fundamentals.is_dir() else [])]
+        subprocess.run(argv, capture_output=True, check=True)
+        walls = []
+        for _ in range(2):
+            started = time.perf_counter()
+            subprocess.run(argv, capture_output=True, check=True)
+            walls.append(time.perf_counter() - started)
+    return {"seconds": min(walls), "all": walls}
+
+
 def case_real_sweep() -> dict:
     """``durationbt sweep liquidity_rotation`` (its declared 45-point grid) on the snapshot."""
     from durationbt.api import RunSettings, lookahead_probe
@@ -255,6 +297,8 @@ def case_real_grid(executor: str, values: int) -> dict:
 CASES = {
     "single_run": lambda a: case_single_run(),
     "real_sweep": lambda a: case_real_sweep(),
+    "timing": lambda a: case_timing(),
+    "thesis": lambda a: case_thesis(),
     "real_grid": lambda a: case_real_grid(a.executor, a.values),
     "sweep": lambda a: case_sweep(a.assets, a.days, a.combos, a.chunk),
     "sweep_long_short": lambda a: case_sweep(a.assets, a.days, a.combos, a.chunk, True),
@@ -306,6 +350,17 @@ def main() -> None:
               f"{run['seconds'] / run['by_hand_seconds']:.2f} (best of 3, alternated, warm)")
         print("            phases (wall, in-process): " + ", ".join(
             f"{name} {sec:.2f} s" for name, sec in run["phases"].items()))
+    timing = _child("timing")
+    if "skipped" not in timing:
+        print(f"timing attribution of that run (static mix, paired bootstrap, "
+              f"{timing['placebos']:,} re-timed placebos): {timing['first_seconds']:.2f} s in a "
+              f"fresh process, {timing['warm_seconds']:.2f} s warm (CPU {timing['first_cpu']:.2f} "
+              f"s and {timing['warm_cpu']:.2f} s; budget 2 s)")
+    thesis = _child("thesis")
+    if "skipped" not in thesis:
+        print(f"thesis      `durationbt thesis` on the default universe: {thesis['seconds']:.2f} s "
+              f"(warm, best of 2; target <= 30 s: "
+              f"{'meets' if thesis['seconds'] <= 30 else 'MISSES'})")
     real = _child("real_sweep")
     if "skipped" not in real:
         print(f"real sweep  liquidity_rotation, {real['combos']} combinations ({real['trials']} "

@@ -9,14 +9,16 @@ import pandas as pd
 
 def simulate_shares(close: pd.DataFrame, executed: pd.DataFrame, fees: float = 0.0,
                     slippage: float = 0.0, init_cash: float = 1_000_000.0,
-                    exact_post_fee: bool = False, borrow: float = 0.0, financing: float = 0.0,
-                    cash_asset: str | None = None, band: float = 0.0) -> pd.Series:
+                    exact_post_fee: bool = False, cash_asset: str | None = None,
+                    borrow: float = 0.0, financing: float = 0.0, band: float = 0.0) -> pd.Series:
     """Equity at each close. ``executed`` holds target weights on the days they trade.
 
     Default convention (durationbt's): an asset whose prices end is held at its last price
     and sold at the next execution; targets are fractions of the pre-trade value; sells
     first, then buys from the smallest to the largest order value, each trimmed to the cash
-    left. With ``exact_post_fee`` the post-trade holdings are exactly ``w * V_after`` where
+    left. The weight an execution still targets in a delisted asset goes to the
+    ``cash_asset`` column when it has a price that day (else it stays as cash). With
+    ``exact_post_fee`` the post-trade holdings are exactly ``w * V_after`` where
     ``V_after`` is the value left after paying this rebalance's costs (found by fixed point).
 
     Long/short: a negative weight is a short (a sale adds its proceeds to cash, a cover is a
@@ -45,6 +47,8 @@ def simulate_shares(close: pd.DataFrame, executed: pd.DataFrame, fees: float = 0
         if i in exec_rows:
             gone = (last_row >= 0) & (i > last_row)
             w = np.where(gone, 0.0, exec_rows[i])       # a delisted asset is sold
+            if cash_asset is not None and not np.isnan(prices[i, close.columns.get_loc(cash_asset)]):
+                w[close.columns.get_loc(cash_asset)] += np.where(gone, exec_rows[i], 0.0).sum()
             live = ~np.isnan(prices[i]) | gone
             value = cash + float(np.sum(shares * p))
             if exact_post_fee:

@@ -88,8 +88,9 @@ def test_report_page_renders_every_chart(browser, runs):
         const divs = document.querySelectorAll('.js-plotly-plot');
         return divs.length > 0 && Array.from(divs).every(d => d.querySelector('svg.main-svg'));
     }""", timeout=30_000)
-    # equity+drawdown, signal, bucket weights, turnover per rebalance, portfolio duration
-    assert charts.count() == 5
+    # equity+drawdown, signal, timing (run vs static mix vs placebos), bucket weights,
+    # turnover per rebalance, portfolio duration
+    assert charts.count() == 6
     traces = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot'))"
                            ".map(d => d.querySelectorAll('g.trace').length)")
     assert all(n > 0 for n in traces), traces
@@ -98,7 +99,8 @@ def test_report_page_renders_every_chart(browser, runs):
     page.wait_for_function("document.querySelector('.js-plotly-plot').layout.yaxis.type === 'log'")
     headings = page.locator("section h2").all_inner_texts()
     for expected in ("Headline: strategy vs benchmark", "Run settings", "Equity and drawdown",
-                     "Liquidity-scarcity signal", "Bucket weights", "Portfolio duration",
+                     "Liquidity-scarcity signal", "Is the edge timing?", "Bucket weights",
+                     "Portfolio duration",
                      "Trading", "Scores by regime", "Bucket contribution by regime"):
         assert expected in headings
     assert page.locator("a[href='tearsheet.html']").count() == 1
@@ -270,3 +272,56 @@ def test_markup_in_every_user_text_stays_text_on_every_page(browser, synth_data,
     report, _ = _open(browser, done.run_dir / "report.html")
     body = report.locator("body").inner_text()
     assert "<script>alert('doc')</script>" in body and "onerror=alert('param')" in body
+
+
+def test_thesis_page_fits_and_draws_a_forest_per_kind(browser, thesis_run):
+    """thesis.html of the real thesis: a forest plot per claim kind, no horizontal
+    overflow of the page or of any table at 1,024 and 1,600 px, screenshots at both."""
+    import json
+
+    content = json.loads((thesis_run / "thesis.json").read_text())
+    kinds = {c["kind"] for c in content["claims"] if c["estimate"] is not None}
+    page, problems = _open(browser, thesis_run / "thesis.html")
+    _assert_charts_drawn(page, len(kinds))
+    headings = page.locator("section h2").all_inner_texts()
+    for expected in ("Scorecard", "Estimates and 95% intervals, by kind",
+                     "Before and after 2026-01-30", "What stands behind each estimate",
+                     "Today's regime and the claims that bear on it", "Event windows"):
+        assert expected in headings
+    for width in (1024, 1600):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert page.evaluate(_OVERFLOWING) == [], f"thesis.html at {width} px"
+        assert _shot(page, f"thesis-{width}.png").stat().st_size > 50_000
+    assert problems == []
+
+
+def test_markup_in_a_claim_stays_text(browser, tmp_path):
+    """A claim's text and an event's name with markup are shown as text on thesis.html; a
+    claim without data, whose reason holds long unbreakable words, still fits at 1,024 px."""
+    from typer.testing import CliRunner
+
+    from durationbt.cli.app import app
+    from thesis_fixtures import planted_folder
+
+    data, universe = planted_folder(tmp_path)
+    universe.write_text(universe.read_text().replace(
+        'text = "The placebo falls behind when scarce (noise)"',
+        'text = "<script>alert(\'claim\')</script><img src=x onerror=alert(1)>"').replace(
+        'name = "first year"', 'name = "<b onmouseover=alert(2)>first</b>"').replace(
+        'csv = "orders.csv"',
+        'fundamentals = "quarterly_orders_of_the_hyperscalers_from_their_filings.csv"'))
+    result = CliRunner().invoke(app, ["thesis", "--universe", str(universe), "--data",
+                                      str(data), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    folder = next((tmp_path / "out").iterdir())
+    page, problems = _open(browser, folder / "thesis.html")
+    page.wait_for_timeout(500)
+    body = page.locator("body").inner_text()
+    assert "<script>alert('claim')</script>" in body and "<b onmouseover=alert(2)>" in body
+    assert "quarterly_orders_of_the_hyperscalers_from_their_filings.csv" in body
+    page.set_viewport_size({"width": 1024, "height": 900})
+    page.wait_for_timeout(300)
+    assert page.evaluate(_OVERFLOWING) == [], "thesis.html at 1024 px"
+    assert problems == []

@@ -30,7 +30,10 @@ dates = st.one_of(
     st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)).map(str),
     st.dates(dt.date(2020, 1, 1), dt.date(2024, 12, 31)).map(lambda d: f"{d} 00:00:00-05:00"),
     st.dates(dt.date(2020, 1, 1), dt.date(2024, 12, 31)).map(lambda d: f"{d}T00:00:00Z"),
-    st.sampled_from(["", "yesterday", "2024-13-01", "2024-02-30", "01/02/2024", "0", "2099-01-01"]),
+    st.dates(dt.date(2020, 1, 1), dt.date(2024, 12, 31)).map(lambda d: f"{d}T00:00:00 Z"),
+    st.dates(dt.date(2020, 1, 1), dt.date(2024, 12, 31)).map(lambda d: f"{d} 00:00:00 +00:00"),
+    st.sampled_from(["", "yesterday", "2024-13-01", "2024-02-30", "01/02/2024", "0", "2099-01-01",
+                     "2024-06", "1600-01-01", "0001-01-01", "2024-01-02 25:00"]),
     st.text(max_size=12).filter(lambda t: "," not in t and "\n" not in t and "\r" not in t),
 )
 values = st.one_of(

@@ -19,8 +19,11 @@ from durationbt.inference import (
     optimal_block,
     paired_bootstrap,
     sharpe_difference,
+    spa_test,
     spell_lengths,
     stationary_bootstrap,
+    stationary_bootstrap_many,
+    stationary_bootstrap_sums,
 )
 
 sm = pytest.importorskip("statsmodels.api")
@@ -194,3 +197,44 @@ def test_estimate_scaled_and_json():
     assert annual.to_json() == {"estimate": pytest.approx(0.252), "ci95": [pytest.approx(-0.252),
                                 pytest.approx(0.756)], "p_value": 0.2, "n": 100, "method": "m",
                                 "stderr": pytest.approx(0.252), "t": 1.0, "spells": 4}
+
+
+def test_bootstrap_of_sums_is_the_general_bootstrap_on_the_same_resamples():
+    # a mean and a Sharpe ratio from sums of x and x^2: the counts-times-data shortcut must
+    # give the general form's intervals exactly (same seed, same resampled days)
+    x = np.random.default_rng(5).normal(3e-4, 0.01, 700)
+
+    def general(s):
+        return np.stack([s.mean(axis=-1), s.mean(axis=-1) / s.std(axis=-1, ddof=1)], axis=-1)
+
+    def finish(sums):
+        n = 700.0
+        mean = sums[:, 0] / n
+        var = (sums[:, 1] - n * mean ** 2) / (n - 1)
+        return np.stack([mean, mean / np.sqrt(var)], axis=-1)
+
+    slow = stationary_bootstrap_many(x, general, mean_block=15, n_boot=300, seed=4)
+    fast = stationary_bootstrap_sums(np.column_stack([x, x * x]), finish, mean_block=15,
+                                     n_boot=300, seed=4)
+    for a, b in zip(slow, fast, strict=True):
+        assert b.estimate == pytest.approx(a.estimate, rel=1e-9)
+        assert b.ci95 == pytest.approx(a.ci95, rel=1e-7)
+        assert b.p_value == a.p_value and b.n == 700
+
+
+def test_spa_finds_a_planted_winner_and_not_a_crowd_of_equals():
+    rng = np.random.default_rng(12)
+    market = rng.normal(3e-4, 0.01, 2500)
+    baseline = market + rng.normal(0, 0.002, 2500)
+    equals = {f"m{k}": market + rng.normal(0, 0.002, 2500) for k in range(5)}
+    crowd = spa_test(baseline, equals, replicates=500)
+    assert crowd.p_value > 0.05 and crowd.models == 5 and crowd.days == 2500
+    assert crowd.p_lower <= crowd.p_value <= crowd.p_upper
+    winner = {**equals, "winner": market + 4e-4 + rng.normal(0, 0.002, 2500)}  # +10% a year
+    found = spa_test(baseline, winner, replicates=500)
+    assert found.p_value < 0.01 and found.best == "winner"
+    assert found.best_margin == pytest.approx(
+        (winner["winner"] - baseline).mean() * 252, rel=1e-12)
+    assert found.to_json()["method"].startswith("Hansen SPA")
+    again = spa_test(baseline, winner, replicates=500)
+    assert again == found                                   # seeded

@@ -328,3 +328,27 @@ def test_the_docs_long_short_example_runs_as_written(default_universe):
     assert weights[saas].sum(axis=1).to_numpy() == pytest.approx(-1.0)
     assert weights[saas].iloc[-1].to_numpy() == pytest.approx(-1 / 6)
     assert weights.sum(axis=1).to_numpy() == pytest.approx(0.0)
+
+
+def test_timing_attribution_resimulates_a_spread_as_the_run_did(synth_data, synth_universe):
+    """The placebos are held against the run's own Sharpe as the kernel re-simulates it:
+    with a short, borrow, leverage and a band, that is the run's equity (1e-9)."""
+    from pathlib import Path
+
+    from durationbt.inference import timing
+    from durationbt.pipeline import backtest
+    from durationbt.plugins import discover_strategies
+    from durationbt.session import RunSettings, Session
+
+    plugins = Path(__file__).parent / "fixtures" / "longshort"
+    settings = RunSettings(universe=synth_universe, data=synth_data, cache=False,
+                           book=BookOptions(borrow_bps=300, max_net=1.5, max_gross=3, band=0.02))
+    session = Session(settings, discover_strategies(plugins, entry_points_enabled=False))
+    done = backtest(session.strategy("chips_software_spread", {"long_size": 2.0,
+                                                               "short_size": 0.5}), session)
+    assert done.targets["CASH"].min() < 0            # the book borrows in the cash asset
+    window = session.window[list(done.targets.columns)]
+    rows, dates = timing._executing(done, pd.DatetimeIndex(window.index))
+    again = timing._simulate(window, done.targets.loc[dates].to_numpy()[None], rows, session,
+                             done.book)[0]
+    np.testing.assert_allclose(again, done.result.equity.to_numpy(), rtol=1e-9)

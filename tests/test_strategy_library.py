@@ -213,10 +213,34 @@ def test_new_scaffolds_a_working_strategy_and_refuses_to_overwrite(tmp_path, def
     registry = discover_strategies(tmp_path / "strategies", entry_points_enabled=False)
     universe = load_universe(default_universe)
     assert check_strategy(registry.get("my_tilt")(), universe, synthetic_market(universe)).ok
+    # the scaffold teaches today's names: within_bucket, not the older spread
+    code = plugin.read_text()
+    assert 'within_bucket = "equal"' in code and "spread =" not in code
+    assert "within_bucket" in registry.get("my_tilt").__dict__
     again = runner.invoke(app, ["strategies", "new", "my_tilt", *args])
     assert again.exit_code == 2 and "already exists" in again.output
     bad = runner.invoke(app, ["strategies", "new", "My-Tilt", *args])
     assert bad.exit_code == 2 and "must start with a lowercase letter" in bad.output
+
+
+def test_the_scaffold_and_its_test_run(tmp_path, synth_data, synth_universe):
+    """What `strategies new` writes works as written: its own test passes and `run` takes it."""
+    import importlib.util
+
+    args = ["--strategies-dir", str(tmp_path / "strategies"), "--tests-dir",
+            str(tmp_path / "tests")]
+    assert runner.invoke(app, ["strategies", "new", "fresh_idea", *args]).exit_code == 0
+    spec = importlib.util.spec_from_file_location("test_fresh_idea",
+                                                  tmp_path / "tests" / "test_fresh_idea.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.test_fresh_idea_passes_the_checks()
+    run = runner.invoke(app, ["run", "fresh_idea", "--strategies-dir", str(tmp_path / "strategies"),
+                              "-u", str(synth_universe), "--data", str(synth_data), "--out",
+                              str(tmp_path / "out"), "--no-tearsheet"])
+    assert run.exit_code == 0, run.output
+    manifest = (next((tmp_path / "out").iterdir()) / "manifest.json").read_text()
+    assert '"within_bucket": "equal"' in manifest
 
 
 # --- entry points --------------------------------------------------------------------------
@@ -284,3 +308,28 @@ def test_strategies_check_needs_no_cash_asset(tmp_path, snapshot):
                                   str(snapshot), "--out", str(tmp_path / "r")])
     assert refused.exit_code == 2 and "names no cash asset" in refused.output
     assert not (tmp_path / "r").exists()
+
+
+def test_strategies_list_shows_docstrings_as_plain_text(tmp_path):
+    """A docstring's reStructuredText is rendered as a reader sees it, its first paragraph
+    whole (momentum_gate's first line used to end mid-sentence with ``top_k`` in it)."""
+    (tmp_path / "marked.py").write_text(
+        "import pandas as pd\nfrom durationbt import Strategy\n\n\n"
+        "class Marked(Strategy):\n"
+        '    """Hold the ``top_k`` buckets named by :class:`~durationbt.Strategy` and\n'
+        "    *scarce* regimes, see `the guide <https://example.org>`_; **never** 2 * 3.\n\n"
+        '    Details that the list leaves out."""\n\n'
+        '    name = "marked"\n\n'
+        "    def target_weights(self, ctx):\n"
+        "        return pd.DataFrame(0.0, index=ctx.rebalance_dates,\n"
+        "                            columns=list(ctx.universe.bucket_names))\n")
+    registry = discover_strategies(tmp_path, entry_points_enabled=False)
+    assert registry.get("marked").summary() == (
+        "Hold the top_k buckets named by Strategy and scarce regimes, see the guide; never 2 * 3.")
+    assert registry.get("momentum_gate").summary() == (
+        "Hold the top_k buckets with the best trailing return that also beat bills; buckets of "
+        "rank >= long_min_rank are allowed only when the regime is not scarce.")
+    listed = runner.invoke(app, ["strategies", "list", "--strategies-dir", str(tmp_path)])
+    assert listed.exit_code == 0, listed.output
+    assert "top_k" in listed.output and "marked" in listed.output
+    assert "``" not in listed.output and ":class:" not in listed.output

@@ -26,11 +26,17 @@ LEADERBOARD_COLUMNS = ("cagr", "volatility", "sharpe", "sortino", "max_drawdown"
                        "sharpe_vs_benchmark_ci_high")
 
 
-def check_sort_metric(metric: str) -> str:
-    """``metric`` if it is a leaderboard column, else a ParameterError listing them."""
-    if metric not in LEADERBOARD_COLUMNS:
-        raise ParameterError(f'--sort "{metric}" is not a leaderboard column; choose one of '
-                             f"{', '.join(LEADERBOARD_COLUMNS)}.")
+def check_sort_metric(metric: str, baseline: bool = False) -> str:
+    """``metric`` if it is a leaderboard column (with a ``baseline``, BASELINE_COLUMNS too),
+    else a ParameterError listing them."""
+    from .baseline import BASELINE_COLUMNS
+
+    columns = (*LEADERBOARD_COLUMNS, *(BASELINE_COLUMNS if baseline else ()))
+    if metric not in columns:
+        extra = ("" if baseline or metric not in BASELINE_COLUMNS
+                 else f" ({metric} needs --baseline)")
+        raise ParameterError(f'--sort "{metric}" is not a leaderboard column{extra}; choose '
+                             f"one of {', '.join(columns)}.")
     return metric
 
 
@@ -47,6 +53,8 @@ class Entry:
     source: str
     risk_free: pd.Series            # daily risk-free return on the equity's days
     settings: dict                  # start, end, rebalance, fees_bps, slippage_bps, risk_free
+    notes: tuple[str, ...] = ()     # the run's notes (data, conventions, signal components)
+    universe: dict | None = None    # name and definition, as a run manifest records them
 
 
 @dataclass(frozen=True)
@@ -58,10 +66,17 @@ class Comparison:
     regime_scores: pd.DataFrame
     entries: tuple[Entry, ...]
     market: Any = None              # the data the fresh backtests ran on (None: folders only)
+    baseline: Any = None            # baseline.BaselineSummary with --baseline
+
+    @property
+    def notes(self) -> list[str]:
+        """Every entry's notes, each once (runs on one session share theirs)."""
+        return list(dict.fromkeys(n for e in self.entries for n in e.notes))
 
     def sorted_by(self, metric: str) -> pd.DataFrame:
         """Best first, in the metric's declared direction (``metrics.METRICS``), NaN last."""
-        return best_first(self.leaderboard, check_sort_metric(metric))
+        return best_first(self.leaderboard,
+                          check_sort_metric(metric, self.baseline is not None))
 
 
 # what must agree for a ranking to be fair, as leaderboard columns: name -> what it is
@@ -156,22 +171,38 @@ def _from_folder(path: Path) -> Entry:
                  equity=run.equity["equity"], benchmark=run.equity["benchmark"],
                  benchmark_name=m["universe"]["definition"]["benchmark"],
                  regime_scores=run.regimes["scores"] if run.regimes else None, source=str(path),
-                 risk_free=rf, settings=_settings_of(m["settings"]))
+                 risk_free=rf, settings=_settings_of(m["settings"]),
+                 notes=tuple(m["data"].get("warnings", ())),
+                 universe={"name": m["universe"]["name"],
+                           "definition": m["universe"]["definition"]})
 
 
 def compare(items: Sequence[str], settings, *, registry=None,
-            progress: Progress | None = None, allow_mixed: bool = False) -> Comparison:
+            progress: Progress | None = None, allow_mixed: bool = False,
+            baseline: str | None = None) -> Comparison:
     """Compare strategy names (run on ``settings``: universe, range, costs) and run folders
     (existing directories). Empty ``items`` means every strategy the registry knows. Runs
-    with different settings (SETTING_COLUMNS) are refused unless ``allow_mixed``."""
+    with different settings (SETTING_COLUMNS) are refused unless ``allow_mixed``. With a
+    ``baseline`` (a strategy name, a run folder or a compared run's label; added to the
+    items when missing), every row is held against it (``durationbt.baseline``)."""
     from .pipeline import backtest
     from .session import Session
 
     say = progress or (lambda _msg: None)
     session = Session(settings, registry, say)
     items = list(items) or session.registry.names()
-    names = [i for i in items if not Path(i).is_dir()]
-    entries: dict[str, Entry] = {i: _from_folder(Path(i)) for i in items if i not in names}
+    entries: dict[str, Entry] = {i: _from_folder(Path(i)) for i in items if Path(i).is_dir()}
+    base_item = None
+    if baseline is not None:
+        from .baseline import resolve_baseline
+
+        items, base_item = resolve_baseline(baseline, items,
+                                            {i: e.label for i, e in entries.items()},
+                                            session.registry.names())
+        if base_item not in entries and Path(base_item).is_dir():
+            entries[base_item] = _from_folder(Path(base_item))
+    names = [i for i in items if i not in entries]
+    fresh = None
     if names:
         strategies = {n: session.strategy(n) for n in names}  # unknown names fail before loading
         _ = session.risk_free                                   # so does a bad --risk-free
@@ -184,13 +215,55 @@ def compare(items: Sequence[str], settings, *, registry=None,
         if not allow_mixed:  # before any backtest runs
             check_alike([(e.label, e.settings) for e in entries.values()]
                         + [(n, fresh) for n in names])
-        for i, name in enumerate(names, 1):
-            say(f"[{i}/{len(names)}] {name}")
-            done = backtest(strategies[name], session)
-            entries[name] = Entry(label=name, metrics=done.metrics, equity=done.result.equity,
-                                  benchmark=done.benchmark, benchmark_name=universe.benchmark,
-                                  regime_scores=done.regimes["scores"],
-                                  source=session.source(name), risk_free=done.risk_free,
-                                  settings=fresh)
+    if base_item is not None:   # before any backtest runs too
+        _check_baseline_footing(base_item, items, entries, fresh, session)
+    for i, name in enumerate(names, 1):
+        say(f"[{i}/{len(names)}] {name}")
+        done = backtest(strategies[name], session)
+        entries[name] = Entry(label=name, metrics=done.metrics, equity=done.result.equity,
+                              benchmark=done.benchmark, benchmark_name=universe.benchmark,
+                              regime_scores=done.regimes["scores"],
+                              source=session.source(name), risk_free=done.risk_free,
+                              settings=fresh, notes=done.notes, universe=_universe_of(universe))
     comparison = _assemble([entries[i] for i in items], allow_mixed)
+    if base_item is not None:
+        comparison = _with_baseline(comparison, entries[base_item])
     return replace(comparison, market=session.market if names else None)
+
+
+def _universe_of(universe) -> dict:
+    """A universe's name and definition as a run manifest records them."""
+    return {"name": universe.name,
+            "definition": universe.model_dump(mode="json", exclude={"path"})}
+
+
+def _check_baseline_footing(base_item: str, items: Sequence[str], entries: dict[str, Entry],
+                            fresh: dict | None, session) -> None:
+    """The baseline and every compared run on one universe, period, costs and risk-free
+    rate (``baseline.check_footing``), checked before any backtest runs."""
+    from .baseline import Footing, check_footing
+
+    def footing(item: str) -> Footing:
+        if item in entries:
+            e = entries[item]
+            u = e.universe or {"name": "?", "definition": {}}
+            return Footing(e.label, u["name"], u["definition"], e.settings)
+        u = _universe_of(session.universe)
+        return Footing(item, u["name"], u["definition"], fresh)
+
+    check_footing(footing(base_item), [footing(i) for i in items])
+
+
+def _with_baseline(comparison: Comparison, base: Entry) -> Comparison:
+    """The leaderboard with BASELINE_COLUMNS and the comparison's BaselineSummary."""
+    from .baseline import against_baseline
+
+    board = comparison.leaderboard
+    bench = next(label for label in board.index if label.startswith("benchmark ("))
+    curves = {e.label: e.equity for e in comparison.entries}
+    curves[bench] = comparison.entries[0].benchmark
+    candidates = [e.label for e in comparison.entries if e.label != base.label]
+    columns, summary = against_baseline(curves, base.label, base.risk_free, base.source,
+                                        candidates)
+    board = board.join(columns)
+    return replace(comparison, leaderboard=board, baseline=summary)

@@ -5,9 +5,10 @@ non-finite values show as ``n/a``. A metric's format and label are declared with
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
-__all__ = ["fmt_pct", "fmt_num", "fmt_param", "LABELS"]
+__all__ = ["fmt_pct", "fmt_num", "fmt_param", "plain_text", "LABELS"]
 
 
 def _missing(value: Any) -> bool:
@@ -31,6 +32,29 @@ def fmt_param(value: Any) -> str:
     if hasattr(value, "item"):  # numpy scalars from a DataFrame
         return fmt_param(value.item())
     return str(value)
+
+
+# reStructuredText inline markup, in the order it is undone: roles (:class:`Strategy`,
+# :func:`title <target>`; a ~ keeps the last name, as Sphinx shows it), hyperlinks
+# (`text <url>`_), literals (``x``), interpreted text (`x`), strong (**x**) and emphasis
+# (*x*); emphasis needs text tight inside its stars, so "rank >= 1 * 2" stays as written
+_RST = (
+    (re.compile(r":[\w.+-]+:`([^`<]*?)\s*(?:<[^`>]*>)?`"),
+     lambda m: m[1][1:].rsplit(".", 1)[-1] if m[1].startswith("~") else m[1]),
+    (re.compile(r"`([^`<]*?)\s*<[^`>]*>`__?"), r"\1"),
+    (re.compile(r"``(.+?)``"), r"\1"),
+    (re.compile(r"`([^`]+)`_{0,2}"), r"\1"),
+    (re.compile(r"\*\*(\S(?:.*?\S)?)\*\*"), r"\1"),
+    (re.compile(r"(?<![\w*])\*(\S(?:[^*]*?\S)?)\*(?![\w*])"), r"\1"),
+)
+
+
+def plain_text(text: str) -> str:
+    """``text`` (a docstring's reStructuredText) as a reader sees it rendered: inline
+    markup removed and lines joined. '``top_k`` buckets' -> 'top_k buckets'."""
+    for pattern, repl in _RST:
+        text = pattern.sub(repl, text)
+    return " ".join(text.split())
 
 
 # column keys of leaderboard.csv, sweep.csv and the regime tables that are not metrics ->

@@ -29,6 +29,7 @@ from .engine import (
     check_init_cash,
     check_prices_to_trade,
     close_out_delisted,
+    close_out_to_cash,
     execution_schedule,
     import_vectorbt,
     simulate,
@@ -61,7 +62,7 @@ def simulate_book(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs |
     costs = costs or Costs()
     book = book or Book(allow_short=True)
     if not on_kernel(targets, book):
-        return simulate(prices, targets, costs=costs, init_cash=init_cash)
+        return simulate(prices, targets, costs=costs, init_cash=init_cash, cash=cash_ticker)
     return simulate_long_short(prices, targets, costs=costs, init_cash=init_cash, book=book,
                                cash_ticker=cash_ticker)
 
@@ -81,7 +82,9 @@ def simulate_long_short(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: C
     schedule = execution_schedule(pd.DatetimeIndex(close.index), pd.DatetimeIndex(targets.index))
     executed = targets.loc[schedule.to_numpy()].set_axis(schedule.index)
     rows = close.index.get_indexer(executed.index)
-    array = close_out_delisted(close, rows, executed.to_numpy(dtype=float))
+    # a position closed out because its data ended: its weight goes to the cash asset
+    moved = close_out_to_cash(close, rows, executed.to_numpy(dtype=float), cash_ticker)
+    array = close_out_delisted(close, rows, moved)
     check_prices_to_trade(close, rows, array)
     rates = carry_rates(tickers, book, cash_ticker)
     equity, holdings, carry_day = simulate_path(close, np.ascontiguousarray(array), rows,

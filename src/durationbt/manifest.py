@@ -11,8 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["Provenance", "Manifest", "RunManifest", "RunMetrics", "SideMetrics",
-           "CompareManifest", "SweepSummary", "BookMetrics", "WalkForwardManifest", "UniverseRecord",
-           "StrategyRecord", "RunSettingsRecord", "DataRecord", "SuspiciousRecord", "EngineRecord"]
+           "TimingRecord", "CompareManifest", "SweepSummary", "BookMetrics", "WalkForwardManifest",
+           "UniverseRecord", "StrategyRecord", "RunSettingsRecord", "DataRecord",
+           "SuspiciousRecord", "EngineRecord", "SignalRecord", "ThesisManifest"]
 
 
 class _Record(BaseModel):
@@ -42,7 +43,7 @@ class Manifest(Provenance):
     """The header every command's manifest starts with."""
 
     schema_version: Literal[1] = Field(1, alias="schema")   # another: a newer durationbt's
-    command: Literal["run", "compare", "sweep", "walkforward"]
+    command: Literal["run", "compare", "sweep", "walkforward", "thesis"]
     created_utc: str
 
     def to_json(self) -> dict[str, Any]:
@@ -96,6 +97,8 @@ class RunSettingsRecord(_Record):
     risk_free: str = "0"
     cash: str = "zero"
     timing: str = "decide on close t, fill on close t+1"
+    placebos: int | None = None     # re-timed schedules of the timing attribution (older: none)
+    seed: int | None = None         # of its placebos and bootstrap
     fee_convention: str = "targets are fractions of pre-trade value; costs paid from cash"
     book: dict[str, Any] | None = None   # limits and carry (``durationbt.book``)
 
@@ -125,6 +128,16 @@ class DataRecord(_Record):
     delisted: dict[str, str] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
     suspicious: list[SuspiciousRecord] = Field(default_factory=list)
+
+
+class SignalRecord(_Record):
+    """The scarcity signal a run used: component weights, settings, and each component's
+    last day with a value up to the run's end (null: none; absent in runs written before
+    it was recorded), so a component that stopped is visible in the manifest."""
+
+    components: dict[str, float] = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=dict)
+    last_dates: dict[str, str | None] = Field(default_factory=dict)
 
 
 class EngineRecord(_Record):
@@ -163,7 +176,7 @@ class RunManifest(Manifest):
     strategy: StrategyRecord
     settings: RunSettingsRecord
     data: DataRecord
-    signal: dict[str, Any] = Field(default_factory=dict)
+    signal: SignalRecord = Field(default_factory=SignalRecord)
     lookahead: dict[str, Any] = Field(default_factory=dict)
     engine: EngineRecord
 
@@ -186,6 +199,38 @@ class SideMetrics(_Record):
     turnover: float | None = None
 
 
+class StaticMixRecord(_Record):
+    sharpe: float | None
+    cagr: float | None
+    weights: dict[str, float | None]
+
+
+class SharpeDifferenceRecord(_Record):
+    estimate: float | None
+    ci95: list[float | None] = Field(min_length=2, max_length=2)
+    method: str
+    p_value: float | None = None
+    block_days: float | None = None
+
+
+class PlaceboRecord(_Record):
+    n: int
+    p_value: float | None
+    method: str
+    block_days: float | None
+    seed: int
+
+
+class TimingRecord(_Record):
+    """``metrics.json``'s ``timing`` (``inference.timing``): the run against its static mix
+    and its re-timed placebos."""
+
+    static_mix: StaticMixRecord
+    sharpe_minus_static: SharpeDifferenceRecord
+    placebo: PlaceboRecord | None
+    verdict: str
+    sharpe: float | None = None
+    adds_value: bool = False
 class BookMetrics(_Record):
     """``metrics.json``'s ``book``: limits and carry rates used, carry paid (currency),
     exposures (fractions of equity, the cash asset left out)."""
@@ -207,13 +252,16 @@ class BookMetrics(_Record):
 
 
 class RunMetrics(_Record):
-    """``metrics.json`` of ``durationbt run``: what compare and the pages read back."""
+    """``metrics.json`` of ``durationbt run``: what compare and the pages read back. Runs
+    written before the timing attribution have neither ``timing`` nor ``timing_note``."""
 
     schema_version: int = Field(1, alias="schema")
     conventions: dict[str, Any] = Field(default_factory=dict)
     strategy: SideMetrics
     benchmark: SideMetrics
     portfolio_duration: dict[str, float | None] | None = None
+    timing: TimingRecord | None = None
+    timing_note: str | None = None     # why ``timing`` is null (buy-and-hold, constant weights)
     book: BookMetrics | None = None
 
 
@@ -232,6 +280,7 @@ class CompareManifest(Manifest):
     cash: str
     allow_mixed: bool
     sources: dict[str, str]
+    baseline: dict[str, Any] | None = None   # compare --baseline: baseline.BaselineSummary
 
 
 class SweepSummary(Manifest):
@@ -271,3 +320,18 @@ class WalkForwardManifest(Manifest):
     start: str
     end: str
     data: str
+
+
+class ThesisManifest(Manifest):
+    """``manifest.json`` of ``durationbt thesis``: the universe (file, hash, its [thesis]
+    table as scored), the data window, the split, the adjustment and the user series."""
+
+    command: Literal["thesis"] = "thesis"
+    universe: dict[str, Any]
+    start: str
+    end: str
+    split: str | None = None
+    adjustment: str
+    claims: int
+    fundamentals: str | None = None
+    series: dict[str, str] = Field(default_factory=dict)

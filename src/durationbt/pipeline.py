@@ -13,6 +13,7 @@ import pandas as pd
 from .book import Book, exposures
 from .data import MarketData
 from .engine import EngineResult
+from .inference.placebo import TimingAttribution
 from .longshort import on_kernel, simulate_book
 from .lookahead import LookaheadReport
 from .metrics import PERIODS_PER_YEAR
@@ -20,7 +21,7 @@ from .scoring import book_metrics, score_run, summarise_duration
 from .session import Session
 from .strategy import Context, Strategy
 from .universe import Universe
-from .weights import call_strategy, resolve_target_weights
+from .weights import call_strategy, spread_weights, validated_weights
 
 __all__ = ["Backtest", "backtest", "benchmark_equity", "short_sample_warnings"]
 
@@ -41,6 +42,9 @@ class Backtest:
     regimes: dict[str, pd.DataFrame]
     lookahead: LookaheadReport
     risk_free: pd.Series        # daily risk-free return on the backtest's days
+    notes: tuple[str, ...] = ()   # what a reader must know: data, conventions, signal
+    decided: pd.DataFrame | None = None   # the plugin's checked weights, by bucket or ticker
+    timing: TimingAttribution | None = None   # inference.timing.attach_timing (runs)
     book: Book = Book()         # the limits and carry the run used
     exposures: pd.DataFrame | None = None   # daily long, short, gross, net (book.exposures)
 
@@ -85,10 +89,12 @@ def backtest(strategy: Strategy, session: Session,
 
     settings, universe, market, ctx, say = (session.settings, session.universe, session.market,
                                             session.ctx, session.say)
+    rf_returns = session.risk_free_returns       # a risk-free without returns fails first
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
     book = session.book(strategy)
     raw = call_strategy(strategy, ctx, settings.timeout)
-    targets = resolve_target_weights(raw, strategy, ctx, book)
+    decided = validated_weights(raw, strategy, ctx, book)
+    targets = spread_weights(decided, strategy, ctx, book)
     targets = session.risk_free.hold_cash(strategy.traded(targets), ctx.prices)
 
     say(f"{strategy.name}: simulating " + ("on the long/short kernel" if on_kernel(targets, book)
@@ -97,7 +103,6 @@ def backtest(strategy: Strategy, session: Session,
     window = session.window
     result = simulate_book(window, targets, costs=settings.costs, init_cash=settings.init_cash,
                            book=book, cash_ticker=cash)
-    rf_returns = session.risk_free.returns(window)
     first_fill = window.index[1]
     bench = benchmark_equity(window[universe.benchmark], first_fill, settings.init_cash)
     bench_traded = pd.Series(0.0, index=bench.index)
@@ -113,7 +118,7 @@ def backtest(strategy: Strategy, session: Session,
 
     say(f"{strategy.name}: scoring")
     metrics = score_run(result.equity, result.traded, bench, bench_traded, rf_returns,
-                        session.risk_free.conventions())
+                        session.risk_free_conventions())
     exposure = exposures(result.weights, cash)
     metrics["book"] = book_metrics(result.carry_paid(), exposure, book.record())
     port_duration = _portfolio_duration(universe, market, result)
@@ -121,8 +126,9 @@ def backtest(strategy: Strategy, session: Session,
         metrics["portfolio_duration"] = summarise_duration(port_duration["duration"])
     regimes = regime_tables(pd.DataFrame({"strategy": result.equity, "benchmark": bench}),
                             result.weights, window[list(universe.tickers)], universe,
-                            ctx.signal.regime, rf_returns)
+                            ctx.signal.labelled_regime(), rf_returns, signal=ctx.signal)
     return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
                     result=result, benchmark=bench, metrics=metrics, duration=port_duration,
-                    regimes=regimes, lookahead=report, risk_free=rf_returns, book=book,
+                    regimes=regimes, lookahead=report, risk_free=rf_returns,
+                    notes=tuple(session.notes()), decided=decided, book=book,
                     exposures=exposure)

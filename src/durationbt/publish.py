@@ -16,13 +16,20 @@ import pandas as pd
 
 from .book import Book
 from .engine import EngineResult
-from .manifest import CompareManifest, RunManifest, RunMetrics, SweepSummary, WalkForwardManifest
+from .manifest import (
+    CompareManifest,
+    RunManifest,
+    RunMetrics,
+    SweepSummary,
+    ThesisManifest,
+    WalkForwardManifest,
+)
 from .pipeline import Backtest, short_sample_warnings
 from .runs import provenance, run_id, staging_folder, write_frame, write_json, write_manifest
 from .session import Progress, RunSettings
 
 __all__ = ["BacktestResult", "run_manifest", "write_run", "write_comparison", "write_sweep",
-           "write_walkforward"]
+           "write_walkforward", "write_thesis"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ def run_manifest(done: Backtest, settings: RunSettings, source: str,
         "rebalance": settings.rebalance, "fees_bps": settings.costs.fees_bps,
         "slippage_bps": settings.costs.slippage_bps, "init_cash": settings.init_cash,
         "risk_free": settings.risk_free, "cash": settings.cash,
+        "placebos": settings.placebos, "seed": settings.seed,
         **({"book": done.book.record()} if done.book.record() != Book().record() else {}),
         "start": str(market.start.date()), "end": str(market.end.date()),
         "data": market.fingerprint(),
@@ -74,17 +82,18 @@ def run_manifest(done: Backtest, settings: RunSettings, source: str,
                   "rebalance": settings.rebalance, "fees_bps": settings.costs.fees_bps,
                   "slippage_bps": settings.costs.slippage_bps, "init_cash": settings.init_cash,
                   "risk_free": settings.risk_free, "cash": settings.cash,
+                  "placebos": settings.placebos, "seed": settings.seed,
                   "book": done.book.record()},
         data={"source": market.source, "fingerprint": identity["data"],
               "gaps": [str(g) for g in market.gaps], "absent": list(market.absent),
               "delisted": {t: str(d.date()) for t, d in market.ended.items()},
               "warnings": short_sample_warnings(done.metrics["strategy"]["days"])
-              + list(market.warnings)
-              + ctx.signal.notes(market.start, market.end),
+              + list(done.notes),
               "suspicious": [s.record() for s in market.suspicious]},
         signal={"components": ctx.signal.weights, "config": universe.signal.model_dump(
             mode="json", include={"window", "min_history", "clip", "enter_scarce", "exit_scarce",
-                                  "enter_abundant", "exit_abundant"})},
+                                  "enter_abundant", "exit_abundant"}),
+                "last_dates": ctx.signal.last_dates(market.end)},
         lookahead=done.lookahead.manifest(),
         engine={"orders": done.result.orders, "decisions": len(ctx.rebalance_dates),
                 "executed_rebalances": len(done.result.targets),
@@ -126,6 +135,8 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
         if done.duration is not None:
             write_frame(folder / "duration.csv", done.duration)
         write_json(folder / "regimes.json", tables_to_json(done.regimes))
+        if done.timing is not None:
+            write_frame(folder / "timing.csv", done.timing.curves())
         say("Writing the report page")
         write_run_report(folder, link_tearsheet=settings.tearsheet)
         if tearsheet is not None:
@@ -154,6 +165,8 @@ def write_comparison(comparison, out: Path, identity: dict[str, Any]) -> Path:
     manifest = CompareManifest(created_utc=created.isoformat(timespec="seconds"),
                                **{"start": str(first), "end": str(last), **identity},
                                sources={e.label: e.source for e in comparison.entries},
+                               baseline=(comparison.baseline.to_json()
+                                         if comparison.baseline is not None else None),
                                **provenance(comparison.market))
     with staging_folder(Path(out), name) as (folder, final):
         write_manifest(folder / "manifest.json", manifest)
@@ -201,4 +214,32 @@ def write_walkforward(result, identity: dict[str, Any], out, market=None) -> Pat
         write_frame(folder / "equity.csv", result.equity)
         write_frame(folder / "summary.csv", result.summary)
         write_walkforward_page(folder / "walkforward.html", result, identity)
+    return final[0]
+
+
+def write_thesis(card, session, out, fundamentals: Path | None = None) -> Path:
+    """``results/<time>-thesis-<hash>/``: thesis.json (byte-stable), claims.csv, thesis.html
+    and manifest.json, written atomically. ``card``: a ``thesis.scorecard.Scorecard``;
+    the folder's hash is that of thesis.json, so the same inputs name the same hash."""
+    from .report.thesis_page import write_thesis_page
+
+    created = _now()
+    content = card.to_json()
+    universe = session.universe
+    name = run_id(created, "thesis", content)
+    manifest = ThesisManifest(
+        created_utc=created.isoformat(timespec="seconds"),
+        universe={"name": universe.name, "path": str(universe.path),
+                  "sha256": _file_sha256(universe.path),
+                  "thesis": universe.thesis.model_dump(mode="json") if universe.thesis else None},
+        start=content["data_window"]["start"], end=content["data_window"]["end"],
+        split=content["split"]["date"] if content["split"] else None,
+        adjustment=card.adjustment, claims=len(card.claims),
+        fundamentals=str(fundamentals) if fundamentals else None, series=card.series,
+        **provenance(session.market))
+    with staging_folder(Path(out), name) as (folder, final):
+        write_manifest(folder / "manifest.json", manifest)
+        write_json(folder / "thesis.json", content)
+        write_frame(folder / "claims.csv", card.frame())
+        write_thesis_page(folder / "thesis.html", content)
     return final[0]

@@ -24,8 +24,8 @@ from .errors import DataError
 from .manifest import Manifest, RunManifest, RunMetrics
 
 __all__ = ["run_id", "staging_folder", "temp_name", "draft_file", "clean_stale",
-           "files_together", "refuse_unfinished", "write_json", "write_frame", "write_manifest",
-           "git_revision", "package_versions", "provenance", "TMP_PREFIX", "RunFolder",
+           "files_together", "folders_made", "refuse_unfinished", "write_json", "write_frame",
+           "write_manifest", "git_revision", "package_versions", "provenance", "TMP_PREFIX", "RunFolder",
            "read_run_folder"]
 
 
@@ -49,17 +49,33 @@ def temp_name(name: str) -> str:
 
 
 @contextlib.contextmanager
+def folders_made(folder: Path) -> Iterator[Path]:
+    """``folder`` and any missing parents, created on entry; if the block fails, the ones
+    created here are removed again (when still empty), so a refused command leaves no
+    empty ``--out`` folder behind."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield folder
+    except BaseException:
+        for made in missing:    # deepest first
+            with contextlib.suppress(OSError):
+                made.rmdir()
+        raise
+
+
+@contextlib.contextmanager
 def draft_file(folder: Path, name: str) -> Iterator[Path]:
     """A temporary file path in ``folder`` for a page drafted before its run folder exists
     (removed by ``clean_stale`` if the process is killed), deleted on the way out if still
     there."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / temp_name(name)
-    try:
-        yield path
-    finally:
-        with contextlib.suppress(OSError):
-            path.unlink()
+    with folders_made(folder):
+        path = folder / temp_name(name)
+        try:
+            yield path
+        finally:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def _alive(pid: int) -> bool:
@@ -113,19 +129,19 @@ def staging_folder(results_dir: Path, name: str) -> Iterator[tuple[Path, list[Pa
     inside equals the folder's name. On success the temporary folder replaces the empty
     reserved one (one rename: readers never see half a run); on any error both are
     removed, and a killed run's leftovers are removed by the next run."""
-    results_dir.mkdir(parents=True, exist_ok=True)
-    clean_stale(results_dir)
-    final = _reserve(results_dir, name)
-    tmp = results_dir / temp_name(final.name)
-    try:
-        tmp.mkdir()
-        yield tmp, [final]
-        os.rename(tmp, final)        # replaces the empty reserved folder atomically
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            final.rmdir()
-        raise
+    with folders_made(results_dir):
+        clean_stale(results_dir)
+        final = _reserve(results_dir, name)
+        tmp = results_dir / temp_name(final.name)
+        try:
+            tmp.mkdir()
+            yield tmp, [final]
+            os.rename(tmp, final)        # replaces the empty reserved folder atomically
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                final.rmdir()
+            raise
 
 
 @contextlib.contextmanager
@@ -136,18 +152,23 @@ def files_together(targets: list[Path]) -> Iterator[list[Path]]:
     for target in targets:
         if target.is_dir():
             raise DataError(f"{target} is a folder; give a file name, e.g. {target / 'out.csv'}.")
-    temps = []
-    for target in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temps.append(target.parent / temp_name(target.name))
-    try:
-        yield temps
-        for temp, target in zip(temps, targets, strict=True):
-            os.replace(temp, target)
-    finally:
-        for temp in temps:
-            with contextlib.suppress(OSError):
-                temp.unlink()
+        if target.exists() and not target.is_file():
+            # a rename would replace the device itself (as root, /dev/null becomes a file)
+            raise DataError(f"{target} is not a regular file (a device, pipe or socket): "
+                            "durationbt writes a file whole and renames it into place, so give "
+                            "the name of a file to create or replace.")
+    temps = [target.parent / temp_name(target.name) for target in targets]
+    with contextlib.ExitStack() as made:
+        for folder in dict.fromkeys(target.parent for target in targets):
+            made.enter_context(folders_made(folder))
+        try:
+            yield temps
+            for temp, target in zip(temps, targets, strict=True):
+                os.replace(temp, target)
+        finally:
+            for temp in temps:
+                with contextlib.suppress(OSError):
+                    temp.unlink()
 
 
 def refuse_unfinished(path: Path) -> None:
@@ -225,6 +246,7 @@ class RunFolder:
     duration: pd.DataFrame | None
     regimes: dict[str, pd.DataFrame] | None
     orders: pd.DataFrame | None = None
+    timing: pd.DataFrame | None = None   # timing.csv: run, static mix, placebo band
     exposures: pd.DataFrame | None = None    # long, short, gross, net (book.exposures)
 
     @property
@@ -272,6 +294,7 @@ def read_run_folder(path: Path) -> RunFolder:
         signal = _csv(path / "signal.csv")
         duration = _csv(path / "duration.csv")
         orders = _csv(path / "orders.csv")
+        timing = _csv(path / "timing.csv")
         exposures = _csv(path / "exposures.csv")
     except ValidationError as exc:
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
@@ -283,4 +306,4 @@ def read_run_folder(path: Path) -> RunFolder:
                         f"({type(exc).__name__}: {exc}).") from exc
     return RunFolder(path=path, manifest=manifest, metrics=metrics, equity=equity,
                      weights=weights, signal=signal, duration=duration, regimes=regimes,
-                     orders=orders, exposures=exposures)
+                     orders=orders, timing=timing, exposures=exposures)

@@ -206,9 +206,12 @@ class Strategy:
 
     @classmethod
     def summary(cls) -> str:
-        """The first line of the docstring."""
-        doc = inspect.getdoc(cls) or ""
-        return doc.strip().splitlines()[0] if doc.strip() else ""
+        """The docstring's first paragraph as plain text (reStructuredText markup removed,
+        lines joined): what ``strategies list`` shows."""
+        from .formatting import plain_text
+
+        doc = (inspect.getdoc(cls) or "").strip()
+        return plain_text(doc.split("\n\n")[0]) if doc else ""
 
     def values(self) -> dict[str, Any]:
         """This instance's parameter values."""

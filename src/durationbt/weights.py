@@ -25,7 +25,8 @@ from .book import Book, resolve_book
 from .errors import DurationbtError, StrategyError, did_you_mean
 from .strategy import Context, Strategy
 
-__all__ = ["call_strategy", "compute_weights", "resolve_target_weights", "tradable",
+__all__ = ["call_strategy", "compute_weights", "resolve_target_weights", "validated_weights",
+           "spread_weights", "tradable",
            "time_limit", "PluginTimeout", "bucket_shares", "grid_bucket_weights", "spread_grid",
            "call_grid", "check_cash_short", "WEIGHT_TOLERANCE", "VOL_WINDOW", "DEFAULT_TIMEOUT"]
 
@@ -228,6 +229,15 @@ def check_cash_short(weights: np.ndarray, strategy: Strategy | type[Strategy], c
                     "charges the cash return plus --financing-bps).")
 
 
+def validated_weights(raw: object, strategy: Strategy, ctx: Context,
+                      book: Book | None = None) -> pd.DataFrame:
+    """The plugin's output checked (signs and ``book``'s limits; None: the universe's
+    ``[portfolio]`` and the strategy's defaults), in its own columns (decision date x
+    bucket, or x ticker), before bucket spreading and cash: what a run decided, which its
+    timing attribution averages and re-times."""
+    return _check_frame(raw, strategy, ctx, _book(book, strategy, ctx))
+
+
 def resolve_target_weights(raw: object, strategy: Strategy, ctx: Context,
                            book: Book | None = None) -> pd.DataFrame:
     """Validated target weights: decision date x every universe ticker, within ``book``'s
@@ -236,7 +246,14 @@ def resolve_target_weights(raw: object, strategy: Strategy, ctx: Context,
     A bucket weight on a date when none of its members has a price (none listed yet, or
     all their data ended) stays as cash."""
     book = _book(book, strategy, ctx)
-    frame = _check_frame(raw, strategy, ctx, book)
+    return spread_weights(_check_frame(raw, strategy, ctx, book), strategy, ctx, book)
+
+
+def spread_weights(frame: pd.DataFrame, strategy: Strategy, ctx: Context,
+                   book: Book | None = None) -> pd.DataFrame:
+    """``validated_weights`` as ticker targets: bucket weights (negative ones too) spread
+    over the members priced that day; ticker weights refused on a ticker without a price;
+    a short in the cash asset refused unless ``book`` allows net leverage."""
     if strategy.weights_by == "bucket":
         frame = _spread(frame, strategy, ctx)
     else:
@@ -246,7 +263,7 @@ def resolve_target_weights(raw: object, strategy: Strategy, ctx: Context,
             row, col = np.argwhere(unpriced.to_numpy())[0]
             raise _fail(strategy, f"weight on {tickers[col]} on {frame.index[row].date()}, a day "
                         "on which it has no price (not listed yet).")
-    check_cash_short(frame.to_numpy(), strategy, ctx, book)
+    check_cash_short(frame.to_numpy(), strategy, ctx, _book(book, strategy, ctx))
     return frame
 
 

@@ -32,6 +32,29 @@ __all__ = ["compare"]
 # the leaderboard's columns in the terminal (all are in leaderboard.csv)
 _SHOWN = ("cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar", "turnover",
           "avg_duration", "information_ratio")
+_SHOWN_WITH_BASELINE = ("cagr", "volatility", "sharpe", "max_drawdown", "turnover",
+                        "sharpe_vs_baseline", "dsr_vs_baseline")
+
+
+def _regime_cells(cell) -> tuple[str, str, str, str]:
+    """Sharpe and CAGR each over its interval ("too few spells" below 3; runs written before
+    intervals: the bare values), the days and the spells."""
+    from ..metrics import METRICS
+    from ..regimes import regime_cell
+
+    spells = cell.get("spells")
+    return (regime_cell(cell, "sharpe", METRICS["sharpe"].format),
+            regime_cell(cell, "cagr", METRICS["cagr"].format), f"{cell['days']:,.0f}",
+            f"{spells:.0f}" if spells is not None and spells == spells else "")
+
+
+def _difference(row) -> str:
+    """The Sharpe difference's interval and p-value, or "baseline" on its own row."""
+    low, high, p = (row["sharpe_vs_baseline_ci_low"], row["sharpe_vs_baseline_ci_high"],
+                    row["sharpe_vs_baseline_p"])
+    if low != low:
+        return "baseline" if row["sharpe_vs_baseline"] == 0 else "n/a"
+    return f"{low:+.2f} to {high:+.2f}, p {p:.3f}"
 
 
 @user_errors
@@ -47,6 +70,11 @@ def compare(
     sort: str = typer.Option("sharpe", "--sort", help="Leaderboard column to rank by."),
     allow_mixed: bool = typer.Option(False, "--allow-mixed", help="Rank runs even when their "
                                      "start, end, schedule, costs or risk-free rate differ."),
+    baseline: str = typer.Option(None, "--baseline", help="A strategy name, run folder or "
+                                 "compared run's label to hold every row against: Sharpe "
+                                 "difference with a paired-bootstrap 95% interval and p-value, "
+                                 "deflated Sharpe vs the baseline's, and (3+ strategies) "
+                                 "Hansen's SPA test. Added to the compared set when missing."),
     data: Path = data_option(),
     out_dir: Path = out_option("the compare folder"),
     strategies_dir: Path = strategies_dir_option(),
@@ -64,7 +92,7 @@ def compare(
     from ..metrics import METRICS, label
     from ..publish import write_comparison
 
-    check_sort_metric(sort)
+    check_sort_metric(sort, baseline is not None)
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
                             fees_bps=fees_bps, slippage_bps=slippage_bps, data=data,
                             out_dir=out_dir, strategies_dir=strategies_dir,
@@ -72,7 +100,7 @@ def compare(
                             risk_free=risk_free, cash=cash)
     with err.status("Starting", spinner="dots") as status:
         result = run_compare(items or [], settings, progress=lambda msg: status.update(msg),
-                             allow_mixed=allow_mixed)
+                             allow_mixed=allow_mixed, baseline=baseline)
         board = result.sorted_by(sort)
         status.update("Writing the compare folder")
         folder = write_comparison(result, out_dir, {
@@ -86,23 +114,36 @@ def compare(
     table = Table(title=f"Leaderboard, ranked by {sort} (all columns in leaderboard.csv)"
                         + (f"\n{context}" if context else ""))
     table.add_column("strategy", no_wrap=True)
-    for name in [*(METRICS[c].short for c in _SHOWN), *(label(k) for k in mixed)]:
+    shown = _SHOWN if result.baseline is None else _SHOWN_WITH_BASELINE
+    for name in [*(METRICS[c].short for c in shown), *(label(k) for k in mixed)]:
         table.add_column(name, justify="right")
+    if result.baseline is not None:
+        table.add_column("ΔSharpe 95% CI, p", justify="right")
     for name, row in board.iterrows():
-        table.add_row(str(name), *(METRICS[c].format(row[c]) for c in _SHOWN),
-                      *(str(row[k]) for k in mixed))
+        table.add_row(str(name), *(METRICS[c].format(row[c]) for c in shown),
+                      *(str(row[k]) for k in mixed),
+                      *(() if result.baseline is None else (_difference(row),)))
     out.print(table)
+    if result.baseline is not None:
+        b = result.baseline
+        out.print(f"Against the baseline {b.name}: {b.method}. Deflated Sharpe vs baseline: "
+                  f"{b.dsr_method}.", soft_wrap=True)
+        out.print(b.spa_sentence(), soft_wrap=True)
     scores = result.regime_scores
     if len(scores):
-        regimes = Table(title="Sharpe (annualised return) by regime")
-        regimes.add_column("strategy")
-        for regime in ("scarce", "neutral", "abundant"):
-            regimes.add_column(regime, justify="right")
+        regimes = Table(title="By regime: Sharpe and CAGR (annualised return), 95% intervals")
+        for column in ("strategy", "regime", "Sharpe (95% CI)", "CAGR (95% CI)", "days",
+                       "spells"):
+            regimes.add_column(column, justify="left" if column in ("strategy", "regime")
+                               else "right")
+        labels = [r for r in dict.fromkeys(scores.index.get_level_values(1)) if r != "all"]
         for name in board.index:
-            if name in scores.index.get_level_values(0):
-                cells = [scores.loc[(name, r)] for r in ("scarce", "neutral", "abundant")]
-                regimes.add_row(str(name), *(f"{METRICS['sharpe'].format(c['sharpe'])} "
-                                             f"({METRICS['cagr'].format(c['cagr'])})"
-                                             for c in cells))
+            present = [r for r in labels if (name, r) in scores.index]
+            for k, regime in enumerate(present):
+                regimes.add_row(str(name) if k == 0 else "", regime,
+                                *_regime_cells(scores.loc[(name, regime)]),
+                                end_section=k == len(present) - 1)
         out.print(regimes)
+    for note in result.notes:
+        err.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     out.print(str(folder), soft_wrap=True)

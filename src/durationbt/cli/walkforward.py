@@ -113,7 +113,7 @@ def walkforward(
         identity = {"strategy": strategy, "grid": setup.grid, "train": train, "test": test,
                     "metric": metric, "universe": setup.universe.name, "rebalance": rebalance,
                     "fees_bps": fees_bps, "slippage_bps": slippage_bps,
-                    **setup.session.risk_free.conventions(),
+                    **setup.session.risk_free_conventions(),
                     "start": str(setup.market.start.date()), "end": str(setup.market.end.date()),
                     "data": setup.market.fingerprint()}
         folder = write_walkforward(result, identity, out_dir, setup.market)

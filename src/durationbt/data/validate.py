@@ -13,17 +13,23 @@ import pandas as pd
 
 from ..errors import DataError
 
-__all__ = ["CalendarCheck", "refuse_nonpositive", "check_calendar"]
+__all__ = ["CalendarCheck", "refuse_nonpositive", "check_calendar", "MIN_PRICE"]
+
+# the smallest price accepted: far below any listed asset's, and 1e4 above the 1e-12 under
+# which vectorbt's order checks take a price for zero
+MIN_PRICE = 1e-8
 
 
 def refuse_nonpositive(raw: dict[str, pd.Series], source: str) -> None:
-    """A zero, negative or non-finite price of a traded asset is an error naming it."""
+    """A zero, negative, non-finite or vanishing (< ``MIN_PRICE``) price of a traded asset
+    is an error naming it."""
     for ticker, series in raw.items():
-        bad = ~(np.isfinite(series.to_numpy()) & (series.to_numpy() > 0))
+        bad = ~(np.isfinite(series.to_numpy()) & (series.to_numpy() >= MIN_PRICE))
         if bad.any():
             day = series.index[bad][0]
             raise DataError(f"Ticker {ticker} has a price of {series[bad].iloc[0]:g} on "
-                            f"{day.date()} ({source}); prices must be positive finite numbers. "
+                            f"{day.date()} ({source}); prices must be positive finite numbers "
+                            f"(at least {MIN_PRICE:g}). "
                             "Fix or delete that row.")
 
 

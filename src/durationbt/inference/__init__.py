@@ -12,13 +12,17 @@ from .bootstrap import (
     sharpe_difference,
     stationary_bootstrap,
     stationary_bootstrap_indices,
+    stationary_bootstrap_many,
+    stationary_bootstrap_sums,
 )
 from .estimate import Estimate
 from .hac import hac_mean, hac_mean_difference, hac_slope, newey_west_lags
 from .multiple import ADJUSTMENTS, adjust_pvalues
+from .spa import SPAResult, spa_test
 from .spells import count_spells, spell_lengths
 
 __all__ = ["Estimate", "hac_mean", "hac_mean_difference", "hac_slope", "newey_west_lags",
-           "stationary_bootstrap_indices", "stationary_bootstrap", "paired_bootstrap",
+           "stationary_bootstrap_indices", "stationary_bootstrap", "stationary_bootstrap_many",
+           "stationary_bootstrap_sums", "paired_bootstrap",
            "sharpe_difference", "optimal_block", "ADJUSTMENTS", "adjust_pvalues",
-           "count_spells", "spell_lengths"]
+           "count_spells", "spell_lengths", "SPAResult", "spa_test"]

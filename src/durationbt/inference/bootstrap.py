@@ -18,8 +18,8 @@ import numpy as np
 from ..metrics import PERIODS_PER_YEAR, sharpe
 from .estimate import Estimate
 
-__all__ = ["stationary_bootstrap_indices", "stationary_bootstrap", "paired_bootstrap",
-           "sharpe_difference", "optimal_block"]
+__all__ = ["stationary_bootstrap_indices", "stationary_bootstrap", "stationary_bootstrap_many",
+           "stationary_bootstrap_sums", "paired_bootstrap", "sharpe_difference", "optimal_block"]
 
 #: replicates evaluated per batch: bounds memory at batch x days x columns floats
 _BATCH = 250
@@ -54,6 +54,30 @@ def optimal_block(x: np.ndarray, low: float = 1.0, high: float | None = None) ->
     return float(min(max(block if math.isfinite(block) else low, low), high))
 
 
+def _replicates(data: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray],
+                mean_block: float, n_boot: int, seed: int) -> np.ndarray:
+    """``statistic`` on ``n_boot`` resamples of ``data``'s rows: n_boot x outputs."""
+    idx = stationary_bootstrap_indices(len(data), mean_block, n_boot, np.random.default_rng(seed))
+    parts = [np.asarray(statistic(data[idx[lo:lo + _BATCH]]), dtype=float)
+             for lo in range(0, n_boot, _BATCH)]
+    return np.concatenate([p.reshape(len(p), -1) for p in parts])
+
+
+def _estimate(estimate: float, draws: np.ndarray, n: int, method: str, extra: dict,
+              null: float, level: float) -> Estimate:
+    """Percentile interval and re-centred two-sided p of one output's finite draws."""
+    draws = draws[np.isfinite(draws)]
+    if not math.isfinite(estimate) or len(draws) < 2:
+        nan = float("nan")
+        return Estimate(estimate, (nan, nan), None, n, method, None, None, dict(extra))
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(draws, [tail, 1.0 - tail])
+    extreme = int((np.abs(draws - estimate) >= abs(estimate - null)).sum())
+    p = (1 + extreme) / (len(draws) + 1)
+    return Estimate(estimate, (float(low), float(high)), float(p), n, method,
+                    float(draws.std(ddof=1)), None, dict(extra))
+
+
 def stationary_bootstrap(data: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray], *,
                          mean_block: float, n_boot: int = 1000, seed: int = 0,
                          null: float = 0.0, level: float = 0.95) -> Estimate:
@@ -63,25 +87,59 @@ def stationary_bootstrap(data: np.ndarray, statistic: Callable[[np.ndarray], np.
     ``statistic`` takes an array with a leading replicate axis (replicates x days [x columns])
     and returns one value per replicate. p = (1 + #{|theta* - theta| >= |theta - null|}) /
     (n_boot + 1): the bootstrap distribution re-centred on the null."""
+    return stationary_bootstrap_many(data, statistic, mean_block=mean_block, n_boot=n_boot,
+                                     seed=seed, null=null, level=level)[0]
+
+
+def stationary_bootstrap_many(data: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray], *,
+                              mean_block: float, n_boot: int = 1000, seed: int = 0,
+                              null: float = 0.0, level: float = 0.95) -> list[Estimate]:
+    """``stationary_bootstrap`` of a statistic with several outputs (replicates x k, e.g.
+    the Sharpe ratio of every column): one set of resampled days serves them all, so the
+    outputs' draws stay jointly consistent and the cost is one resampling. One Estimate per
+    output, in order; an output that is NaN on a replicate (too few finite days) leaves that
+    replicate out of its own interval."""
     data = np.asarray(data, dtype=float)
     n = len(data)
-    estimate = float(statistic(data[None])[0])
+    estimates = np.asarray(statistic(data[None]), dtype=float).reshape(-1)
     method = f"stationary bootstrap, mean block {mean_block:.1f} days, {n_boot} replicates"
     extra = {"block_days": float(mean_block), "replicates": int(n_boot), "seed": int(seed)}
-    if n < 3 or not math.isfinite(estimate):
+    if n < 3:
         nan = float("nan")
-        return Estimate(estimate, (nan, nan), None, n, method, None, None, extra)
-    rng = np.random.default_rng(seed)
-    idx = stationary_bootstrap_indices(n, mean_block, n_boot, rng)
-    draws = np.concatenate([np.asarray(statistic(data[idx[lo:lo + _BATCH]]), dtype=float)
-                            for lo in range(0, n_boot, _BATCH)])
-    draws = draws[np.isfinite(draws)]
-    tail = (1.0 - level) / 2.0
-    low, high = np.quantile(draws, [tail, 1.0 - tail])
-    extreme = int((np.abs(draws - estimate) >= abs(estimate - null)).sum())
-    p = (1 + extreme) / (len(draws) + 1)
-    return Estimate(estimate, (float(low), float(high)), float(p), n, method,
-                    float(draws.std(ddof=1)), None, extra)
+        return [Estimate(float(e), (nan, nan), None, n, method, None, None, dict(extra))
+                for e in estimates]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        draws = _replicates(data, statistic, mean_block, n_boot, seed)
+    return [_estimate(float(e), draws[:, k], n, method, extra, null, level)
+            for k, e in enumerate(estimates)]
+
+
+def stationary_bootstrap_sums(data: np.ndarray, finish: Callable[[np.ndarray], np.ndarray], *,
+                              mean_block: float, n_boot: int = 1000, seed: int = 0,
+                              null: float = 0.0, level: float = 0.95) -> list[Estimate]:
+    """``stationary_bootstrap_many`` for statistics of column sums (means, variances and
+    compounded growth from sums of x, x^2 and log(1 + r)): ``finish`` maps replicates x
+    columns of sums to replicates x outputs. Each replicate's sums are its day counts times
+    ``data`` (one matrix product), the same resamples as the general form draws, at a
+    fraction of its memory and time (no replicate x days x columns array)."""
+    data = np.asarray(data, dtype=float)
+    data = data.reshape(len(data), -1)
+    n = len(data)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimates = np.asarray(finish(data.sum(axis=0)[None]), dtype=float).reshape(-1)
+    method = f"stationary bootstrap, mean block {mean_block:.1f} days, {n_boot} replicates"
+    extra = {"block_days": float(mean_block), "replicates": int(n_boot), "seed": int(seed)}
+    if n < 3:
+        nan = float("nan")
+        return [Estimate(float(e), (nan, nan), None, n, method, None, None, dict(extra))
+                for e in estimates]
+    idx = stationary_bootstrap_indices(n, mean_block, n_boot, np.random.default_rng(seed))
+    offsets = (idx + np.arange(n_boot)[:, None] * n).ravel()
+    counts = np.bincount(offsets, minlength=n_boot * n).reshape(n_boot, n).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        draws = np.asarray(finish(counts @ data), dtype=float).reshape(n_boot, -1)
+    return [_estimate(float(e), draws[:, k], n, method, extra, null, level)
+            for k, e in enumerate(estimates)]
 
 
 def paired_bootstrap(a: np.ndarray, b: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray],

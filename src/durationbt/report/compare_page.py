@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..formatting import fmt_pct
 from ..metrics import METRICS, best_first, formats
-from ..regimes import scores_wide
+from ..regimes import MIN_SPELLS
 from ..signals.composite import REGIMES
-from .html import Markup, figure_html, scale_switch, section, table_html, write_page
+from .html import Markup, figure_html, html, scale_switch, section, table_html, write_page
+from .regime_table import score_table
 
 __all__ = ["write_compare_page"]
 
@@ -51,10 +53,16 @@ def _regime_figure(scores: pd.DataFrame):
     fig = go.Figure()
     for regime in REGIMES:
         sub = scores.xs(regime, level="regime")
+        error = None
+        if "sharpe_ci_low" in sub:   # runs written before intervals have none
+            error = {"type": "data", "symmetric": False, "color": "#444", "thickness": 1,
+                     "array": (sub["sharpe_ci_high"] - sub["sharpe"]).tolist(),
+                     "arrayminus": (sub["sharpe"] - sub["sharpe_ci_low"]).tolist()}
         fig.add_trace(go.Bar(x=list(sub.index), y=sub["sharpe"], name=regime,
-                             marker_color=colours[regime]))
+                             marker_color=colours[regime], error_y=error))
     fig.update_layout(template="plotly_white", barmode="group", height=380, margin={"t": 30},
-                      yaxis_title="Sharpe within regime", legend={"orientation": "h", "y": 1.1})
+                      yaxis_title="Sharpe within regime (95% interval)",
+                      legend={"orientation": "h", "y": 1.1})
     return fig
 
 
@@ -82,6 +90,38 @@ def _intervals(board: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _regime_table(scores: pd.DataFrame) -> Markup:
+    """Strategies by regime: Sharpe, then CAGR, each over its interval."""
+    ordered = scores.sort_index(level=0, sort_remaining=False)
+    return (html("<h3>Sharpe</h3>") + score_table(ordered, "sharpe", METRICS["sharpe"].format,
+                                                  index_label="strategy")
+            + html("<h3>Annualised return (CAGR)</h3>")
+            + score_table(ordered, "cagr", METRICS["cagr"].format, lambda v: fmt_pct(v, 1),
+                          index_label="strategy"))
+
+
+def _baseline_section(board: pd.DataFrame, summary) -> Markup:
+    """Each row against the baseline, and the SPA verdict on the whole set."""
+    fmt = METRICS["sharpe"].format
+    rows = {}
+    for name, row in board.iterrows():
+        low, high = row["sharpe_vs_baseline_ci_low"], row["sharpe_vs_baseline_ci_high"]
+        rows[name] = {
+            "sharpe": fmt(row["sharpe"]),
+            "sharpe_vs_baseline": "baseline" if name == summary.name else fmt(
+                row["sharpe_vs_baseline"]),
+            "95% interval": "" if low != low else f"{fmt(low)} to {fmt(high)}",
+            "sharpe_vs_baseline_p": METRICS["sharpe_vs_baseline_p"].format(
+                row["sharpe_vs_baseline_p"]),
+            "dsr_vs_baseline": METRICS["dsr_vs_baseline"].format(row["dsr_vs_baseline"])}
+    return section(f"Against the baseline: {summary.name}",
+                   table_html(pd.DataFrame.from_dict(rows, orient="index"),
+                              index_label="strategy"),
+                   html('<p class="note"><b>{}</b></p>', summary.spa_sentence()),
+                   note=f"Sharpe difference: {summary.method}. Deflated Sharpe vs baseline: "
+                        f"{summary.dsr_method}.")
+
+
 def write_compare_page(path: Path, comparison, subtitle: Markup | str) -> Path:
     """Write the page for a ``durationbt.compare.Comparison``."""
     board = best_first(comparison.leaderboard, "sharpe")
@@ -99,16 +139,18 @@ def write_compare_page(path: Path, comparison, subtitle: Markup | str) -> Path:
                          "schedule, costs and risk-free rate each run used."),
             section("Equity curves and drawdowns", figure_html(_curves_figure(comparison.equity)),
                     note="Growth of 1 from each curve's first day.")]
+    if comparison.baseline is not None:
+        body.insert(2, _baseline_section(board, comparison.baseline))
     scores = comparison.regime_scores
     if len(scores):
-        wide = scores_wide(scores, {"cagr": "return", "sharpe": "Sharpe"}).sort_index()
-        cols = list(wide.columns)
         body.append(section("Scores by regime", figure_html(_regime_figure(scores)),
-                            table_html(wide, {c: METRICS["cagr"].format for c in cols
-                                              if c.endswith("return")},
-                                       default=METRICS["sharpe"].format, sortable=True, signed=cols),
-                            note="Each strategy's annualised return and Sharpe (on returns in "
-                                 "excess of the risk-free return) on the days that followed a "
-                                 "close in each liquidity regime."))
+                            _regime_table(scores),
+                            note="Each strategy's Sharpe (on returns in excess of the risk-free "
+                                 "return) and annualised return on the days that followed a "
+                                 "close in each liquidity regime, with 95% stationary-bootstrap "
+                                 "intervals (mean block: the regime's mean spell) and the "
+                                 f"regime's spells; a cell on fewer than {MIN_SPELLS} spells "
+                                 "reads 'too few spells' (runs written before intervals show "
+                                 "the bare value)."))
     sources = "; ".join(f"{e.label}: {e.source}" for e in comparison.entries)
     return write_page(path, "durationbt compare", subtitle, body, f"Sources: {sources}")

@@ -193,9 +193,13 @@ def table_html(frame: pd.DataFrame, formats: dict[str, Formatter] | None = None,
     head = [(label(str(name)), None)] + [
         (label(str(c)), m.better if (m := metric_of(c)) is not None else None) for c in frame.columns]
     rows = []
-    for idx, row in frame.iterrows():
+    kept = [j for j, dtype in enumerate(frame.dtypes) if pd.api.types.is_object_dtype(dtype)]
+    for i, (idx, row) in enumerate(frame.iterrows()):
         cells = [(str(idx), str(idx), False)]
-        for col, value in row.items():
+        values = list(row.items())
+        for j in kept:   # object cells as they are (a row Series would turn Markup into str)
+            values[j] = (values[j][0], frame.iat[i, j])
+        for col, value in values:
             text = formats.get(col, fallback)(value)
             number = isinstance(value, (int, float)) and value == value
             raw = repr(float(value)) if number else str(value)

@@ -15,7 +15,14 @@ import numba
 import numpy as np
 import pandas as pd
 
-from ..engine import Costs, delisted, execution_schedule, fillable, valuation_prices
+from ..engine import (
+    Costs,
+    close_out_to_cash,
+    delisted,
+    execution_schedule,
+    fillable,
+    valuation_prices,
+)
 from ..errors import EngineError
 from .orders import rebalance
 from .sums import segment_values, segment_values_and_carry
@@ -164,10 +171,10 @@ STATS = ("sum_r", "sum_r2", "sum_x", "sum_x2", "sum_down2", "max_drawdown", "mea
          "final_equity")
 
 
-def _prepare(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray):
+def _prepare(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, cash: str | None):
     """The kernel's arrays. Targets are passed as they are (no copy when already C-ordered
-    float64: at 200 assets a chunk of them is hundreds of MB); the delisted close-out is a
-    mask the kernel applies."""
+    float64 and no closed-out weight moves to ``cash``: at 200 assets a chunk of them is
+    hundreds of MB); the delisted close-out is a mask the kernel applies."""
     if targets.ndim != 3 or targets.shape[1:] != (len(rows), prices.shape[1]):
         raise EngineError(f"targets must be combos x {len(rows)} x {prices.shape[1]}, "
                           f"got {targets.shape}.")
@@ -176,7 +183,8 @@ def _prepare(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray):
             np.ascontiguousarray(fillable(prices).to_numpy()),
             np.ascontiguousarray(delisted(prices).to_numpy()[rows]),
             np.ascontiguousarray(rows, dtype=np.int64),
-            np.ascontiguousarray(targets, dtype=np.float64))
+            np.ascontiguousarray(close_out_to_cash(prices, rows, targets, cash),
+                                 dtype=np.float64))
 
 
 def _by_segment(valuation: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -208,8 +216,8 @@ def _carry(carry_rate, n_assets):
 
 
 def _run(prices, targets, rows, costs, init_cash, keep_equity, n_blocks, risk_free=None,
-         carry_rate=None, keep_path=False, band=0.0):
-    valuation, by_segment, live, gone, rows, targets = _prepare(prices, targets, rows)
+         cash=None, carry_rate=None, keep_path=False, band=0.0):
+    valuation, by_segment, live, gone, rows, targets = _prepare(prices, targets, rows, cash)
     costs = costs or Costs()
     n, days = targets.shape[0], len(prices)
     rf = (np.zeros(days) if risk_free is None
@@ -232,25 +240,27 @@ def _run(prices, targets, rows, costs, init_cash, keep_equity, n_blocks, risk_fr
 
 def simulate_many(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *,
                   costs: Costs | None = None, init_cash: float = 1_000_000.0,
-                  carry_rate: np.ndarray | None = None,
+                  cash: str | None = None, carry_rate: np.ndarray | None = None,
                   band: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Daily equity (combos x days) and traded notional per combination. ``targets`` holds
-    the weights traded on each execution row: combos x len(rows) x assets (prices' columns);
-    ``carry_rate``: each asset's daily borrow (or financing) rate on a short in it;
-    ``band``: the rebalance band (``rebalance``)."""
-    equity, traded, *_ = _run(prices, targets, rows, costs, init_cash, True, 1,
+    the weights traded on each execution row: combos x len(rows) x assets (prices' columns).
+    ``cash``: the cash asset, as in ``engine.simulate``; ``carry_rate``: each asset's daily
+    borrow (or financing) rate on a short in it; ``band``: the rebalance band
+    (``orders.rebalance``)."""
+    equity, traded, *_ = _run(prices, targets, rows, costs, init_cash, True, 1, cash=cash,
                               carry_rate=carry_rate, band=band)
     return equity, traded
 
 
 def simulate_path(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *,
                   costs: Costs | None = None, init_cash: float = 1_000_000.0,
-                  carry_rate: np.ndarray | None = None, band: float = 0.0):
+                  cash: str | None = None, carry_rate: np.ndarray | None = None,
+                  band: float = 0.0):
     """One portfolio in full (the single-run engine of long/short books): daily equity,
     the shares held after each execution row (executions x assets) and each day's carry
     paid. ``targets``: executions x assets."""
     equity, _, _, _, _, holdings, carry_day = _run(prices, targets[None], rows, costs, init_cash,
-                                                   True, 1, carry_rate=carry_rate,
+                                                   True, 1, cash=cash, carry_rate=carry_rate,
                                                    keep_path=True, band=band)
     return equity[0], holdings, carry_day
 
@@ -258,13 +268,15 @@ def simulate_path(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *
 def simulate_stats(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *,
                    costs: Costs | None = None, init_cash: float = 1_000_000.0,
                    n_blocks: int = 16, keep_equity: bool = False,
-                   risk_free: np.ndarray | None = None, carry_rate: np.ndarray | None = None,
-                   band: float = 0.0):
+                   risk_free: np.ndarray | None = None, cash: str | None = None,
+                   carry_rate: np.ndarray | None = None, band: float = 0.0):
     """The sweep's call: traded notional, the streaming statistics STATS (combos x 8) and
     excess-return moments per block (combos x n_blocks x 3: count, sum, sum of squares),
     and the daily equity only with ``keep_equity`` (else None): memory O(combos), not
-    O(combos x days). ``risk_free``: one daily return per day of ``prices`` (None: 0)."""
+    O(combos x days). ``risk_free``: one daily return per day of ``prices`` (None: 0);
+    ``cash``: the cash asset, as in ``engine.simulate``; ``carry_rate`` and ``band`` as in
+    ``simulate_many``."""
     equity, traded, stats, blocks, *_ = _run(prices, targets, rows, costs, init_cash,
-                                             keep_equity, n_blocks, risk_free, carry_rate,
+                                             keep_equity, n_blocks, risk_free, cash, carry_rate,
                                              band=band)
     return (equity if keep_equity else None), traded, stats, blocks

@@ -100,6 +100,11 @@ class GridRun:
     carry_rate: np.ndarray | None = None   # each ticker's daily carry on a short (book.py)
 
     @property
+    def cash(self) -> str | None:
+        """The cash asset: uninvested weight and closed-out positions go there."""
+        return None if self.risk_free is None else self.risk_free.cash_ticker
+
+    @property
     def n_trials(self) -> int:
         return len(self.first_combo)
 
@@ -116,7 +121,8 @@ class GridRun:
         frame = self.targets_of(trial, ctx)
         array = frame.loc[self.decisions, list(self.prices.columns)].to_numpy(dtype=np.float64)
         equity, _ = simulate_many(self.prices, array[None], self.rows, costs=costs,
-                                  init_cash=init_cash, carry_rate=self.carry_rate,
+                                  init_cash=init_cash, cash=self.cash,
+                                  carry_rate=self.carry_rate,
                                   band=self.job.book.band if self.job.book else 0.0)
         return pd.Series(equity[0], index=self.prices.index, name="equity")
 
@@ -159,7 +165,7 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
     moments: list[np.ndarray] = []
     reduced: list[np.ndarray] = []
     splits = PBO_SPLITS if len(market_window) > 4 * PBO_SPLITS else 2
-    rf = None if risk_free is None else risk_free.returns(market_window).to_numpy()
+    rf = None if risk_free is None else risk_free.returns(market_window, ctx.inputs).to_numpy()
     totals = {"map": 0.0, "simulate": 0.0, "done": 0}
 
     def flush() -> None:
@@ -171,7 +177,9 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
         check_prices_to_trade(prices, rows, targets)
         equity, traded, stats, blocks = simulate_stats(
             prices, targets, rows, costs=costs, init_cash=init_cash, n_blocks=splits,
-            keep_equity=reduce is not None, risk_free=rf, carry_rate=carry, band=book.band)
+            keep_equity=reduce is not None, risk_free=rf,
+            cash=None if risk_free is None else risk_free.cash_ticker, carry_rate=carry,
+            band=book.band)
         parts.append(stats_metrics(stats, traded, len(prices), init_cash))
         moments.append(blocks.transpose(1, 2, 0))
         if reduce is not None:
@@ -281,7 +289,7 @@ def run_sweep(strategy: type[Strategy], grid: dict[str, list[Any]], ctx: Context
     best = {k: table.loc[0, k] for k in grid}
     best_trial = int(table.loc[0, "trial"])
     best_equity = run.equity_of(best_trial, ctx, costs, init_cash)
-    rf = None if risk_free is None else risk_free.returns(market_window).iloc[1:].to_numpy()
+    rf = None if risk_free is None else risk_free.returns(market_window, ctx.inputs).iloc[1:].to_numpy()
     returns = excess_returns(best_equity.pct_change().iloc[1:].to_numpy(), rf)
     per_period = run.metrics["sharpe"] / np.sqrt(PERIODS_PER_YEAR)
     n_trials = run.n_trials
@@ -338,7 +346,7 @@ def load_setup(strategy_name: str, grid_specs: list[str], fixed: dict[str, Any],
     session = Session(settings, registry)
     cls = session.strategy_class(strategy_name)
     grid = parse_grid(cls, grid_specs, fixed)
-    _ = session.risk_free, session.ctx   # the data, after the grid and --risk-free are valid
+    _ = session.risk_free, session.ctx, session.risk_free_returns   # after the grid and --risk-free
     return SweepSetup(session=session, strategy=cls, grid=grid)
 
 
@@ -349,9 +357,8 @@ def sweep_summary(result: SweepResult, setup: SweepSetup, settings) -> dict[str,
 
     bench = setup.window[setup.universe.benchmark]
     returns = result.best_equity.pct_change().iloc[1:]
-    risk_free = setup.session.risk_free
     boot = bootstrap_summary(returns.to_numpy(), bench.pct_change().loc[returns.index].to_numpy(),
-                             risk_free.returns(setup.window).loc[returns.index].to_numpy())
+                             setup.session.risk_free_returns.loc[returns.index].to_numpy())
     return {
         "schema": 1, "command": "sweep", "strategy": result.strategy, "source": setup.source,
         "metric": result.metric, "grid": result.grid, "n_combos": result.n_combos,
@@ -364,7 +371,7 @@ def sweep_summary(result: SweepResult, setup: SweepSetup, settings) -> dict[str,
                      "end": str(setup.market.end.date()), "rebalance": settings.rebalance,
                      "fees_bps": settings.costs.fees_bps, "slippage_bps": settings.costs.slippage_bps,
                      "init_cash": settings.init_cash, "data": setup.market.fingerprint(),
-                     **risk_free.conventions(),
+                     **setup.session.risk_free_conventions(),
                      "book": setup.session.book(setup.strategy).record(),
                      "source": setup.market.source},
     }

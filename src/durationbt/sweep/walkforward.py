@@ -144,7 +144,7 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
     windows = walk_forward_windows(calendar, decisions, train, test)
     oos_start = windows[0].train_end
     rf_series = (pd.Series(0.0, index=calendar) if risk_free is None
-                 else risk_free.returns(market_window))
+                 else risk_free.returns(market_window, ctx.inputs))
     rf = rf_series.to_numpy()
 
     def reduce(equity: np.ndarray) -> np.ndarray:
@@ -163,8 +163,7 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
         frame = frames[trial]
         pieces.append(frame.loc[(frame.index >= w.train_end) & (frame.index < w.test_end)])
     oos = simulate_book(run.prices.loc[oos_start:], pd.concat(pieces), costs=costs,
-                        init_cash=init_cash, book=run.job.book,
-                        cash_ticker=None if risk_free is None else risk_free.cash_ticker)
+                        init_cash=init_cash, book=run.job.book, cash_ticker=run.cash)
 
     def rebased(series: pd.Series) -> pd.Series:
         part = series.loc[oos_start:]
