@@ -4,6 +4,7 @@ nothing written) and what a spread's run folder holds."""
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -156,3 +157,22 @@ def test_a_banded_sweep_reports_the_sharpe_a_banded_run_reports(common, tmp_path
     metrics = json.loads((folder / "metrics.json").read_text())
     assert row["sharpe"] == pytest.approx(metrics["strategy"]["sharpe"], rel=1e-6)
     assert metrics["book"]["band"] == 0.05
+
+
+def test_a_short_bucket_respreads_over_its_priced_members(synth_data, synth_universe):
+    """chips = CHIPA + LATE (listed 2020-06-01): its -1 is all CHIPA's before LATE lists,
+    then -0.5 each, as a long bucket's weight would be."""
+    from durationbt.data import CsvProvider, load_market_data
+    from durationbt.plugins import discover_strategies
+    from durationbt.session import build_context
+    from durationbt.universe import load_universe
+    from durationbt.weights import resolve_target_weights
+
+    universe = load_universe(synth_universe)
+    ctx = build_context(universe, load_market_data(universe, CsvProvider(synth_data)), "monthly")
+    strategy = discover_strategies(PLUGINS, entry_points_enabled=False).get("short_chips")()
+    weights = resolve_target_weights(strategy.target_weights(ctx), strategy, ctx)
+    before = weights.loc[:"2020-05-29"]
+    after = weights.loc["2020-06-30":]
+    assert (before["CHIPA"] == -1.0).all() and (before["LATE"] == 0.0).all()
+    assert np.allclose(after[["CHIPA", "LATE"]], -0.5)
