@@ -352,3 +352,24 @@ def test_timing_attribution_resimulates_a_spread_as_the_run_did(synth_data, synt
     again = timing._simulate(window, done.targets.loc[dates].to_numpy()[None], rows, session,
                              done.book)[0]
     np.testing.assert_allclose(again, done.result.equity.to_numpy(), rtol=1e-9)
+
+
+def test_a_book_that_loses_all_its_capital_is_refused_and_ranked_last():
+    """Short B -1 of 1,000,000 at 100; B trebles: the book owes 3,000,000 against 2,000,000
+    of cash: equity -1,000,000. run refuses it; a sweep's metrics for it are NaN."""
+    from durationbt.errors import EngineError
+    from durationbt.sweep.kernel import execution_rows, simulate_stats
+    from durationbt.sweep.metrics import equity_metrics, stats_metrics
+
+    prices = frame({"B": [100, 100, 300, 300], "C": [100] * 4})
+    targets = spread_targets(prices, {"B": -1.0, "C": 2.0})
+    with pytest.raises(EngineError, match="lost all its capital on 2024-01-03"):
+        simulate_book(prices, targets, costs=Costs(0, 0), book=book(), cash_ticker="C")
+    rows, _ = execution_rows(prices.index, targets.index)
+    stack = np.stack([targets.to_numpy(), spread_targets(prices, {"C": 1.0}).to_numpy()])
+    equity, traded, stats, _ = simulate_stats(prices, stack, rows, costs=Costs(0, 0),
+                                              keep_equity=True)
+    for metrics in (stats_metrics(stats, traded, len(prices), 1e6),
+                    equity_metrics(equity, traded)):
+        assert np.isnan(metrics["sharpe"][0]) and metrics["max_drawdown"][0] == -1.0
+        assert np.isfinite(metrics["total_return"][1])

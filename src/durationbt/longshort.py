@@ -35,6 +35,7 @@ from .engine import (
     simulate,
     valuation_prices,
 )
+from .errors import EngineError
 
 __all__ = ["simulate_book", "simulate_long_short", "on_kernel", "carry_rates", "fills"]
 
@@ -90,6 +91,13 @@ def simulate_long_short(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: C
     equity, holdings, carry_day = simulate_path(close, np.ascontiguousarray(array), rows,
                                                 costs=costs, init_cash=init_cash, carry_rate=rates,
                                                 band=book.band)
+    if (equity <= 0).any():
+        day = close.index[int(np.argmax(equity <= 0))]
+        raise EngineError(f"The book lost all its capital on {day.date()} (equity "
+                          f"{equity[equity <= 0][0]:,.0f} of {init_cash:,.0f}): its shorts or "
+                          "leverage lost more than it had, and no return after that day means "
+                          "anything. Size the legs down (--max-gross), rebalance more often, "
+                          "or start later.")
     valuation = valuation_prices(close)
     prices_now = valuation.to_numpy()
     positions = np.full(prices_now.shape, np.nan)
