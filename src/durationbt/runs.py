@@ -247,6 +247,7 @@ class RunFolder:
     regimes: dict[str, pd.DataFrame] | None
     orders: pd.DataFrame | None = None
     timing: pd.DataFrame | None = None   # timing.csv: run, static mix, placebo band
+    exposures: pd.DataFrame | None = None    # long, short, gross, net (book.exposures)
 
     @property
     def buckets(self) -> list[dict[str, Any]]:
@@ -294,6 +295,7 @@ def read_run_folder(path: Path) -> RunFolder:
         duration = _csv(path / "duration.csv")
         orders = _csv(path / "orders.csv")
         timing = _csv(path / "timing.csv")
+        exposures = _csv(path / "exposures.csv")
     except ValidationError as exc:
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                           for e in exc.errors()[:3])
@@ -304,4 +306,4 @@ def read_run_folder(path: Path) -> RunFolder:
                         f"({type(exc).__name__}: {exc}).") from exc
     return RunFolder(path=path, manifest=manifest, metrics=metrics, equity=equity,
                      weights=weights, signal=signal, duration=duration, regimes=regimes,
-                     orders=orders, timing=timing)
+                     orders=orders, timing=timing, exposures=exposures)
