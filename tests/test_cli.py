@@ -40,9 +40,9 @@ def test_run_writes_complete_folder_and_prints_path_last(base):
     assert run_dir.startswith(str(out))
     folder = out / run_dir.rsplit("/", 1)[-1]
     assert sorted(p.name for p in folder.iterdir()) == [
-        "duration.csv", "equity.csv", "manifest.json", "metrics.json", "orders.csv",
-        "regimes.json", "report.html", "signal.csv", "targets.csv", "tearsheet.html",
-        "timing.csv", "weights.csv"]
+        "duration.csv", "equity.csv", "exposures.csv", "manifest.json", "metrics.json",
+        "orders.csv", "regimes.json", "report.html", "signal.csv", "targets.csv",
+        "tearsheet.html", "timing.csv", "weights.csv"]
     manifest = json.loads((folder / "manifest.json").read_text())
     orders = pd.read_csv(folder / "orders.csv")
     assert list(orders.columns) == ["date", "ticker", "side", "quantity", "price", "notional",
@@ -294,7 +294,7 @@ def test_version_and_run_help_lists_strategies():
     version = invoke("--version")
     assert version.exit_code == 0 and version.output.startswith("durationbt ")
     help_text = " ".join(invoke("run", "--help").output.split())
-    assert "Strategies: buy_and_hold, duration_tilt, equal_weight" in help_text
+    assert "Strategies: buy_and_hold, duration_spread, duration_tilt, equal_weight" in help_text
     assert "--risk-free" in help_text and "--cash" in help_text
 
 
@@ -461,7 +461,7 @@ def test_regime_scores_say_what_each_number_is(base):
     assert "Sharpe (95% CI)" in text and "CAGR (95% CI)" in text      # issue 23: one row a regime
     assert re.search(r"scarce │ +(-?\d+\.\d+ \(-?\d+\.\d+ to -?\d+\.\d+\)|too few spells)", text)
     page = (_last_path(run) / "report.html").read_text()
-    assert re.search(r"Portfolio duration \(% per 100 bp\)</td><td[^>]*>average -?\d+\.\d+, min", page)
+    assert re.search(r"Portfolio duration, average \(% per 100 bp\)</td><td[^>]*>-?\d+\.\d+<", page)
 
 
 def test_two_runs_of_one_second_are_told_apart_by_their_folder_names(base):

@@ -17,8 +17,8 @@ from reference import simulate_shares
 
 pytestmark = pytest.mark.integration
 
-FILES = ["duration.csv", "equity.csv", "manifest.json", "metrics.json", "orders.csv",
-         "regimes.json", "report.html", "signal.csv", "targets.csv", "tearsheet.html",
+FILES = ["duration.csv", "equity.csv", "exposures.csv", "manifest.json", "metrics.json",
+         "orders.csv", "regimes.json", "report.html", "signal.csv", "targets.csv", "tearsheet.html",
          "weights.csv"]
 
 

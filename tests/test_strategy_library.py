@@ -17,7 +17,7 @@ from durationbt.synthetic import synthetic_market
 from durationbt.universe import load_universe
 
 LIBRARY = ["buy_and_hold", "equal_weight", "sixty_forty", "liquidity_rotation", "duration_tilt",
-           "momentum_gate", "inverse_vol_duration"]
+           "momentum_gate", "inverse_vol_duration", "duration_spread"]
 runner = CliRunner()
 
 
@@ -78,6 +78,38 @@ def test_momentum_gate_bars_long_duration_when_scarce(registry, world):
     long = ["TLT", "CRM", "NOW", "ADBE", "WDAY", "INTU", "ADSK", "BTC-USD", "ETH-USD"]
     assert (w[long] == 0).all().all()
     assert np.allclose(w.sum(axis=1), 1.0)
+
+
+def test_duration_spread_is_dollar_neutral_and_gated(registry, world):
+    """Default: long rank <= 1 (bills, memory), short rank >= 4 (saas, crypto), gross 2:
+    each leg 1, each bucket 0.5, net 0; gated on scarce, flat when not."""
+    _, _, ctx = world
+    cls = registry.get("duration_spread")
+    raw = cls().target_weights(ctx)
+    assert list(raw.columns) == ["bills", "memory", "saas", "crypto"]
+    assert np.allclose(raw.to_numpy(), [[0.5, 0.5, -0.5, -0.5]])
+    scarce = cls(gate="scarce").target_weights(with_score(ctx, 3.0))
+    calm = cls(gate="scarce").target_weights(with_score(ctx, -1.0))
+    assert np.allclose(scarce.iloc[-1], [0.5, 0.5, -0.5, -0.5]) and (calm == 0).all().all()
+    with pytest.raises(StrategyError, match="neutralize = \"beta\" must be one of"):
+        cls(neutralize="beta").target_weights(ctx)
+
+
+def test_duration_spread_zeroes_the_books_measured_duration(registry, world):
+    """neutralize = duration: long a, short b with a * D_long = b * D_short (the legs'
+    trailing estimates), the larger leg gross/2; flat where no such a, b exist."""
+    _, _, ctx = world
+    cls = registry.get("duration_spread")
+    strategy = cls(neutralize="duration")
+    raw = strategy.target_weights(ctx)
+    d = strategy.leg_durations(ctx, list(strategy.legs(ctx)))
+    a = raw[["bills", "memory"]].sum(axis=1)
+    b = -raw[["saas", "crypto"]].sum(axis=1)
+    held = a > 0
+    assert held.any() and (~held).any()
+    assert np.allclose((a * d[0] - b * d[1])[held], 0.0, atol=1e-12)
+    assert np.allclose(np.maximum(a, b)[held], 1.0)
+    assert ((d[0] * d[1] > 0) | held.eq(False)).all()
 
 
 def test_inverse_vol_duration_respects_the_cap(registry, world):

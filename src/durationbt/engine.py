@@ -32,10 +32,11 @@ from .errors import EngineError
 
 __all__ = ["Costs", "EngineResult", "simulate", "execution_schedule", "check_prices_to_trade",
            "valuation_prices", "delisted", "fillable", "close_out_delisted", "close_out_to_cash",
-           "check_init_cash",
-           "import_vectorbt", "order_log", "ORDER_COLUMNS", "DEFAULT_INIT_CASH"]
+           "check_init_cash", "import_vectorbt", "order_log", "ORDER_COLUMNS", "DEFAULT_INIT_CASH",
+           "CARRY_COLUMNS"]
 
 DEFAULT_INIT_CASH = 1_000_000.0
+CARRY_COLUMNS = ("borrow", "financing")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,14 @@ class EngineResult:
     orders: int                 # number of filled orders
     targets: pd.DataFrame       # execution date x ticker, the weights that were traded
     order_log: pd.DataFrame     # one row per fill: ORDER_COLUMNS (see ``order_log``)
+    # borrow and financing paid each day (``durationbt.book``); None: a long-only book
+    carry: pd.DataFrame | None = None
+
+    def carry_paid(self) -> pd.DataFrame:
+        """Daily borrow and financing paid, in currency (zeros for a long-only book)."""
+        if self.carry is not None:
+            return self.carry
+        return pd.DataFrame(0.0, index=self.equity.index, columns=list(CARRY_COLUMNS))
 
 
 _vectorbt_lock = threading.Lock()
@@ -161,7 +170,7 @@ def check_prices_to_trade(close: pd.DataFrame, rows: np.ndarray, executed: np.nd
     targeted then or at an earlier rebalance, i.e. possibly held, unless its data ended
     (then it is sold at its last price): vectorbt would skip the order silently.
     ``executed``: executions x assets, or combos x executions x assets."""
-    held = np.maximum.accumulate(np.nan_to_num(executed) > 0, axis=-2)
+    held = np.maximum.accumulate(np.nan_to_num(executed) != 0, axis=-2)
     if held.ndim == 3:
         held = held.any(axis=0)
     missing = ~fillable(close).to_numpy()[rows] & held

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["Provenance", "Manifest", "RunManifest", "RunMetrics", "SideMetrics",
-           "TimingRecord", "CompareManifest", "CompareRow", "SweepSummary",
+           "TimingRecord", "CompareManifest", "CompareRow", "SweepSummary", "BookMetrics",
            "WalkForwardManifest", "UniverseRecord", "StrategyRecord", "RunSettingsRecord",
            "DataRecord", "SuspiciousRecord", "EngineRecord", "SignalRecord", "ThesisManifest"]
 
@@ -100,6 +100,7 @@ class RunSettingsRecord(_Record):
     placebos: int | None = None     # re-timed schedules of the timing attribution (older: none)
     seed: int | None = None         # of its placebos and bootstrap
     fee_convention: str = "targets are fractions of pre-trade value; costs paid from cash"
+    book: dict[str, Any] | None = None   # limits and carry (``durationbt.book``)
 
 
 class SuspiciousRecord(_Record):
@@ -144,6 +145,8 @@ class EngineRecord(_Record):
     decisions: int
     executed_rebalances: int
     costs_paid: float
+    borrow_paid: float = 0.0
+    financing_paid: float = 0.0
 
 
 class RunManifest(Manifest):
@@ -228,6 +231,24 @@ class TimingRecord(_Record):
     verdict: str
     sharpe: float | None = None
     adds_value: bool = False
+class BookMetrics(_Record):
+    """``metrics.json``'s ``book``: limits and carry rates used, carry paid (currency),
+    exposures (fractions of equity, the cash asset left out)."""
+
+    allow_short: bool
+    max_gross: float
+    max_net: float
+    borrow_bps: float
+    financing_bps: float
+    band: float = 0.0
+    borrow_paid: float
+    financing_paid: float
+    average_long: float | None = None
+    average_short: float | None = None
+    average_gross: float | None = None
+    average_net: float | None = None
+    peak_gross: float | None = None
+    peak_short: float | None = None
 
 
 class RunMetrics(_Record):
@@ -241,6 +262,7 @@ class RunMetrics(_Record):
     portfolio_duration: dict[str, float | None] | None = None
     timing: TimingRecord | None = None
     timing_note: str | None = None     # why ``timing`` is null (buy-and-hold, constant weights)
+    book: BookMetrics | None = None
 
 
 class CompareUniverse(_Record):

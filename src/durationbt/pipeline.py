@@ -10,12 +10,14 @@ from typing import Any
 
 import pandas as pd
 
+from .book import Book, exposures
 from .data import MarketData
-from .engine import EngineResult, simulate
+from .engine import EngineResult
 from .inference.placebo import TimingAttribution
+from .longshort import on_kernel, simulate_book
 from .lookahead import LookaheadReport
 from .metrics import PERIODS_PER_YEAR
-from .scoring import score_run, summarise_duration
+from .scoring import book_metrics, score_run, summarise_duration
 from .session import Session
 from .strategy import Context, Strategy
 from .universe import Universe
@@ -43,6 +45,8 @@ class Backtest:
     notes: tuple[str, ...] = ()   # what a reader must know: data, conventions, signal
     decided: pd.DataFrame | None = None   # the plugin's checked weights, by bucket or ticker
     timing: TimingAttribution | None = None   # inference.timing.attach_timing (runs)
+    book: Book = Book()         # the limits and carry the run used
+    exposures: pd.DataFrame | None = None   # daily long, short, gross, net (book.exposures)
 
 
 def benchmark_equity(prices: pd.Series, first_fill: pd.Timestamp, init_cash: float) -> pd.Series:
@@ -87,15 +91,18 @@ def backtest(strategy: Strategy, session: Session,
                                             session.ctx, session.say)
     rf_returns = session.risk_free_returns       # a risk-free without returns fails first
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
+    book = session.book(strategy)
     raw = call_strategy(strategy, ctx, settings.timeout)
-    decided = validated_weights(raw, strategy, ctx)
-    targets = spread_weights(decided, strategy, ctx)
+    decided = validated_weights(raw, strategy, ctx, book)
+    targets = spread_weights(decided, strategy, ctx, book)
     targets = session.risk_free.hold_cash(strategy.traded(targets), ctx.prices)
 
-    say(f"{strategy.name}: simulating with vectorbt")
+    say(f"{strategy.name}: simulating " + ("on the long/short kernel" if on_kernel(targets, book)
+                                          else "with vectorbt"))
+    cash = session.risk_free.cash_ticker
     window = session.window
-    result = simulate(window, targets, costs=settings.costs, init_cash=settings.init_cash,
-                      cash=session.risk_free.cash_ticker)
+    result = simulate_book(window, targets, costs=settings.costs, init_cash=settings.init_cash,
+                           book=book, cash_ticker=cash)
     first_fill = window.index[1]
     bench = benchmark_equity(window[universe.benchmark], first_fill, settings.init_cash)
     bench_traded = pd.Series(0.0, index=bench.index)
@@ -112,6 +119,8 @@ def backtest(strategy: Strategy, session: Session,
     say(f"{strategy.name}: scoring")
     metrics = score_run(result.equity, result.traded, bench, bench_traded, rf_returns,
                         session.risk_free_conventions())
+    exposure = exposures(result.weights, cash)
+    metrics["book"] = book_metrics(result.carry_paid(), exposure, book.record())
     port_duration = _portfolio_duration(universe, market, result)
     if port_duration is not None:
         metrics["portfolio_duration"] = summarise_duration(port_duration["duration"])
@@ -121,4 +130,5 @@ def backtest(strategy: Strategy, session: Session,
     return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
                     result=result, benchmark=bench, metrics=metrics, duration=port_duration,
                     regimes=regimes, lookahead=report, risk_free=rf_returns,
-                    notes=tuple(session.notes()), decided=decided)
+                    notes=tuple(session.notes()), decided=decided, book=book,
+                    exposures=exposure)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from .book import Book
 from .engine import EngineResult
 from .manifest import (
     CompareManifest,
@@ -64,6 +65,7 @@ def run_manifest(done: Backtest, settings: RunSettings, source: str,
         "slippage_bps": settings.costs.slippage_bps, "init_cash": settings.init_cash,
         "risk_free": settings.risk_free, "cash": settings.cash,
         "placebos": settings.placebos, "seed": settings.seed,
+        **({"book": done.book.record()} if done.book.record() != Book().record() else {}),
         "start": str(market.start.date()), "end": str(market.end.date()),
         "data": market.fingerprint(),
     }
@@ -80,7 +82,8 @@ def run_manifest(done: Backtest, settings: RunSettings, source: str,
                   "rebalance": settings.rebalance, "fees_bps": settings.costs.fees_bps,
                   "slippage_bps": settings.costs.slippage_bps, "init_cash": settings.init_cash,
                   "risk_free": settings.risk_free, "cash": settings.cash,
-                  "placebos": settings.placebos, "seed": settings.seed},
+                  "placebos": settings.placebos, "seed": settings.seed,
+                  "book": done.book.record()},
         data={"source": market.source, "fingerprint": identity["data"],
               "gaps": [str(g) for g in market.gaps], "absent": list(market.absent),
               "delisted": {t: str(d.date()) for t, d in market.ended.items()},
@@ -94,7 +97,9 @@ def run_manifest(done: Backtest, settings: RunSettings, source: str,
         lookahead=done.lookahead.manifest(),
         engine={"orders": done.result.orders, "decisions": len(ctx.rebalance_dates),
                 "executed_rebalances": len(done.result.targets),
-                "costs_paid": float(done.result.costs_paid.sum())},
+                "costs_paid": float(done.result.costs_paid.sum()),
+                "borrow_paid": float(done.result.carry_paid()["borrow"].sum()),
+                "financing_paid": float(done.result.carry_paid()["financing"].sum())},
         **provenance(market))
 
 
@@ -116,9 +121,13 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
         manifest.run_id = final[0].name          # "-2" when a run took the name first
         write_manifest(folder / "manifest.json", manifest)
         write_json(folder / "metrics.json", done.metrics)
+        # a book that shorts or levers adds the day's borrow and financing paid
+        carry = {} if result.carry is None else {k: result.carry[k] for k in result.carry}
         write_frame(folder / "equity.csv",
                     pd.DataFrame({"equity": result.equity, "benchmark": bench,
-                                  "risk_free": done.risk_free}))
+                                  "risk_free": done.risk_free, **carry}))
+        if done.exposures is not None:
+            write_frame(folder / "exposures.csv", done.exposures)
         write_frame(folder / "weights.csv", result.weights)
         write_frame(folder / "targets.csv", done.targets)
         write_frame(folder / "orders.csv", result.order_log.set_index("date"))

@@ -52,6 +52,7 @@ LAYOUTS = {
     "duration.csv": CsvLayout("duration.csv", numbers=("duration",), finite=()),
     "timing.csv": CsvLayout("timing.csv", numbers=("strategy", "static_mix"),
                             finite=("strategy", "static_mix")),
+    "exposures.csv": CsvLayout("exposures.csv", numbers=("long", "short", "gross", "net")),
     "orders.csv": CsvLayout("orders.csv", numbers=("quantity", "price", "notional", "fees",
                                                    "slippage"),
                             texts=(("ticker", None), ("side", frozenset({"buy", "sell"}))),

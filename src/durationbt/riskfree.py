@@ -27,8 +27,9 @@ if TYPE_CHECKING:  # the CLI reads this module's choices and help: keep it light
 
     from .universe import Universe
 
-__all__ = ["RiskFree", "resolve_risk_free", "bill_returns", "CASH_CHOICES", "RISK_FREE_HELP",
-           "CASH_HELP", "DEFAULT_RISK_FREE", "DEFAULT_CASH", "BILL_YIELD", "BILL_FORMULA"]
+__all__ = ["RiskFree", "resolve_risk_free", "bill_returns", "refuse_leverage", "CASH_CHOICES",
+           "RISK_FREE_HELP", "CASH_HELP", "DEFAULT_RISK_FREE", "DEFAULT_CASH", "BILL_YIELD",
+           "BILL_FORMULA"]
 
 CASH_CHOICES = ("risk-free", "zero")
 DEFAULT_RISK_FREE = "bills"
@@ -93,12 +94,17 @@ class RiskFree:
         asset on decision dates when it has a price; unchanged under ``--cash zero``. A
         separate step after validation, so the plugin's own weights stay what it returned."""
         ticker = self.cash_ticker
+        residual = 1.0 - targets.sum(axis=1)
         if ticker is None or ticker not in targets.columns:
+            refuse_leverage(residual, None)
             return targets
-        residual = (1.0 - targets.sum(axis=1)).clip(lower=0.0)
         priced = prices[ticker].reindex(targets.index).notna()
+        refuse_leverage(residual.where(~priced, 0.0), ticker)
         out = targets.copy()
-        out[ticker] = out[ticker] + residual.where(priced & (residual > 1e-12), 0.0)
+        # net leverage (sum > 1, beyond the gate's tolerance) borrows in the cash asset:
+        # its weight goes negative
+        placed = priced & ((residual > 1e-12) | (residual < -1e-9))
+        out[ticker] = out[ticker] + residual.where(placed, 0.0)
         return out
 
     def _missing(self, prices: pd.DataFrame) -> pd.Series:
@@ -186,6 +192,21 @@ class RiskFree:
                     "source": BILL_YIELD, "formula": BILL_FORMULA, "days": int(missing.sum()),
                     "dates": _describe(_spans(missing))}
         return out
+
+
+def refuse_leverage(residual: pd.Series, ticker: str | None) -> None:
+    """Net leverage (weights summing above 1) is a loan in the cash asset: refused when
+    there is none to borrow in (``--cash zero``, no cash asset, or it has no price yet)."""
+    from .errors import EngineError
+
+    short = residual < -1e-9
+    if short.any():
+        day = residual.index[short.to_numpy().argmax()]
+        where = (f"the cash asset {ticker} has no price on {day.date()}" if ticker
+                 else "uninvested weight is not held in a cash asset (--cash zero or no cash "
+                      "asset in the universe)")
+        raise EngineError(f"The weights sum to {1 - residual.loc[day]:.6g} on {day.date()}: "
+                          "net leverage is a loan in the cash asset, but " + where + ".")
 
 
 def resolve_risk_free(spec: str, cash: str, universe: Universe) -> RiskFree:

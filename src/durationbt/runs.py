@@ -247,6 +247,7 @@ class RunFolder:
     regimes: dict[str, pd.DataFrame] | None
     orders: pd.DataFrame | None = None
     timing: pd.DataFrame | None = None   # timing.csv: run, static mix, placebo band
+    exposures: pd.DataFrame | None = None    # long, short, gross, net (book.exposures)
 
     @property
     def buckets(self) -> list[dict[str, Any]]:
@@ -299,4 +300,5 @@ def read_run_folder(path: Path) -> RunFolder:
     return RunFolder(path=path, manifest=manifest, metrics=metrics, equity=frames["equity.csv"],
                      weights=frames["weights.csv"], signal=frames["signal.csv"],
                      duration=frames["duration.csv"], regimes=regimes,
-                     orders=frames["orders.csv"], timing=frames["timing.csv"])
+                     orders=frames["orders.csv"], timing=frames["timing.csv"],
+                     exposures=frames["exposures.csv"])

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from .book import Book, BookOptions, resolve_book
 from .data import MarketData, load_market_data, rebalance_dates, resolve_provider
 from .engine import DEFAULT_INIT_CASH, Costs
 from .inference.placebo import DEFAULT_PLACEBOS
@@ -51,6 +52,7 @@ class RunSettings:
     entry_points: bool = True          # load plugins installed by other packages
     risk_free: str = DEFAULT_RISK_FREE   # "bills", "0" or a ticker (see durationbt.riskfree)
     cash: str = DEFAULT_CASH             # "risk-free" or "zero": what uninvested weight earns
+    book: BookOptions = field(default_factory=BookOptions)   # limits, borrow, financing, band
     placebos: int = DEFAULT_PLACEBOS     # re-timed schedules of the timing attribution (0: none)
     seed: int = 0                        # of the timing attribution's placebos and bootstrap
 
@@ -178,6 +180,11 @@ class Session:
         """An instance of ``name`` with ``params`` (a dict, or ``name=value`` strings)."""
         values = parse_param_overrides(params) if isinstance(params, list) else (params or {})
         return self.strategy_class(name)(**values)
+
+    def book(self, strategy: Strategy | type[Strategy]) -> Book:
+        """The limits and carry ``strategy`` runs with: the settings' options over the
+        universe's ``[portfolio]`` over the defaults (see ``durationbt.book``)."""
+        return resolve_book(self.settings.book, self.universe, strategy)
 
     def source(self, name: str) -> str:
         """Where strategy ``name`` was loaded from (recorded in manifests)."""

@@ -151,6 +151,9 @@ class Strategy:
     # True: trade the first decision date's weights and never again (positions drift), as
     # buy-and-hold does; the later rows of ``target_weights`` are validated, then unused
     holds: ClassVar[bool] = False
+    # True: the strategy may return negative weights (shorts); the gate then allows a
+    # gross exposure up to 2 by default (see ``durationbt.book``)
+    allow_short: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Check the class settings when the plugin is imported (a typo would otherwise
@@ -170,9 +173,10 @@ class Strategy:
                 raise StrategyError(
                     f"Strategy class {cls.__name__}: {attr} = {value!r} must be one of "
                     + ", ".join(f'"{a}"' for a in allowed) + (f" ({hint})" if hint else ""))
-        if not isinstance(cls.holds, bool):
-            raise StrategyError(f"Strategy class {cls.__name__}: holds = {cls.holds!r} must be "
-                                "True or False")
+        for attr in ("holds", "allow_short"):
+            if not isinstance(getattr(cls, attr), bool):
+                raise StrategyError(f"Strategy class {cls.__name__}: {attr} = "
+                                    f"{getattr(cls, attr)!r} must be True or False")
 
     def __init__(self, **overrides: Any) -> None:
         params = self.params()

@@ -24,8 +24,8 @@ from .errors import UniverseError, did_you_mean
 from .paths import search_dirs
 from .thesis.table import ClaimSpec, EventSpec, SeriesSpec, ThesisTable
 
-__all__ = ["Bucket", "CustomComponent", "SignalSettings", "Universe", "load_universe", "list_universes",
-           "resolve_universe_path", "COMPONENT_NAME"]
+__all__ = ["Bucket", "CustomComponent", "SignalSettings", "PortfolioSettings", "Universe",
+           "load_universe", "list_universes", "resolve_universe_path", "COMPONENT_NAME"]
 
 
 
@@ -150,6 +150,16 @@ class SignalSettings(_Model):
         return self
 
 
+class PortfolioSettings(_Model):
+    """The ``[portfolio]`` table: a universe's default exposure limits and carry for
+    long/short books (see ``durationbt.book``); a CLI option overrides each."""
+
+    max_gross: Annotated[float, Field(gt=0, le=100)] | None = None
+    max_net: Annotated[float, Field(ge=-100, le=100)] | None = None
+    borrow_bps: Annotated[float, Field(ge=0, le=10_000)] | None = None
+    financing_bps: Annotated[float, Field(ge=0, le=10_000)] | None = None
+
+
 class Universe(_Model):
     """A validated universe file. ``buckets`` keeps the file's order."""
 
@@ -164,6 +174,7 @@ class Universe(_Model):
     strict_prices: bool = False   # a suspicious move (data.moves) is an error, not a warning
     buckets: Annotated[tuple[Bucket, ...], Field(min_length=1)]
     signal: SignalSettings = SignalSettings()
+    portfolio: PortfolioSettings = PortfolioSettings()
     # claims scored by `durationbt thesis`; left out of dumps: a claim never changes a run
     thesis: ThesisTable | None = Field(None, exclude=True)
 
@@ -363,6 +374,8 @@ def _known_keys(loc: tuple) -> list[str]:
     model: type[BaseModel] = Universe
     if loc and loc[0] == "buckets":
         model = Bucket
+    elif loc and loc[0] == "portfolio":
+        model = PortfolioSettings
     elif loc and loc[0] == "signal":
         model = CustomComponent if len(loc) > 2 and loc[1] == "custom" else SignalSettings
     elif loc and loc[0] == "thesis":

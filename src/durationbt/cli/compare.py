@@ -8,11 +8,16 @@ import typer
 from rich.table import Table
 
 from .console import (
+    band_option,
+    borrow_option,
     cash_option,
     data_option,
     end_option,
     err,
     fees_option,
+    financing_option,
+    max_gross_option,
+    max_net_option,
     out,
     out_option,
     rebalance_option,
@@ -84,6 +89,11 @@ def compare(
     timeout: float = timeout_option(),
     risk_free: str = risk_free_option(),
     cash: str = cash_option(),
+    max_gross: float = max_gross_option(),
+    max_net: float = max_net_option(),
+    borrow_bps: float = borrow_option(),
+    financing_bps: float = financing_option(),
+    band: float = band_option(),
 ) -> None:
     """Run several strategies on the same data in one process (and/or read finished run
     folders) and rank them: CAGR, volatility, Sharpe, Sortino, max drawdown, Calmar,
@@ -99,7 +109,9 @@ def compare(
                             fees_bps=fees_bps, slippage_bps=slippage_bps, data=data,
                             out_dir=out_dir, strategies_dir=strategies_dir,
                             strict_prices=strict_prices, timeout=timeout,
-                            risk_free=risk_free, cash=cash)
+                            risk_free=risk_free, cash=cash, max_gross=max_gross,
+                            max_net=max_net, borrow_bps=borrow_bps,
+                            financing_bps=financing_bps, band=band)
     with err.status("Starting", spinner="dots") as status:
         result = run_compare(items or [], settings, progress=lambda msg: status.update(msg),
                              allow_mixed=allow_mixed, baseline=baseline)

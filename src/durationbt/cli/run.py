@@ -9,14 +9,19 @@ import typer
 from rich.table import Table
 
 from .console import (
+    band_option,
+    borrow_option,
     cash_option,
     data_option,
     end_option,
     err,
     fees_option,
+    financing_option,
     fmt_num,
     fmt_pct,
     init_cash_option,
+    max_gross_option,
+    max_net_option,
     out,
     out_option,
     rebalance_option,
@@ -76,6 +81,11 @@ def run(
                                         "page; --no-tearsheet skips quantstats entirely)."),
     risk_free: str = risk_free_option(),
     cash: str = cash_option(),
+    max_gross: float = max_gross_option(),
+    max_net: float = max_net_option(),
+    borrow_bps: float = borrow_option(),
+    financing_bps: float = financing_option(),
+    band: float = band_option(),
     placebos: int = typer.Option(1000, "--placebos",
                                  help="Re-timed copies of the run's decision schedule in its "
                                       "timing attribution (at least 200; 0 skips the placebo "
@@ -92,7 +102,9 @@ def run(
                             fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
                             params=param, data=data, out_dir=out_dir, strategies_dir=strategies_dir,
                             strict_prices=strict_prices, timeout=timeout,
-                            risk_free=risk_free, cash=cash)
+                            risk_free=risk_free, cash=cash, max_gross=max_gross,
+                            max_net=max_net, borrow_bps=borrow_bps,
+                            financing_bps=financing_bps, band=band)
     settings = replace(settings, tearsheet=tearsheet, placebos=placebos, seed=seed)
     with err.status("Starting", spinner="dots") as status:
         result = run_backtest(strategy, settings, progress=lambda msg: status.update(msg))
@@ -119,7 +131,8 @@ def run(
                 if manifest["strategy"]["holds"] else f"{s['rebalance']} rebalancing")
     out.print(f"{schedule}, fees {s['fees_bps']:g} bps, slippage "
               f"{s['slippage_bps']:g} bps, {manifest['engine']['orders']} orders, costs paid "
-              f"{manifest['engine']['costs_paid']:,.0f}; data {manifest['data']['source']}")
+              f"{manifest['engine']['costs_paid']:,.0f}{_carry_note(manifest)}; "
+              f"data {manifest['data']['source']}")
     for warning in manifest["data"]["warnings"] + manifest["data"]["gaps"]:
         err.print(f"[yellow]note:[/] {warning}", soft_wrap=True)
     err.print(f"open {result.run_dir / 'report.html'}"
@@ -150,3 +163,14 @@ def _regime_lines(tables) -> None:
                       f"{row['beta_without_own']:+.2f} without {row['own_components']}, "
                       "built from its own prices: that part of the beta is the asset itself, "
                       "not liquidity", soft_wrap=True)
+
+
+def _carry_note(manifest: dict) -> str:
+    """Borrow and financing paid, beside the costs, when the book shorted or levered."""
+    engine = manifest["engine"]
+    book = manifest["settings"].get("book") or {}
+    if not book.get("allow_short") and not engine.get("borrow_paid") and not engine.get(
+            "financing_paid"):
+        return ""
+    return (f", borrow paid {engine.get('borrow_paid', 0.0):,.0f} ({book.get('borrow_bps', 0):g} "
+            f"bps/yr), financing paid {engine.get('financing_paid', 0.0):,.0f}")

@@ -38,6 +38,7 @@ from .placebo import (
 )
 
 if TYPE_CHECKING:
+    from ..book import Book
     from ..pipeline import Backtest
     from ..session import Session
 
@@ -142,8 +143,10 @@ def _to_targets(decided: np.ndarray, spread: np.ndarray, cash: int | None,
     placed in the cash ticker where it has a price (as ``RiskFree.hold_cash``)."""
     targets = np.einsum("prc,rck->prk", decided, spread)
     if cash is not None:
-        residual = np.clip(1.0 - targets.sum(axis=2), 0.0, None)
-        targets[:, :, cash] += np.where(cash_priced[None] & (residual > 1e-12), residual, 0.0)
+        residual = 1.0 - targets.sum(axis=2)
+        # net leverage (a long/short book's sum above 1) borrows in the cash ticker
+        placed = cash_priced[None] & ((residual > 1e-12) | (residual < -1e-9))
+        targets[:, :, cash] += np.where(placed, residual, 0.0)
     return targets
 
 
@@ -160,13 +163,17 @@ def _block_days(done: Backtest, calendar: pd.DatetimeIndex, decided: np.ndarray,
 
 
 def _simulate(window: pd.DataFrame, targets: np.ndarray, rows: np.ndarray,
-              session: Session) -> np.ndarray:
-    """Daily equity of each target set (combos x days) by the sweep kernel, in chunks."""
+              session: Session, book: Book) -> np.ndarray:
+    """Daily equity of each target set (combos x days) by the sweep kernel, in chunks, with
+    the run's borrow, financing and band (``book``)."""
+    from ..longshort import carry_rates
     from ..sweep.kernel import simulate_many
 
+    carry = carry_rates(list(window.columns), book, session.risk_free.cash_ticker)
     per_call = max(1, _CHUNK_FLOATS // max(1, targets.shape[1] * targets.shape[2]))
     parts = [simulate_many(window, targets[lo:lo + per_call], rows, costs=session.settings.costs,
-                           init_cash=session.settings.init_cash)[0]
+                           init_cash=session.settings.init_cash, carry_rate=carry,
+                           band=book.band)[0]
              for lo in range(0, len(targets), per_call)]
     return np.concatenate(parts)
 
@@ -211,7 +218,7 @@ def timing_attribution(done: Backtest, session: Session, *, placebos: int = DEFA
     sets = np.concatenate([np.broadcast_to(mix, decided.shape)[None], decided[orders]])
     targets = np.concatenate([done.targets.loc[dates].to_numpy(dtype=float)[None],
                               _to_targets(sets, spread, cash, cash_priced)])
-    equity = _simulate(window, targets, rows, session)
+    equity = _simulate(window, targets, rows, session, done.book)
     returns = equity[:, 1:] / equity[:, :-1] - 1.0
     rf = done.risk_free.reindex(calendar).to_numpy(dtype=float)
     sharpes = np.asarray(sharpe(returns.T, rf[1:], PERIODS_PER_YEAR), dtype=float)

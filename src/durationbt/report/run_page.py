@@ -112,19 +112,40 @@ def _weights_figure(run: RunFolder):
     held_other = "other" in by_bucket and by_bucket["other"].abs().max() > 0
     order = [b["name"] for b in run.buckets] + (["other"] if held_other else [])
     colours = bucket_colours(len(run.buckets)) + ["#555555"]
+    # a book with shorts cannot be stacked: each bucket is its own signed line
+    stacked = not (w < 0).to_numpy().any()
     fig = go.Figure()
     for i, name in enumerate(order):
         rank = next((b["rank"] for b in run.buckets if b["name"] == name), None)
         label = f"{rank} {name}" if rank is not None else name
         fig.add_trace(go.Scatter(x=w.index, y=by_bucket.get(name, 0.0), name=label, mode="lines",
-                                 stackgroup="w", fillcolor=colours[i],
-                                 line={"width": 0.5, "color": colours[i]}))
-    cash = (1.0 - w.sum(axis=1)).clip(lower=0.0)
-    fig.add_trace(go.Scatter(x=w.index, y=cash, name="cash", mode="lines", stackgroup="w",
-                             line={"width": 0.5, "color": "#d9dde3"}))
+                                 stackgroup="w" if stacked else None,
+                                 fillcolor=colours[i] if stacked else None,
+                                 line={"width": 0.5 if stacked else 1.2, "color": colours[i]}))
+    if stacked:
+        cash = (1.0 - w.sum(axis=1)).clip(lower=0.0)
+        fig.add_trace(go.Scatter(x=w.index, y=cash, name="cash", mode="lines", stackgroup="w",
+                                 line={"width": 0.5, "color": "#d9dde3"}))
+    else:
+        fig.add_hline(y=0, line={"color": "grey", "width": 1})
     fig.update_layout(template="plotly_white", height=420, margin={"t": 30},
-                      yaxis={"tickformat": ".0%", "range": [0, 1.0], "title": "weight"},
+                      yaxis={"tickformat": ".0%", "title": "weight",
+                             **({"range": [0, 1.0]} if stacked else {})},
                       legend={"orientation": "h", "y": -0.12})
+    return fig
+
+
+def _exposure_figure(exposures: pd.DataFrame):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for name, colour in (("long", "#1f4e9e"), ("short", "#b2182b"), ("gross", "#555555"),
+                         ("net", "#7a3e9d")):
+        fig.add_trace(go.Scatter(x=exposures.index, y=exposures[name], name=name, mode="lines",
+                                 line={"color": colour, "width": 1.2}))
+    fig.update_layout(template="plotly_white", height=320, margin={"t": 30},
+                      yaxis={"tickformat": ".0%", "title": "of equity"},
+                      legend={"orientation": "h", "y": -0.15})
     return fig
 
 
@@ -321,12 +342,20 @@ def write_run_report(path: Path | str, page: Path | None = None,
     body.append(section("Bucket weights", figure_html(_weights_figure(run)), _bucket_legend(run),
                         note="End-of-day weights by bucket, stacked short duration (blue, bottom) "
                              "to long duration (red, top); the rest is cash."))
+    exposures = run.exposures
+    if exposures is not None and (exposures["short"].max() > 0 or exposures["net"].max() > 1):
+        body.append(section("Exposures", figure_html(_exposure_figure(exposures)),
+                            note="Daily long, short, gross (long + short) and net (long - short) "
+                                 "exposure as a fraction of equity, the cash asset left out "
+                                 "(where idle capital and any leverage loan sit)."))
     if run.orders is not None and len(run.orders):
         body.append(_trading(run))
     if run.duration is not None:
         body.append(section("Portfolio duration", figure_html(_duration_figure(run)),
                             note="Weighted sum of each holding's 104-week rolling empirical "
-                                 "duration (sensitivity to the 10-year yield)."))
+                                 "duration (sensitivity to the 10-year yield), signed: a short "
+                                 "counts against the longs, so a duration-neutral spread sits "
+                                 "near 0."))
     if run.regimes is not None:
         body.extend(_regime_tables(run))
     footer = html("durationbt {} &middot; run {} &middot; data fingerprint {}",

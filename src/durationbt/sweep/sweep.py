@@ -18,9 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..book import Book, resolve_book
 from ..data import MarketData
 from ..engine import Costs, check_prices_to_trade
 from ..errors import ParameterError
+from ..longshort import carry_rates
 from ..lookahead import LookaheadProbe
 from ..metrics import PERIODS_PER_YEAR, best_first
 from ..riskfree import RiskFree
@@ -95,6 +97,7 @@ class GridRun:
     workers: int = 1
     wall_seconds: float = 0.0
     risk_free: RiskFree | None = None  # where uninvested weight goes; None: it stays as cash
+    carry_rate: np.ndarray | None = None   # each ticker's daily carry on a short (book.py)
 
     @property
     def cash(self) -> str | None:
@@ -118,7 +121,9 @@ class GridRun:
         frame = self.targets_of(trial, ctx)
         array = frame.loc[self.decisions, list(self.prices.columns)].to_numpy(dtype=np.float64)
         equity, _ = simulate_many(self.prices, array[None], self.rows, costs=costs,
-                                  init_cash=init_cash, cash=self.cash)
+                                  init_cash=init_cash, cash=self.cash,
+                                  carry_rate=self.carry_rate,
+                                  band=self.job.book.band if self.job.book else 0.0)
         return pd.Series(equity[0], index=self.prices.index, name="equity")
 
 
@@ -127,7 +132,7 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
              lookahead: LookaheadProbe | None = None, chunk_size: int = 1_000,
              reduce: Reducer | None = None, progress: GridProgress | None = None,
              executor: Executor | None = None, budget: Budget | None = None,
-             risk_free: RiskFree | None = None) -> GridRun:
+             risk_free: RiskFree | None = None, book: Book | None = None) -> GridRun:
     """One pass over the grid. The map (``mapping.map_batch``: weights, the lookahead
     check when a probe is given, uninvested weight placed by ``risk_free``, target arrays)
     runs batch by batch: the first one (two with a ``budget``, to time it) in this process,
@@ -147,7 +152,10 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
     rows, decisions = execution_rows(pd.DatetimeIndex(market_window.index), traded)
     columns = list(tradable(ctx))
     prices = market_window[columns]
-    job = GridJob(strategy, ctx, decisions, columns, lookahead, risk_free)
+    book = book or resolve_book(None, ctx.universe, strategy)
+    job = GridJob(strategy, ctx, decisions, columns, lookahead, risk_free, book)
+    # borrow on shorts, financing on a short in the cash asset (as ``run`` charges them)
+    carry = carry_rates(columns, book, None if risk_free is None else risk_free.cash_ticker)
     tasks = plan_tasks(strategy, combos)
     seen: dict[str, int] = {}
     first_combo: list[int] = []
@@ -170,7 +178,8 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
         equity, traded, stats, blocks = simulate_stats(
             prices, targets, rows, costs=costs, init_cash=init_cash, n_blocks=splits,
             keep_equity=reduce is not None, risk_free=rf,
-            cash=None if risk_free is None else risk_free.cash_ticker)
+            cash=None if risk_free is None else risk_free.cash_ticker, carry_rate=carry,
+            band=book.band)
         parts.append(stats_metrics(stats, traded, len(prices), init_cash))
         moments.append(blocks.transpose(1, 2, 0))
         if reduce is not None:
@@ -211,7 +220,7 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
                    reduced=np.concatenate(reduced) if reduce is not None else None,
                    weights_seconds=totals["map"], simulate_seconds=totals["simulate"], job=job,
                    workers=executor.workers, wall_seconds=time.perf_counter() - began,
-                   risk_free=risk_free)
+                   risk_free=risk_free, carry_rate=carry)
 
 
 def _check_budget(budget: Budget, combos: list, tasks: list, timed: list, first_combo: list,
@@ -262,14 +271,16 @@ def run_sweep(strategy: type[Strategy], grid: dict[str, list[Any]], ctx: Context
               market_window: pd.DataFrame, metric: str, costs: Costs, init_cash: float, *,
               lookahead: LookaheadProbe | None = None, progress: GridProgress | None = None,
               chunk_size: int = 1_000, executor: Executor | None = None,
-              budget: Budget | None = None, risk_free: RiskFree | None = None) -> SweepResult:
+              budget: Budget | None = None, risk_free: RiskFree | None = None,
+              book: Book | None = None) -> SweepResult:
     """Every combination of ``grid``, scored and ranked, with the best combination's
     probabilistic and deflated Sharpe ratios (trials = distinct target sets; null: no
     return in excess of ``risk_free``) and PBO."""
     check_metric(metric)
     run = run_grid(strategy, combinations(grid), ctx, market_window, costs=costs,
                    init_cash=init_cash, lookahead=lookahead, chunk_size=chunk_size,
-                   progress=progress, executor=executor, budget=budget, risk_free=risk_free)
+                   progress=progress, executor=executor, budget=budget, risk_free=risk_free,
+                   book=book)
     table = pd.DataFrame(run.combos)
     table["trial"] = run.trial_of_combo
     for key, values in run.metrics.items():
@@ -361,5 +372,6 @@ def sweep_summary(result: SweepResult, setup: SweepSetup, settings) -> dict[str,
                      "fees_bps": settings.costs.fees_bps, "slippage_bps": settings.costs.slippage_bps,
                      "init_cash": settings.init_cash, "data": setup.market.fingerprint(),
                      **setup.session.risk_free_conventions(),
+                     "book": setup.session.book(setup.strategy).record(),
                      "source": setup.market.source},
     }
