@@ -126,7 +126,7 @@ DAMAGES = {
     "weights-non-numeric": ("weights.csv", _cell("CHIPA", 7, "lots"), "column 'CHIPA'"),
     "weights-row-missing": ("weights.csv", _drop_row(20), "days is missing"),
     "weights-empty": ("weights.csv", lambda t: "", "the file is empty"),
-    "orders-bad-side": ("orders.csv", _cell("side", 2, "hold"), "not one of buy, sell"),
+    "orders-bad-side": ("orders.csv", _cell("side", 2, "hold"), "not one of buy, cover, sell, short"),
     "orders-bad-price": ("orders.csv", _cell("price", 2, "x"), "column 'price'"),
     "orders-no-ticker": ("orders.csv", _drop_column("ticker"), "no column 'ticker'"),
     "orders-after-the-run": ("orders.csv", _cell("date", -1, "2030-01-02"), "dates run from"),
@@ -136,6 +136,7 @@ DAMAGES = {
     "signal-row-missing": ("signal.csv", _drop_row(40), "days is missing"),
     "timing-bad-number": ("timing.csv", _cell("static_mix", 12, "?"), "column 'static_mix'"),
     "timing-row-missing": ("timing.csv", _drop_row(50), "days is missing"),
+    "exposures-missing-column": ("exposures.csv", _drop_column("gross"), "no column 'gross'"),
     "duration-missing-column": ("duration.csv", _drop_column("duration"), "no column 'duration'"),
     "regimes-truncated": ("regimes.json", lambda t: t[:len(t) // 3], "not valid JSON"),
     "regimes-empty": ("regimes.json", lambda t: "", "the file is empty"),
@@ -192,7 +193,8 @@ def test_the_tearsheet_of_a_damaged_equity_file_is_not_drawn(run_folder, tmp_pat
 @settings(max_examples=GENERATED_CASES, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(name=st.sampled_from(["equity.csv", "weights.csv", "orders.csv", "signal.csv",
-                             "duration.csv", "timing.csv", "regimes.json"]),
+                             "duration.csv", "timing.csv", "exposures.csv",
+                             "regimes.json"]),
        at=st.floats(0.0, 1.0), cut=st.booleans(),
        junk=st.sampled_from(["", "x", ",", "\n", "nan", "-1", "1e999", "2020-02-30", '"', "\x00"]))
 def test_generated_damage_is_refused_naming_the_file_or_read(run_folder, tmp_path_factory, name,

@@ -55,7 +55,8 @@ LAYOUTS = {
     "exposures.csv": CsvLayout("exposures.csv", numbers=("long", "short", "gross", "net")),
     "orders.csv": CsvLayout("orders.csv", numbers=("quantity", "price", "notional", "fees",
                                                    "slippage"),
-                            texts=(("ticker", None), ("side", frozenset({"buy", "sell"}))),
+                            texts=(("ticker", None),
+                                   ("side", frozenset({"buy", "sell", "short", "cover"}))),
                             rest_numeric=False, positive=("price",), daily=False),
 }
 
