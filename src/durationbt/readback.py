@@ -149,7 +149,11 @@ def read_frame(path: Path, layout: CsvLayout, span: tuple[str, str] | None = Non
     if len(set(columns)) != len(columns):
         raise _fail(path, "a column name appears twice in its header")
     if raw.empty:
-        raise _fail(path, "it has a header but no rows")
+        if layout.daily:
+            raise _fail(path, "it has a header but no rows")
+        # a run that never traded (all cash earning nothing) writes its orders' header only
+        return pd.DataFrame({c: pd.Series(dtype=object if c in dict(layout.texts) else float)
+                             for c in columns[1:]}, index=pd.DatetimeIndex([], name="date"))
     index = _dates(path, raw["date"], layout.daily)
     first, last = str(index[0].date()), str(index[-1].date())
     if span is not None and ((first, last) != span if layout.daily
