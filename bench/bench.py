@@ -66,9 +66,11 @@ def numpy_reference(prices: np.ndarray, rows: np.ndarray, targets: np.ndarray) -
     return equity
 
 
-def case_sweep(assets: int, days: int, combos: int, chunk: int | None) -> dict:
+def case_sweep(assets: int, days: int, combos: int, chunk: int | None,
+               long_short: bool = False) -> dict:
     """The sweep's path (``simulate_grid``): numba kernel with streaming metrics and CSCV
-    block moments, chunked; then PBO over all trials, timed apart."""
+    block moments, chunked; then PBO over all trials, timed apart. ``long_short``: every
+    other asset shorted (gross 1, net about 0), borrow 50 bps charged daily."""
     from durationbt.engine import Costs
     from durationbt.statistics import pbo_from_moments
     from durationbt.sweep.kernel import execution_rows, simulate_stats
@@ -77,14 +79,19 @@ def case_sweep(assets: int, days: int, combos: int, chunk: int | None) -> dict:
     prices, decisions = _market(assets, days)
     rows, _ = execution_rows(prices.index, decisions)
     targets = _targets(combos, len(rows), assets)
+    carry = None
+    if long_short:
+        targets[:, :, ::2] *= -1.0
+        carry = np.full(assets, 50 / 1e4 / 252)
     started = time.perf_counter()
-    simulate_stats(prices, targets[:1], rows, costs=Costs())  # numba compile / cache load
+    simulate_stats(prices, targets[:1], rows, costs=Costs(), carry_rate=carry)  # compile / cache
     compile_s = time.perf_counter() - started
     size = chunk or 2_000
     started = time.perf_counter()
     sharpe, moments = [], []
     for lo in range(0, combos, size):
-        _, traded, stats, blocks = simulate_stats(prices, targets[lo:lo + size], rows, costs=Costs())
+        _, traded, stats, blocks = simulate_stats(prices, targets[lo:lo + size], rows, costs=Costs(),
+                                                  carry_rate=carry)
         sharpe.append(stats_metrics(stats, traded, days, 1e6)["sharpe"])
         moments.append(blocks.transpose(1, 2, 0))
     seconds = time.perf_counter() - started
@@ -94,7 +101,7 @@ def case_sweep(assets: int, days: int, combos: int, chunk: int | None) -> dict:
     return {"combos": combos, "seconds": seconds, "per_second": combos / seconds,
             "compile_seconds": compile_s, "peak_mb": _peak_mb(),
             "best_sharpe": float(np.nanmax(np.concatenate(sharpe))), "pbo": pbo,
-            "pbo_seconds": pbo_s, "chunk": size}
+            "pbo_seconds": pbo_s, "chunk": size, "long_short": long_short}
 
 
 def case_numpy(assets: int, days: int, combos: int) -> dict:
@@ -174,6 +181,48 @@ def case_single_run() -> dict:
             "all": walls, "phases": phases, "peak_mb": _peak_mb()}
 
 
+def case_timing() -> dict:
+    """The timing attribution of ``durationbt run liquidity_rotation`` on the snapshot
+    (static mix, paired bootstrap, 1,000 re-timed placebos on the sweep kernel): its first
+    call in a fresh process (the kernel loaded from numba's cache included) and a second."""
+    from durationbt.api import RunSettings, Session, backtest
+    from durationbt.inference.timing import timing_attribution
+
+    if not (SNAPSHOT / "SPY.csv").is_file():
+        return {"skipped": f"no snapshot at {SNAPSHOT}"}
+    session = Session(RunSettings(data=SNAPSHOT))
+    done = backtest(session.strategy("liquidity_rotation"), session)
+    seconds, cpu = [], []
+    for _ in range(2):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        found = timing_attribution(done, session)
+        seconds.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
+    return {"first_seconds": seconds[0], "warm_seconds": seconds[1], "first_cpu": cpu[0],
+            "warm_cpu": cpu[1], "placebos": found.placebo.n, "p_value": found.placebo.p_value}
+
+
+def case_thesis() -> dict:
+    """``durationbt thesis`` on the default universe (every claim, the timing placebos, the
+    page) as a fresh command: warmed once, then the best of two (target: 30 s)."""
+    import tempfile
+
+    if not (SNAPSHOT / "SPY.csv").is_file():
+        return {"skipped": f"no snapshot at {SNAPSHOT}"}
+    cli = Path(sys.executable).parent / "durationbt"
+    fundamentals = SNAPSHOT.parent / "fundamentals"
+    with tempfile.TemporaryDirectory() as out:
+        argv = [str(cli), "thesis", "--data", str(SNAPSHOT), "--out", out,
+                *(["--fundamentals", str(fundamentals)] if fundamentals.is_dir() else [])]
+        subprocess.run(argv, capture_output=True, check=True)
+        walls = []
+        for _ in range(2):
+            started = time.perf_counter()
+            subprocess.run(argv, capture_output=True, check=True)
+            walls.append(time.perf_counter() - started)
+    return {"seconds": min(walls), "all": walls}
+
+
 def case_real_sweep() -> dict:
     """``durationbt sweep liquidity_rotation`` (its declared 45-point grid) on the snapshot."""
     from durationbt.api import RunSettings, lookahead_probe
@@ -248,8 +297,11 @@ def case_real_grid(executor: str, values: int) -> dict:
 CASES = {
     "single_run": lambda a: case_single_run(),
     "real_sweep": lambda a: case_real_sweep(),
+    "timing": lambda a: case_timing(),
+    "thesis": lambda a: case_thesis(),
     "real_grid": lambda a: case_real_grid(a.executor, a.values),
     "sweep": lambda a: case_sweep(a.assets, a.days, a.combos, a.chunk),
+    "sweep_long_short": lambda a: case_sweep(a.assets, a.days, a.combos, a.chunk, True),
     "numpy": lambda a: case_numpy(a.assets, a.days, a.combos),
     "from_orders": lambda a: case_from_orders(a.assets, a.days, a.combos),
 }
@@ -298,6 +350,17 @@ def main() -> None:
               f"{run['seconds'] / run['by_hand_seconds']:.2f} (best of 3, alternated, warm)")
         print("            phases (wall, in-process): " + ", ".join(
             f"{name} {sec:.2f} s" for name, sec in run["phases"].items()))
+    timing = _child("timing")
+    if "skipped" not in timing:
+        print(f"timing attribution of that run (static mix, paired bootstrap, "
+              f"{timing['placebos']:,} re-timed placebos): {timing['first_seconds']:.2f} s in a "
+              f"fresh process, {timing['warm_seconds']:.2f} s warm (CPU {timing['first_cpu']:.2f} "
+              f"s and {timing['warm_cpu']:.2f} s; budget 2 s)")
+    thesis = _child("thesis")
+    if "skipped" not in thesis:
+        print(f"thesis      `durationbt thesis` on the default universe: {thesis['seconds']:.2f} s "
+              f"(warm, best of 2; target <= 30 s: "
+              f"{'meets' if thesis['seconds'] <= 30 else 'MISSES'})")
     real = _child("real_sweep")
     if "skipped" not in real:
         print(f"real sweep  liquidity_rotation, {real['combos']} combinations ({real['trials']} "
@@ -315,6 +378,7 @@ def main() -> None:
         ref = _child("numpy", **sizes)
         rows.append((label, sizes, sweep, ref))
     from_orders = _child("from_orders", assets=10, days=2520, combos=100 if quick else 500)
+    long_short = _child("sweep_long_short", **small)
 
     header = (f"{'size':<26}{'combos':>8}{'kernel/s':>11}{'numpy/s':>11}{'ratio':>8}{'peak MB':>9}"
               f"{'PBO s':>8}{'compile s':>11}")
@@ -328,6 +392,9 @@ def main() -> None:
     print(f"\nvectorbt from_orders, {from_orders['combos']} combinations of 10 assets x 2,520 days: "
           f"{from_orders['per_second']:,.0f} combos/s (kernel is "
           f"{small_sweep['per_second'] / from_orders['per_second']:.0f}x faster, with costs)")
+    print(f"long/short kernel, {small['combos']:,} combinations of 10 assets x 2,520 days (half "
+          f"the assets short, borrow 50 bps daily): {long_short['per_second']:,.0f} combos/s, "
+          f"{long_short['per_second'] / small_sweep['per_second']:.0%} of long-only (goal: >= 80%)")
     print("numpy reference: zero costs, no order sorting or cash trimming, no metrics, each "
           "segment between rebalances one BLAS matrix product over all combinations; kernel: "
           "fees + slippage, sells first, metrics and CSCV moments included (PBO timed apart). "

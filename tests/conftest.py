@@ -181,6 +181,23 @@ def runs(snapshot, registry, tmp_path_factory):
             for name in ("equal_weight", "liquidity_rotation")}
 
 
+@pytest.fixture(scope="session")
+def thesis_run(snapshot, tmp_path_factory) -> Path:
+    """``durationbt thesis`` on the snapshot with the real fundamentals (when present next to
+    it), shared by the thesis integration and browser tests: its results folder."""
+    from typer.testing import CliRunner
+
+    from durationbt.cli.app import app
+
+    out = tmp_path_factory.mktemp("thesis")
+    fundamentals = SNAPSHOT.parent / "fundamentals"
+    extra = ["--fundamentals", str(fundamentals)] if fundamentals.is_dir() else []
+    result = CliRunner().invoke(app, ["thesis", "--data", str(snapshot), "--out", str(out),
+                                      *extra])
+    assert result.exit_code == 0, result.output
+    return out / result.output.strip().splitlines()[-1].rsplit("/", 1)[-1]
+
+
 @pytest.fixture
 def installed_example(tmp_path, monkeypatch):
     """The tests/plugin_pkg package made importable with its dist-info, as pip would."""

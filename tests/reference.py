@@ -9,14 +9,23 @@ import pandas as pd
 
 def simulate_shares(close: pd.DataFrame, executed: pd.DataFrame, fees: float = 0.0,
                     slippage: float = 0.0, init_cash: float = 1_000_000.0,
-                    exact_post_fee: bool = False) -> pd.Series:
+                    exact_post_fee: bool = False, cash_asset: str | None = None,
+                    borrow: float = 0.0, financing: float = 0.0, band: float = 0.0) -> pd.Series:
     """Equity at each close. ``executed`` holds target weights on the days they trade.
 
     Default convention (durationbt's): an asset whose prices end is held at its last price
     and sold at the next execution; targets are fractions of the pre-trade value; sells
     first, then buys from the smallest to the largest order value, each trimmed to the cash
-    left. With ``exact_post_fee`` the post-trade holdings are exactly ``w * V_after`` where
+    left. The weight an execution still targets in a delisted asset goes to the
+    ``cash_asset`` column when it has a price that day (else it stays as cash). With
+    ``exact_post_fee`` the post-trade holdings are exactly ``w * V_after`` where
     ``V_after`` is the value left after paying this rebalance's costs (found by fixed point).
+
+    Long/short: a negative weight is a short (a sale adds its proceeds to cash, a cover is a
+    buy trimmed to the cash left, never below zero). Each day before trading, cash pays
+    ``borrow`` (a daily rate) of every short's value at the previous close, ``financing``
+    instead for a short in ``cash_asset``. ``band``: an asset whose weight at the
+    execution's close is within ``band`` of its target is not traded.
     """
     prices = close.to_numpy(dtype=float)
     # after an asset's last price (delisted, stale feed) it is worth that price until sold
@@ -28,11 +37,18 @@ def simulate_shares(close: pd.DataFrame, executed: pd.DataFrame, fees: float = 0
     equity = np.empty(len(close))
     exec_rows = {close.index.get_loc(d): executed.loc[d].to_numpy(dtype=float)
                  for d in executed.index}
+    rate = np.array([financing if c == cash_asset else borrow for c in close.columns])
     for i in range(len(close)):
         p = valuation[i]
+        if i > 0:
+            for j in range(len(shares)):
+                if shares[j] < 0:
+                    cash -= rate[j] * -shares[j] * valuation[i - 1, j]
         if i in exec_rows:
             gone = (last_row >= 0) & (i > last_row)
             w = np.where(gone, 0.0, exec_rows[i])       # a delisted asset is sold
+            if cash_asset is not None and not np.isnan(prices[i, close.columns.get_loc(cash_asset)]):
+                w[close.columns.get_loc(cash_asset)] += np.where(gone, exec_rows[i], 0.0).sum()
             live = ~np.isnan(prices[i]) | gone
             value = cash + float(np.sum(shares * p))
             if exact_post_fee:
@@ -49,6 +65,8 @@ def simulate_shares(close: pd.DataFrame, executed: pd.DataFrame, fees: float = 0
                 order = np.argsort(np.where(live, w * after - shares * p, np.nan), kind="stable")
             else:
                 delta = np.where(live, w * value / p - shares, 0.0)
+                if band > 0:    # within the band of its target: not traded
+                    delta = np.where((np.abs(shares * p / value - w) <= band) & ~gone, 0.0, delta)
                 # ascending approximate order value, ties in column order (vectorbt's
                 # insertion sort), columns without a price last
                 order = np.argsort(np.where(live, w * value - shares * p, np.nan), kind="stable")
@@ -60,7 +78,7 @@ def simulate_shares(close: pd.DataFrame, executed: pd.DataFrame, fees: float = 0
                 elif d > 0:
                     unit = p[j] * (1 + slippage) * (1 + fees)
                     if d * unit > cash:
-                        d = cash / unit
+                        d = max(cash, 0.0) / unit
                     cash -= d * unit
                     shares[j] += d
         equity[i] = cash + float(np.sum(shares * p))

@@ -33,3 +33,5 @@ def test_bench_cases_report_their_figures():
     assert sweep["combos"] == 50 and sweep["per_second"] > 0 and 0 <= sweep["pbo"] <= 1
     assert sweep["peak_mb"] > 0
     assert bench.case_numpy(assets=5, days=400, combos=50)["per_second"] > 0
+    short = bench.case_sweep(assets=5, days=400, combos=50, chunk=20, long_short=True)
+    assert short["long_short"] and short["per_second"] > 0

@@ -61,23 +61,63 @@ def _shot(page, name: str) -> Path:
     return target
 
 
-WIDTHS = (1024, 1440)
-# every table wider than the card (section) that holds it, after the card's padding
-_OVERFLOWING = """() => Array.from(document.querySelectorAll('section table')).map(t => {
-  const card = t.closest('section'), style = getComputedStyle(card);
-  const inner = card.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-  return {width: Math.round(t.getBoundingClientRect().width), card: Math.round(inner),
-          table: card.querySelector('h2').innerText};
-}).filter(x => x.width > x.card)"""
+WIDTHS = (1024, 1600)
+# what does not fit the window: the page scrolling sideways, a box whose content is wider
+# than the box (clipped, or scrolled inside a card), an element crossing the right edge
+_OVERFLOWING = """() => {
+  const out = [], root = document.documentElement, width = root.clientWidth;
+  const describe = el => {
+    const card = el.closest('section'), title = card && card.querySelector('h2');
+    return el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+      + (title ? ' in "' + title.innerText + '"' : '');
+  };
+  if (root.scrollWidth > width + 1)
+    out.push(`the page scrolls sideways (${root.scrollWidth} px in ${width})`);
+  for (const el of document.querySelectorAll('body *')) {
+    const style = getComputedStyle(el), rect = el.getBoundingClientRect();
+    if (style.display === 'none' || style.visibility === 'hidden') continue;
+    if (rect.width === 0 || rect.height === 0) continue;
+    if (['auto', 'scroll', 'hidden', 'clip'].includes(style.overflowX)
+        && el.scrollWidth > el.clientWidth + 1)
+      out.push(`${describe(el)} is ${el.scrollWidth} px wide in ${el.clientWidth}`);
+    if (rect.left < width && rect.right > width + 1)
+      out.push(`${describe(el)} ends at ${Math.round(rect.right)} px, past the window's ${width}`);
+  }
+  return out;
+}"""
+# a row name (first column) wrapped inside a word rather than after a space, _ @ / . or -
+_BROKEN_WORDS = r"""() => {
+  const out = [], range = document.createRange();
+  for (const cell of document.querySelectorAll('td:first-child, th:first-child')) {
+    if (cell.getBoundingClientRect().width === 0) continue;
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    let text = '', lastTop = null, node;
+    while ((node = walker.nextNode())) {
+      for (let i = 0; i < node.length; i++) {
+        range.setStart(node, i); range.setEnd(node, i + 1);
+        const rect = range.getClientRects()[0], ch = node.data[i];
+        if (rect && rect.width > 0 && !/\s/.test(ch)) {
+          if (lastTop !== null && rect.top > lastTop + 2 && !/[\s_@\/.\-]$/.test(text))
+            out.push(`"${cell.innerText.replace(/\s+/g, ' ')}" breaks after "${text.slice(-12)}"`);
+          lastTop = rect.top;
+        }
+        text += ch;
+      }
+    }
+  }
+  return out;
+}"""
 
 
-def _assert_tables_fit(page, name: str) -> None:
-    """At each width, no table is wider than its card; a full-page screenshot of each."""
+def _assert_fits(page, name: str) -> None:
+    """At 1,024 and 1,600 px: nothing is wider than its box or the window, no row name
+    breaks inside a word; a full-page screenshot at each width."""
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(200)
-        assert page.evaluate(_OVERFLOWING) == [], f"{name} at {width} px"
+        page.wait_for_timeout(300)
         _shot(page, name.replace(".html", f"-{width}.png"))
+        assert page.evaluate(_OVERFLOWING) == [], f"{name} at {width} px"
+        assert page.evaluate(_BROKEN_WORDS) == [], f"{name} at {width} px"
 
 
 def test_report_page_renders_every_chart(browser, runs):
@@ -88,8 +128,9 @@ def test_report_page_renders_every_chart(browser, runs):
         const divs = document.querySelectorAll('.js-plotly-plot');
         return divs.length > 0 && Array.from(divs).every(d => d.querySelector('svg.main-svg'));
     }""", timeout=30_000)
-    # equity+drawdown, signal, bucket weights, turnover per rebalance, portfolio duration
-    assert charts.count() == 5
+    # equity+drawdown, signal, timing (run vs static mix vs placebos), bucket weights,
+    # turnover per rebalance, portfolio duration
+    assert charts.count() == 6
     traces = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot'))"
                            ".map(d => d.querySelectorAll('g.trace').length)")
     assert all(n > 0 for n in traces), traces
@@ -98,12 +139,13 @@ def test_report_page_renders_every_chart(browser, runs):
     page.wait_for_function("document.querySelector('.js-plotly-plot').layout.yaxis.type === 'log'")
     headings = page.locator("section h2").all_inner_texts()
     for expected in ("Headline: strategy vs benchmark", "Run settings", "Equity and drawdown",
-                     "Liquidity-scarcity signal", "Bucket weights", "Portfolio duration",
+                     "Liquidity-scarcity signal", "Is the edge timing?", "Bucket weights",
+                     "Portfolio duration",
                      "Trading", "Scores by regime", "Bucket contribution by regime"):
         assert expected in headings
     assert page.locator("a[href='tearsheet.html']").count() == 1
     assert _shot(page, "report.png").stat().st_size > 50_000
-    _assert_tables_fit(page, "report.html")
+    _assert_fits(page, "report.html")
     assert problems == []
 
 
@@ -121,6 +163,34 @@ def test_tearsheet_renders_offline_with_the_runs_total_return(browser, runs):
     assert shown == f"{100 * total:,.2f}%"
     assert "\ufe6a" not in page.content() and "CAGR%" in page.content()
     assert "excess of" in page.locator("p", has_text="durationbt's scores").inner_text()
+    _assert_fits(page, "tearsheet.html")
+    # the monthly heatmap's title is not pulled up under the chart above and cut
+    box, chart = page.evaluate("""() => [document.getElementById('monthly_heatmap'),
+        document.querySelector('#monthly_heatmap svg')].map(e => e.getBoundingClientRect().top)""")
+    assert chart >= box
+    assert problems == []
+
+
+def test_the_tearsheet_does_not_date_an_open_drawdown_as_recovered(browser, runs):
+    """The run ends below its peak: the drawdown that began after the last peak is open on
+    the last day, not 'recovered' that day as quantstats' own table has it."""
+    import pandas as pd
+
+    run_dir = runs["liquidity_rotation"].run_dir
+    equity = pd.read_csv(run_dir / "equity.csv", index_col=0, parse_dates=True)["equity"]
+    peak = equity.idxmax()
+    assert equity.iloc[-1] < equity.max()          # the premise: an open drawdown at the end
+    started = equity.index[equity.index.get_loc(peak) + 1]
+    depth = equity.loc[peak:].min() / equity.max() - 1
+    page, problems = _open(browser, run_dir / "tearsheet.html")
+    rows = page.locator("#ddinfo tbody tr").all()
+    assert len(rows) == 10
+    cells = {r.locator("td").nth(0).inner_text(): [c.inner_text() for c in r.locator("td").all()]
+             for r in rows}
+    if depth <= min(float(c[2]) for c in cells.values()) / 100:     # among the worst ten
+        assert cells[f"{started:%Y-%m-%d}"][1] == "open"
+    assert [c[1] for c in cells.values()].count("open") <= 1
+    assert f"{equity.index[-1]:%Y-%m-%d}" not in [c[1] for c in cells.values()]
     assert problems == []
 
 
@@ -157,10 +227,7 @@ def test_long_paths_wrap_inside_the_settings_card(browser, runs, tmp_path):
     (folder / "manifest.json").write_text(json.dumps(manifest))
     write_run_report(folder)
     page, problems = _open(browser, folder / "report.html")
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(200)
-        assert page.evaluate(_OVERFLOWING) == [], f"report.html at {width} px"
+    _assert_fits(page, "report-long-paths.html")
     assert problems == []
 
 
@@ -186,8 +253,8 @@ def analysis_pages(runs, snapshot, tmp_path_factory):
     pages = {}
     for name, args in (
             ("compare.html", ["compare", *folders]),
-            ("sweep.html", ["sweep", "liquidity_rotation", "--grid", "neutral_short=0,0.5,1",
-                            "--grid", "long_min_rank=3,4"]),
+            ("sweep.html", ["sweep", "liquidity_rotation", "--grid", "short_max_rank=0,1,2",
+                            "--grid", "long_min_rank=3,4", "--grid", "neutral_short=0,0.5,1"]),
             ("walkforward.html", ["walkforward", "liquidity_rotation", "--grid",
                                   "neutral_short=0,0.5,1"])):
         result = cli.invoke(app, [*args, "--data", str(snapshot), "--out", str(out)])
@@ -215,7 +282,17 @@ def test_analysis_pages_render(browser, analysis_pages, name, charts):
         header.click()  # then ascending: SPY's 13% CAGR first
         assert first.inner_text().startswith("benchmark (SPY)")
     assert _shot(page, name.replace(".html", ".png")).stat().st_size > 20_000
-    _assert_tables_fit(page, name)
+    _assert_fits(page, name)
+    if name == "sweep.html":  # a colour-blind-safe scale; the chosen point and defaults marked
+        import json
+
+        heatmap, *marks = page.evaluate("""() => document.querySelectorAll('.js-plotly-plot')[0]
+            .data.map(t => [t.type, t.name, JSON.stringify(t.colorscale || ''), t.x, t.y])""")
+        assert heatmap[0] == "heatmap" and "#2166ac" in heatmap[2] and "RdYlGn" not in heatmap[2]
+        best = json.loads((analysis_pages[name].parent / "summary.json").read_text())["best"]
+        assert {m[1]: (m[3], m[4]) for m in marks} == {
+            "chosen (best)": ([str(best["short_max_rank"])], [str(best["long_min_rank"])]),
+            "defaults": (["1"], ["3"])}      # liquidity_rotation: short_max_rank=1, long_min_rank=3
     assert problems == []
 
 
@@ -270,3 +347,56 @@ def test_markup_in_every_user_text_stays_text_on_every_page(browser, synth_data,
     report, _ = _open(browser, done.run_dir / "report.html")
     body = report.locator("body").inner_text()
     assert "<script>alert('doc')</script>" in body and "onerror=alert('param')" in body
+
+
+def test_thesis_page_fits_and_draws_a_forest_per_kind(browser, thesis_run):
+    """thesis.html of the real thesis: a forest plot per claim kind, no horizontal
+    overflow of the page or of any table at 1,024 and 1,600 px, screenshots at both."""
+    import json
+
+    content = json.loads((thesis_run / "thesis.json").read_text())
+    kinds = {c["kind"] for c in content["claims"] if c["estimate"] is not None}
+    page, problems = _open(browser, thesis_run / "thesis.html")
+    _assert_charts_drawn(page, len(kinds))
+    headings = page.locator("section h2").all_inner_texts()
+    for expected in ("Scorecard", "Estimates and 95% intervals, by kind",
+                     "Before and after 2026-01-30", "What stands behind each estimate",
+                     "Today's regime and the claims that bear on it", "Event windows"):
+        assert expected in headings
+    for width in (1024, 1600):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert page.evaluate(_OVERFLOWING) == [], f"thesis.html at {width} px"
+        assert _shot(page, f"thesis-{width}.png").stat().st_size > 50_000
+    assert problems == []
+
+
+def test_markup_in_a_claim_stays_text(browser, tmp_path):
+    """A claim's text and an event's name with markup are shown as text on thesis.html; a
+    claim without data, whose reason holds long unbreakable words, still fits at 1,024 px."""
+    from typer.testing import CliRunner
+
+    from durationbt.cli.app import app
+    from thesis_fixtures import planted_folder
+
+    data, universe = planted_folder(tmp_path)
+    universe.write_text(universe.read_text().replace(
+        'text = "The placebo falls behind when scarce (noise)"',
+        'text = "<script>alert(\'claim\')</script><img src=x onerror=alert(1)>"').replace(
+        'name = "first year"', 'name = "<b onmouseover=alert(2)>first</b>"').replace(
+        'csv = "orders.csv"',
+        'fundamentals = "quarterly_orders_of_the_hyperscalers_from_their_filings.csv"'))
+    result = CliRunner().invoke(app, ["thesis", "--universe", str(universe), "--data",
+                                      str(data), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    folder = next((tmp_path / "out").iterdir())
+    page, problems = _open(browser, folder / "thesis.html")
+    page.wait_for_timeout(500)
+    body = page.locator("body").inner_text()
+    assert "<script>alert('claim')</script>" in body and "<b onmouseover=alert(2)>" in body
+    assert "quarterly_orders_of_the_hyperscalers_from_their_filings.csv" in body
+    page.set_viewport_size({"width": 1024, "height": 900})
+    page.wait_for_timeout(300)
+    assert page.evaluate(_OVERFLOWING) == [], "thesis.html at 1024 px"
+    assert problems == []

@@ -1,6 +1,7 @@
 """Every command through typer's CliRunner, on the synthetic data (fast, no network)."""
 
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -39,9 +40,9 @@ def test_run_writes_complete_folder_and_prints_path_last(base):
     assert run_dir.startswith(str(out))
     folder = out / run_dir.rsplit("/", 1)[-1]
     assert sorted(p.name for p in folder.iterdir()) == [
-        "duration.csv", "equity.csv", "manifest.json", "metrics.json", "orders.csv",
-        "regimes.json", "report.html", "signal.csv", "targets.csv", "tearsheet.html",
-        "weights.csv"]
+        "duration.csv", "equity.csv", "exposures.csv", "manifest.json", "metrics.json",
+        "orders.csv", "regimes.json", "report.html", "signal.csv", "targets.csv",
+        "tearsheet.html", "timing.csv", "weights.csv"]
     manifest = json.loads((folder / "manifest.json").read_text())
     orders = pd.read_csv(folder / "orders.csv")
     assert list(orders.columns) == ["date", "ticker", "side", "quantity", "price", "notional",
@@ -84,6 +85,9 @@ BAD = [
     (["run", "buy_and_hold", "--rebalance", "yearly"], 'Unknown rebalance schedule "yearly"'),
     (["run", "buy_and_hold", "--fees-bps", "abc"], "--fees-bps"),
     (["run", "buy_and_hold", "--fees-bps", "-5"], "must be a number in [0, 10000)"),
+    (["run", "liquidity_rotation", "--placebos", "50"], "--placebos must be 0 (no placebo test) "
+                                                        "or a whole number from 200"),
+    (["run", "liquidity_rotation", "--seed", "-1"], "--seed must be a whole number >= 0"),
 ]
 
 
@@ -119,7 +123,7 @@ def test_failure_while_writing_leaves_nothing(base, monkeypatch):
     args, out = base
     result = invoke("run", "buy_and_hold", *args)
     assert result.exit_code != 0
-    assert list(out.iterdir()) == []          # neither a run folder nor a .tmp- folder
+    assert not out.exists()                   # nor the --out folder the run had created
 
 
 def test_debug_shows_traceback(base):
@@ -215,7 +219,7 @@ def test_compare_strategies_and_a_run_folder(base):
     assert board[0] == ("strategy,cagr,volatility,sharpe,sortino,max_drawdown,calmar,turnover,"
                         "avg_duration,information_ratio,total_return,sharpe_ci_low,sharpe_ci_high,"
                         "sharpe_vs_benchmark_ci_low,sharpe_vs_benchmark_ci_high,"
-                        "start,end,rebalance,costs,risk_free")
+                        "universe,benchmark,cash_asset,start,end,rebalance,costs,risk_free,cash")
     assert len(board) == 5  # three strategies and the benchmark
     assert sorted(p.name for p in folder.iterdir()) == [
         "compare.html", "equity.csv", "leaderboard.csv", "manifest.json", "regime_scores.csv"]
@@ -290,7 +294,7 @@ def test_version_and_run_help_lists_strategies():
     version = invoke("--version")
     assert version.exit_code == 0 and version.output.startswith("durationbt ")
     help_text = " ".join(invoke("run", "--help").output.split())
-    assert "Strategies: buy_and_hold, duration_tilt, equal_weight" in help_text
+    assert "Strategies: buy_and_hold, duration_spread, duration_tilt, equal_weight" in help_text
     assert "--risk-free" in help_text and "--cash" in help_text
 
 
@@ -322,9 +326,154 @@ def test_compare_refuses_unlike_runs_unless_allowed(base):
     assert "--allow-mixed" in text and not any(p.name.endswith("compare") or "-compare-" in p.name
                                                for p in out.iterdir())
     later = invoke("compare", "liquidity_rotation", monthly, *args, "--start", "2020-01-02")
-    assert later.exit_code == 2 and "differ in start (2019-01-02 for equal_weight@" in " ".join(
-        later.output.split())
+    text = " ".join(later.output.split())
+    assert later.exit_code == 2 and "differ in start (2020-01-02 for liquidity_rotation; " \
+        f"2019-01-02 for equal_weight@{monthly.name[:15]} ({monthly})" in text
     allowed = invoke("compare", monthly, weekly, *args, "--allow-mixed")
     assert allowed.exit_code == 0, allowed.output
     board = (_last_path(allowed) / "leaderboard.csv").read_text()
     assert ",monthly," in board and ",weekly," in board
+
+
+def _universe_like(synth_universe, folder, name, **changes):
+    """A copy of the synthetic universe as ``folder/name.toml`` with top-level keys changed."""
+    text = synth_universe.read_text()
+    for key, value in changes.items():
+        text = text.replace(next(line for line in text.splitlines()
+                                 if line.startswith(f"{key} =")), f"{key} = {value}")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.toml").write_text(text)
+    return folder / f"{name}.toml"
+
+
+def test_compare_refuses_runs_of_two_universes_naming_both_folders(base, synth_universe,
+                                                                   tmp_path):
+    args, out = base
+    other = _universe_like(synth_universe, tmp_path / "u", "synth_b", benchmark='"SOFTB"')
+    mine = _last_path(invoke("run", "equal_weight", *args))
+    theirs = _last_path(invoke("run", "equal_weight", *args, "--universe", other))
+    before = sorted(out.iterdir())
+    refused = invoke("compare", mine, theirs, *args)
+    text = " ".join(refused.output.split())
+    assert refused.exit_code == 2, refused.output
+    assert "differ in universe (synth for equal_weight@" in text and "synth_b for" in text
+    assert str(mine) in text and str(theirs) in text and "--allow-mixed" in text
+    assert "Traceback" not in refused.output and sorted(out.iterdir()) == before
+    # a strategy run now, on the command's universe, against a folder of another one:
+    # refused before any backtest runs
+    fresh = invoke("compare", "liquidity_rotation", theirs, *args)
+    assert fresh.exit_code == 2 and "differ in universe" in " ".join(fresh.output.split())
+    assert sorted(out.iterdir()) == before
+
+
+def test_compare_tells_one_universe_name_with_two_meanings_apart(base, synth_universe, tmp_path):
+    """The same file name in another folder, with another benchmark: not the same universe."""
+    args, out = base
+    edited = _universe_like(synth_universe, tmp_path / "edited", "synth", benchmark='"SOFTB"')
+    mine = _last_path(invoke("run", "equal_weight", *args))
+    theirs = _last_path(invoke("run", "equal_weight", *args, "--universe", edited))
+    refused = invoke("compare", mine, theirs, *args)
+    text = " ".join(refused.output.split())
+    assert refused.exit_code == 2, refused.output
+    assert "differ in universe (synth (assets " in text and str(theirs) in text
+
+
+def test_compare_allow_mixed_shows_each_rows_universe_period_and_benchmark(
+        base, synth_universe, tmp_path):
+    args, out = base
+    other = _universe_like(synth_universe, tmp_path / "u", "synth_b", benchmark='"SOFTB"')
+    mine = _last_path(invoke("run", "equal_weight", *args))
+    theirs = _last_path(invoke("run", "equal_weight", *args, "--universe", other,
+                               "--start", "2020-01-02"))
+    allowed = invoke("compare", mine, theirs, *args, "--allow-mixed")
+    assert allowed.exit_code == 0, allowed.output
+    folder = _last_path(allowed)
+    board = pd.read_csv(folder / "leaderboard.csv", index_col=0)
+    mine_label = f"equal_weight@{mine.name[:15]}"
+    theirs_label = f"equal_weight@{theirs.name[:15]}"
+    assert board.loc[mine_label, ["universe", "benchmark", "start"]].tolist() == [
+        "synth", "BENCH", "2019-01-02"]
+    assert board.loc[theirs_label, ["universe", "benchmark", "start"]].tolist() == [
+        "synth_b", "SOFTB", "2020-01-02"]
+    # one benchmark row per benchmark and period, each scored as its own run scored it
+    benchmarks = {"benchmark (BENCH)": mine, "benchmark (SOFTB)": theirs}
+    assert set(board.index) == {mine_label, theirs_label, *benchmarks}
+    for row, run in benchmarks.items():
+        metrics = json.loads((run / "metrics.json").read_text())["benchmark"]
+        assert board.loc[row, "cagr"] == pytest.approx(metrics["cagr"], rel=1e-9)
+        assert board.loc[row, "universe"] in ("synth", "synth_b")
+        assert pd.isna(board.loc[row, "costs"]) and pd.isna(board.loc[row, "rebalance"])
+    assert set(pd.read_csv(folder / "equity.csv", index_col=0).columns) == set(board.index)
+    # the terminal shows the shared settings in the title, the differing ones in a table
+    text = " ".join(allowed.output.split())
+    assert "schedule monthly" in text and "Where the rows differ" in text
+    made = text[text.index("Where the rows differ"):]
+    for shown in ("Universe", "synth_b", "benchmark", "SOFTB", "Start", "2020-01-02"):
+        assert shown in made, shown
+    # the manifest records each row's universe and data, and names no single universe
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["universe"] is None and manifest["rebalance"] == "monthly"
+    rows = manifest["rows"]
+    assert rows[mine_label]["universe"]["name"] == "synth"
+    assert rows[theirs_label]["universe"]["name"] == "synth_b"
+    assert rows[theirs_label]["universe"]["path"] == str(other)
+    assert rows[theirs_label]["benchmark"] == "SOFTB" and rows[theirs_label]["start"] == "2020-01-02"
+    for label, run in ((mine_label, mine), (theirs_label, theirs)):
+        made = json.loads((run / "manifest.json").read_text())
+        assert rows[label]["data_provenance"] == made["data_provenance"]
+        assert rows[label]["source"] == str(run)
+    page = (folder / "compare.html").read_text()
+    assert "What each row was made on" in page and "synth_b" in page and "SOFTB" in page
+
+
+def test_compare_manifest_of_like_folders_records_their_shared_universe_and_data(base):
+    """Folders alone (no strategy run by compare): the manifest's universe and data are the
+    folders', not the command's defaults."""
+    args, out = base
+    a = _last_path(invoke("run", "equal_weight", *args))
+    b = _last_path(invoke("run", "buy_and_hold", *args))
+    result = invoke("compare", a, b, "--out", out)     # no --universe: the default is not used
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((_last_path(result) / "manifest.json").read_text())
+    made = json.loads((a / "manifest.json").read_text())
+    assert manifest["universe"] == "synth"
+    assert manifest["data_provenance"] == made["data_provenance"]
+    assert manifest["fees_bps"] == 10.0 and manifest["risk_free"] == made["settings"]["risk_free"]
+
+
+# "0.35 (33.60%)": two numbers, and nothing says what either is
+_UNLABELLED = re.compile(r"-?\d+\.\d+ \(-?\d+\.\d+%\)")
+
+
+def test_regime_scores_say_what_each_number_is(base):
+    args, _ = base
+    run = invoke("run", "equal_weight", *args, "--no-tearsheet")
+    assert run.exit_code == 0, run.output
+    text = " ".join(run.output.split())
+    assert not _UNLABELLED.search(text), text
+    cell = r"(-?\d+\.\d+ \(-?\d+\.\d+ to -?\d+\.\d+\)|too few spells)"   # issue 23: intervals
+    assert re.search(rf"By regime: scarce Sharpe {cell} on \d+\.\d+% of days, \d+ spells; "
+                     "neutral Sharpe", text), text
+    compared = invoke("compare", "equal_weight", "buy_and_hold", *args)
+    assert compared.exit_code == 0, compared.output
+    text = " ".join(compared.output.split())
+    assert not _UNLABELLED.search(text), text
+    assert "Sharpe (95% CI)" in text and "CAGR (95% CI)" in text      # issue 23: one row a regime
+    assert re.search(r"scarce │ +(-?\d+\.\d+ \(-?\d+\.\d+ to -?\d+\.\d+\)|too few spells)", text)
+    page = (_last_path(run) / "report.html").read_text()
+    assert re.search(r"Portfolio duration, average \(% per 100 bp\)</td><td[^>]*>-?\d+\.\d+<", page)
+
+
+def test_two_runs_of_one_second_are_told_apart_by_their_folder_names(base):
+    """Two runs started in the same second share ``name@<second>``: each row is then named by
+    its whole folder; one folder given twice is still refused."""
+    args, out = base
+    first = _last_path(invoke("run", "equal_weight", *args, "--no-tearsheet"))
+    twin = first.with_name(first.name[:-8] + "ffffffff")
+    shutil.copytree(first, twin)
+    result = invoke("compare", first, twin, "--out", out)
+    assert result.exit_code == 0, result.output
+    board = pd.read_csv(_last_path(result) / "leaderboard.csv", index_col=0)
+    assert {f"equal_weight@{first.name}", f"equal_weight@{twin.name}"} <= set(board.index)
+    again = invoke("compare", first, str(first) + "/", "--out", out)
+    assert again.exit_code == 2 and "Compared twice" in again.output

@@ -1,6 +1,7 @@
 """Signal components as plugins: declared inputs, the registry (built-ins and entry points),
 and a universe's own CSV components (point in time, weighted, listed, refused clearly)."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -360,6 +361,28 @@ def test_a_component_without_a_value_in_the_range_is_named_not_silently_blank():
     assert live.notes(data.calendar[0], data.calendar[-1]) == []
 
 
+def test_a_component_that_stops_is_named_with_the_input_that_ended():
+    """WTREGEN's last Wednesday level is 2022-06-01: usable from the Friday, stale after 14
+    days, so net_liquidity's last value is on 2022-06-15; the note names the series."""
+    data = synthetic_signal_data()
+    fred = dict(data.fred, WTREGEN=data.fred["WTREGEN"].loc[:"2022-06-01"])
+    cut = SignalData(data.market, fred)
+    sig = build_signal(cut, SignalSettings(window=120, min_history=60,
+                                           components=("rates", "net_liquidity")))
+    last = data.calendar[-1].date()
+    assert sig.components["net_liquidity"].last_valid_index() == pd.Timestamp("2022-06-15")
+    assert sig.notes(data.calendar[0], data.calendar[-1], cut) == [
+        "signal component net_liquidity has no value after 2022-06-15 (FRED WTREGEN ends "
+        f"2022-06-01): from then to {last} the composite blends the other components"]
+    # without the data the stop is still named, its cause not
+    assert sig.notes(data.calendar[0], None)[0].startswith(
+        "signal component net_liquidity has no value after 2022-06-15: from then")
+    assert sig.last_dates() == {"rates": str(last), "net_liquidity": "2022-06-15"}
+    assert sig.last_dates(pd.Timestamp("2022-03-01"))["net_liquidity"] == "2022-03-01"
+    # a range that ends before the stop says nothing
+    assert sig.notes(data.calendar[0], pd.Timestamp("2022-06-15"), cut) == []
+
+
 def test_data_status_reads_the_universes_own_csvs(tmp_path, snapshot, default_universe):
     universe = tmp_path / "u.toml"
     universe.write_text(Path(default_universe).read_text() + '\n[[signal.custom]]\nname = "capex"\n'
@@ -372,3 +395,54 @@ def test_data_status_reads_the_universes_own_csvs(tmp_path, snapshot, default_un
     (tmp_path / "capex.csv").write_text("date,capex_bn\n2024-03-31,ten\n")
     bad = CliRunner().invoke(app, args)
     assert bad.exit_code == 2 and "signal.custom.capex" in " ".join(bad.output.split())
+
+
+@pytest.fixture(scope="module")
+def tnx_ends_early(synth_data, tmp_path_factory):
+    """The synthetic folder with ^TNX (the rates component's input) ending 2021-03-31,
+    three months before the prices."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("tnx") / "data"
+    shutil.copytree(synth_data, folder)
+    tnx = pd.read_csv(folder / "^TNX.csv")
+    tnx[tnx["Date"] <= "2021-03-31"].to_csv(folder / "^TNX.csv", index=False)
+    return folder
+
+
+STOPPED = ("signal component rates has no value after 2021-03-31 (^TNX ends 2021-03-31): "
+           "from then to 2021-06-30 the composite blends the other components")
+
+
+def test_run_and_compare_name_a_component_that_stopped(tnx_ends_early, synth_universe, tmp_path):
+    from durationbt.manifest import RunManifest
+    from durationbt.runs import read_run_folder
+
+    args = ["-u", str(synth_universe), "--data", str(tnx_ends_early)]
+    run = runner.invoke(app, ["run", "buy_and_hold", *args, "--out", str(tmp_path / "runs"),
+                              "--no-tearsheet"])
+    assert run.exit_code == 0, run.output
+    assert STOPPED in " ".join(run.output.split())
+    folder = next((tmp_path / "runs").iterdir())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert STOPPED in manifest["data"]["warnings"]
+    assert manifest["signal"]["last_dates"]["rates"] == "2021-03-31"
+    assert set(manifest["signal"]["components"]) <= set(manifest["signal"]["last_dates"])
+    assert manifest["signal"]["last_dates"]["real_rates"] is None      # dropped: no DFII10
+    compared = runner.invoke(app, ["compare", "equal_weight", str(folder), *args, "--out",
+                                   str(tmp_path / "cmp")])
+    assert compared.exit_code == 0, compared.output
+    assert " ".join(compared.output.split()).count(STOPPED) == 1
+    # a manifest written before last dates were recorded still reads
+    del manifest["signal"]["last_dates"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert RunManifest.model_validate(manifest).signal.last_dates == {}
+    assert read_run_folder(folder).manifest["signal"]["components"] == manifest["signal"][
+        "components"]
+
+
+def test_signal_names_a_component_that_stopped(tnx_ends_early, synth_universe, tmp_path):
+    result = runner.invoke(app, ["signal", "-u", str(synth_universe), "--data",
+                                 str(tnx_ends_early), "--html", str(tmp_path / "s.html")])
+    assert result.exit_code == 0, result.output
+    assert STOPPED in " ".join(result.output.split())

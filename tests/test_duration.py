@@ -103,7 +103,69 @@ def test_duration_cli(synth_data, synth_universe, tmp_path):
     table = pd.read_csv(tmp_path / "d.csv")
     assert set(table["kind"]) == {"bucket", "asset"}
     assert set(table.loc[table.kind == "asset", "name"]) == set(load_universe(synth_universe).tickers)
+    # written like every other CSV (10 significant digits), not rounded to 6
+    text = (tmp_path / "d.csv").read_text()
+    durations = table["duration"].to_numpy()
+    assert (durations != np.array([float(f"{x:.6g}") for x in durations])).all()
+    assert all(len(cell.lstrip("-").replace(".", "").lstrip("0")) > 6
+               for cell in (line.split(",")[4] for line in text.splitlines()[1:]))
     assert "plotly" in (tmp_path / "d.html").read_text()
     bad = runner.invoke(app, ["duration", "--universe", str(synth_universe), "--data",
                               str(synth_data), "--window", "10"])
     assert bad.exit_code == 2 and "at least 52 weeks" in bad.output
+
+
+def _own_signal():
+    """Weekly-sampled daily data: asset OWN whose drawdown is one component ("own_stress",
+    declaring OWN as its input) and an unrelated component ("macro"); asset FREE owns none."""
+    from durationbt.signals.composite import Signal, blend, regimes_with_hysteresis
+    from durationbt.signals.inputs import Inputs
+    from durationbt.universe import SignalSettings
+
+    days = pd.bdate_range("2015-01-02", periods=1500)
+    rng = np.random.default_rng(17)
+    bench = 100 * np.exp(np.cumsum(rng.normal(3e-4, 0.01, len(days))))
+    own = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, len(days))))
+    free = 100 * np.exp(np.cumsum(rng.normal(0, 0.015, len(days))))
+    prices = pd.DataFrame({"OWN": own, "FREE": free, "BENCH": bench}, index=days)
+    stress = 1 - prices["OWN"] / prices["OWN"].rolling(120, min_periods=1).max()
+    macro = pd.Series(np.cumsum(rng.normal(0, 0.05, len(days))), index=days)
+    components = pd.DataFrame({"own_stress": (stress - stress.mean()) / stress.std(),
+                               "macro": (macro - macro.mean()) / macro.std()})
+    weights = {"own_stress": 1.0, "macro": 1.0}
+    composite = blend(components, weights)
+    signal = Signal(composite, components, weights,
+                    regimes_with_hysteresis(composite, SignalSettings()), {}, SignalSettings(),
+                    {"own_stress": Inputs(tickers=("OWN",)), "macro": Inputs(tickers=("^X",))})
+    return prices, signal
+
+
+def test_a_beta_made_of_the_assets_own_prices_collapses_without_them():
+    from durationbt.duration import liquidity_betas, own_component_betas
+
+    prices, signal = _own_signal()
+    assert signal.components_reading(["OWN", "FREE"]) == ["own_stress"]
+    found = {b.name: b for b in own_component_betas(prices, {"OWN": ("OWN",), "FREE": ("FREE",)},
+                                                     signal, "BENCH")}
+    own, free = found["OWN"], found["FREE"]
+    assert own.excluded == ("own_stress",) and free.excluded == () and free.without is None
+    # by hand: without own_stress the composite is the macro component alone (weight 1 of 1)
+    alone = liquidity_betas(prices, signal.components["macro"], "BENCH", ["OWN"])[0]
+    assert own.without.value == pytest.approx(alone.value, rel=1e-12)
+    assert own.without.se == pytest.approx(alone.se, rel=1e-12)
+    assert own.full.value < 0 and abs(own.full.value / own.full.se) > 2  # its own drawdown
+    assert own.collapsed and not free.collapsed
+    record = own.record()
+    assert record["own_components"] == "own_stress" and record["collapsed"] is True
+
+
+def test_collapse_rule_by_hand():
+    from durationbt.duration import Estimate, collapses
+
+    def e(value, se=1.0):
+        return Estimate("x", value, se, 0.1, 300)
+
+    assert collapses(e(-8.0, 2.7), e(-0.14, 2.1))          # the snapshot's crypto
+    assert collapses(e(3.0), e(-1.0))                       # changes sign
+    assert not collapses(e(-1.7, 0.21), e(-1.66, 0.18))     # intermediate Treasuries: holds
+    assert not collapses(e(-1.5, 1.0), e(0.0))              # never significant: nothing to lose

@@ -187,3 +187,89 @@ def test_order_log_adds_up_to_the_costs_and_the_traded_notional():
     assert first["fees"] == pytest.approx(first["notional"] * 0.001, rel=1e-9)
     assert first["slippage"] == pytest.approx(close * 0.0005 * first["quantity"], rel=1e-9)
     assert set(log["side"]) == {"buy", "sell"}
+
+
+def test_proceeds_of_a_position_closed_out_go_to_the_cash_asset_at_once():
+    """Decided on A2's last day (row 250), executed the next: A2 is sold at its last price
+    and the 50% it was targeted goes to the cash asset A0 at that same execution, not to
+    idle cash for a period. Zero costs: value V at row 251 = 500,000 + A2's shares x its
+    last price; half of V buys A0 and the rest stays idle, so the final equity is
+    V / 2 + V / 2 x A0's growth from row 251."""
+    prices = synthetic_prices()
+    prices.iloc[251:, 2] = np.nan
+    targets = pd.DataFrame(0.0, index=prices.index[[0, 250]], columns=prices.columns)
+    targets.iloc[:, 2] = 0.5
+    result = simulate(prices, targets, costs=Costs(0, 0), cash="A0")
+    assert result.targets.iloc[-1]["A2"] == 0.0 and result.targets.iloc[-1]["A0"] == 0.5
+    value = 500_000 + 500_000 / prices.iloc[1, 2] * prices.iloc[250, 2]
+    growth = prices.iloc[-1, 0] / prices.iloc[251, 0]
+    assert result.equity.iloc[-1] == pytest.approx(value / 2 + value / 2 * growth, rel=1e-12)
+    ref = simulate_shares(prices, executed(prices, targets), cash_asset="A0")
+    np.testing.assert_allclose(result.equity.to_numpy(), ref.to_numpy(), rtol=1e-9)
+    # without a cash asset the weight stays idle (the test above); the cash asset without a
+    # price that day cannot take it either
+    unpriced = prices.copy()
+    unpriced.iloc[240:260, 0] = np.nan
+    unpriced.iloc[:, 0] = unpriced.iloc[:, 0].where(unpriced.index < unpriced.index[240])
+    assert simulate(unpriced, targets, costs=Costs(0, 0), cash="A0").targets.iloc[-1]["A0"] == 0.0
+
+
+def test_daily_schedule_with_costs_matches_the_reference_with_a_cash_asset():
+    """Every day a decision: the one on A2's last day is closed out into A0 with costs."""
+    prices = synthetic_prices()
+    prices.iloc[251:, 2] = np.nan
+    rng = np.random.default_rng(9)
+    raw = rng.uniform(0, 1, prices.shape)
+    raw[:, 4] = np.where(prices.iloc[:, 4].notna(), raw[:, 4], 0.0)
+    raw[:, 2] = np.where(prices.iloc[:, 2].notna(), raw[:, 2], 0.0)
+    targets = pd.DataFrame(raw / raw.sum(axis=1, keepdims=True) * 0.9, index=prices.index,
+                           columns=prices.columns)
+    costs = Costs(10, 5)
+    result = simulate(prices, targets, costs=costs, cash="A0")
+    day = prices.index[251]
+    assert result.targets.loc[day, "A0"] == pytest.approx(
+        targets.iloc[250]["A0"] + targets.iloc[250]["A2"], rel=1e-15)
+    ref = simulate_shares(prices, executed(prices, targets), fees=costs.fees,
+                          slippage=costs.slippage, cash_asset="A0")
+    np.testing.assert_allclose(result.equity.to_numpy(), ref.to_numpy(), rtol=1e-9)
+    before = simulate(prices, targets, costs=costs)
+    pd.testing.assert_series_equal(result.equity.iloc[:251], before.equity.iloc[:251])
+    # the day of the sale: the extra A0 bought pays its costs (15 bp), then earns A0's return
+    moved = targets.iloc[250]["A2"] * before.equity.iloc[250]
+    gap = before.equity.iloc[251] - result.equity.iloc[251]
+    assert 0 < gap < 0.0016 * moved
+    assert result.equity.iloc[252] != before.equity.iloc[252]
+
+
+def test_on_the_snapshot_eth_proceeds_go_to_bil_daily_and_monthly_runs_do_not_move(
+        snapshot, registry, default_universe):
+    """ETH-USD's data end 2026-03-26. A daily schedule decides on that day still holding it;
+    at the next execution its weight goes to BIL. Monthly schedules never decide on its last
+    day, so their numbers are identical with or without the close-out to the cash asset."""
+    from durationbt.data import CsvProvider, load_market_data
+    from durationbt.riskfree import resolve_risk_free
+    from durationbt.session import build_context
+    from durationbt.universe import load_universe
+    from durationbt.weights import compute_weights
+
+    universe = load_universe(default_universe)
+    market = load_market_data(universe, CsvProvider(snapshot))
+    window = market.prices.loc[market.start:market.end]
+    place = resolve_risk_free("bills", "risk-free", universe)
+    for schedule, name in (("monthly", "liquidity_rotation"), ("monthly", "equal_weight"),
+                           ("daily", "equal_weight")):
+        ctx = build_context(universe, market, schedule)
+        strategy = registry.get(name)()
+        targets = place.hold_cash(strategy.traded(compute_weights(strategy, ctx)), ctx.prices)
+        moved = simulate(window, targets, cash="BIL")
+        idle = simulate(window, targets)
+        if schedule == "monthly":
+            pd.testing.assert_series_equal(moved.equity, idle.equity)
+            continue
+        day = pd.Timestamp("2026-03-27")
+        eth = targets.loc["2026-03-26", "ETH-USD"]
+        assert eth > 0.05                              # decided on its last day, still held
+        assert moved.targets.loc[day, "BIL"] == pytest.approx(
+            targets.loc["2026-03-26", "BIL"] + eth, rel=1e-12)
+        assert idle.cash.loc[day] > 0.9 * eth * idle.equity.loc[day]   # was idle a day
+        assert moved.cash.loc[day] < 0.01 * moved.equity.loc[day]

@@ -27,7 +27,11 @@ def test_every_public_item_has_a_docstring():
                         "signals.evaluate", "report.signal_chart", "duration",
                         "report.duration_chart", "statistics", "checks", "synthetic", "now",
                         "data.fred", "data.fetch", "data.update", "data.status",
-                        "sweep.mapping", "sweep.executors"):
+                        "sweep.mapping", "sweep.executors", "inference.timing",
+                        "inference.placebo", "report.timing_section", "thesis.scorecard",
+                        "thesis.series", "thesis.load", "thesis.kinds", "thesis.claim",
+                        "thesis.regime_spread", "thesis.sensitivity", "thesis.outcome",
+                        "thesis.lead", "thesis.timing", "report.thesis_page"):
         module = importlib.import_module(f"durationbt.{module_name}")
         assert inspect.getdoc(module), module_name
         for name in getattr(module, "__all__", []):

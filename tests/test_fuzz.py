@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from durationbt.cli.app import app
 from durationbt.data import CsvProvider, load_market_data
 from durationbt.data.csv import read_fred_csv, read_price_csv
-from durationbt.errors import DurationbtError
+from durationbt.data.moves import check_suspicious, scan_series
+from durationbt.errors import DataError, DurationbtError, UniverseError
 from durationbt.universe import load_universe
 
 LOADER_CASES = 200
@@ -29,7 +30,10 @@ dates = st.one_of(
     st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)).map(str),
     st.dates(dt.date(2020, 1, 1), dt.date(2024, 12, 31)).map(lambda d: f"{d} 00:00:00-05:00"),
     st.dates(dt.date(2020, 1, 1), dt.date(2024, 12, 31)).map(lambda d: f"{d}T00:00:00Z"),
-    st.sampled_from(["", "yesterday", "2024-13-01", "2024-02-30", "01/02/2024", "0", "2099-01-01"]),
+    st.dates(dt.date(2020, 1, 1), dt.date(2024, 12, 31)).map(lambda d: f"{d}T00:00:00 Z"),
+    st.dates(dt.date(2020, 1, 1), dt.date(2024, 12, 31)).map(lambda d: f"{d} 00:00:00 +00:00"),
+    st.sampled_from(["", "yesterday", "2024-13-01", "2024-02-30", "01/02/2024", "0", "2099-01-01",
+                     "2024-06", "1600-01-01", "0001-01-01", "2024-01-02 25:00"]),
     st.text(max_size=12).filter(lambda t: "," not in t and "\n" not in t and "\r" not in t),
 )
 values = st.one_of(
@@ -145,6 +149,128 @@ def test_cli_on_generated_files_exits_0_or_2_never_a_traceback(tmp_path_factory,
         assert result.exit_code in (0, 2), result.output
         assert "Traceback" not in result.output and result.exception is None or \
             isinstance(result.exception, SystemExit), result.exception
+
+
+# --- family: data. Moves that change numbers silently (issue 28, part 1) ---------------------
+
+MOVE_CASES = 100
+factors = st.sampled_from([2, 3, 4, 5, 10, 20, 100, 1000, 1 / 2, 1 / 3, 1 / 10, 1 / 100, 1 / 1000])
+
+
+def _walk(seed: int, days: int = 300, vol: float = 0.015) -> pd.Series:
+    index = pd.bdate_range("2020-01-01", periods=days)
+    steps = np.random.default_rng(seed).normal(0, vol, days)
+    return pd.Series(100 * np.exp(np.cumsum(steps)), index=index, name="MU")
+
+
+@settings(max_examples=MOVE_CASES, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000), factor=factors, at=st.integers(1, 299),
+       length=st.one_of(st.none(), st.integers(1, 5)))
+def test_a_scaled_stretch_of_a_stock_is_found_where_it_starts(seed, factor, at, length):
+    """A stock's prices times ``factor`` from row ``at`` on (or for ``length`` rows): one
+    finding on that day, whatever happens after it; a split hint naming the factor; an
+    error with strict, naming ticker, date and size."""
+    series = _walk(seed)
+    end = len(series) if length is None else min(len(series), at + length)
+    series.iloc[at:end] *= factor
+    [found] = scan_series(series)
+    reverts = end < len(series)
+    assert (found.date, found.kind) == (series.index[at], "spike" if reverts else "shift")
+    if reverts:
+        assert (found.last, found.back, found.days) == (series.index[end - 1],
+                                                        series.index[end], end - at)
+    n = round(max(factor, 1 / factor))
+    assert f"{n}:1 split" in found.hint if factor < 1 else f"1:{n} reverse split" in found.hint
+    with pytest.raises(DataError, match=f"Suspicious price: MU (on|from) {series.index[at].date()}"):
+        check_suspicious([found], strict=True, source="test")
+
+
+@settings(max_examples=MOVE_CASES, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000), crypto=st.booleans())
+def test_an_ordinary_random_walk_is_not_suspicious(seed, crypto):
+    """Daily moves of 1.5% (stock) or 4% (crypto, every day of the week) raise nothing."""
+    series = _walk(seed, vol=0.04 if crypto else 0.015)
+    if crypto:
+        series.index = pd.date_range("2020-01-01", periods=len(series), freq="D")
+    assert scan_series(series) == []
+
+
+def test_bounds_by_class_by_hand():
+    """Stocks: |ln| 0.4; crypto (a 7-day series): 0.6; a quiet series: 60 robust sigmas of
+    its typical daily move (1.4826 x the median size of its nonzero log moves), at least
+    0.02. 40 moves of +s, 40 of -s and the jump: a typical move of 1.4826 s."""
+    def series(step: float, jump: float, weekly_days: bool = True) -> pd.Series:
+        logs = np.r_[np.tile([step, -step], 20), jump, np.tile([step, -step], 20)]
+        index = (pd.bdate_range("2024-01-01", periods=len(logs) + 1) if weekly_days else
+                 pd.date_range("2024-01-01", periods=len(logs) + 1, freq="D"))
+        return pd.Series(100 * np.exp(np.r_[0, np.cumsum(logs)]), index=index, name="X")
+
+    assert scan_series(series(0.02, 0.39)) == []
+    assert [s.ratio for s in scan_series(series(0.02, 0.41))] == [pytest.approx(np.exp(0.41))]
+    assert scan_series(series(0.02, -0.59, weekly_days=False)) == []
+    assert len(scan_series(series(0.02, -0.61, weekly_days=False))) == 1
+    # the one-day spike rule of before holds for every class: +58% undone the next day
+    crypto = series(0.02, 0.46, weekly_days=False)
+    crypto.iloc[42:] *= np.exp(-0.45)
+    [spike] = scan_series(crypto)
+    assert (spike.kind, spike.days) == ("spike", 1) and "+50% or -33%" in str(spike)
+    # a bills ETF: 60 x 1.4826 x 0.0002 = 0.0178 -> the floor 0.02
+    assert scan_series(series(0.0002, 0.019)) == []
+    [quiet] = scan_series(series(0.0002, 0.021))
+    assert "0.98..1.02, the bound for this quiet series" in str(quiet)
+    # a quieter-than-stocks series: 60 x 1.4826 x 0.003 = 0.267
+    assert scan_series(series(0.003, 0.26)) == [] and len(scan_series(series(0.003, 0.28))) == 1
+
+
+def test_levels_by_hand():
+    """A level (FRED, a ^ ticker): a change beyond 40 typical changes (1.4826 x the median
+    size of its nonzero changes) that also halves or doubles it; values beyond median +- 25
+    robust spreads (1.4826 MAD). A series alternating a, a + 0.1 changes by a typical
+    0.148 (40 of them: 5.93)."""
+    index = pd.bdate_range("2024-01-01", periods=60)
+    oas = pd.Series(np.tile([4.0, 4.1], 30), index=index, name="BAMLH0A0HYM2")
+    assert scan_series(oas, fred=True) == []
+    tnx = pd.Series(np.tile([40.0, 40.1], 30), index=index, name="^TNX")
+    divided = tnx.copy()
+    divided.iloc[30:] /= 10                   # 40.1 -> 4.0: -36.1 = 244 typical, and a tenth
+    [shift] = scan_series(divided)
+    assert (shift.series, shift.kind, shift.date) == ("level", "shift", index[30])
+    assert (shift.before, shift.after) == (40.1, 4.0)
+    assert "looks like a unit or scale error (÷10)" in str(shift)
+    crisis = tnx.copy()
+    crisis.iloc[30:] += 15                    # 40.1 -> 55: 100 typical, but not doubling
+    assert scan_series(crisis) == []
+    spike = oas.copy()
+    spike.iloc[20:23] *= 1000                 # 4.1 -> 4000 and back after three rows
+    [found] = scan_series(spike, fred=True)
+    assert (found.kind, found.date, found.last, found.back, found.days) == (
+        "spike", index[20], index[22], index[23], 3)
+    ramp = oas.copy()
+    ramp.iloc[20:23] = 9.0    # +4.9 = 33 typical; median 4.1, MAD 0.1: 9 > 4.1 + 25 x 0.148
+    [out] = scan_series(ramp, fred=True)
+    assert (out.kind, out.date, out.last, out.days, out.after) == ("range", index[20],
+                                                                   index[22], 3, 9.0)
+    assert str(out) == ("FRED series BAMLH0A0HYM2 from 2024-01-29 to 2024-01-31 (3 values): 9, "
+                        "far outside its own range (median 4.1 +/- 25 x 0.148); check the source")
+
+
+@pytest.mark.parametrize("line, field", [
+    ("weights = { rates = inf }", "signal.weights.rates"),
+    ("weights = { rates = nan }", "signal.weights.rates"),
+    ("enter_scarce = inf", "signal.enter_scarce"),
+    ("exit_abundant = -inf", "signal.exit_abundant"),
+    ("clip = inf", "signal.clip"),
+])
+def test_signal_numbers_must_be_finite(tmp_path, line, field):
+    """weights = { rates = inf } switched the signal off (neutral every day), and `signal`
+    blamed "too little history"."""
+    path = tmp_path / "u.toml"
+    path.write_text('benchmark = "SPY"\nstart = 2020-01-02\n[buckets.a]\nrank = 0\n'
+                    f'description = "a"\ntickers = ["A"]\n[signal]\n{line}\n')
+    with pytest.raises(UniverseError, match=f"field '{field}': Input should be a finite number"):
+        load_universe(path)
+    result = runner.invoke(app, ["signal", "--universe", str(path)])
+    assert result.exit_code == 2 and field in result.output
 
 
 # --- family "plugin": hostile plugins through `run` -----------------------------------------

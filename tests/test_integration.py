@@ -17,8 +17,8 @@ from reference import simulate_shares
 
 pytestmark = pytest.mark.integration
 
-FILES = ["duration.csv", "equity.csv", "manifest.json", "metrics.json", "orders.csv",
-         "regimes.json", "report.html", "signal.csv", "targets.csv", "tearsheet.html",
+FILES = ["duration.csv", "equity.csv", "exposures.csv", "manifest.json", "metrics.json",
+         "orders.csv", "regimes.json", "report.html", "signal.csv", "targets.csv", "tearsheet.html",
          "weights.csv"]
 
 
@@ -67,7 +67,8 @@ def test_window_before_sndk_lists_runs_without_it(name, snapshot, registry, tmp_
 @pytest.mark.parametrize("name", ["equal_weight", "liquidity_rotation"])
 def test_complete_run_folders(runs, name):
     run = runs[name]
-    assert sorted(p.name for p in run.run_dir.iterdir()) == FILES
+    timed = ["timing.csv"] if name == "liquidity_rotation" else []   # equal_weight: no timing
+    assert sorted(p.name for p in run.run_dir.iterdir()) == sorted(FILES + timed)
     metrics = json.loads((run.run_dir / "metrics.json").read_text())
     for side in ("strategy", "benchmark"):
         for key in ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown",
@@ -260,3 +261,23 @@ def test_tearsheet_years_and_months_are_the_runs(runs):
     assert "<!-- -6.51 -->" in heatmap                   # January 2015
     assert end.month < 12 and heatmap.count("<!-- 0.00 -->") == 0  # later months left blank
     assert "\ufe6a" not in html
+
+
+def test_crypto_liquidity_beta_collapses_without_crypto_stress(snapshot, tmp_path):
+    """Issue 23: crypto's liquidity beta comes from crypto_stress, computed from BTC-USD's
+    own drawdown: -7.98 with it, -0.14 without, and `durationbt duration` says so."""
+    from typer.testing import CliRunner
+
+    from durationbt.cli.app import app
+
+    result = CliRunner().invoke(app, ["duration", "--data", str(snapshot), "--html",
+                                      str(tmp_path / "d.html"), "--csv", str(tmp_path / "d.csv")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "liquidity beta collapses: crypto -7.98 with crypto_stress, -0.14 without" in text
+    assert "collapses: long_treasuries" not in text
+    table = pd.read_csv(tmp_path / "d.csv").set_index("name")
+    assert table.loc["crypto", "liquidity_beta"] == pytest.approx(-7.98, abs=0.01)
+    assert table.loc["crypto", "liquidity_beta_without_own"] == pytest.approx(-0.14, abs=0.01)
+    assert table.loc["crypto", "own_components"] == "crypto_stress"
+    assert bool(table.loc["crypto", "collapsed"]) and not bool(table.loc["saas", "collapsed"])

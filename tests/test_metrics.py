@@ -125,7 +125,7 @@ def test_directions_decide_every_ranking():
     assert METRICS["volatility"].best([0.3, 0.1, np.nan, 0.1]) == 1
     assert METRICS["sharpe"].best([0.3, np.nan, 0.9, 0.9]) == 2
     lower = {name for name, m in METRICS.items() if m.lower_is_better}
-    assert lower == {"volatility", "turnover"}
+    assert lower == {"volatility", "turnover", "sharpe_vs_baseline_p"}   # a p-value: smaller is firmer
 
 
 def test_labels_and_formats_come_from_the_registry():

@@ -119,7 +119,8 @@ def test_orders_from_weights_and_a_holding_priced_only_earlier(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("ticker,shares\nA,1\n", "expected the columns ticker,quantity or ticker,weight"),
     ("ticker,quantity,weight\nA,1,0.5\n", "expected the columns"),
-    ("ticker,quantity\nA,-1\n", "line 2: field 'quantity' must be a number >= 0"),
+    ("ticker,quantity\nCASH,-1\n", "line 2: field 'quantity' must be a number for a named "
+                                     "ticker (negative: a short), >= 0 for CASH"),
     ("ticker,quantity\nA,ten\n", "field 'quantity' must be a number"),
     ("ticker,weight\nA,0.6\nA,0.1\n", "ticker A appears more than once"),
     ("ticker,weight\nA,0.6\nB,0.6\n", "weights sum to 1.2"),
@@ -128,6 +129,21 @@ def test_bad_holdings_name_the_file_and_field(tmp_path, text, message):
     with pytest.raises(DataError, match="holdings.csv") as info:
         _holdings(tmp_path, text)
     assert message in str(info.value)
+
+
+def test_orders_to_a_spread_short_and_cover(tmp_path):
+    """Held: 10 A at 100 (1,000, all of it). Target A -0.5, B 1.5 (at 50): sell 10 A, short
+    5 more (500), buy 30 B (1,500); then back from a short: cover."""
+    prices = pd.DataFrame({"A": [100.0], "B": [50.0]}, index=pd.to_datetime(["2026-07-31"]))
+    held = _holdings(tmp_path, "ticker,quantity\nA,10\n")
+    orders, _ = orders_for(pd.Series({"A": -0.5, "B": 1.5}), held, prices,
+                           pd.Timestamp("2026-07-31"))
+    assert [(o.side, o.ticker, o.quantity, o.weight_from, o.weight_to) for o in orders] == [
+        ("sell", "A", 10.0, 1.0, 0.0), ("short", "A", 5.0, 0.0, -0.5),
+        ("buy", "B", 30.0, 0.0, 1.5)]
+    short = _holdings(tmp_path, "ticker,weight\nA,-0.5\nCASH,1\n")
+    orders, _ = orders_for(pd.Series({"A": -0.2}), short, prices, pd.Timestamp("2026-07-31"))
+    assert [(o.side, o.ticker) for o in orders] == [("cover", "A")]
 
 
 def test_a_holding_without_any_price_is_an_error(tmp_path):

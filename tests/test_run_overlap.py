@@ -1,5 +1,5 @@
 """The run's speed paths change nothing but time: the market cache returns what a fresh
-load returns and is invalidated by any edit of a file; a run without a tearsheet never
+load returns and is invalidated by any edit of a file's bytes; a run without a tearsheet never
 imports quantstats or matplotlib; the tearsheet drawn by the worker process lands in the
 folder, linked from the report."""
 
@@ -37,11 +37,18 @@ def test_market_cache_hit_equals_a_fresh_load_and_an_edit_invalidates_it(
     request = {"start": None, "end": None, "strict": False}
     key = cache.key(CsvProvider(synth_data), universe, request)
     path = synth_data / "CHIPA.csv"
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    stat, body = path.stat(), path.read_bytes()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))   # touch: same data
     try:
+        assert cache.key(CsvProvider(synth_data), universe, request) == key
+        # one digit changed, size and modification time put back: still a new key
+        digit = body.rindex(b"1")
+        path.write_bytes(body[:digit] + b"2" + body[digit + 1:])
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        assert path.stat().st_size == stat.st_size
         assert cache.key(CsvProvider(synth_data), universe, request) != key
     finally:
+        path.write_bytes(body)
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert cache.key(CsvProvider(synth_data), universe, {**request, "strict": True}) != key
 

@@ -15,7 +15,7 @@ from durationbt.signals import (
     standardise,
 )
 from durationbt.signals.components import net_liquidity, rates
-from durationbt.signals.evaluate import forward_spread, newey_west_t
+from durationbt.signals.evaluate import forward_spread, information_coefficients, newey_west_t
 from durationbt.universe import SignalSettings, load_universe
 
 FAST = SignalSettings(window=120, min_history=60)
@@ -185,3 +185,125 @@ def test_signal_cli_bad_dates(synth_data, synth_universe):
                                       str(synth_data), "--start", "2021-01-01", "--end",
                                       "2020-01-01"])
     assert result.exit_code == 2 and "is not before --end" in result.output
+
+
+# ---- signal --evaluate: legs, non-overlapping IC, leave one out (issue 23) ---------------
+
+def _planted_world(synth_universe):
+    """A score ("lead", an AR(1)) that moves the next day's chips-minus-software return, a
+    component of noise, and one ("soft_dd") declared as reading SOFTA, a ticker of a leg."""
+    from durationbt.signals.composite import Signal, blend, regimes_with_hysteresis
+    from durationbt.signals.inputs import Inputs
+
+    u = load_universe(synth_universe)
+    days = pd.bdate_range("2012-01-02", periods=2600)
+    rng = np.random.default_rng(31)
+    lead = np.zeros(len(days))
+    for t in range(1, len(days)):
+        lead[t] = 0.97 * lead[t - 1] + rng.normal(0, 0.25)
+    tilt = np.concatenate([[0.0], 0.002 * lead[:-1]])          # today's score, tomorrow's move
+    returns = {t: rng.normal(0, 0.01, len(days)) for t in [*u.tickers, "BENCH"]}
+    returns["CHIPA"] += tilt
+    returns["LATE"] += tilt
+    returns["SOFTA"] -= tilt
+    returns["SOFTB"] -= tilt
+    prices = pd.DataFrame({t: 100 * np.cumprod(1 + r) for t, r in returns.items()}, index=days)
+    components = pd.DataFrame({"lead": lead, "noise": rng.normal(0, 1, len(days)),
+                               "soft_dd": rng.normal(0, 1, len(days))}, index=days)
+    weights = {"lead": 1.0, "noise": 1.0, "soft_dd": 1.0}
+    composite = blend(components, weights)
+    signal = Signal(composite, components, weights,
+                    regimes_with_hysteresis(composite, SignalSettings()), {}, SignalSettings(),
+                    {"lead": Inputs(), "noise": Inputs(), "soft_dd": Inputs(tickers=("SOFTA",))})
+    return u, prices, signal
+
+
+def test_legs_default_explicit_and_refused(synth_universe):
+    from durationbt.errors import ParameterError
+    from durationbt.signals import choose_legs
+
+    u = load_universe(synth_universe)
+    legs = choose_legs(u)
+    assert legs.long == ("bills", "chips") and legs.short == ("software", "coins")
+    assert choose_legs(u, ["chips"], ["software,coins"]).describe() == "chips minus software, coins"
+    assert choose_legs(u, ["software"]).short == ("coins",)     # the default minus the other leg
+    assert choose_legs(u, ["software"]).tickers(u) == ("SOFTA", "SOFTB", "COIN-USD")
+    with pytest.raises(ParameterError, match='--long "chip" is not a bucket.*Did you mean "chips"'):
+        choose_legs(u, ["chip"])
+    with pytest.raises(ParameterError, match="chips cannot be on both legs"):
+        choose_legs(u, ["chips"], ["chips"])
+    with pytest.raises(ParameterError, match="The --short leg has no bucket"):
+        choose_legs(u, ["software", "coins"])
+
+
+def test_forward_spread_of_chosen_legs_hand_computed(synth_universe):
+    from durationbt.signals import choose_legs
+
+    u = load_universe(synth_universe)
+    cal = pd.bdate_range("2024-01-01", periods=5)
+    prices = pd.DataFrame(100.0, index=cal, columns=[*u.tickers, "BENCH"])
+    prices["CHIPA"] = [100, 110, 121, 121, 121]
+    prices["LATE"] = np.nan
+    prices["SOFTA"] = [100, 100, 90, 90, 90]
+    spread = forward_spread(prices, u, 2, legs=choose_legs(u, ["chips"], ["software"]))
+    # chips +10%, +10%; software (SOFTA, SOFTB) 0%, then (-10% + 0%) / 2 = -5%
+    assert spread.iloc[0] == pytest.approx(1.1 * 1.1 - 1 - (1.0 * 0.95 - 1))
+
+
+def test_a_planted_predictor_is_found_overlapping_and_not_and_noise_is_not(synth_universe):
+    from durationbt.signals import evaluate_signal
+
+    u, prices, signal = _planted_world(synth_universe)
+    found = evaluate_signal(signal, prices, u, None, None)
+    lead, noise = found.find("lead", "1m"), found.find("noise", "1m")
+    assert lead.ic > 0.2 and lead.t_stat > 3 and abs(noise.t_stat) < 2
+    sparse = found.find("lead", "1m", overlapping=False)
+    assert not sparse.overlapping and sparse.n == len(prices.index[::21]) - 1  # the last runs out
+    assert sparse.ic > 0.2 and sparse.t_stat > 2
+    assert abs(found.find("noise", "1m", overlapping=False).t_stat) < 2
+    # non-overlapping IC by hand: Spearman's rho on every 21st day
+    fwd = forward_spread(prices, u, 21)
+    days = prices.index[::21]
+    pair = pd.concat([signal.components["lead"].reindex(days), fwd.reindex(days)], axis=1).dropna()
+    assert sparse.ic == pytest.approx(pair.corr(method="spearman").iloc[0, 1], rel=1e-9)
+    z = pair.rank()
+    z = ((z - z.mean()) / z.std(ddof=0)).prod(axis=1)
+    assert sparse.t_stat == pytest.approx(z.mean() / z.std(ddof=0) * np.sqrt(len(z)), rel=1e-9)
+
+
+def test_leave_one_out_and_the_legs_own_components(synth_universe):
+    from durationbt.signals import evaluate_signal
+    from durationbt.signals.evaluate import WITHOUT_OWN
+
+    u, prices, signal = _planted_world(synth_universe)
+    found = evaluate_signal(signal, prices, u, None, None)
+    assert found.own_components == ("soft_dd",)                 # declared: reads SOFTA
+    assert [r.series for r in found.overlapping[:3]] == ["composite", WITHOUT_OWN, "lead"]
+    by_hand = information_coefficients(
+        signal, prices, u, legs=found.legs,
+        series={"x": (signal.components["lead"] + signal.components["noise"]) / 2})
+    for label in ("1m", "3m", "6m"):
+        one = found.find("without soft_dd", label)
+        assert one.ic == pytest.approx(next(r.ic for r in by_hand if r.horizon == label),
+                                       rel=1e-12)
+        assert found.find(WITHOUT_OWN, label).ic == one.ic
+    # dropping the predictor costs the composite its IC; dropping noise does not
+    full = found.find("composite", "1m").ic
+    assert found.find("without lead", "1m").ic < full - 0.1
+    assert found.find("without noise", "1m").ic > full - 0.05
+
+
+def test_signal_evaluate_cli_legs_and_footnote(synth_data, synth_universe, tmp_path):
+    runner = CliRunner()
+    args = ["signal", "--universe", str(synth_universe), "--data", str(synth_data), "--html",
+            str(tmp_path / "s.html")]
+    result = runner.invoke(app, [*args, "--long", "chips", "--short", "software"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "forward return of chips minus software" in text
+    assert "predicts chips beating software" in text and "bills" not in text.split(
+        "Positive IC")[1]
+    assert "non-overlapping" in text and "Leave one component out" in text
+    assert "without rates" in text
+    bad = runner.invoke(app, [*args, "--long", "chip"])
+    assert bad.exit_code == 2 and 'Did you mean "chips"' in bad.output

@@ -6,7 +6,8 @@ import pytest
 
 sm = pytest.importorskip("statsmodels.api")
 
-from durationbt.duration import _hac_lags, regress  # noqa: E402
+from durationbt.duration import regress  # noqa: E402
+from durationbt.inference import newey_west_lags  # noqa: E402
 from durationbt.signals.evaluate import newey_west_t  # noqa: E402
 
 
@@ -21,7 +22,7 @@ def autocorrelated(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("n, seed", [(104, 1), (300, 2), (600, 3)])
 def test_duration_regression_matches_statsmodels_hac(n, seed):
     y, x = autocorrelated(n, seed)
-    lags = _hac_lags(n)
+    lags = newey_west_lags(n)
     assert lags >= 4
     beta, se, r2, used = regress(y, x)
     ref = sm.OLS(y, sm.add_constant(x)).fit(cov_type="HAC",

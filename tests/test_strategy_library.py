@@ -17,7 +17,7 @@ from durationbt.synthetic import synthetic_market
 from durationbt.universe import load_universe
 
 LIBRARY = ["buy_and_hold", "equal_weight", "sixty_forty", "liquidity_rotation", "duration_tilt",
-           "momentum_gate", "inverse_vol_duration"]
+           "momentum_gate", "inverse_vol_duration", "duration_spread"]
 runner = CliRunner()
 
 
@@ -78,6 +78,38 @@ def test_momentum_gate_bars_long_duration_when_scarce(registry, world):
     long = ["TLT", "CRM", "NOW", "ADBE", "WDAY", "INTU", "ADSK", "BTC-USD", "ETH-USD"]
     assert (w[long] == 0).all().all()
     assert np.allclose(w.sum(axis=1), 1.0)
+
+
+def test_duration_spread_is_dollar_neutral_and_gated(registry, world):
+    """Default: long rank <= 1 (bills, memory), short rank >= 4 (saas, crypto), gross 2:
+    each leg 1, each bucket 0.5, net 0; gated on scarce, flat when not."""
+    _, _, ctx = world
+    cls = registry.get("duration_spread")
+    raw = cls().target_weights(ctx)
+    assert list(raw.columns) == ["bills", "memory", "saas", "crypto"]
+    assert np.allclose(raw.to_numpy(), [[0.5, 0.5, -0.5, -0.5]])
+    scarce = cls(gate="scarce").target_weights(with_score(ctx, 3.0))
+    calm = cls(gate="scarce").target_weights(with_score(ctx, -1.0))
+    assert np.allclose(scarce.iloc[-1], [0.5, 0.5, -0.5, -0.5]) and (calm == 0).all().all()
+    with pytest.raises(StrategyError, match="neutralize = \"beta\" must be one of"):
+        cls(neutralize="beta").target_weights(ctx)
+
+
+def test_duration_spread_zeroes_the_books_measured_duration(registry, world):
+    """neutralize = duration: long a, short b with a * D_long = b * D_short (the legs'
+    trailing estimates), the larger leg gross/2; flat where no such a, b exist."""
+    _, _, ctx = world
+    cls = registry.get("duration_spread")
+    strategy = cls(neutralize="duration")
+    raw = strategy.target_weights(ctx)
+    d = strategy.leg_durations(ctx, list(strategy.legs(ctx)))
+    a = raw[["bills", "memory"]].sum(axis=1)
+    b = -raw[["saas", "crypto"]].sum(axis=1)
+    held = a > 0
+    assert held.any() and (~held).any()
+    assert np.allclose((a * d[0] - b * d[1])[held], 0.0, atol=1e-12)
+    assert np.allclose(np.maximum(a, b)[held], 1.0)
+    assert ((d[0] * d[1] > 0) | held.eq(False)).all()
 
 
 def test_inverse_vol_duration_respects_the_cap(registry, world):
@@ -181,10 +213,34 @@ def test_new_scaffolds_a_working_strategy_and_refuses_to_overwrite(tmp_path, def
     registry = discover_strategies(tmp_path / "strategies", entry_points_enabled=False)
     universe = load_universe(default_universe)
     assert check_strategy(registry.get("my_tilt")(), universe, synthetic_market(universe)).ok
+    # the scaffold teaches today's names: within_bucket, not the older spread
+    code = plugin.read_text()
+    assert 'within_bucket = "equal"' in code and "spread =" not in code
+    assert "within_bucket" in registry.get("my_tilt").__dict__
     again = runner.invoke(app, ["strategies", "new", "my_tilt", *args])
     assert again.exit_code == 2 and "already exists" in again.output
     bad = runner.invoke(app, ["strategies", "new", "My-Tilt", *args])
     assert bad.exit_code == 2 and "must start with a lowercase letter" in bad.output
+
+
+def test_the_scaffold_and_its_test_run(tmp_path, synth_data, synth_universe):
+    """What `strategies new` writes works as written: its own test passes and `run` takes it."""
+    import importlib.util
+
+    args = ["--strategies-dir", str(tmp_path / "strategies"), "--tests-dir",
+            str(tmp_path / "tests")]
+    assert runner.invoke(app, ["strategies", "new", "fresh_idea", *args]).exit_code == 0
+    spec = importlib.util.spec_from_file_location("test_fresh_idea",
+                                                  tmp_path / "tests" / "test_fresh_idea.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.test_fresh_idea_passes_the_checks()
+    run = runner.invoke(app, ["run", "fresh_idea", "--strategies-dir", str(tmp_path / "strategies"),
+                              "-u", str(synth_universe), "--data", str(synth_data), "--out",
+                              str(tmp_path / "out"), "--no-tearsheet"])
+    assert run.exit_code == 0, run.output
+    manifest = (next((tmp_path / "out").iterdir()) / "manifest.json").read_text()
+    assert '"within_bucket": "equal"' in manifest
 
 
 # --- entry points --------------------------------------------------------------------------
@@ -252,3 +308,28 @@ def test_strategies_check_needs_no_cash_asset(tmp_path, snapshot):
                                   str(snapshot), "--out", str(tmp_path / "r")])
     assert refused.exit_code == 2 and "names no cash asset" in refused.output
     assert not (tmp_path / "r").exists()
+
+
+def test_strategies_list_shows_docstrings_as_plain_text(tmp_path):
+    """A docstring's reStructuredText is rendered as a reader sees it, its first paragraph
+    whole (momentum_gate's first line used to end mid-sentence with ``top_k`` in it)."""
+    (tmp_path / "marked.py").write_text(
+        "import pandas as pd\nfrom durationbt import Strategy\n\n\n"
+        "class Marked(Strategy):\n"
+        '    """Hold the ``top_k`` buckets named by :class:`~durationbt.Strategy` and\n'
+        "    *scarce* regimes, see `the guide <https://example.org>`_; **never** 2 * 3.\n\n"
+        '    Details that the list leaves out."""\n\n'
+        '    name = "marked"\n\n'
+        "    def target_weights(self, ctx):\n"
+        "        return pd.DataFrame(0.0, index=ctx.rebalance_dates,\n"
+        "                            columns=list(ctx.universe.bucket_names))\n")
+    registry = discover_strategies(tmp_path, entry_points_enabled=False)
+    assert registry.get("marked").summary() == (
+        "Hold the top_k buckets named by Strategy and scarce regimes, see the guide; never 2 * 3.")
+    assert registry.get("momentum_gate").summary() == (
+        "Hold the top_k buckets with the best trailing return that also beat bills; buckets of "
+        "rank >= long_min_rank are allowed only when the regime is not scarce.")
+    listed = runner.invoke(app, ["strategies", "list", "--strategies-dir", str(tmp_path)])
+    assert listed.exit_code == 0, listed.output
+    assert "top_k" in listed.output and "marked" in listed.output
+    assert "``" not in listed.output and ":class:" not in listed.output

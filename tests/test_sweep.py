@@ -86,6 +86,30 @@ def test_kernel_matches_engine_when_several_buys_reach_the_cash_limit():
     np.testing.assert_allclose(equity[0], ref.to_numpy(), rtol=1e-9, atol=0)
 
 
+def test_kernel_sends_closed_out_weight_to_the_cash_asset_like_the_engine():
+    """Daily decisions: the one made on A2's last day is executed after its end; kernel and
+    engine both put that weight in the cash asset A0 at the same execution, with costs."""
+    prices = synthetic_prices()
+    prices.iloc[251:, 2] = np.nan
+    rng = np.random.default_rng(4)
+    targets = []
+    for _ in range(3):
+        raw = rng.uniform(0, 1, prices.shape)
+        raw[:, 2] = np.where(prices.iloc[:, 2].notna(), raw[:, 2], 0.0)
+        raw[:, 4] = np.where(prices.iloc[:, 4].notna(), raw[:, 4], 0.0)
+        targets.append(pd.DataFrame(raw / raw.sum(axis=1, keepdims=True) * 0.95,
+                                    index=prices.index, columns=prices.columns))
+    rows, stack = _kernel_inputs(prices, targets)
+    costs = Costs(10, 5)
+    equity, traded = simulate_many(prices, stack, rows, costs=costs, cash="A0")
+    plain, _ = simulate_many(prices, stack, rows, costs=costs)
+    for k, target in enumerate(targets):
+        engine = simulate(prices, target, costs=costs, cash="A0")
+        np.testing.assert_allclose(equity[k], engine.equity.to_numpy(), rtol=1e-9, atol=0)
+        assert traded[k] == pytest.approx(engine.traded.sum(), rel=1e-9)
+        assert not np.allclose(equity[k, 252:], plain[k, 252:])
+
+
 def test_pairwise_sum_is_numpys_bit_for_bit():
     rng = np.random.default_rng(0)
     for n in [*range(1, 140), 257, 1000]:

@@ -19,6 +19,7 @@ _EXPORTS = {
     "Costs": "engine", "EngineResult": "engine", "simulate": "engine",
     "RunSettings": "session", "Session": "session", "BacktestResult": "publish",
     "run_backtest": "api", "Backtest": "pipeline", "backtest": "pipeline",
+    "timing_attribution": "inference.timing", "TimingAttribution": "inference.timing",
     "MarketData": "data", "load_market_data": "signals.load", "resolve_provider": "data",
     "CsvProvider": "data", "YahooProvider": "data",
     "StrategyRegistry": "plugins", "discover_strategies": "plugins",
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs
         StrategyError,
         UniverseError,
     )
+    from .inference.timing import TimingAttribution, timing_attribution
     from .pipeline import Backtest, backtest
     from .plugins import StrategyRegistry, discover_strategies
     from .publish import BacktestResult

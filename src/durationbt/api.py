@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from .engine import import_vectorbt
+from .inference.placebo import check_placebos, check_seed
+from .inference.timing import attach_timing
 from .isolation import StrategyProcess
 from .pipeline import Backtest, backtest, benchmark_equity
 from .plugins import StrategyRegistry
@@ -53,6 +55,8 @@ def run_backtest(strategy_name: str, settings: RunSettings | None = None, *,
             from .report.worker import TearsheetWorker
 
             worker = stack.enter_context(TearsheetWorker())
+        check_placebos(settings.placebos)
+        check_seed(settings.seed)
         say("Loading universe and strategy")
         session = Session(settings, registry, say)
         strategy = session.strategy(strategy_name, settings.params)
@@ -61,8 +65,10 @@ def run_backtest(strategy_name: str, settings: RunSettings | None = None, *,
         # plugin while the data load
         plugin = stack.enter_context(StrategyProcess(strategy, settings.timeout))
         threading.Thread(target=import_vectorbt, daemon=True).start()
-        _ = session.risk_free, session.ctx   # refused before anything is drafted on disk
+        _ = session.risk_free, session.ctx, session.risk_free_returns   # refused before drafting
         draft = stack.enter_context(draft_file(Path(settings.out), "tearsheet.html"))
+        if worker is not None:   # stopped before the draft is removed: it may be writing it
+            stack.callback(worker.close)
 
         def start_tearsheet(equity: pd.Series, bench: pd.Series) -> None:
             if worker is not None:
@@ -70,7 +76,8 @@ def run_backtest(strategy_name: str, settings: RunSettings | None = None, *,
                 worker.submit(draft.parent, equity, bench,
                               _page_titles(strategy.name, session.universe, settings), draft)
 
-        done = backtest(strategy, session, on_equity=start_tearsheet, plugin=plugin)
+        done = attach_timing(backtest(strategy, session, on_equity=start_tearsheet,
+                                      plugin=plugin), session)
         tearsheet = worker.result if worker is not None else None   # returns ``draft``
         written = write_run(done, settings, session.source(strategy.name), say, tearsheet)
     say("done")

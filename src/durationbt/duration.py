@@ -11,17 +11,24 @@ one z-unit of score)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .inference.hac import hac_ols, newey_west_lags
 from .universe import Universe
+
+if TYPE_CHECKING:
+    from .signals.composite import Signal
 
 __all__ = ["Estimate", "weekly", "regress", "asset_durations", "liquidity_betas", "rolling_durations",
            "bucket_levels", "bucket_daily_returns", "portfolio_duration", "rank_contradictions", "MIN_WEEKS",
-           "DurationRow", "DurationReport", "measure_durations"]
+           "DurationRow", "DurationReport", "measure_durations", "OwnComponentBeta",
+           "own_component_betas", "collapses"]
 
 MIN_WEEKS = 52
 
@@ -42,12 +49,8 @@ def weekly(daily: pd.DataFrame) -> pd.DataFrame:
     return daily.resample("W-FRI").last()
 
 
-def _hac_lags(n: int) -> int:
-    return int(np.floor(4 * (n / 100.0) ** (2.0 / 9.0)))
-
-
 def regress(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, int]:
-    """OLS of ``y`` on ``[1, x]`` with Newey-West standard errors (Bartlett kernel,
+    """OLS of ``y`` on ``[1, x]`` with Newey-West standard errors (``inference.hac_ols``,
     lags = floor(4 (n/100)^(2/9))). Rows with any NaN are dropped. Returns coefficients,
     standard errors, R^2 and n."""
     ok = np.isfinite(y) & np.isfinite(x).all(axis=1)
@@ -57,21 +60,10 @@ def regress(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float
     if n < max(MIN_WEEKS // 2, k + 2):
         nan = np.full(k, np.nan)
         return nan, nan, float("nan"), n
-    X = np.column_stack([np.ones(n), x])
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-    resid = y - X @ beta
-    xtx_inv = np.linalg.inv(X.T @ X)
-    scores = X * resid[:, None]
-    meat = scores.T @ scores
-    lags = _hac_lags(n)
-    for lag in range(1, lags + 1):
-        w = 1.0 - lag / (lags + 1.0)
-        gamma = scores[lag:].T @ scores[:-lag]
-        meat += w * (gamma + gamma.T)
-    cov = xtx_inv @ meat @ xtx_inv
+    beta, se, resid = hac_ols(y, np.column_stack([np.ones(n), x]), newey_west_lags(n))
     tss = ((y - y.mean()) ** 2).sum()
     r2 = 1.0 - (resid @ resid) / tss if tss > 0 else float("nan")
-    return beta, np.sqrt(np.diag(cov)), float(r2), n
+    return beta, se, float(r2), n
 
 
 def _factor_frame(prices: pd.DataFrame, factor: pd.Series,
@@ -106,6 +98,69 @@ def liquidity_betas(prices: pd.DataFrame, score: pd.Series, benchmark: str,
     return _sensitivities(prices, score, benchmark, columns, sign=1.0)
 
 
+def _lagged(a: np.ndarray, lag: int) -> np.ndarray:
+    """``a`` moved ``lag`` rows down, zeros on top (all zeros when ``lag`` covers it all:
+    with less history than the window, every estimate uses what there is)."""
+    lag = min(lag, len(a))
+    return np.concatenate([np.zeros((lag,) + a.shape[1:]), a[:len(a) - lag]])
+
+
+@dataclass(frozen=True)
+class OwnComponentBeta:
+    """A liquidity beta beside the same beta against the composite without the components
+    built from the asset's or bucket's own prices (``excluded``; none: ``without`` is None),
+    so a signal is not credited with "predicting" what it is made of."""
+
+    name: str
+    full: Estimate
+    excluded: tuple[str, ...]
+    without: Estimate | None
+
+    @property
+    def collapsed(self) -> bool:
+        """See ``collapses``."""
+        return self.without is not None and collapses(self.full, self.without)
+
+    def record(self) -> dict[str, Any]:
+        """One row of the run's ``liquidity`` table."""
+        w = self.without
+        return {"name": self.name, "beta": self.full.value, "se": self.full.se,
+                "weeks": float(self.full.weeks),
+                "own_components": ", ".join(self.excluded),
+                "beta_without_own": None if w is None else w.value,
+                "se_without_own": None if w is None else w.se, "collapsed": self.collapsed}
+
+
+def collapses(full: Estimate, without: Estimate) -> bool:
+    """A beta that is significant with the bucket's own components (|t| >= 2) and keeps
+    less than half its size, or changes sign, without them: the composite's hold on the
+    bucket was the bucket itself."""
+    if not (np.isfinite(full.value) and np.isfinite(without.value) and full.se > 0):
+        return False
+    significant = abs(full.value / full.se) >= 2.0
+    return bool(significant and (abs(without.value) < 0.5 * abs(full.value)
+                                 or np.sign(without.value) != np.sign(full.value)))
+
+
+def own_component_betas(levels: pd.DataFrame, members: Mapping[str, Sequence[str]],
+                        signal: Signal, benchmark: str) -> list[OwnComponentBeta]:
+    """The liquidity beta of each ``members`` key (a column of ``levels``: an asset or an
+    equal-weight bucket; ``benchmark`` a column too) against ``signal``'s composite, and
+    against the composite without the components whose declared inputs include its own
+    tickers (``Signal.components_reading``: crypto without crypto_stress)."""
+    score = signal.composite.reindex(levels.index)
+    full = {e.name: e for e in liquidity_betas(levels, score, benchmark, list(members))}
+    out = []
+    for name, tickers in members.items():
+        excluded = tuple(signal.components_reading(tickers))
+        without = None
+        if excluded:
+            other = signal.composite_without(excluded).reindex(levels.index)
+            without = liquidity_betas(levels, other, benchmark, [name])[0]
+        out.append(OwnComponentBeta(name, full[name], excluded, without))
+    return out
+
+
 def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
                       window: int = 104, columns: list[str] | None = None) -> pd.DataFrame:
     """Week x asset duration estimated on the trailing ``window`` weeks ending that week
@@ -124,10 +179,9 @@ def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
         xtx = np.cumsum(Xo[:, :, None] * Xo[:, None, :], axis=0)
         xty = np.cumsum(Xo * yo[:, None], axis=0)
         count = np.cumsum(ok)
-        shift = lambda a: np.concatenate([np.zeros((window,) + a.shape[1:]), a[:-window]])  # noqa: E731
-        A = xtx - shift(xtx)
-        b = xty - shift(xty)
-        n = count - shift(count)
+        A = xtx - _lagged(xtx, window)
+        b = xty - _lagged(xty, window)
+        n = count - _lagged(count, window)
         good = (n >= MIN_WEEKS) & (np.abs(np.linalg.det(A)) > 1e-14)
         coef = np.full((len(y), 3), np.nan)
         coef[good] = np.linalg.solve(A[good], b[good][:, :, None])[:, :, 0]
@@ -192,6 +246,7 @@ class DurationRow:
     rank: int
     duration: Estimate
     liquidity: Estimate | None
+    own: OwnComponentBeta | None = None     # the liquidity beta without its own components
 
 
 @dataclass(frozen=True)
@@ -209,10 +264,11 @@ class DurationReport:
 
 def measure_durations(universe: Universe, prices: pd.DataFrame, tnx: pd.Series,
                       score: pd.Series | None, start: pd.Timestamp, end: pd.Timestamp,
-                      window: int = 104) -> DurationReport:
+                      window: int = 104, signal: Signal | None = None) -> DurationReport:
     """Full-sample durations over [start, end] of every asset and bucket, liquidity betas
-    against ``score`` when given, and rolling bucket durations (history before ``start``
-    may feed the first rolling windows)."""
+    against ``score`` when given (with ``signal``, whose composite it is, also without the
+    components built from each one's own prices), and rolling bucket durations (history
+    before ``start`` may feed the first rolling windows)."""
     bench = universe.benchmark
     tickers = list(universe.tickers)
     span = prices.loc[start:end]
@@ -222,12 +278,21 @@ def measure_durations(universe: Universe, prices: pd.DataFrame, tnx: pd.Series,
     dur = {e.name: e for e in asset_durations(combined, factor, bench)}
     liq = ({e.name: e for e in liquidity_betas(combined, score.loc[start:end], bench)}
            if score is not None else {})
+    own: dict[str, OwnComponentBeta] = {}
+    if score is not None and signal is not None:
+        members = {**{t: (t,) for t in tickers}, **{b.name: b.tickers for b in universe.buckets}}
+        own = {o.name: o for o in own_component_betas(combined, members, signal.as_of(end), bench)}
     rows = tuple(DurationRow(t, universe.bucket_of(t).name, universe.bucket_of(t).rank,
-                             dur[t], liq.get(t)) for t in tickers)
-    brows = tuple(DurationRow(b.name, b.name, b.rank, dur[b.name], liq.get(b.name))
-                  for b in universe.buckets)
+                             dur[t], liq.get(t), own.get(t)) for t in tickers)
+    brows = tuple(DurationRow(b.name, b.name, b.rank, dur[b.name], liq.get(b.name),
+                              own.get(b.name)) for b in universe.buckets)
     measured = {r.name: r.duration for r in brows}
     history = pd.concat([prices.loc[:end, [bench]], buckets.loc[:end]], axis=1)
+    weeks = len(weekly(history))
+    if window > weeks:
+        raise DataError(f"--window {window} weeks is longer than the {weeks} weeks of data up "
+                        f"to {pd.Timestamp(end).date()}: no rolling estimate could use a full "
+                        f"window. Pass at most {weeks} (the default is 104).")
     rolling = rolling_durations(history, tnx.loc[:end], bench, window,
                                 columns=list(universe.bucket_names)).loc[start:end]
     return DurationReport(rows, brows, tuple(rank_contradictions(universe, measured)),

@@ -3,9 +3,11 @@ promises:
 
 * decisions on the close of day t trade at the close of the next trading day t+1;
 * between rebalances positions drift; weight the targets leave uninvested is cash earning
-  nothing here (runs first place it in the risk-free ticker, see ``durationbt.riskfree``);
+  nothing here (runs first place it in the cash asset, see ``durationbt.riskfree``);
 * an asset whose data end (delisted, a stale feed) is held at its last price until the
-  next execution and sold there, with costs;
+  next execution and sold there, with costs; the weight it was still targeted (a decision
+  made on its last day, before its end was known) goes to the cash asset at that same
+  execution, so the proceeds earn bills rather than sitting a period as idle cash;
 * fees (bps of traded notional) and slippage (bps on the fill price: buys pay more, sells
   receive less) are on by default;
 * targets are fractions of the portfolio's value at t+1's close *before* the rebalance
@@ -29,10 +31,12 @@ import pandas as pd
 from .errors import EngineError
 
 __all__ = ["Costs", "EngineResult", "simulate", "execution_schedule", "check_prices_to_trade",
-           "valuation_prices", "delisted", "fillable", "close_out_delisted", "check_init_cash",
-           "import_vectorbt", "order_log", "ORDER_COLUMNS", "DEFAULT_INIT_CASH"]
+           "valuation_prices", "delisted", "fillable", "close_out_delisted", "close_out_to_cash",
+           "check_init_cash", "import_vectorbt", "order_log", "ORDER_COLUMNS", "DEFAULT_INIT_CASH",
+           "CARRY_COLUMNS"]
 
 DEFAULT_INIT_CASH = 1_000_000.0
+CARRY_COLUMNS = ("borrow", "financing")
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,14 @@ class EngineResult:
     orders: int                 # number of filled orders
     targets: pd.DataFrame       # execution date x ticker, the weights that were traded
     order_log: pd.DataFrame     # one row per fill: ORDER_COLUMNS (see ``order_log``)
+    # borrow and financing paid each day (``durationbt.book``); None: a long-only book
+    carry: pd.DataFrame | None = None
+
+    def carry_paid(self) -> pd.DataFrame:
+        """Daily borrow and financing paid, in currency (zeros for a long-only book)."""
+        if self.carry is not None:
+            return self.carry
+        return pd.DataFrame(0.0, index=self.equity.index, columns=list(CARRY_COLUMNS))
 
 
 _vectorbt_lock = threading.Lock()
@@ -132,12 +144,33 @@ def close_out_delisted(close: pd.DataFrame, rows: np.ndarray, executed: np.ndarr
     return np.where(gone, 0.0, executed)
 
 
+def close_out_to_cash(close: pd.DataFrame, rows: np.ndarray, executed: np.ndarray,
+                      cash: str | None) -> np.ndarray:
+    """``executed`` (executions x assets, or combos x executions x assets) with the weight
+    targeted in each asset closed out on an execution row (``close_out_delisted``) added to
+    the ``cash`` asset on that row when it is priced there: a decision made on an asset's
+    last day still holds it, and its proceeds go to bills at once, as a decision made after
+    the end would have put them. The same array when nothing moves (the usual case: a
+    monthly schedule rarely decides on an asset's last day), a new one otherwise."""
+    if cash is None or cash not in close.columns:
+        return executed
+    gone = delisted(close).to_numpy()[rows]
+    freed = np.where(gone, np.nan_to_num(executed), 0.0).sum(axis=-1)
+    priced = close[cash].notna().to_numpy()[rows]
+    moved = np.where(priced, freed, 0.0)
+    if not moved.any():
+        return executed
+    out = np.array(executed, dtype=np.float64, copy=True)
+    out[..., close.columns.get_loc(cash)] += moved
+    return out
+
+
 def check_prices_to_trade(close: pd.DataFrame, rows: np.ndarray, executed: np.ndarray) -> None:
     """Refuse a missing price on an execution row (``rows`` of ``close``) for an asset
     targeted then or at an earlier rebalance, i.e. possibly held, unless its data ended
     (then it is sold at its last price): vectorbt would skip the order silently.
     ``executed``: executions x assets, or combos x executions x assets."""
-    held = np.maximum.accumulate(np.nan_to_num(executed) > 0, axis=-2)
+    held = np.maximum.accumulate(np.nan_to_num(executed) != 0, axis=-2)
     if held.ndim == 3:
         held = held.any(axis=0)
     missing = ~fillable(close).to_numpy()[rows] & held
@@ -157,9 +190,11 @@ def valuation_prices(close: pd.DataFrame) -> pd.DataFrame:
 
 
 def simulate(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs = Costs(),
-             init_cash: float = DEFAULT_INIT_CASH) -> EngineResult:
+             init_cash: float = DEFAULT_INIT_CASH, cash: str | None = None) -> EngineResult:
     """Run ``targets`` (decision date x ticker) over ``prices`` (date x ticker, the backtest's
-    calendar from its first to its last day) with vectorbt's ``Portfolio.from_orders``."""
+    calendar from its first to its last day) with vectorbt's ``Portfolio.from_orders``.
+    ``cash``: the cash asset, which takes the weight of a position closed out because its
+    data ended (``close_out_to_cash``); None leaves that weight as cash earning nothing."""
     vbt = import_vectorbt()  # heavy: imported only when a backtest runs
 
     check_init_cash(init_cash)
@@ -169,7 +204,8 @@ def simulate(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs = Cost
     executed = targets.loc[schedule.to_numpy()].set_axis(schedule.index)
 
     rows = close.index.get_indexer(executed.index)
-    executed = pd.DataFrame(close_out_delisted(close, rows, executed.to_numpy()),
+    moved = close_out_to_cash(close, rows, executed.to_numpy(), cash)
+    executed = pd.DataFrame(close_out_delisted(close, rows, moved),
                             index=executed.index, columns=tickers)
     size = pd.DataFrame(np.nan, index=close.index, columns=tickers)
     size.loc[executed.index] = executed.to_numpy()

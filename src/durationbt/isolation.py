@@ -16,21 +16,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .book import Book
 from .errors import StrategyError
 from .loading import plugin_file
 from .lookahead import LookaheadProbe, LookaheadReport, LookaheadSettings
 from .plugins import IMPORT_TIMEOUT, real_class
 from .sandbox import Child, plugin_call
 from .strategy import Context, Strategy
-from .weights import DEFAULT_TIMEOUT, call_strategy, checked_weights, guarded, tradable
+from .weights import DEFAULT_TIMEOUT, call_strategy, guarded, tradable, validated_weights
 
 __all__ = ["StrategyProcess", "Weights"]
 
 
 class Weights:
-    """A strategy's output on the full data as the child checked it: decision dates x
-    every known column (``weights.checked_weights``), to be validated again here
-    (``weights.resolve_target_weights``); and how long its call took."""
+    """A strategy's output on the full data as the child validated it: decision dates x
+    every known column (``weights.validated_weights``), to be validated again here
+    before it is spread and traded; and how long its call took."""
 
     def __init__(self, frame: pd.DataFrame, seconds: float) -> None:
         self.frame = frame
@@ -50,14 +51,16 @@ class StrategyProcess:
         self.child.submit(_load, timeout)
         self._loading = True
 
-    def weights(self, ctx: Context, lookahead: LookaheadSettings | None = None) -> Weights:
-        """The plugin called on ``ctx`` in the child; its checked weights. With
-        ``lookahead`` (every_date, seed, timeout: ``LookaheadProbe.settings``) the child
-        builds the same probe (``check`` runs its replays)."""
+    def weights(self, ctx: Context, lookahead: LookaheadSettings | None = None,
+                book: Book | None = None) -> Weights:
+        """The plugin called on ``ctx`` in the child; its weights validated within ``book``'s
+        limits (None: the universe's and the strategy's defaults). With ``lookahead``
+        (every_date, seed, timeout: ``LookaheadProbe.settings``) the child builds the same
+        probe (``check`` runs its replays, judged within the same limits)."""
         if self._loading:
             self._loading = False
             self.child.result()
-        values, out, err, seconds = self.child.call(_weights, ctx, lookahead)
+        values, out, err, seconds = self.child.call(_weights, ctx, lookahead, book)
         for text, stream in ((out, sys.stdout), (err, sys.stderr)):
             if text:
                 stream.write(text)
@@ -117,9 +120,10 @@ def _load(holder: Any, timeout: float) -> None:
     holder.plugin = guarded(strategy, lambda: cls(**strategy.values()), timeout, "__init__")
 
 
-def _weights(holder: Any, ctx: Context, lookahead: tuple | None) -> tuple:
-    """The call on the full data: checked weights (values), printed text, seconds."""
+def _weights(holder: Any, ctx: Context, lookahead: tuple | None, book: Book | None) -> tuple:
+    """The call on the full data: validated weights (values), printed text, seconds."""
     holder.ctx = ctx
+    holder.book = book
     holder.probe = None
     if lookahead is not None:
         every, seed, timeout = lookahead
@@ -128,13 +132,13 @@ def _weights(holder: Any, ctx: Context, lookahead: tuple | None) -> tuple:
     began = time.perf_counter()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         holder.raw = call_strategy(holder.plugin, ctx, holder.timeout)
-    values = checked_weights(holder.raw, holder.plugin, ctx).to_numpy()
+    values = validated_weights(holder.raw, holder.plugin, ctx, book).to_numpy()
     return values, _read(out), _read(err), time.perf_counter() - began
 
 
 def _check(holder: Any) -> LookaheadReport:
     """The lookahead replays of the call ``_weights`` made."""
-    return holder.probe.check(holder.plugin, holder.raw)
+    return holder.probe.check(holder.plugin, holder.raw, book=holder.book)
 
 
 def _read(buffer: io.StringIO) -> str:

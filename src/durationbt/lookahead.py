@@ -31,12 +31,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .book import Book
 from .errors import StrategyError
 from .futures import MIN_SAMPLE, SEED, VARIANTS, CutData, choose_cuts
 from .loading import fresh_class, fresh_instance, plugin_file
 from .sandbox import PluginTimeout, in_child, plugin_call
 from .strategy import Context, Strategy
-from .weights import DEFAULT_TIMEOUT, checked_weights, grid_bucket_weights, tradable
+from .weights import DEFAULT_TIMEOUT, grid_bucket_weights, tradable, validated_weights
 
 __all__ = ["LookaheadProbe", "LookaheadReport", "LookaheadSettings", "Finding", "VARIANTS",
            "SEED", "MIN_SAMPLE"]
@@ -212,17 +213,18 @@ class LookaheadProbe:
                                      str(exc), kind="invalid"), twin is not None
 
     def _replay(self, strategy: Strategy, full: pd.DataFrame, cut: pd.Timestamp,
-                variant: str) -> tuple[Finding | None, bool]:
+                variant: str, book: Book | None) -> tuple[Finding | None, bool]:
         """One replay at ``cut``: the finding (None: equal) and whether state was fresh.
         ``full``: the validated weights of the full run; the replay's are validated the same
-        way (columns left out hold 0), so only a weight that moved counts."""
+        way (columns left out hold 0, ``book``'s limits), so only a weight that moved
+        counts."""
         past = full.index[full.index <= cut]
         ctx = self.context_at(cut, variant)
         seen, failed, fresh = self._call_fresh(
             strategy.name, "target_weights", lambda: fresh_instance(strategy),
             lambda twin: (twin or type(strategy)(**strategy.values())).target_weights(
                 ctx.private()),
-            lambda raw: checked_weights(raw, strategy, ctx), cut, variant)
+            lambda raw: validated_weights(raw, strategy, ctx, book), cut, variant)
         if failed is not None:
             return failed, fresh
         return _first_move(full.loc[past], seen.loc[past], cut, variant), fresh
@@ -234,25 +236,27 @@ class LookaheadProbe:
         return choose_cuts(self.cuts, False, self.seed + salt, size)
 
     def check(self, strategy: Strategy, full_raw: pd.DataFrame,
-              cuts: pd.DatetimeIndex | None = None) -> LookaheadReport:
-        """Replay ``strategy`` (whose full-data output is ``full_raw``, already validated)
-        at the probe's cut dates (or ``cuts``); bisect to the first offending date when one
-        fails, and call it once more on the full data to tell lookahead from randomness."""
+              cuts: pd.DatetimeIndex | None = None, book: Book | None = None) -> LookaheadReport:
+        """Replay ``strategy`` (whose full-data output is ``full_raw``, already validated
+        within ``book``'s limits: None, the universe's and the strategy's defaults) at the
+        probe's cut dates (or ``cuts``); bisect to the first offending date when one fails,
+        and call it once more on the full data to tell lookahead from randomness."""
         began = time.perf_counter()
         if strategy.point_in_time():
             return LookaheadReport(strategy.name, "point-in-time form", self.seed, (), 0,
                                    0.0, True, None)
-        full = checked_weights(full_raw, strategy, self.ctx)
+        full = validated_weights(full_raw, strategy, self.ctx, book)
         report = self._scan(strategy.name, "replay", began, self.cuts if cuts is None else cuts,
-                            lambda cut, variant: self._replay(strategy, full, cut, variant),
+                            lambda cut, variant: self._replay(strategy, full, cut, variant,
+                                                              book),
                             plugin_file(strategy))
         if report.finding is None or report.finding.kind != "moved":
             return report
-        again = self._again(strategy, full)
+        again = self._again(strategy, full, book)
         return report if again is None else replace(report, finding=again,
                                                      calls=report.calls + 1)
 
-    def _again(self, strategy: Strategy, full: pd.DataFrame) -> Finding | None:
+    def _again(self, strategy: Strategy, full: pd.DataFrame, book: Book | None) -> Finding | None:
         """The strategy called again on the full data (fresh state, as a replay): a
         finding of kind "random" when its weights differ from the first call's."""
         end = self.ctx.rebalance_dates[-1]
@@ -260,14 +264,15 @@ class LookaheadProbe:
             strategy.name, "target_weights", lambda: fresh_instance(strategy),
             lambda twin: (twin or type(strategy)(**strategy.values())).target_weights(
                 self.ctx.private()),
-            lambda raw: checked_weights(raw, strategy, self.ctx), end, "truncate")
+            lambda raw: validated_weights(raw, strategy, self.ctx, book), end, "truncate")
         if failed is not None:
             return replace(failed, kind="random")
         moved = _first_move(full, seen, end, "truncate")
         return None if moved is None else replace(moved, kind="random")
 
-    def check_grid(self, strategy: type[Strategy], combos: list[dict],
-                   full: np.ndarray, cuts: pd.DatetimeIndex | None = None) -> LookaheadReport:
+    def check_grid(self, strategy: type[Strategy], combos: list[dict], full: np.ndarray,
+                   cuts: pd.DatetimeIndex | None = None,
+                   book: Book | None = None) -> LookaheadReport:
         """The same replay for a grid method (``Strategy.target_weights_grid``): one call
         per cut date checks every combination of ``combos`` at once. ``full``: its checked
         output on the full context (``weights.grid_bucket_weights``: combinations x decision
@@ -275,11 +280,12 @@ class LookaheadProbe:
         return self._scan(strategy.name, "grid replay", time.perf_counter(),
                           self.cuts if cuts is None else cuts,
                           lambda cut, variant: self._replay_grid(strategy, combos, full, cut,
-                                                                 variant),
+                                                                 variant, book),
                           plugin_file(strategy))
 
     def _replay_grid(self, strategy: type[Strategy], combos: list[dict], full: np.ndarray,
-                     cut: pd.Timestamp, variant: str) -> tuple[Finding | None, bool]:
+                     cut: pd.Timestamp, variant: str,
+                     book: Book | None) -> tuple[Finding | None, bool]:
         dates = self.ctx.rebalance_dates
         past = int(dates.searchsorted(cut, side="right"))
 
@@ -287,7 +293,8 @@ class LookaheadProbe:
         seen, failed, fresh = self._call_fresh(
             strategy.name, "target_weights_grid", lambda: fresh_class(strategy),
             lambda twin: (twin or strategy).target_weights_grid(ctx.private(), combos),
-            lambda raw: grid_bucket_weights(raw, strategy, ctx, len(combos)), cut, variant)
+            lambda raw: grid_bucket_weights(raw, strategy, ctx, len(combos), book), cut,
+            variant)
         if failed is not None:
             return failed, fresh
         expected = full[:, :past]

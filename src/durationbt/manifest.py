@@ -11,8 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["Provenance", "Manifest", "RunManifest", "RunMetrics", "SideMetrics",
-           "CompareManifest", "SweepSummary", "WalkForwardManifest", "UniverseRecord",
-           "StrategyRecord", "RunSettingsRecord", "DataRecord", "EngineRecord"]
+           "TimingRecord", "CompareManifest", "CompareRow", "SweepSummary", "BookMetrics",
+           "WalkForwardManifest", "UniverseRecord", "StrategyRecord", "RunSettingsRecord",
+           "DataRecord", "SuspiciousRecord", "EngineRecord", "SignalRecord", "ThesisManifest"]
 
 
 class _Record(BaseModel):
@@ -42,7 +43,7 @@ class Manifest(Provenance):
     """The header every command's manifest starts with."""
 
     schema_version: Literal[1] = Field(1, alias="schema")   # another: a newer durationbt's
-    command: Literal["run", "compare", "sweep", "walkforward"]
+    command: Literal["run", "compare", "sweep", "walkforward", "thesis"]
     created_utc: str
 
     def to_json(self) -> dict[str, Any]:
@@ -96,7 +97,27 @@ class RunSettingsRecord(_Record):
     risk_free: str = "0"
     cash: str = "zero"
     timing: str = "decide on close t, fill on close t+1"
+    placebos: int | None = None     # re-timed schedules of the timing attribution (older: none)
+    seed: int | None = None         # of its placebos and bootstrap
     fee_convention: str = "targets are fractions of pre-trade value; costs paid from cash"
+    book: dict[str, Any] | None = None   # limits and carry (``durationbt.book``)
+
+
+class SuspiciousRecord(_Record):
+    """A suspicious move in the data a run read (``data.moves.Suspicious``): a spike from
+    ``date`` to ``last``, a level shift from ``date`` on, or levels outside the series' own
+    range; ``before`` is the value before ``date``, ``after`` the one on it."""
+
+    ticker: str
+    series: Literal["price", "level", "fred"]
+    kind: Literal["spike", "shift", "range"]
+    date: str
+    last: str
+    before: float | None = None
+    after: float
+    ratio: float | None = None
+    hint: str = ""
+    note: str
 
 
 class DataRecord(_Record):
@@ -106,6 +127,17 @@ class DataRecord(_Record):
     absent: list[str] = Field(default_factory=list)
     delisted: dict[str, str] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
+    suspicious: list[SuspiciousRecord] = Field(default_factory=list)
+
+
+class SignalRecord(_Record):
+    """The scarcity signal a run used: component weights, settings, and each component's
+    last day with a value up to the run's end (null: none; absent in runs written before
+    it was recorded), so a component that stopped is visible in the manifest."""
+
+    components: dict[str, float] = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=dict)
+    last_dates: dict[str, str | None] = Field(default_factory=dict)
 
 
 class EngineRecord(_Record):
@@ -113,6 +145,8 @@ class EngineRecord(_Record):
     decisions: int
     executed_rebalances: int
     costs_paid: float
+    borrow_paid: float = 0.0
+    financing_paid: float = 0.0
 
 
 class RunManifest(Manifest):
@@ -142,7 +176,7 @@ class RunManifest(Manifest):
     strategy: StrategyRecord
     settings: RunSettingsRecord
     data: DataRecord
-    signal: dict[str, Any] = Field(default_factory=dict)
+    signal: SignalRecord = Field(default_factory=SignalRecord)
     lookahead: dict[str, Any] = Field(default_factory=dict)
     engine: EngineRecord
 
@@ -165,31 +199,118 @@ class SideMetrics(_Record):
     turnover: float | None = None
 
 
+class StaticMixRecord(_Record):
+    sharpe: float | None
+    cagr: float | None
+    weights: dict[str, float | None]
+
+
+class SharpeDifferenceRecord(_Record):
+    estimate: float | None
+    ci95: list[float | None] = Field(min_length=2, max_length=2)
+    method: str
+    p_value: float | None = None
+    block_days: float | None = None
+
+
+class PlaceboRecord(_Record):
+    n: int
+    p_value: float | None
+    method: str
+    block_days: float | None
+    seed: int
+
+
+class TimingRecord(_Record):
+    """``metrics.json``'s ``timing`` (``inference.timing``): the run against its static mix
+    and its re-timed placebos."""
+
+    static_mix: StaticMixRecord
+    sharpe_minus_static: SharpeDifferenceRecord
+    placebo: PlaceboRecord | None
+    verdict: str
+    sharpe: float | None = None
+    adds_value: bool = False
+class BookMetrics(_Record):
+    """``metrics.json``'s ``book``: limits and carry rates used, carry paid (currency),
+    exposures (fractions of equity, the cash asset left out)."""
+
+    allow_short: bool
+    max_gross: float
+    max_net: float
+    borrow_bps: float
+    financing_bps: float
+    band: float = 0.0
+    borrow_paid: float
+    financing_paid: float
+    average_long: float | None = None
+    average_short: float | None = None
+    average_gross: float | None = None
+    average_net: float | None = None
+    peak_gross: float | None = None
+    peak_short: float | None = None
+
+
 class RunMetrics(_Record):
-    """``metrics.json`` of ``durationbt run``: what compare and the pages read back."""
+    """``metrics.json`` of ``durationbt run``: what compare and the pages read back. Runs
+    written before the timing attribution have neither ``timing`` nor ``timing_note``."""
 
     schema_version: int = Field(1, alias="schema")
     conventions: dict[str, Any] = Field(default_factory=dict)
     strategy: SideMetrics
     benchmark: SideMetrics
     portfolio_duration: dict[str, float | None] | None = None
+    timing: TimingRecord | None = None
+    timing_note: str | None = None     # why ``timing`` is null (buy-and-hold, constant weights)
+    book: BookMetrics | None = None
 
 
-class CompareManifest(Manifest):
-    """``manifest.json`` of ``durationbt compare``: the settled range, not the CLI's text."""
+class CompareUniverse(_Record):
+    """A row's universe: its name and file, and a digest of what decides its assets."""
 
-    command: Literal["compare"] = "compare"
-    items: list[str]
-    universe: str
+    name: str
+    path: str
+    sha256: str | None = None
+    assets: str
+
+
+class CompareRow(_Record):
+    """What one leaderboard row was made on, whether compare ran it or read its folder."""
+
+    source: str                     # the strategy's file, or the run folder read
+    universe: CompareUniverse
+    benchmark: str
+    cash_asset: str | None
+    start: str
+    end: str
     rebalance: str
     fees_bps: float
     slippage_bps: float
-    start: str
-    end: str
     risk_free: str
     cash: str
+    data_provenance: DataProvenance | None
+
+
+class CompareManifest(Manifest):
+    """``manifest.json`` of ``durationbt compare``. ``rows``: each row's own universe,
+    period, benchmark, settings and data. The top-level universe, schedule, costs and
+    conventions (and ``data_provenance``) are the ones every row shares; null when rows
+    differ (``--allow-mixed``). ``start``/``end``: the span of all the curves."""
+
+    command: Literal["compare"] = "compare"
+    items: list[str]
+    universe: str | None
+    rebalance: str | None
+    fees_bps: float | None
+    slippage_bps: float | None
+    start: str
+    end: str
+    risk_free: str | None
+    cash: str | None
     allow_mixed: bool
     sources: dict[str, str]
+    rows: dict[str, CompareRow]
+    baseline: dict[str, Any] | None = None   # compare --baseline: baseline.BaselineSummary
 
 
 class SweepSummary(Manifest):
@@ -229,3 +350,18 @@ class WalkForwardManifest(Manifest):
     start: str
     end: str
     data: str
+
+
+class ThesisManifest(Manifest):
+    """``manifest.json`` of ``durationbt thesis``: the universe (file, hash, its [thesis]
+    table as scored), the data window, the split, the adjustment and the user series."""
+
+    command: Literal["thesis"] = "thesis"
+    universe: dict[str, Any]
+    start: str
+    end: str
+    split: str | None = None
+    adjustment: str
+    claims: int
+    fundamentals: str | None = None
+    series: dict[str, str] = Field(default_factory=dict)

@@ -320,6 +320,17 @@ METRICS = _build(
            "95% bootstrap interval of the Sharpe difference to the benchmark, low end"),
     Metric("sharpe_vs_benchmark_ci_high", "Sharpe − benchmark CI high", "higher", "ratio",
            "95% bootstrap interval of the Sharpe difference to the benchmark, high end"),
+    Metric("sharpe_vs_baseline", "Sharpe − baseline", "higher", "ratio", "Sharpe ratio minus "
+           "the baseline's on the same days (compare --baseline)", short="ΔSharpe"),
+    Metric("sharpe_vs_baseline_ci_low", "Sharpe − baseline CI low", "higher", "ratio",
+           "95% paired-bootstrap interval of the Sharpe difference to the baseline, low end"),
+    Metric("sharpe_vs_baseline_ci_high", "Sharpe − baseline CI high", "higher", "ratio",
+           "95% paired-bootstrap interval of the Sharpe difference to the baseline, high end"),
+    Metric("sharpe_vs_baseline_p", "p (Sharpe − baseline)", "lower", "number", "two-sided "
+           "paired-bootstrap p-value of 'no Sharpe difference to the baseline'", short="p"),
+    Metric("dsr_vs_baseline", "Deflated Sharpe vs baseline", "higher", "number",
+           "P(true Sharpe > the baseline's + the best of the compared set by luck)",
+           short="DSR vs base"),
 )
 
 # the strategy-vs-benchmark table of `run` and of report.html, in order

@@ -68,7 +68,7 @@ class Order:
     held, the shares and value at the as-of close (before costs)."""
 
     ticker: str
-    side: Literal["buy", "sell"]
+    side: Literal["buy", "sell", "short", "cover"]
     weight_from: float
     weight_to: float
     quantity: float | None = None
@@ -141,7 +141,8 @@ class Holdings:
 
 def read_holdings(path: Path | str) -> Holdings:
     """A CSV with a ``ticker`` column and either ``quantity`` or ``weight``; a ``CASH`` row
-    holds cash. Long-only, each ticker once, weights summing to at most 1."""
+    holds cash (>= 0). A negative quantity or weight is a short. Each ticker once, weights
+    summing to at most 1."""
     path = Path(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -162,9 +163,10 @@ def read_holdings(path: Path | str) -> Holdings:
             value = float(text)
         except ValueError:
             value = math.nan
-        if not ticker or not math.isfinite(value) or value < 0:
+        if not ticker or not math.isfinite(value) or (value < 0 and ticker.upper() == "CASH"):
             raise DataError(f"Holdings file {path}, line {line}: field '{kind}' must be a "
-                            f"number >= 0 for a named ticker, got {ticker!r} {text!r}.")
+                            f"number for a named ticker (negative: a short), >= 0 for CASH, got "
+                            f"{ticker!r} {text!r}.")
         if ticker.upper() == "CASH":
             cash += value
             continue
@@ -183,7 +185,7 @@ def orders_for(target: pd.Series, holdings: Holdings, prices: pd.DataFrame,
     notes. Quantities are valued at the as-of close; a holding whose price stops earlier is
     valued at its last price (named in a note) and one with no price at all is an error."""
     notes: list[str] = []
-    tickers = sorted(set(target.index[target > 0]) | set(holdings.amounts))
+    tickers = sorted(set(target.index[target != 0]) | set(holdings.amounts))
     target = target.reindex(tickers, fill_value=0.0)
     if holdings.kind == "weight":
         current = pd.Series(holdings.amounts, dtype=float).reindex(tickers, fill_value=0.0)
@@ -211,14 +213,27 @@ def orders_for(target: pd.Series, holdings: Holdings, prices: pd.DataFrame,
         change = float(target[ticker] - current[ticker])
         if abs(change) < _DUST:
             continue
-        value = None if holdings.kind == "weight" else change * total
-        orders.append(Order(ticker, "buy" if change > 0 else "sell", float(current[ticker]),
-                            float(target[ticker]),
-                            None if value is None else abs(value) / float(price[ticker]),
-                            None if value is None else abs(value),
-                            None if value is None else float(price[ticker])))
-    orders.sort(key=lambda o: (o.side != "sell", o.ticker))
+        for side, begin, end in _legs(float(current[ticker]), float(target[ticker])):
+            value = None if holdings.kind == "weight" else abs(end - begin) * total
+            orders.append(Order(ticker, side, begin, end,
+                                None if value is None else value / float(price[ticker]),
+                                value, None if value is None else float(price[ticker])))
+    # what raises cash first (sells and shorts), then what spends it
+    orders.sort(key=lambda o: (o.side not in ("sell", "short"), o.ticker))
     return tuple(orders), notes
+
+
+def _legs(now: float, target: float) -> list[tuple[str, float, float]]:
+    """The weight change ``now`` -> ``target`` as orders: buy/sell on the long side,
+    short/cover on the short side; through zero, two (a sell then a short, or a cover then
+    a buy), as ``orders.csv`` records fills."""
+    if now >= 0 and target >= 0 or now <= 0 and target <= 0:
+        if target > now:
+            return [("cover" if target <= 0 else "buy", now, target)]
+        return [("short" if target < 0 else "sell", now, target)]
+    if target < now:
+        return [("sell", now, 0.0), ("short", 0.0, target)]
+    return [("cover", now, 0.0), ("buy", 0.0, target)]
 
 
 def _components(signal: Signal, as_of: pd.Timestamp,
@@ -268,10 +283,11 @@ def now(strategies: Sequence[str], settings: RunSettings, *,
     decisions: dict[str, Decision] = {}
     for i, (name, strategy) in enumerate(plugins.items(), 1):
         say(f"[{i}/{len(plugins)}] {name}")
+        book = session.book(strategy)
         with StrategyProcess(strategy, settings.timeout) as plugin:   # its code runs there
-            checked = plugin.weights(ctx, session.lookahead)
-            targets = risk_free.hold_cash(resolve_target_weights(checked.frame, strategy, ctx),
-                                          ctx.prices)
+            checked = plugin.weights(ctx, session.lookahead, book)
+            targets = risk_free.hold_cash(resolve_target_weights(checked.frame, strategy, ctx,
+                                                                 book), ctx.prices)
             plugin.check().refuse()                       # the same guard as `run`
         if strategy.holds:
             notes.append(f"{name} buys once and holds (a run trades only its first day): its "
@@ -281,7 +297,7 @@ def now(strategies: Sequence[str], settings: RunSettings, *,
         if holdings is not None:
             orders, valued = orders_for(target, holdings, market.prices, as_of)
             notes += [n for n in valued if n not in notes]
-        decisions[name] = Decision(name, {t: float(w) for t, w in target.items() if w > 0},
+        decisions[name] = Decision(name, {t: float(w) for t, w in target.items() if w != 0},
                                    next_trading_day(as_of), orders)
     signal = ctx.signal
     composite = signal.composite.loc[as_of]

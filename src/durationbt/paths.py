@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-__all__ = ["builtin_dir", "search_dirs"]
+__all__ = ["builtin_dir", "search_dirs", "slug"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -27,3 +28,11 @@ def search_dirs(kind: str, cwd: Path | None = None) -> list[Path]:
     if shipped is not None and shipped.resolve() not in dirs:
         dirs.append(shipped.resolve())
     return dirs
+
+
+def slug(text: str, fallback: str = "unnamed", limit: int = 64) -> str:
+    """``text`` as one safe part of a file name: letters, digits, ``_`` and ``-`` only,
+    at most ``limit`` characters. Names read from user files (a universe's ``name``) go
+    into default paths through it, so ``../x`` or a slash can never steer a path."""
+    cleaned = re.sub(r"[^\w-]+", "_", text).strip("_-")[:limit]
+    return cleaned or fallback

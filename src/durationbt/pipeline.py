@@ -11,16 +11,19 @@ from typing import Any
 
 import pandas as pd
 
+from .book import Book, exposures
 from .data import MarketData
-from .engine import EngineResult, simulate
+from .engine import EngineResult
+from .inference.placebo import TimingAttribution
 from .isolation import StrategyProcess
+from .longshort import on_kernel, simulate_book
 from .lookahead import LookaheadReport
 from .metrics import PERIODS_PER_YEAR
-from .scoring import score_run, summarise_duration
+from .scoring import book_metrics, score_run, summarise_duration
 from .session import Session
 from .strategy import Context, Strategy
 from .universe import Universe
-from .weights import resolve_target_weights
+from .weights import spread_weights, validated_weights
 
 __all__ = ["Backtest", "backtest", "benchmark_equity", "short_sample_warnings"]
 
@@ -41,6 +44,11 @@ class Backtest:
     regimes: dict[str, pd.DataFrame]
     lookahead: LookaheadReport
     risk_free: pd.Series        # daily risk-free return on the backtest's days
+    notes: tuple[str, ...] = ()   # what a reader must know: data, conventions, signal
+    decided: pd.DataFrame | None = None   # the plugin's checked weights, by bucket or ticker
+    timing: TimingAttribution | None = None   # inference.timing.attach_timing (runs)
+    book: Book = Book()         # the limits and carry the run used
+    exposures: pd.DataFrame | None = None   # daily long, short, gross, net (book.exposures)
 
 
 def benchmark_equity(prices: pd.Series, first_fill: pd.Timestamp, init_cash: float) -> pd.Series:
@@ -94,15 +102,20 @@ def _backtest(strategy: Strategy, session: Session,
 
     settings, universe, market, ctx, say = (session.settings, session.universe, session.market,
                                             session.ctx, session.say)
+    rf_returns = session.risk_free_returns       # a risk-free without returns fails first
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
-    checked = plugin.weights(ctx, session.lookahead)
-    targets = resolve_target_weights(checked.frame, strategy, ctx)
+    book = session.book(strategy)
+    checked = plugin.weights(ctx, session.lookahead, book)   # validated there, and here again
+    decided = validated_weights(checked.frame, strategy, ctx, book)
+    targets = spread_weights(decided, strategy, ctx, book)
     targets = session.risk_free.hold_cash(strategy.traded(targets), ctx.prices)
 
-    say(f"{strategy.name}: simulating with vectorbt")
+    say(f"{strategy.name}: simulating " + ("on the long/short kernel" if on_kernel(targets, book)
+                                          else "with vectorbt"))
+    cash = session.risk_free.cash_ticker
     window = session.window
-    result = simulate(window, targets, costs=settings.costs, init_cash=settings.init_cash)
-    rf_returns = session.risk_free.returns(window)
+    result = simulate_book(window, targets, costs=settings.costs, init_cash=settings.init_cash,
+                           book=book, cash_ticker=cash)
     first_fill = window.index[1]
     bench = benchmark_equity(window[universe.benchmark], first_fill, settings.init_cash)
     bench_traded = pd.Series(0.0, index=bench.index)
@@ -118,13 +131,17 @@ def _backtest(strategy: Strategy, session: Session,
 
     say(f"{strategy.name}: scoring")
     metrics = score_run(result.equity, result.traded, bench, bench_traded, rf_returns,
-                        session.risk_free.conventions())
+                        session.risk_free_conventions())
+    exposure = exposures(result.weights, cash)
+    metrics["book"] = book_metrics(result.carry_paid(), exposure, book.record())
     port_duration = _portfolio_duration(universe, market, result)
     if port_duration is not None:
         metrics["portfolio_duration"] = summarise_duration(port_duration["duration"])
     regimes = regime_tables(pd.DataFrame({"strategy": result.equity, "benchmark": bench}),
                             result.weights, window[list(universe.tickers)], universe,
-                            ctx.signal.regime, rf_returns)
+                            ctx.signal.labelled_regime(), rf_returns, signal=ctx.signal)
     return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
                     result=result, benchmark=bench, metrics=metrics, duration=port_duration,
-                    regimes=regimes, lookahead=report, risk_free=rf_returns)
+                    regimes=regimes, lookahead=report, risk_free=rf_returns,
+                    notes=tuple(session.notes()), decided=decided, book=book,
+                    exposures=exposure)

@@ -187,6 +187,7 @@ class StrategySpec:
     weights_by: str
     within_bucket: str
     holds: bool
+    allow_short: bool
     params: tuple[tuple[str, Param], ...]
     point_in_time: bool
     has_grid: bool
@@ -251,7 +252,8 @@ def _spec(cls: type[Strategy], source: str) -> StrategySpec:
     return StrategySpec(
         name=str(cls.name), source=source, class_name=str(cls.__name__),
         doc=inspect.getdoc(cls) or "", weights_by=str(cls.weights_by),
-        within_bucket=str(cls.within_bucket), holds=bool(cls.holds), params=tuple(params),
+        within_bucket=str(cls.within_bucket), holds=bool(cls.holds),
+        allow_short=bool(cls.allow_short), params=tuple(params),
         point_in_time=bool(Strategy.point_in_time.__func__(cls)),   # type: ignore[attr-defined]
         has_grid=bool(Strategy.has_grid.__func__(cls)),             # type: ignore[attr-defined]
         ref=PluginRef.of(cls), file=file)
@@ -285,11 +287,25 @@ class PluginProxy(Strategy):
             cls._loaded = real
         return real
 
+    def plugin_instance(self) -> Strategy:
+        """The plugin's own object with these parameters, made here (once) from its class:
+        what direct calls in this process use."""
+        made = self.__dict__.get("_instance")
+        if made is None:
+            made = self.__dict__["_instance"] = self.loaded()(**self.values())
+        return made
+
+    def __getattr__(self, name: str) -> Any:
+        """The plugin's own helpers (anything its class defines beyond the contract)."""
+        if name.startswith("__") or name == "_instance":
+            raise AttributeError(name)
+        return getattr(self.plugin_instance(), name)
+
     def target_weights(self, ctx):
-        return self.loaded()(**self.values()).target_weights(ctx)
+        return self.plugin_instance().target_weights(ctx)
 
     def weights_on(self, ctx):
-        return self.loaded()(**self.values()).weights_on(ctx)
+        return self.plugin_instance().weights_on(ctx)
 
     @classmethod
     def target_weights_grid(cls, ctx, combos):
@@ -300,7 +316,8 @@ def _proxy(spec: StrategySpec) -> type[Strategy]:
     namespace: dict[str, Any] = {
         "__doc__": spec.doc, "__module__": __name__, "__qualname__": spec.ref.qualname,
         "name": spec.name, "weights_by": spec.weights_by, "within_bucket": spec.within_bucket,
-        "holds": spec.holds, "plugin": spec.ref, "source_file": spec.file,
+        "holds": spec.holds, "allow_short": spec.allow_short, "plugin": spec.ref,
+        "source_file": spec.file,
         "_point_in_time": spec.point_in_time, "_has_grid": spec.has_grid, **dict(spec.params)}
     return type(spec.class_name, (PluginProxy,), namespace)
 

@@ -14,14 +14,22 @@ from typing import Any
 
 import pandas as pd
 
+from .book import Book
 from .engine import EngineResult
-from .manifest import CompareManifest, RunManifest, RunMetrics, SweepSummary, WalkForwardManifest
+from .manifest import (
+    CompareManifest,
+    RunManifest,
+    RunMetrics,
+    SweepSummary,
+    ThesisManifest,
+    WalkForwardManifest,
+)
 from .pipeline import Backtest, short_sample_warnings
 from .runs import provenance, run_id, staging_folder, write_frame, write_json, write_manifest
 from .session import Progress, RunSettings
 
 __all__ = ["BacktestResult", "run_manifest", "write_run", "write_comparison", "write_sweep",
-           "write_walkforward"]
+           "write_walkforward", "write_thesis"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,8 @@ def run_manifest(done: Backtest, settings: RunSettings, source: str,
         "rebalance": settings.rebalance, "fees_bps": settings.costs.fees_bps,
         "slippage_bps": settings.costs.slippage_bps, "init_cash": settings.init_cash,
         "risk_free": settings.risk_free, "cash": settings.cash,
+        "placebos": settings.placebos, "seed": settings.seed,
+        **({"book": done.book.record()} if done.book.record() != Book().record() else {}),
         "start": str(market.start.date()), "end": str(market.end.date()),
         "data": market.fingerprint(),
     }
@@ -71,20 +81,25 @@ def run_manifest(done: Backtest, settings: RunSettings, source: str,
         settings={"start": identity["start"], "end": identity["end"],
                   "rebalance": settings.rebalance, "fees_bps": settings.costs.fees_bps,
                   "slippage_bps": settings.costs.slippage_bps, "init_cash": settings.init_cash,
-                  "risk_free": settings.risk_free, "cash": settings.cash},
+                  "risk_free": settings.risk_free, "cash": settings.cash,
+                  "placebos": settings.placebos, "seed": settings.seed,
+                  "book": done.book.record()},
         data={"source": market.source, "fingerprint": identity["data"],
               "gaps": [str(g) for g in market.gaps], "absent": list(market.absent),
               "delisted": {t: str(d.date()) for t, d in market.ended.items()},
               "warnings": short_sample_warnings(done.metrics["strategy"]["days"])
-              + list(market.warnings)
-              + ctx.signal.notes(market.start, market.end)},
+              + list(done.notes),
+              "suspicious": [s.record() for s in market.suspicious]},
         signal={"components": ctx.signal.weights, "config": universe.signal.model_dump(
             mode="json", include={"window", "min_history", "clip", "enter_scarce", "exit_scarce",
-                                  "enter_abundant", "exit_abundant"})},
+                                  "enter_abundant", "exit_abundant"}),
+                "last_dates": ctx.signal.last_dates(market.end)},
         lookahead=done.lookahead.manifest(),
         engine={"orders": done.result.orders, "decisions": len(ctx.rebalance_dates),
                 "executed_rebalances": len(done.result.targets),
-                "costs_paid": float(done.result.costs_paid.sum())},
+                "costs_paid": float(done.result.costs_paid.sum()),
+                "borrow_paid": float(done.result.carry_paid()["borrow"].sum()),
+                "financing_paid": float(done.result.carry_paid()["financing"].sum())},
         **provenance(market))
 
 
@@ -106,9 +121,13 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
         manifest.run_id = final[0].name          # "-2" when a run took the name first
         write_manifest(folder / "manifest.json", manifest)
         write_json(folder / "metrics.json", done.metrics)
+        # a book that shorts or levers adds the day's borrow and financing paid
+        carry = {} if result.carry is None else {k: result.carry[k] for k in result.carry}
         write_frame(folder / "equity.csv",
                     pd.DataFrame({"equity": result.equity, "benchmark": bench,
-                                  "risk_free": done.risk_free}))
+                                  "risk_free": done.risk_free, **carry}))
+        if done.exposures is not None:
+            write_frame(folder / "exposures.csv", done.exposures)
         write_frame(folder / "weights.csv", result.weights)
         write_frame(folder / "targets.csv", done.targets)
         write_frame(folder / "orders.csv", result.order_log.set_index("date"))
@@ -116,6 +135,8 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
         if done.duration is not None:
             write_frame(folder / "duration.csv", done.duration)
         write_json(folder / "regimes.json", tables_to_json(done.regimes))
+        if done.timing is not None:
+            write_frame(folder / "timing.csv", done.timing.curves())
         say("Writing the report page")
         write_run_report(folder, link_tearsheet=settings.tearsheet)
         if tearsheet is not None:
@@ -130,29 +151,46 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
                           result=result, benchmark=bench, regimes=done.regimes)
 
 
-def write_comparison(comparison, out: Path, identity: dict[str, Any]) -> Path:
+def _shared(rows: list[dict[str, Any]], key: str) -> Any:
+    """The value of ``key`` every row has, else None (rows made on mixed terms)."""
+    values = [row[key] for row in rows]
+    return values[0] if all(v == values[0] for v in values) else None
+
+
+def write_comparison(comparison, out: Path, options: dict[str, Any]) -> Path:
     """``results/<time>-compare-<hash>/``: leaderboard.csv, equity.csv, regime_scores.csv,
     manifest.json and compare.html, written atomically. ``comparison``: a
-    ``compare.Comparison``; ``identity``: the CompareManifest's settings fields."""
+    ``compare.Comparison``; ``options``: the command's options (``items`` and
+    ``allow_mixed`` recorded, all of them hashed into the folder's name). What each row was
+    made on comes from the rows themselves."""
     from .report.compare_page import write_compare_page
 
     created = _now()
-    name = run_id(created, "compare", identity)
-    board = comparison.sorted_by("sharpe")
+    name = run_id(created, "compare", options)
     first = comparison.equity.index[0].date()
     last = comparison.equity.index[-1].date()
-    manifest = CompareManifest(created_utc=created.isoformat(timespec="seconds"),
-                               **{"start": str(first), "end": str(last), **identity},
-                               sources={e.label: e.source for e in comparison.entries},
-                               **provenance(comparison.market))
+    rows = [{"source": e.source, **e.made} for e in comparison.entries]
+    universe = _shared(rows, "universe")
+    manifest = CompareManifest(
+        created_utc=created.isoformat(timespec="seconds"), items=options["items"],
+        allow_mixed=options["allow_mixed"], start=str(first), end=str(last),
+        universe=universe["name"] if universe else None,
+        **{k: _shared(rows, k) for k in ("rebalance", "fees_bps", "slippage_bps", "risk_free",
+                                         "cash")},
+        sources={e.label: e.source for e in comparison.entries},
+        rows={e.label: row for e, row in zip(comparison.entries, rows, strict=True)},
+        baseline=comparison.baseline.to_json() if comparison.baseline is not None else None,
+        **{**provenance(), "data_provenance": _shared(rows, "data_provenance")})
     with staging_folder(Path(out), name) as (folder, final):
         write_manifest(folder / "manifest.json", manifest)
-        write_frame(folder / "leaderboard.csv", board)
+        write_frame(folder / "leaderboard.csv", comparison.sorted_by("sharpe"))
         write_frame(folder / "equity.csv", comparison.equity)
         if len(comparison.regime_scores):
             write_frame(folder / "regime_scores.csv", comparison.regime_scores)
+        universes = ", ".join(dict.fromkeys(row["universe"]["name"] for row in rows))
         write_compare_page(folder / "compare.html", comparison,
-                           f"{len(comparison.entries)} strategies \u00b7 {first} to {last}")
+                           f"{len(comparison.entries)} strategies \u00b7 {universes} \u00b7 "
+                           f"{first} to {last}")
     return final[0]
 
 
@@ -172,7 +210,8 @@ def write_sweep(result, summary: dict[str, Any], setup, out) -> Path:
         write_manifest(folder / "summary.json", typed)
         write_frame(folder / "sweep.csv", result.table.rename_axis("rank"))
         write_frame(folder / "best_equity.csv", result.best_equity)
-        write_sweep_page(folder / "sweep.html", result, summary, bench)
+        write_sweep_page(folder / "sweep.html", result, summary, bench,
+                         {k: p.default for k, p in setup.strategy.params().items()})
     return final[0]
 
 
@@ -191,4 +230,32 @@ def write_walkforward(result, identity: dict[str, Any], out, market=None) -> Pat
         write_frame(folder / "equity.csv", result.equity)
         write_frame(folder / "summary.csv", result.summary)
         write_walkforward_page(folder / "walkforward.html", result, identity)
+    return final[0]
+
+
+def write_thesis(card, session, out, fundamentals: Path | None = None) -> Path:
+    """``results/<time>-thesis-<hash>/``: thesis.json (byte-stable), claims.csv, thesis.html
+    and manifest.json, written atomically. ``card``: a ``thesis.scorecard.Scorecard``;
+    the folder's hash is that of thesis.json, so the same inputs name the same hash."""
+    from .report.thesis_page import write_thesis_page
+
+    created = _now()
+    content = card.to_json()
+    universe = session.universe
+    name = run_id(created, "thesis", content)
+    manifest = ThesisManifest(
+        created_utc=created.isoformat(timespec="seconds"),
+        universe={"name": universe.name, "path": str(universe.path),
+                  "sha256": _file_sha256(universe.path),
+                  "thesis": universe.thesis.model_dump(mode="json") if universe.thesis else None},
+        start=content["data_window"]["start"], end=content["data_window"]["end"],
+        split=content["split"]["date"] if content["split"] else None,
+        adjustment=card.adjustment, claims=len(card.claims),
+        fundamentals=str(fundamentals) if fundamentals else None, series=card.series,
+        **provenance(session.market))
+    with staging_folder(Path(out), name) as (folder, final):
+        write_manifest(folder / "manifest.json", manifest)
+        write_json(folder / "thesis.json", content)
+        write_frame(folder / "claims.csv", card.frame())
+        write_thesis_page(folder / "thesis.html", content)
     return final[0]

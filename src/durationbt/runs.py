@@ -24,8 +24,8 @@ from .errors import DataError
 from .manifest import Manifest, RunManifest, RunMetrics
 
 __all__ = ["run_id", "staging_folder", "temp_name", "draft_file", "clean_stale",
-           "files_together", "refuse_unfinished", "write_json", "write_frame", "write_manifest",
-           "git_revision", "package_versions", "provenance", "TMP_PREFIX", "RunFolder",
+           "files_together", "folders_made", "refuse_unfinished", "write_json", "write_frame",
+           "write_manifest", "git_revision", "package_versions", "provenance", "TMP_PREFIX", "RunFolder",
            "read_run_folder"]
 
 
@@ -49,17 +49,33 @@ def temp_name(name: str) -> str:
 
 
 @contextlib.contextmanager
+def folders_made(folder: Path) -> Iterator[Path]:
+    """``folder`` and any missing parents, created on entry; if the block fails, the ones
+    created here are removed again (when still empty), so a refused command leaves no
+    empty ``--out`` folder behind."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield folder
+    except BaseException:
+        for made in missing:    # deepest first
+            with contextlib.suppress(OSError):
+                made.rmdir()
+        raise
+
+
+@contextlib.contextmanager
 def draft_file(folder: Path, name: str) -> Iterator[Path]:
     """A temporary file path in ``folder`` for a page drafted before its run folder exists
     (removed by ``clean_stale`` if the process is killed), deleted on the way out if still
     there."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / temp_name(name)
-    try:
-        yield path
-    finally:
-        with contextlib.suppress(OSError):
-            path.unlink()
+    with folders_made(folder):
+        path = folder / temp_name(name)
+        try:
+            yield path
+        finally:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def _alive(pid: int) -> bool:
@@ -113,19 +129,19 @@ def staging_folder(results_dir: Path, name: str) -> Iterator[tuple[Path, list[Pa
     inside equals the folder's name. On success the temporary folder replaces the empty
     reserved one (one rename: readers never see half a run); on any error both are
     removed, and a killed run's leftovers are removed by the next run."""
-    results_dir.mkdir(parents=True, exist_ok=True)
-    clean_stale(results_dir)
-    final = _reserve(results_dir, name)
-    tmp = results_dir / temp_name(final.name)
-    try:
-        tmp.mkdir()
-        yield tmp, [final]
-        os.rename(tmp, final)        # replaces the empty reserved folder atomically
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            final.rmdir()
-        raise
+    with folders_made(results_dir):
+        clean_stale(results_dir)
+        final = _reserve(results_dir, name)
+        tmp = results_dir / temp_name(final.name)
+        try:
+            tmp.mkdir()
+            yield tmp, [final]
+            os.rename(tmp, final)        # replaces the empty reserved folder atomically
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                final.rmdir()
+            raise
 
 
 @contextlib.contextmanager
@@ -136,18 +152,23 @@ def files_together(targets: list[Path]) -> Iterator[list[Path]]:
     for target in targets:
         if target.is_dir():
             raise DataError(f"{target} is a folder; give a file name, e.g. {target / 'out.csv'}.")
-    temps = []
-    for target in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temps.append(target.parent / temp_name(target.name))
-    try:
-        yield temps
-        for temp, target in zip(temps, targets, strict=True):
-            os.replace(temp, target)
-    finally:
-        for temp in temps:
-            with contextlib.suppress(OSError):
-                temp.unlink()
+        if target.exists() and not target.is_file():
+            # a rename would replace the device itself (as root, /dev/null becomes a file)
+            raise DataError(f"{target} is not a regular file (a device, pipe or socket): "
+                            "durationbt writes a file whole and renames it into place, so give "
+                            "the name of a file to create or replace.")
+    temps = [target.parent / temp_name(target.name) for target in targets]
+    with contextlib.ExitStack() as made:
+        for folder in dict.fromkeys(target.parent for target in targets):
+            made.enter_context(folders_made(folder))
+        try:
+            yield temps
+            for temp, target in zip(temps, targets, strict=True):
+                os.replace(temp, target)
+        finally:
+            for temp in temps:
+                with contextlib.suppress(OSError):
+                    temp.unlink()
 
 
 def refuse_unfinished(path: Path) -> None:
@@ -225,6 +246,8 @@ class RunFolder:
     duration: pd.DataFrame | None
     regimes: dict[str, pd.DataFrame] | None
     orders: pd.DataFrame | None = None
+    timing: pd.DataFrame | None = None   # timing.csv: run, static mix, placebo band
+    exposures: pd.DataFrame | None = None    # long, short, gross, net (book.exposures)
 
     @property
     def buckets(self) -> list[dict[str, Any]]:
@@ -233,20 +256,13 @@ class RunFolder:
                       key=lambda b: b["rank"])
 
 
-def _csv(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path, index_col=0, parse_dates=[0]) if path.is_file() else None
-
-
-def _read_json(path: Path) -> Any:
-    """A JSON file as written by ``write_json`` (a BOM added by an editor is tolerated)."""
-    return json.loads(path.read_text(encoding="utf-8-sig"))
-
-
 def read_run_folder(path: Path) -> RunFolder:
-    """Parse a run folder; a DataError naming the folder and file (and the manifest's
-    field) if it is not one."""
+    """Parse a run folder, every file checked as it is read (``readback``): a DataError
+    naming the folder or file (and the manifest's field, the CSV's column and date) if it
+    is not a run folder or a file is damaged."""
     from pydantic import ValidationError
 
+    from .readback import LAYOUTS, check_regime_tables, read_frame, read_json
     from .regimes import tables_from_json
 
     path = Path(path)
@@ -256,29 +272,33 @@ def read_run_folder(path: Path) -> RunFolder:
     missing = [name for name in _REQUIRED if not (path / name).is_file()]
     if missing:
         raise DataError(f"{path}: not a durationbt run folder (missing {', '.join(missing)}).")
-    try:
-        checked = "manifest.json"
-        manifest = RunManifest.model_validate(_read_json(path / checked)).to_json()
-        checked = "metrics.json"
-        metrics = _read_json(path / checked)
-        RunMetrics.model_validate(metrics)
-        checked = "regimes.json"
-        regimes_file = path / "regimes.json"
-        regimes = tables_from_json(_read_json(regimes_file)) if regimes_file.is_file() else None
-        checked = "a CSV file"
-        equity = _csv(path / "equity.csv")
-        weights = _csv(path / "weights.csv")
-        signal = _csv(path / "signal.csv")
-        duration = _csv(path / "duration.csv")
-        orders = _csv(path / "orders.csv")
-    except ValidationError as exc:
-        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                          for e in exc.errors()[:3])
-        what = "the manifest" if checked == "manifest.json" else "the metrics"
-        raise DataError(f"{path / checked}: not {what} of a run ({where}).") from exc
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise DataError(f"{path}: {checked} of the run folder cannot be read "
-                        f"({type(exc).__name__}: {exc}).") from exc
-    return RunFolder(path=path, manifest=manifest, metrics=metrics, equity=equity,
-                     weights=weights, signal=signal, duration=duration, regimes=regimes,
-                     orders=orders)
+    documents = {}
+    for name, model in (("manifest.json", RunManifest), ("metrics.json", RunMetrics)):
+        documents[name] = read_json(path / name)
+        try:
+            typed = model.model_validate(documents[name])
+        except ValidationError as exc:
+            where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                              for e in exc.errors()[:3])
+            what = "the manifest" if name == "manifest.json" else "the metrics"
+            raise DataError(f"{path / name}: not {what} of a run ({where}).") from exc
+        if name == "manifest.json":
+            documents[name] = typed.to_json()   # older field names brought up to date
+    manifest, metrics = documents["manifest.json"], documents["metrics.json"]
+    span = (manifest["settings"]["start"], manifest["settings"]["end"])
+    frames = {"equity.csv": read_frame(path / "equity.csv", LAYOUTS["equity.csv"], span)}
+    days = frames["equity.csv"].index
+    for name, layout in LAYOUTS.items():
+        if name not in frames:
+            frames[name] = read_frame(path / name, layout, span, days) \
+                if (path / name).is_file() else None
+    regimes = None
+    if (path / "regimes.json").is_file():
+        data = read_json(path / "regimes.json")
+        check_regime_tables(path / "regimes.json", data)
+        regimes = tables_from_json(data)
+    return RunFolder(path=path, manifest=manifest, metrics=metrics, equity=frames["equity.csv"],
+                     weights=frames["weights.csv"], signal=frames["signal.csv"],
+                     duration=frames["duration.csv"], regimes=regimes,
+                     orders=frames["orders.csv"], timing=frames["timing.csv"],
+                     exposures=frames["exposures.csv"])

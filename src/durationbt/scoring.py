@@ -17,7 +17,7 @@ import pandas as pd
 from .metrics import METRICS, PERIODS_PER_YEAR, turnover
 
 __all__ = ["METRICS_SCHEMA", "METRIC_KEYS", "clean_number", "performance_metrics", "score_run",
-           "summarise_duration"]
+           "summarise_duration", "book_metrics"]
 
 METRICS_SCHEMA = 1
 # the fields of a series in metrics.json, in order
@@ -74,3 +74,15 @@ def summarise_duration(duration: pd.Series) -> dict[str, float | None]:
     portfolio duration (% per 100 bp of the 10-year yield)."""
     return {"average": clean_number(duration.mean()), "min": clean_number(duration.min()),
             "max": clean_number(duration.max())}
+
+
+def book_metrics(carry: pd.DataFrame, exposure: pd.DataFrame,
+                 settings: dict[str, object]) -> dict[str, object]:
+    """``metrics.json``'s ``book``: the limits and carry rates the run used (``settings``,
+    ``Book.record``), borrow and financing paid in total (currency), and the average and
+    largest daily exposures (``book.exposures``)."""
+    return {**settings,
+            "borrow_paid": clean_number(carry["borrow"].sum()),
+            "financing_paid": clean_number(carry["financing"].sum()),
+            **{f"average_{k}": clean_number(exposure[k].mean()) for k in exposure.columns},
+            **{f"peak_{k}": clean_number(exposure[k].abs().max()) for k in ("gross", "short")}}

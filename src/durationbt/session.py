@@ -14,11 +14,13 @@ from typing import Any
 
 import pandas as pd
 
+from .book import Book, BookOptions, resolve_book
 from .data import MarketData, load_market_data, rebalance_dates, resolve_provider
 from .engine import DEFAULT_INIT_CASH, Costs
+from .inference.placebo import DEFAULT_PLACEBOS
 from .lookahead import SEED, LookaheadProbe, LookaheadSettings
 from .plugins import StrategyRegistry, discover_strategies
-from .riskfree import DEFAULT_CASH, DEFAULT_RISK_FREE, RiskFree, resolve_risk_free
+from .riskfree import BILL_YIELD, DEFAULT_CASH, DEFAULT_RISK_FREE, RiskFree, resolve_risk_free
 from .strategy import Context, Strategy, parse_param_overrides
 from .universe import Universe, load_universe
 from .weights import DEFAULT_TIMEOUT
@@ -50,6 +52,9 @@ class RunSettings:
     entry_points: bool = True          # load plugins installed by other packages
     risk_free: str = DEFAULT_RISK_FREE   # "bills", "0" or a ticker (see durationbt.riskfree)
     cash: str = DEFAULT_CASH             # "risk-free" or "zero": what uninvested weight earns
+    book: BookOptions = field(default_factory=BookOptions)   # limits, borrow, financing, band
+    placebos: int = DEFAULT_PLACEBOS     # re-timed schedules of the timing attribution (0: none)
+    seed: int = 0                        # of the timing attribution's placebos and bootstrap
 
     def risk_free_for(self, universe: Universe) -> RiskFree:
         """The risk-free and cash conventions of these settings on ``universe``."""
@@ -68,10 +73,12 @@ def load_data(universe: Universe, settings: RunSettings) -> MarketData:
     provider = resolve_provider(settings.data, cache_dir=cache_dir)
     components = discover_components(entry_points_enabled=settings.entry_points)
     series = signal_series(universe, components)
+    # the bill yield stands in for a risk-free instrument on days it has no price (riskfree)
+    series = replace(series, tickers=tuple(dict.fromkeys([*series.tickers, BILL_YIELD])))
     cache = MarketCache(cache_dir / "market") if settings.cache else None
     request = {"start": settings.start, "end": settings.end, "strict": settings.strict_prices}
     key = cache.key(provider, universe, request, series, components) if cache else None
-    hit = cache.get(key) if cache else None
+    hit, damaged = cache.get(key) if cache else (None, None)
     if hit is not None:
         return hit
     market = load_market_data(universe, provider, start=settings.start, end=settings.end,
@@ -81,6 +88,8 @@ def load_data(universe: Universe, settings: RunSettings) -> MarketData:
     market = replace(market, signal=signal)
     if cache:
         cache.put(key, market)
+    if damaged:   # this run's note, not the data's: kept out of the entry just written
+        market = replace(market, warnings=(*market.warnings, damaged))
     return market
 
 
@@ -133,6 +142,31 @@ class Session:
         return self.settings.risk_free_for(self.universe)
 
     @cached_property
+    def risk_free_returns(self) -> pd.Series:
+        """The daily risk-free return on the backtest's days (``RiskFree.returns``: the
+        bill yield where the instrument has no price; refused when there is none), read by
+        commands before any strategy runs, so a refusal comes first."""
+        return self.risk_free.returns(self.window, self.market.inputs)
+
+    def risk_free_notes(self) -> list[str]:
+        """The run notes of the risk-free and cash conventions on the backtest's days."""
+        return self.risk_free.notes(self.window, self.market.inputs)
+
+    def notes(self) -> list[str]:
+        """What a reader of any result on this session's data must know: the data's own
+        warnings (late listings, delistings, fills, suspicious prices), the risk-free and
+        cash conventions' gaps, and signal components dropped or stopped in the range."""
+        from .signals import signal_data_from_market
+
+        market = self.market
+        return [*market.warnings, *self.risk_free_notes(),
+                *self.ctx.signal.notes(market.start, market.end, signal_data_from_market(market))]
+
+    def risk_free_conventions(self) -> dict[str, object]:
+        """``metrics.json``'s ``conventions`` for the backtest's days."""
+        return self.risk_free.conventions(self.window, self.market.inputs)
+
+    @cached_property
     def registry(self) -> StrategyRegistry:
         """The strategies this session can run: built-ins, the strategies folder, plugins."""
         return discover_strategies(self.settings.strategies_dir,
@@ -147,6 +181,11 @@ class Session:
         """An instance of ``name`` with ``params`` (a dict, or ``name=value`` strings)."""
         values = parse_param_overrides(params) if isinstance(params, list) else (params or {})
         return self.strategy_class(name)(**values)
+
+    def book(self, strategy: Strategy | type[Strategy]) -> Book:
+        """The limits and carry ``strategy`` runs with: the settings' options over the
+        universe's ``[portfolio]`` over the defaults (see ``durationbt.book``)."""
+        return resolve_book(self.settings.book, self.universe, strategy)
 
     def source(self, name: str) -> str:
         """Where strategy ``name`` was loaded from (recorded in manifests)."""

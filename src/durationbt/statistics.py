@@ -22,6 +22,7 @@ from statistics import NormalDist
 
 import numpy as np
 
+from .inference.bootstrap import stationary_bootstrap_indices
 from .metrics import PERIODS_PER_YEAR, cagr, sharpe, sharpe_from_sums
 
 __all__ = ["excess_returns", "probabilistic_sharpe_ratio", "expected_max_sharpe",
@@ -70,21 +71,6 @@ def expected_max_sharpe(n_trials: int, sr_variance: float) -> float:
 def deflated_sharpe_ratio(returns: np.ndarray, n_trials: int, sr_variance: float) -> float:
     """PSR against the SR that the best of ``n_trials`` noise strategies would reach."""
     return probabilistic_sharpe_ratio(returns, expected_max_sharpe(n_trials, sr_variance))
-
-
-def stationary_bootstrap_indices(n: int, mean_block: float, n_boot: int,
-                                 rng: np.random.Generator) -> np.ndarray:
-    """``n_boot`` x ``n`` index arrays: each run starts at a random point and continues
-    (wrapping) with probability 1 - 1/mean_block, else jumps to a new random start."""
-    if mean_block < 1:
-        raise ValueError("mean_block must be at least 1")
-    idx = np.empty((n_boot, n), dtype=np.int64)
-    idx[:, 0] = rng.integers(0, n, n_boot)
-    jumps = rng.random((n_boot, n)) < 1.0 / mean_block
-    starts = rng.integers(0, n, (n_boot, n))
-    for t in range(1, n):
-        idx[:, t] = np.where(jumps[:, t], starts[:, t], (idx[:, t - 1] + 1) % n)
-    return idx
 
 
 def bootstrap_ci(series: np.ndarray, statistic: Callable[[np.ndarray], float], *,

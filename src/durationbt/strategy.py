@@ -169,6 +169,9 @@ class Strategy:
     # True: trade the first decision date's weights and never again (positions drift), as
     # buy-and-hold does; the later rows of ``target_weights`` are validated, then unused
     holds: ClassVar[bool] = False
+    # True: the strategy may return negative weights (shorts); the gate then allows a
+    # gross exposure up to 2 by default (see ``durationbt.book``)
+    allow_short: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Check the class settings when the plugin is imported (a typo would otherwise
@@ -188,9 +191,10 @@ class Strategy:
                 raise StrategyError(
                     f"Strategy class {cls.__name__}: {attr} = {value!r} must be one of "
                     + ", ".join(f'"{a}"' for a in allowed) + (f" ({hint})" if hint else ""))
-        if not isinstance(cls.holds, bool):
-            raise StrategyError(f"Strategy class {cls.__name__}: holds = {cls.holds!r} must be "
-                                "True or False")
+        for attr in ("holds", "allow_short"):
+            if not isinstance(getattr(cls, attr), bool):
+                raise StrategyError(f"Strategy class {cls.__name__}: {attr} = "
+                                    f"{getattr(cls, attr)!r} must be True or False")
 
     def __init__(self, **overrides: Any) -> None:
         params = self.params()
@@ -220,9 +224,12 @@ class Strategy:
 
     @classmethod
     def summary(cls) -> str:
-        """The first line of the docstring."""
-        doc = inspect.getdoc(cls) or ""
-        return doc.strip().splitlines()[0] if doc.strip() else ""
+        """The docstring's first paragraph as plain text (reStructuredText markup removed,
+        lines joined): what ``strategies list`` shows."""
+        from .formatting import plain_text
+
+        doc = (inspect.getdoc(cls) or "").strip()
+        return plain_text(doc.split("\n\n")[0]) if doc else ""
 
     def values(self) -> dict[str, Any]:
         """This instance's parameter values."""

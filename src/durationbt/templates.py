@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["STRATEGY_TEMPLATE", "TEST_TEMPLATE"]
+__all__ = ["STRATEGY_TEMPLATE", "TEST_TEMPLATE", "class_name"]
+
+
+def class_name(name: str) -> str:
+    """The plugin's class for strategy ``name``: ``my_tilt`` -> ``MyTilt``."""
+    return "".join(part.capitalize() for part in name.split("_"))
 
 STRATEGY_TEMPLATE = '''"""{title}: one line on what this strategy bets on."""
 
@@ -20,7 +25,7 @@ class {cls}(Strategy):
 
     name = "{name}"
     weights_by = "bucket"       # "bucket": columns are bucket names; "ticker": tickers
-    spread = "equal"            # how a bucket's weight meets its members: or "inverse_vol"
+    within_bucket = "equal"     # how a bucket's weight meets its members: or "inverse_vol"
 
     # parameters: default (its type is the parameter's type), help with units, bounds, grid
     short_share = Param(0.5, "weight in buckets of rank <= 1 when capital is scarce",

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     BaseModel,
     ConfigDict,
@@ -20,17 +22,41 @@ from pydantic import (
 
 from .errors import UniverseError, did_you_mean
 from .paths import search_dirs
+from .thesis.table import ClaimSpec, EventSpec, SeriesSpec, ThesisTable
 
-__all__ = ["Bucket", "CustomComponent", "SignalSettings", "Universe", "load_universe", "list_universes",
-           "resolve_universe_path", "COMPONENT_NAME"]
+__all__ = ["Bucket", "CustomComponent", "SignalSettings", "PortfolioSettings", "Universe",
+           "load_universe", "list_universes", "resolve_universe_path", "COMPONENT_NAME"]
 
-Ticker = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+
+
+def _file_safe(ticker: str) -> str:
+    """A ticker names a file (``TICKER.csv``, a cache entry): no control character (a NUL
+    cannot be in a path), no path separator, no leading dot."""
+    bad = next((ch for ch in ticker if unicodedata.category(ch).startswith("C")), None)
+    if bad is not None:
+        raise ValueError(f"ticker {ticker!r} contains the control character "
+                         f"U+{ord(bad):04X}; a ticker is printable text such as MU or ^TNX")
+    if "/" in ticker or "\\" in ticker or ticker.startswith("."):
+        raise ValueError(f"ticker {ticker!r} contains a path separator or starts with a dot; "
+                         "a ticker names a file TICKER.csv, so it cannot")
+    return ticker
+
+
+def _readable_path(path: Path) -> Path:
+    if "\0" in str(path):
+        raise ValueError("a path cannot contain a NUL character")
+    return path
+
+
+Ticker = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32),
+                   AfterValidator(_file_safe)]
 COMPONENT_NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"
 QUARTER_SLACK_DAYS = 100   # a quarterly value stays in use until the next one, a week late
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # every number finite: weights = { rates = inf } would switch the signal off silently
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
 class Bucket(_Model):
@@ -58,7 +84,7 @@ class CustomComponent(_Model):
     ``max_stale_days`` (counted from d), like a FRED series."""
 
     name: Annotated[str, StringConstraints(pattern=COMPONENT_NAME)]
-    csv: Path                        # relative paths resolve against the universe file
+    csv: Annotated[Path, AfterValidator(_readable_path)]   # relative: against the universe file
     column: Annotated[str, StringConstraints(min_length=1)]
     date_column: str | None = None   # default: Date / date / observation_date
     lag_days: Annotated[int, Field(ge=0, le=3660, strict=True)]   # at most ten years
@@ -124,6 +150,16 @@ class SignalSettings(_Model):
         return self
 
 
+class PortfolioSettings(_Model):
+    """The ``[portfolio]`` table: a universe's default exposure limits and carry for
+    long/short books (see ``durationbt.book``); a CLI option overrides each."""
+
+    max_gross: Annotated[float, Field(gt=0, le=100)] | None = None
+    max_net: Annotated[float, Field(ge=-100, le=100)] | None = None
+    borrow_bps: Annotated[float, Field(ge=0, le=10_000)] | None = None
+    financing_bps: Annotated[float, Field(ge=0, le=10_000)] | None = None
+
+
 class Universe(_Model):
     """A validated universe file. ``buckets`` keeps the file's order."""
 
@@ -135,9 +171,12 @@ class Universe(_Model):
     start: dt.date
     end: dt.date | None = None
     ticker_start: dict[Ticker, dt.date] = Field(default_factory=dict)
-    strict_prices: bool = False   # a suspicious one-day spike is an error, not a warning
+    strict_prices: bool = False   # a suspicious move (data.moves) is an error, not a warning
     buckets: Annotated[tuple[Bucket, ...], Field(min_length=1)]
     signal: SignalSettings = SignalSettings()
+    portfolio: PortfolioSettings = PortfolioSettings()
+    # claims scored by `durationbt thesis`; left out of dumps: a claim never changes a run
+    thesis: ThesisTable | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
     def _consistent(self) -> Universe:
@@ -216,6 +255,10 @@ def resolve_universe_path(name_or_path: str | Path, dirs: list[Path] | None = No
     return known[text]
 
 
+_NAMED_ENTRIES = {("signal", "custom"): "name", ("thesis", "claims"): "id",
+                  ("thesis", "events"): "name", ("thesis", "series"): "name"}
+
+
 def _field_path(loc: tuple, raw: dict) -> str:
     parts: list[str] = []
     for item in loc:
@@ -223,10 +266,13 @@ def _field_path(loc: tuple, raw: dict) -> str:
             # buckets are a table of tables in the file; show the bucket's name
             names = list(raw.get("buckets", {}))
             parts.append(names[item] if item < len(names) else str(item))
-        elif isinstance(item, int) and parts == ["signal", "custom"]:
-            # [[signal.custom]] is an array of tables; show the entry's name when it has one
-            entries = (raw.get("signal") or {}).get("custom") or []
-            name = entries[item].get("name") if item < len(entries) and isinstance(
+        elif isinstance(item, int) and tuple(parts) in _NAMED_ENTRIES:
+            # [[signal.custom]], [[thesis.claims]]... are arrays of tables; show the entry's
+            # name (a claim's id) when it has one
+            table = raw.get(parts[0])
+            entries = (table.get(parts[1]) if isinstance(table, dict) else None) or []
+            key = _NAMED_ENTRIES[tuple(parts)]
+            name = entries[item].get(key) if item < len(entries) and isinstance(
                 entries[item], dict) else None
             parts.append(str(name) if isinstance(name, str) and name else str(item))
         else:
@@ -241,21 +287,31 @@ def _resolve_custom_paths(data: dict, folder: Path) -> None:
         return
     entries = []
     for entry in signal["custom"]:
-        if isinstance(entry, dict) and isinstance(entry.get("csv"), str):
-            entry = {**entry, "csv": (folder / Path(entry["csv"]).expanduser()).resolve()}
+        if isinstance(entry, dict) and isinstance(entry.get("csv"), str) \
+                and "\0" not in entry["csv"]:
+            entry = {**entry, "csv": _absolute(folder, entry["csv"])}
         entries.append(entry)
     data["signal"] = {**signal, "custom": entries}
+
+
+def _absolute(folder: Path, text: str) -> Path:
+    """``text`` against ``folder``, symlinks resolved where they can be: a symlink loop or
+    an unknown ``~user`` is left as written, for the loader to name (a path, not a crash)."""
+    path = Path(text)
+    try:
+        path = path.expanduser()
+    except RuntimeError:   # ~nosuchuser
+        pass
+    try:
+        return (folder / path).resolve()
+    except (OSError, RuntimeError):   # a symlink loop
+        return folder / path
 
 
 def load_universe(name_or_path: str | Path, dirs: list[Path] | None = None) -> Universe:
     """Read, parse and validate a universe; every problem is a UniverseError naming the file."""
     path = resolve_universe_path(name_or_path, dirs)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise UniverseError(f"{path}: not valid TOML ({exc}). Fix the syntax and try again.") from exc
-    except OSError as exc:
-        raise UniverseError(f"{path}: cannot be read ({exc.strerror}).") from exc
+    raw = _parse(path)
 
     data = dict(raw)
     buckets = data.get("buckets")
@@ -274,7 +330,12 @@ def load_universe(name_or_path: str | Path, dirs: list[Path] | None = None) -> U
         return Universe.model_validate(data)
     except ValidationError as exc:
         problems = []
-        for err in exc.errors():
+        errors = exc.errors()
+        for err in errors:
+            if err["type"] == "too_short" and any(
+                    len(o["loc"]) > len(err["loc"]) and o["loc"][:len(err["loc"])] == err["loc"]
+                    for o in errors):
+                continue   # an echo of a refused member below it, not a second mistake
             field = _field_path(err["loc"], raw)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
@@ -285,10 +346,39 @@ def load_universe(name_or_path: str | Path, dirs: list[Path] | None = None) -> U
         raise UniverseError(f"{path}: " + "; ".join(problems) + ".") from exc
 
 
+def _parse(path: Path) -> dict:
+    """The file's TOML as a dict; bytes that are not UTF-8, nesting deeper than the parser
+    can follow and syntax errors are UniverseErrors naming the file and where."""
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise UniverseError(f"{path}: cannot be read ({exc.strerror}).") from exc
+    try:
+        text = blob.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = blob[:exc.start].count(b"\n") + 1
+        raise UniverseError(f"{path}: is not UTF-8 text (byte 0x{blob[exc.start]:02x} on line "
+                            f"{line} cannot be decoded); a universe file is TOML saved as "
+                            "UTF-8: re-save it with that encoding.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UniverseError(f"{path}: not valid TOML ({exc}). Fix the syntax and try again.") from exc
+    except RecursionError:
+        raise UniverseError(f"{path}: not valid TOML for durationbt: arrays or tables nested "
+                            "too deeply to read. A universe needs a few levels at most; "
+                            "fix the file.") from None
+
+
 def _known_keys(loc: tuple) -> list[str]:
     model: type[BaseModel] = Universe
     if loc and loc[0] == "buckets":
         model = Bucket
+    elif loc and loc[0] == "portfolio":
+        model = PortfolioSettings
     elif loc and loc[0] == "signal":
         model = CustomComponent if len(loc) > 2 and loc[1] == "custom" else SignalSettings
+    elif loc and loc[0] == "thesis":
+        model = {"claims": ClaimSpec, "events": EventSpec, "series": SeriesSpec}.get(
+            loc[1] if len(loc) > 2 else "", ThesisTable)
     return [k for k in model.model_fields if k not in ("path", "name")]

@@ -1,9 +1,12 @@
 """Strategy output -> validated per-ticker target weights on the decision dates.
 
 This is where a plugin's return value enters the system, so it is checked here: a
-DataFrame, known columns, every decision date present, finite, long-only, rows summing to
-at most 1, and no weight on a ticker without a price that day. Bucket weights are spread
-over the members that have a price on the decision date (equal or inverse-volatility)."""
+DataFrame, known columns, every decision date present, finite, >= 0 unless the strategy
+sets ``allow_short = True``, each row within the run's gross and net limits
+(``durationbt.book``: refused, never scaled), no short in the cash asset unless net
+leverage is allowed, and no weight on a ticker without a price that day. Bucket weights,
+negative ones too, are spread over the members that have a price on the decision date
+(equal or inverse-volatility)."""
 
 from __future__ import annotations
 
@@ -14,15 +17,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .book import Book, resolve_book
 from .errors import DurationbtError, ParameterError, StrategyError, did_you_mean
 from .loading import plugin_file
 from .sandbox import MAX_TIMEOUT, PluginTimeout, in_child, plugin_call, time_limit
 from .strategy import Context, Strategy
 
 __all__ = ["call_strategy", "guarded", "compute_weights", "resolve_target_weights",
-           "checked_weights", "tradable", "time_limit", "PluginTimeout", "bucket_shares",
-           "grid_bucket_weights", "spread_grid", "call_grid", "WEIGHT_TOLERANCE", "VOL_WINDOW",
-           "DEFAULT_TIMEOUT", "MAX_TIMEOUT", "check_timeout", "its_file"]
+           "validated_weights", "spread_weights", "tradable", "time_limit", "PluginTimeout",
+           "bucket_shares", "grid_bucket_weights", "spread_grid", "call_grid", "check_cash_short",
+           "WEIGHT_TOLERANCE", "VOL_WINDOW", "DEFAULT_TIMEOUT", "MAX_TIMEOUT", "check_timeout",
+           "its_file"]
 
 WEIGHT_TOLERANCE = 1e-9
 DEFAULT_TIMEOUT = 600.0   # seconds one call of a plugin may take (--timeout)
@@ -40,10 +45,42 @@ def its_file(strategy: Strategy | type[Strategy]) -> str:
     return f" Its file: {path}." if path else ""
 
 
-def checked_weights(raw: object, strategy: Strategy | type[Strategy], ctx: Context) -> pd.DataFrame:
-    """A plugin's output checked and completed: decision dates x every known column (buckets
-    or tradable tickers), floats, columns left out at 0. What the engine trades (after
-    spreading) and what the lookahead replay compares, so both judge the same weights."""
+def _book(book: Book | None, strategy: Strategy | type[Strategy], ctx: Context) -> Book:
+    return book if book is not None else resolve_book(None, ctx.universe, strategy)
+
+
+def _check_rows(values: np.ndarray, dates: pd.DatetimeIndex, columns: Sequence[str],
+                strategy: Strategy | type[Strategy], book: Book) -> None:
+    """Signs and exposure limits of checked, finite weights (dates x columns)."""
+    tol = WEIGHT_TOLERANCE
+    if not book.allow_short and (values < -tol).any():
+        row, col = np.argwhere(values < -tol)[0]
+        raise _fail(strategy, f"{values[row, col]:.6g} for {columns[col]} on "
+                    f"{dates[row].date()}; the strategy is long-only, so weights must be "
+                    ">= 0. Set allow_short = True on its class to return shorts "
+                    "(negative weights).")
+    net = values.sum(axis=1)
+    gross = np.abs(values).sum(axis=1)
+    if (net > book.max_net + tol).any():
+        row = int(np.argmax(net > book.max_net + tol))
+        raise _fail(strategy, f"weights sum to {net[row]:.6g} on {dates[row].date()} "
+                    f"(gross {gross[row]:.6g}); they must sum to at most {book.max_net:g} "
+                    "(max_net; the rest is held as cash). Rows beyond a limit are refused, "
+                    "never scaled: " + ("raise --max-net to lever the book." if book.max_net >= 1
+                                        else "raise --max-net (a --max-gross below 1 lowers "
+                                             "its default too)."))
+    if (gross > book.max_gross + tol).any():
+        row = int(np.argmax(gross > book.max_gross + tol))
+        long = values[row][values[row] > 0].sum()
+        raise _fail(strategy, f"gross exposure (sum of |w|) {gross[row]:.6g} on "
+                    f"{dates[row].date()} (long {long:.6g}, short {long - net[row]:.6g}, net "
+                    f"{net[row]:.6g}) is above max_gross {book.max_gross:g}. Rows beyond a "
+                    "limit are refused, never scaled: raise --max-gross or size the legs "
+                    "down.")
+
+
+def _check_frame(raw: object, strategy: Strategy | type[Strategy], ctx: Context,
+                 book: Book | None = None) -> pd.DataFrame:
     if not isinstance(raw, pd.DataFrame):
         raise _fail(strategy, f"expected a pandas DataFrame, got {type(raw).__name__}.")
     if strategy.weights_by == "bucket":
@@ -76,18 +113,11 @@ def checked_weights(raw: object, strategy: Strategy | type[Strategy], ctx: Conte
         row, col = np.argwhere(~np.isfinite(values))[0]
         raise _fail(strategy, f"{values[row, col]} for {raw.columns[col]} on "
                     f"{dates[row].date()}; weights must be finite numbers.")
-    if (values < -WEIGHT_TOLERANCE).any():
-        row, col = np.argwhere(values < -WEIGHT_TOLERANCE)[0]
-        raise _fail(strategy, f"{values[row, col]:.6g} for {raw.columns[col]} on "
-                    f"{dates[row].date()}; durationbt is long-only, weights must be >= 0.")
-    sums = values.sum(axis=1)
-    if (sums > 1 + WEIGHT_TOLERANCE).any():
-        row = int(np.argmax(sums))
-        raise _fail(strategy, f"weights sum to {sums[row]:.6g} on {dates[row].date()}; "
-                    "they must sum to at most 1 (the rest is held as cash).")
+    _check_rows(values, dates, list(raw.columns), strategy, _book(book, strategy, ctx))
     # columns the strategy left out hold nothing; tiny negatives within tolerance are zero
     out = np.zeros((len(dates), len(known)))
-    out[:, [known.index(c) for c in raw.columns]] = np.where(values < 0, 0.0, values)
+    out[:, [known.index(c) for c in raw.columns]] = values
+    out = np.where((out < 0) & (out >= -WEIGHT_TOLERANCE), 0.0, out)
     return pd.DataFrame(out, index=dates, columns=list(known))
 
 
@@ -129,7 +159,7 @@ def _spread(weights: pd.DataFrame, strategy: Strategy, ctx: Context) -> pd.DataF
 
 
 def grid_bucket_weights(raw: object, strategy: type[Strategy], ctx: Context,
-                        n_combos: int) -> np.ndarray:
+                        n_combos: int, book: Book | None = None) -> np.ndarray:
     """The gate of ``_check_frame`` for a grid method's output (``{column: combos x
     decision dates}``), vectorised: combos x decision dates x known columns (buckets or
     tradable tickers), columns left out at 0, tiny negatives at 0. Errors name the
@@ -155,16 +185,19 @@ def grid_bucket_weights(raw: object, strategy: type[Strategy], ctx: Context,
             raise _fail(strategy, f"target_weights_grid gave {column} the shape {array.shape}; "
                         f"expected {shape} (combinations x decision dates).")
         values[:, :, known.index(column)] = array
-    bad = ~np.isfinite(values) | (values < -WEIGHT_TOLERANCE)
-    sums = values.sum(axis=2)
-    if bad.any() or (sums > 1 + WEIGHT_TOLERANCE).any():
-        combo = int(np.argwhere(bad.any(axis=(1, 2)) | (sums > 1 + WEIGHT_TOLERANCE).any(axis=1))[0, 0])
+    book = _book(book, strategy, ctx)
+    tol = WEIGHT_TOLERANCE
+    bad = ~np.isfinite(values) | ((values < -tol) & (not book.allow_short))
+    beyond = ((values.sum(axis=2) > book.max_net + tol)
+              | (np.abs(values).sum(axis=2) > book.max_gross + tol))
+    if bad.any() or beyond.any():
+        combo = int(np.argwhere(bad.any(axis=(1, 2)) | beyond.any(axis=1))[0, 0])
         frame = pd.DataFrame(values[combo], index=ctx.rebalance_dates, columns=list(known))
         try:
-            checked_weights(frame, strategy, ctx)
+            _check_frame(frame, strategy, ctx, book)
         except StrategyError as exc:
             raise StrategyError(f"{exc} (combination {combo + 1} of the batch)") from None
-    return np.where(values < 0, 0.0, values)
+    return np.where((values < 0) & (values >= -tol), 0.0, values)
 
 
 def spread_grid(values: np.ndarray, strategy: type[Strategy], ctx: Context,
@@ -182,7 +215,7 @@ def spread_grid(values: np.ndarray, strategy: type[Strategy], ctx: Context,
             columns = [tickers.index(t) for t in share.columns]
             out[:, :, columns] = share.to_numpy()[None] * values[:, :, buckets.index(bucket), None]
         return out
-    unpriced = ctx.prices[tickers].loc[dates].isna().to_numpy()[None] & (values > 0)
+    unpriced = ctx.prices[tickers].loc[dates].isna().to_numpy()[None] & (values != 0)
     if unpriced.any():
         combo, row, col = np.argwhere(unpriced)[0]
         raise _fail(strategy, f"weight on {tickers[col]} on {dates[row].date()}, a day on which "
@@ -190,20 +223,60 @@ def spread_grid(values: np.ndarray, strategy: type[Strategy], ctx: Context,
     return values
 
 
-def resolve_target_weights(raw: object, strategy: Strategy, ctx: Context) -> pd.DataFrame:
-    """Validated target weights: decision date x every universe ticker, rows sum <= 1.
+def check_cash_short(weights: np.ndarray, strategy: Strategy | type[Strategy], ctx: Context,
+                     book: Book) -> None:
+    """A short in the cash asset is a loan: refused unless max_net above 1 allows net
+    leverage (it then pays the cash return plus the financing spread, see ``book``).
+    ``weights``: (combos x) decision dates x tradable tickers."""
+    cash = ctx.universe.cash
+    tickers = list(tradable(ctx))
+    if cash is None or cash not in tickers or book.max_net > 1 + WEIGHT_TOLERANCE:
+        return
+    column = weights[..., tickers.index(cash)]
+    if (column < -WEIGHT_TOLERANCE).any():
+        where = np.argwhere(column < -WEIGHT_TOLERANCE)[0]
+        raise _fail(strategy, f"{column[tuple(where)]:.6g} on {cash}, the universe's cash asset, "
+                    f"on {ctx.rebalance_dates[where[-1]].date()}: a short in the cash asset is "
+                    "borrowing, allowed only with net leverage (--max-net above 1, which "
+                    "charges the cash return plus --financing-bps).")
+
+
+def validated_weights(raw: object, strategy: Strategy | type[Strategy], ctx: Context,
+                      book: Book | None = None) -> pd.DataFrame:
+    """The plugin's output checked (signs and ``book``'s limits; None: the universe's
+    ``[portfolio]`` and the strategy's defaults), in its own columns (decision date x
+    every bucket, or x every tradable ticker; columns it left out hold 0), before bucket
+    spreading and cash: what a run decided, which its timing attribution averages and
+    re-times, and what the lookahead replay compares."""
+    return _check_frame(raw, strategy, ctx, _book(book, strategy, ctx))
+
+
+def resolve_target_weights(raw: object, strategy: Strategy, ctx: Context,
+                           book: Book | None = None) -> pd.DataFrame:
+    """Validated target weights: decision date x every universe ticker, within ``book``'s
+    limits (None: the universe's ``[portfolio]`` and the strategy's defaults).
 
     A bucket weight on a date when none of its members has a price (none listed yet, or
     all their data ended) stays as cash."""
-    frame = checked_weights(raw, strategy, ctx)
+    book = _book(book, strategy, ctx)
+    return spread_weights(_check_frame(raw, strategy, ctx, book), strategy, ctx, book)
+
+
+def spread_weights(frame: pd.DataFrame, strategy: Strategy, ctx: Context,
+                   book: Book | None = None) -> pd.DataFrame:
+    """``validated_weights`` as ticker targets: bucket weights (negative ones too) spread
+    over the members priced that day; ticker weights refused on a ticker without a price;
+    a short in the cash asset refused unless ``book`` allows net leverage."""
     if strategy.weights_by == "bucket":
-        return _spread(frame, strategy, ctx)
-    tickers = list(tradable(ctx))
-    unpriced = frame.gt(0) & ctx.prices[tickers].loc[frame.index].isna()
-    if unpriced.to_numpy().any():
-        row, col = np.argwhere(unpriced.to_numpy())[0]
-        raise _fail(strategy, f"weight on {tickers[col]} on {frame.index[row].date()}, a day "
-                    "on which it has no price (not listed yet).")
+        frame = _spread(frame, strategy, ctx)
+    else:
+        tickers = list(tradable(ctx))
+        unpriced = frame.ne(0) & ctx.prices[tickers].loc[frame.index].isna()
+        if unpriced.to_numpy().any():
+            row, col = np.argwhere(unpriced.to_numpy())[0]
+            raise _fail(strategy, f"weight on {tickers[col]} on {frame.index[row].date()}, a day "
+                        "on which it has no price (not listed yet).")
+    check_cash_short(frame.to_numpy(), strategy, ctx, _book(book, strategy, ctx))
     return frame
 
 

@@ -19,6 +19,7 @@ from . import (
     signal,
     strategies,
     sweep,
+    thesis,
     universes,
     walkforward,
 )
@@ -79,6 +80,7 @@ app.command("sweep", help=sweep.sweep.__doc__)(sweep.sweep)
 app.command("walkforward", help=walkforward.walkforward.__doc__)(walkforward.walkforward)
 app.command("report", help=report.report.__doc__)(report.report)
 app.command("now", help=now.now.__doc__)(now.now)
+app.command("thesis", help=thesis.thesis.__doc__)(thesis.thesis)
 app.add_typer(universes.app, name="universes")
 app.add_typer(data.app, name="data")
 app.add_typer(strategies.app, name="strategies")

@@ -24,7 +24,8 @@ __all__ = ["out", "err", "parse_date", "fmt_pct", "fmt_num", "user_errors", "uni
            "data_option", "start_option", "end_option", "rebalance_option", "fees_option",
            "slippage_option", "init_cash_option", "out_option", "strategies_dir_option",
            "strict_prices_option", "timeout_option", "risk_free_option", "cash_option",
-           "run_settings", "STRATEGIES_DIR_HELP"]
+           "run_settings", "STRATEGIES_DIR_HELP", "max_gross_option", "max_net_option",
+           "borrow_option", "financing_option", "band_option"]
 
 
 def universe_option() -> Any:
@@ -79,8 +80,10 @@ def strategies_dir_option() -> Any:
 
 def strict_prices_option() -> Any:
     return typer.Option(False, "--strict-prices",
-                        help="Refuse data with a suspicious one-day price spike (default: "
-                             "a warning; the universe's strict_prices = true does the same).")
+                        help="Refuse data with a suspicious move: a one-day move beyond its "
+                             "asset class's bound (a spike, a level shift, an unadjusted "
+                             "split) or a FRED value far outside its own range (default: a "
+                             "warning; the universe's strict_prices = true does the same).")
 
 
 def timeout_option() -> Any:
@@ -104,14 +107,50 @@ def cash_option() -> Any:
     return typer.Option(DEFAULT_CASH, "--cash", help=CASH_HELP)
 
 
+def max_gross_option() -> Any:
+    return typer.Option(None, "--max-gross",
+                        help="Largest gross exposure (sum of |w|) a decision may have; a row "
+                             "beyond it is refused, never scaled (default: the universe's "
+                             "[portfolio] max_gross, else 2.0 for a strategy with allow_short, "
+                             "1.0 otherwise).")
+
+
+def max_net_option() -> Any:
+    return typer.Option(None, "--max-net",
+                        help="Largest net exposure (sum of w); above 1 the book borrows in the "
+                             "cash asset (default: [portfolio] max_net, else 1.0).")
+
+
+def borrow_option() -> Any:
+    return typer.Option(None, "--borrow-bps",
+                        help="Yearly borrow fee on short positions, in bps of their value at "
+                             "the previous close, paid daily (default: [portfolio] borrow_bps, "
+                             "else 50).")
+
+
+def financing_option() -> Any:
+    return typer.Option(None, "--financing-bps",
+                        help="Yearly spread over the cash asset's return paid on net leverage "
+                             "(default: [portfolio] financing_bps, else 100).")
+
+
+def band_option() -> Any:
+    return typer.Option(0.0, "--band",
+                        help="Rebalance band in weight units: on a decision date a ticker whose "
+                             "held weight is within X of its target is not traded (default 0).")
+
+
 def run_settings(*, universe: str, start: str | None, end: str | None, rebalance: str,
                  fees_bps: float, slippage_bps: float, data: Path | None, out_dir: Path,
                  strategies_dir: Path | None, init_cash: float = 1_000_000.0,
                  params: list[str] | None = None, strict_prices: bool = False,
                  timeout: float = 600.0, risk_free: str = "bills",
-                 cash: str = "risk-free") -> Any:
+                 cash: str = "risk-free", max_gross: float | None = None,
+                 max_net: float | None = None, borrow_bps: float | None = None,
+                 financing_bps: float | None = None, band: float = 0.0) -> Any:
     """The shared run options as ``RunSettings``; bad dates and costs raise user errors
     (the risk-free and cash choices are checked against the universe, once loaded)."""
+    from ..book import BookOptions
     from ..engine import Costs, check_init_cash
     from ..session import RunSettings
     from ..weights import check_timeout
@@ -126,7 +165,8 @@ def run_settings(*, universe: str, start: str | None, end: str | None, rebalance
                        params=params or [], data=env.data_folder(data), out=out_dir,
                        strategies_dir=strategies_dir, strict_prices=strict_prices,
                        timeout=timeout, risk_free=risk_free, cash=cash,
-                       cache_dir=env.cache_dir, entry_points=env.entry_points)
+                       cache_dir=env.cache_dir, entry_points=env.entry_points,
+                       book=BookOptions(max_gross, max_net, borrow_bps, financing_bps, band))
 
 
 def _width(stream) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from .console import data_option, err, out, universe_option, user_errors
@@ -21,8 +22,9 @@ def status(
     data: Path = data_option(),
 ) -> None:
     """Per ticker: first and last date, rows, missing days and the longest hole; which
-    tickers limit the default date range; the calendar checked against the NYSE's. Exits 2
-    when any series is missing."""
+    tickers limit the default date range; the calendar checked against the NYSE's; every
+    suspicious move (spikes, level shifts, unadjusted splits, FRED values far outside their
+    range). Exits 2 when any series is missing."""
     from ..data import data_status
     from ..data.market import load_custom_series
     from ..errors import DataError
@@ -75,6 +77,12 @@ def status(
                   "delisted from their last price: held at it until the next execution, then sold.")
     for note in report.calendar_notes:
         out.print(f"calendar: {note}")
+    for found in report.suspicious:
+        out.print(f"[yellow]suspicious {found.noun}:[/] {escape(str(found))}", soft_wrap=True)
+    if report.suspicious:
+        out.print(f"{len(report.suspicious)} suspicious move(s): runs name them in their notes "
+                  "and manifest; --strict-prices (or the universe's strict_prices = true) "
+                  "refuses them.", soft_wrap=True)
     if report.missing:
         required = sum(not r.optional for r in report.tickers)
         raise DataError(f"{len(report.missing)} of the {required} series of universe "

@@ -20,19 +20,21 @@ DATA_ENV = "DURATIONBT_DATA"
 
 class Environment(BaseSettings):
     """``DURATIONBT_DATA`` (the default ``--data``), ``DURATIONBT_CACHE`` (the cache root,
-    else ``$XDG_CACHE_HOME/durationbt``, else ``~/.cache/durationbt``) and
+    else ``$XDG_CACHE_HOME/durationbt``, else ``~/.cache/durationbt``),
     ``DURATIONBT_DISABLE_PLUGIN_AUTOLOAD`` (1/true: ignore strategies installed as entry
-    points)."""
+    points) and ``DURATIONBT_FUNDAMENTALS`` (the default ``--fundamentals``: the folder of
+    user series a thesis names by file)."""
 
     model_config = SettingsConfigDict(env_prefix="DURATIONBT_", extra="ignore",
                                       env_ignore_empty=True)
 
     data: Path | None = None
     cache: Path | None = None
+    fundamentals: Path | None = None
     disable_plugin_autoload: bool = False
     xdg_cache_home: Path | None = Field(None, validation_alias="XDG_CACHE_HOME")
 
-    @field_validator("data", "cache")
+    @field_validator("data", "cache", "fundamentals")
     @classmethod
     def _a_folder(cls, value: Path | None) -> Path | None:
         if value is not None and value.expanduser().is_file():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import keyword
+import os
 import re
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from .console import STRATEGIES_DIR_HELP, data_option, err, out, universe_option
 __all__ = ["app"]
 
 app = typer.Typer(help="Strategy plugins: list, scaffold and check them.", no_args_is_help=True)
+MAX_NAME = 64   # a file name, a class name and a run folder's name are made from it
 
 
 
@@ -56,22 +59,26 @@ def new(
     """Scaffold strategies/NAME.py (a documented template) and tests/test_NAME.py; never
     overwrites an existing file."""
     from ..errors import StrategyError
-    from ..templates import STRATEGY_TEMPLATE, TEST_TEMPLATE
+    from ..runs import files_together
+    from ..templates import STRATEGY_TEMPLATE, TEST_TEMPLATE, class_name
 
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-        raise StrategyError(f'Strategy name "{name}" must start with a lowercase letter and '
-                            "use only lowercase letters, digits and underscores.")
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or len(name) > MAX_NAME:
+        raise StrategyError(f'Strategy name "{name}" must start with a lowercase letter, '
+                            "use only lowercase letters, digits and underscores, and have at "
+                            f"most {MAX_NAME} characters.")
+    cls = class_name(name)
+    if keyword.iskeyword(cls):
+        raise StrategyError(f'Strategy name "{name}" would make the class {cls}, a Python '
+                            "keyword; choose another name.")
     plugin = strategies_dir / f"{name}.py"
     test = tests_dir / f"test_{name}.py"
     for path in (plugin, test):
-        if path.exists():
+        if os.path.lexists(path):
             raise StrategyError(f"{path} already exists; choose another name or remove it.")
-    cls = "".join(part.capitalize() for part in name.split("_"))
-    strategies_dir.mkdir(parents=True, exist_ok=True)
-    tests_dir.mkdir(parents=True, exist_ok=True)
-    plugin.write_text(STRATEGY_TEMPLATE.format(name=name, cls=cls,
-                                               title=name.replace("_", " ").capitalize()))
-    test.write_text(TEST_TEMPLATE.format(name=name))
+    with files_together([plugin, test]) as (plugin_tmp, test_tmp):   # both files or nothing
+        plugin_tmp.write_text(STRATEGY_TEMPLATE.format(
+            name=name, cls=cls, title=name.replace("_", " ").capitalize()), encoding="utf-8")
+        test_tmp.write_text(TEST_TEMPLATE.format(name=name), encoding="utf-8")
     out.print(f"created {plugin} and {test}")
     from ..paths import search_dirs
 

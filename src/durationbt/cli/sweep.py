@@ -14,12 +14,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .console import (
+    band_option,
+    borrow_option,
     cash_option,
     data_option,
     end_option,
     err,
     fees_option,
+    financing_option,
     init_cash_option,
+    max_gross_option,
+    max_net_option,
     out,
     out_option,
     rebalance_option,
@@ -143,6 +148,11 @@ def sweep(
     workers: int | None = workers_option(),
     scheduler: str | None = scheduler_option(),
     max_combos: int | None = max_combos_option(),
+    max_gross: float = max_gross_option(),
+    max_net: float = max_net_option(),
+    borrow_bps: float = borrow_option(),
+    financing_bps: float = financing_option(),
+    band: float = band_option(),
 ) -> None:
     """Backtest every combination of STRATEGY's parameters on data loaded once (numba
     kernel, same conventions and costs as `run`), rank them by --metric, and report the
@@ -167,7 +177,9 @@ def sweep(
                             fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
                             data=data, out_dir=out_dir, strategies_dir=strategies_dir,
                             strict_prices=strict_prices, timeout=timeout,
-                            risk_free=risk_free, cash=cash)
+                            risk_free=risk_free, cash=cash, max_gross=max_gross,
+                            max_net=max_net, borrow_bps=borrow_bps, financing_bps=financing_bps,
+                            band=band)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
         contexts = setup.session.probe
@@ -177,7 +189,8 @@ def sweep(
         result = run_sweep(setup.strategy, setup.grid, setup.ctx, setup.window, metric,
                            settings.costs, init_cash, lookahead=contexts, progress=progress,
                            executor=executor, budget=budget,
-                           risk_free=setup.session.risk_free)
+                           risk_free=setup.session.risk_free,
+                           book=setup.session.book(setup.strategy))
     with err.status("Bootstrap intervals and the sweep page", spinner="dots"):
         summary = sweep_summary(result, setup, settings)
         folder = write_sweep(result, summary, setup, out_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from .console import out, user_errors
@@ -23,15 +24,21 @@ def list_() -> None:
     table = Table(title="Universes")
     for column in ("name", "buckets", "tickers", "benchmark", "description", "file"):
         table.add_column(column)
+    invalid: list[str] = []
     for name, path in sorted(list_universes().items()):
         try:
             u = load_universe(path)
         except UniverseError as exc:
-            table.add_row(name, "-", "-", "-", f"[red]invalid: {exc}[/]", str(path))
+            table.add_row(escape(name), "-", "-", "-", "[red]invalid (see below)[/]",
+                          escape(str(path)))
+            invalid.append(str(exc))
             continue
-        table.add_row(name, str(len(u.buckets)), str(len(u.tickers)), u.benchmark,
-                      u.description, str(path))
+        table.add_row(escape(name), str(len(u.buckets)), str(len(u.tickers)),
+                      escape(u.benchmark), escape(u.description), escape(str(path)))
     out.print(table)
+    if invalid:   # the others are listed; exit 2 so a script sees the broken file
+        raise UniverseError(f"{len(invalid)} universe file(s) cannot be used: "
+                            + " | ".join(invalid))
 
 
 @app.command("show")
@@ -58,4 +65,7 @@ def show(name: str = typer.Argument("ai_capex", help="Universe name or .toml pat
     out.print(f"signal inputs (declared by its components): {', '.join(series.tickers) or 'none'}; "
               f"FRED: {', '.join(series.fred) or 'none'}"
               + "".join(f"; {c.name}: {c.csv}" for c in u.signal.custom), soft_wrap=True)
+    if u.thesis is not None:
+        out.print(f"thesis: {len(u.thesis.claims)} claims, {len(u.thesis.events)} events, "
+                  f"{len(u.thesis.series)} user series (`durationbt thesis` scores them)")
     out.print(f"file: {u.path}", soft_wrap=True)

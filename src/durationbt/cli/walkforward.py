@@ -8,12 +8,17 @@ import typer
 from rich.table import Table
 
 from .console import (
+    band_option,
+    borrow_option,
     cash_option,
     data_option,
     end_option,
     err,
     fees_option,
+    financing_option,
     init_cash_option,
+    max_gross_option,
+    max_net_option,
     out,
     out_option,
     rebalance_option,
@@ -64,6 +69,11 @@ def walkforward(
     workers: int | None = workers_option(),
     scheduler: str | None = scheduler_option(),
     max_combos: int | None = max_combos_option(),
+    max_gross: float = max_gross_option(),
+    max_net: float = max_net_option(),
+    borrow_bps: float = borrow_option(),
+    financing_bps: float = financing_option(),
+    band: float = band_option(),
 ) -> None:
     """Choose STRATEGY's best parameters on each training window, trade them over the
     following test window, stitch the out-of-sample run (through the same engine, costs and
@@ -84,7 +94,9 @@ def walkforward(
                             fees_bps=fees_bps, slippage_bps=slippage_bps, init_cash=init_cash,
                             data=data, out_dir=out_dir, strategies_dir=strategies_dir,
                             strict_prices=strict_prices, timeout=timeout,
-                            risk_free=risk_free, cash=cash)
+                            risk_free=risk_free, cash=cash, max_gross=max_gross,
+                            max_net=max_net, borrow_bps=borrow_bps, financing_bps=financing_bps,
+                            band=band)
     with err.status("Loading data and the strategy", spinner="dots"):
         setup = load_setup(strategy, grid, parse_param_overrides(param), settings)
         contexts = setup.session.probe
@@ -95,12 +107,13 @@ def walkforward(
                               setup.window[setup.universe.benchmark],
                               defaults=setup.strategy().values(), lookahead=contexts,
                               progress=progress, executor=executor, budget=budget,
-                              risk_free=setup.session.risk_free)
+                              risk_free=setup.session.risk_free,
+                              book=setup.session.book(setup.strategy))
     with err.status("Writing the walk-forward folder", spinner="dots"):
         identity = {"strategy": strategy, "grid": setup.grid, "train": train, "test": test,
                     "metric": metric, "universe": setup.universe.name, "rebalance": rebalance,
                     "fees_bps": fees_bps, "slippage_bps": slippage_bps,
-                    **setup.session.risk_free.conventions(),
+                    **setup.session.risk_free_conventions(),
                     "start": str(setup.market.start.date()), "end": str(setup.market.end.date()),
                     "data": setup.market.fingerprint()}
         folder = write_walkforward(result, identity, out_dir, setup.market)

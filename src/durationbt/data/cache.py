@@ -3,11 +3,17 @@
 Loading, validating and aligning 20-odd CSV files, checking the calendar against the
 exchange's and computing the signal take about a second and give the same result every
 time the files and the request are the same. The entry is keyed by what decides it: the
-provider and the size and modification time of every file it reads (any edit, even
-``touch``, makes a new key), the universe's definition, the requested range, the
-validation switches, today's date (rows after today are refused) and the versions of
-durationbt and pandas. Providers without a ``stamp`` (yahoo: it has its own cache) are not
-cached here. A damaged entry is ignored and rewritten."""
+provider and the content (a SHA-256 of the bytes) of every file it reads, so an edit that
+keeps a file's size and modification time still makes a new key and a ``touch`` does not;
+the universe's definition, the requested range, the validation switches, today's date
+(rows after today are refused) and the versions of durationbt and pandas. Hashing the 30
+files the default universe reads from the snapshot takes about 26 ms (a cache hit went
+from 27 to 54 ms). Providers without a ``stamp`` (yahoo: it has its own cache) are not
+cached here.
+
+An entry carries a SHA-256 of its own bytes, checked before it is unpickled: a damaged
+entry (flipped bytes, a truncated write, another pickle put in its place) is discarded and
+named, and the data are read from the source."""
 
 from __future__ import annotations
 
@@ -24,9 +30,14 @@ from typing import Any
 
 import pandas as pd
 
+from .csv import file_digest
+from .market import MarketData
+
 __all__ = ["MarketCache", "CACHE_VERSION"]
 
-CACHE_VERSION = 3   # 2: an entry is the MarketData alone (its signal on it); 3: custom components
+CACHE_VERSION = 5   # 2: an entry is the MarketData alone (its signal on it); 3: custom
+# components; 4: suspicious moves (data.moves) on it; 5: keyed on file contents, checksummed
+MAGIC = b"durationbt-market-cache\n"
 
 
 def _version(name: str) -> str:
@@ -34,14 +45,6 @@ def _version(name: str) -> str:
         return version(name)
     except PackageNotFoundError:
         return "unknown"
-
-
-def _file_stamp(path: Path) -> str:
-    try:
-        info = path.stat()
-    except OSError:
-        return f"{path}:absent"
-    return f"{path}:{info.st_size}:{info.st_mtime_ns}"
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class MarketCache:
             "version": CACHE_VERSION, "durationbt": _version("durationbt"),
             "pandas": _version("pandas"), "source": provider.describe(),
             "files": stamp(assets, list(fred)),
-            "custom": [_file_stamp(Path(spec.csv)) for spec in universe.signal.custom],
+            "custom": [file_digest(Path(spec.csv)) for spec in universe.signal.custom],
             "components": ({name: components.source(name) for name in components}
                            if components is not None else None),
             "universe": universe.model_dump(mode="json", exclude={"path"}),
@@ -75,16 +78,30 @@ class MarketCache:
         blob = json.dumps(identity, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:32]
 
-    def get(self, key: str | None) -> Any:
+    def get(self, key: str | None) -> tuple[Any, str | None]:
+        """The entry stored under ``key`` (None when there is none) and a note when one
+        was there but damaged: that entry is deleted, so the caller reads the source."""
         if key is None:
-            return None
+            return None, None
         path = self.folder / f"{key}.pkl"
         try:
-            with path.open("rb") as handle:
-                return pickle.load(handle)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
-                ValueError):
-            return None
+            blob = path.read_bytes()
+        except OSError:
+            return None, None
+        problem = _damage(blob)
+        if problem is None:
+            try:
+                market = pickle.loads(blob[len(MAGIC) + 65:])
+            except Exception as exc:   # noqa: BLE001  any failure of a checksummed pickle
+                problem = f"it cannot be unpickled ({type(exc).__name__})"
+            else:
+                if isinstance(market, MarketData) and market.signal is not None:
+                    return market, None
+                problem = f"it holds a {type(market).__name__}, not market data"
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None, (f"market cache entry {path} was damaged ({problem}); it was deleted and "
+                      "the data read from the source")
 
     def put(self, key: str | None, market: Any) -> None:
         """Store atomically (a reader never sees half an entry); a cache that cannot be
@@ -95,8 +112,20 @@ class MarketCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = self.folder / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}.pkl"
             try:
+                payload = pickle.dumps(market, protocol=pickle.HIGHEST_PROTOCOL)
+                digest = hashlib.sha256(payload).hexdigest().encode()
                 with tmp.open("wb") as handle:
-                    pickle.dump(market, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                    handle.write(MAGIC + digest + b"\n" + payload)
                 os.replace(tmp, self.folder / f"{key}.pkl")
             finally:
                 tmp.unlink(missing_ok=True)
+
+
+def _damage(blob: bytes) -> str | None:
+    """What is wrong with an entry's bytes, or None when its checksum holds."""
+    head = len(MAGIC) + 65
+    if not blob.startswith(MAGIC) or len(blob) < head or blob[head - 1:head] != b"\n":
+        return "no durationbt header: not an entry written by this version"
+    if hashlib.sha256(blob[head:]).hexdigest().encode() != blob[len(MAGIC):head - 1]:
+        return "its checksum does not match its content"
+    return None

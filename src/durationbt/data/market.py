@@ -19,8 +19,9 @@ from ..errors import DataError, UniverseError
 from ..universe import Universe
 from .calendar import MAX_FILL_DAYS, Gap, align_to_calendar, trading_calendar
 from .csv import read_user_csv
+from .moves import Suspicious, check_suspicious, find_suspicious, suspicious_notes
 from .providers import PriceProvider
-from .validate import check_calendar, check_spikes, refuse_nonpositive
+from .validate import check_calendar, refuse_nonpositive
 
 __all__ = ["MarketData", "SignalSeries", "load_market_data", "load_custom_series", "settle_range",
            "coverage_ends"]
@@ -63,6 +64,8 @@ class MarketData:
     # data layer sits below signals)
     signal: Any = None
     user: dict[str, pd.Series] = field(default_factory=dict)   # [[signal.custom]] series
+    # suspicious moves up to ``end`` in prices, inputs and FRED series (named in warnings)
+    suspicious: tuple[Suspicious, ...] = ()
 
     @property
     def calendar(self) -> pd.DatetimeIndex:
@@ -207,13 +210,13 @@ def load_market_data(universe: Universe, provider: PriceProvider, *,
                      series: SignalSeries | None = None) -> MarketData:
     """Prices of every bucket member and the benchmark, plus the signal inputs that exist
     (``series``; default: only those the universe's ``[signal]`` table lists) and the
-    universe's own CSV series. ``strict_prices`` (or the universe's ``strict_prices``)
-    makes a spike an error."""
+    universe's own CSV series. A suspicious move (``data.moves``) in any of them up to the
+    end is a warning; ``strict_prices`` (or the universe's ``strict_prices``) makes it an
+    error."""
     series = series if series is not None else SignalSeries.of_universe(universe)
     assets = list(dict.fromkeys([*universe.tickers, universe.benchmark]))
     raw = _trim_starts(provider.load_prices(assets), universe)
     refuse_nonpositive(raw, provider.describe())
-    spikes = check_spikes(raw, strict_prices or universe.strict_prices, provider.describe())
     user = load_custom_series(universe)
     warnings: list[str] = []
     input_raw: dict[str, pd.Series] = {}
@@ -232,6 +235,8 @@ def load_market_data(universe: Universe, provider: PriceProvider, *,
                  for s in fred_ids if s not in fred and s in series.listed]
 
     start_ts, end_ts = settle_range(raw, universe, universe.benchmark, start, end)
+    suspicious = find_suspicious({**raw, **input_raw}, fred, until=end_ts)
+    check_suspicious(suspicious, strict_prices or universe.strict_prices, provider.describe())
     calendar = trading_calendar(raw)
     calendar = calendar[calendar <= end_ts]
     if not ((calendar >= start_ts).sum() >= 2):
@@ -256,8 +261,7 @@ def load_market_data(universe: Universe, provider: PriceProvider, *,
                         "another date range.")
     absent, ended, notes = _coverage_notes(in_range, universe)
     warnings += notes
-    warnings += [f"suspicious price: {s}" for s in spikes if s.date >= in_range.index[0]
-                 and s.date <= in_range.index[-1]]
+    warnings += suspicious_notes(suspicious)
     warnings += check_calendar(pd.DatetimeIndex(calendar)).notes(in_range.index[0],
                                                                  in_range.index[-1])
 
@@ -270,4 +274,5 @@ def load_market_data(universe: Universe, provider: PriceProvider, *,
     return MarketData(prices=price_frame, inputs=input_frame, fred=fred, start=calendar_start,
                       end=in_range.index[-1], source=provider.describe(),
                       gaps=tuple(g for g in gaps if g.last >= start_ts),
-                      warnings=tuple(warnings), absent=absent, ended=ended, user=user)
+                      warnings=tuple(warnings), absent=absent, ended=ended, user=user,
+                      suspicious=tuple(suspicious))

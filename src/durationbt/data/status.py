@@ -1,5 +1,5 @@
-"""``durationbt data status``: what the data hold for a universe, ticker by ticker, and
-which tickers limit the common date range."""
+"""``durationbt data status``: what the data hold for a universe, ticker by ticker, which
+tickers limit the common date range, and every suspicious move in them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ..errors import DataError
 from ..universe import Universe
 from .calendar import is_continuous, trading_calendar, true_runs
 from .market import SignalSeries, coverage_ends
+from .moves import Suspicious, find_suspicious
 from .providers import PriceProvider
 from .validate import check_calendar
 
@@ -41,6 +42,7 @@ class DataStatus:
     limits_end: tuple[str, ...]
     ends_early: tuple[str, ...] = ()    # assets whose data stop before the default end
     calendar_notes: tuple[str, ...] = ()  # the trading calendar against the exchange's
+    suspicious: tuple[Suspicious, ...] = ()   # every suspicious move in the series (data.moves)
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -125,5 +127,6 @@ def data_status(universe: Universe, provider: PriceProvider,
                                              if day == default_end for t in tickers))
             ends_early = tuple(t for t, d in last.items() if d < default_end)
     calendar_notes = tuple(check_calendar(calendar).notes()) if len(calendar) else ()
+    suspicious = tuple(find_suspicious(loaded, fred))
     return DataStatus(provider.describe(), tuple(rows), common_start, default_end,
-                      limits_start, limits_end, ends_early, calendar_notes)
+                      limits_start, limits_end, ends_early, calendar_notes, suspicious)

@@ -1,7 +1,7 @@
 """Prices that cannot be trusted, found where data enter: a zero or negative close (an
-error: no return can be computed from it), a one-day spike that reverts the next day (a
-warning, or an error with ``strict``), and a trading calendar that disagrees with the
-exchange's own (days every file lacks, days the exchange was closed)."""
+error: no return can be computed from it) and a trading calendar that disagrees with the
+exchange's own (days every file lacks, days the exchange was closed). Suspicious moves
+(spikes, level shifts, unadjusted splits) are ``moves``'s."""
 
 from __future__ import annotations
 
@@ -13,62 +13,24 @@ import pandas as pd
 
 from ..errors import DataError
 
-__all__ = ["Spike", "CalendarCheck", "refuse_nonpositive", "find_spikes", "check_spikes",
-           "check_calendar", "SPIKE_MOVE"]
+__all__ = ["CalendarCheck", "refuse_nonpositive", "check_calendar", "MIN_PRICE"]
 
-SPIKE_MOVE = 0.5   # a one-day move of +50% (or its mirror, -33%) that reverts next day
-
-
-@dataclass(frozen=True)
-class Spike:
-    """A close that jumps by at least SPIKE_MOVE and reverts most of it the next day."""
-
-    ticker: str
-    date: pd.Timestamp
-    price: float
-    before: float
-    after: float
-
-    def __str__(self) -> str:
-        return (f"{self.ticker} on {self.date.date()}: {self.price:g} between {self.before:g} "
-                f"and {self.after:g} (a one-day spike that reverts; check the source)")
+# the smallest price accepted: far below any listed asset's, and 1e4 above the 1e-12 under
+# which vectorbt's order checks take a price for zero
+MIN_PRICE = 1e-8
 
 
 def refuse_nonpositive(raw: dict[str, pd.Series], source: str) -> None:
-    """A zero, negative or non-finite price of a traded asset is an error naming it."""
+    """A zero, negative, non-finite or vanishing (< ``MIN_PRICE``) price of a traded asset
+    is an error naming it."""
     for ticker, series in raw.items():
-        bad = ~(np.isfinite(series.to_numpy()) & (series.to_numpy() > 0))
+        bad = ~(np.isfinite(series.to_numpy()) & (series.to_numpy() >= MIN_PRICE))
         if bad.any():
             day = series.index[bad][0]
             raise DataError(f"Ticker {ticker} has a price of {series[bad].iloc[0]:g} on "
-                            f"{day.date()} ({source}); prices must be positive finite numbers. "
+                            f"{day.date()} ({source}); prices must be positive finite numbers "
+                            f"(at least {MIN_PRICE:g}). "
                             "Fix or delete that row.")
-
-
-def find_spikes(series: pd.Series, move: float = SPIKE_MOVE) -> list[Spike]:
-    """Closes ``p[t]`` with ``|ln(p[t]/p[t-1])| >= ln(1 + move)``, the next day's move as
-    large in the other direction, and at least three quarters of the jump undone: a bad
-    print, not a crash or a rally (those do not revert within a day)."""
-    values = series.to_numpy(dtype=float)
-    if len(values) < 3:
-        return []
-    logs = np.diff(np.log(values))
-    jump, back = logs[:-1], logs[1:]
-    threshold = np.log1p(move)
-    hit = ((np.abs(jump) >= threshold) & (np.abs(back) >= threshold)
-           & (np.sign(jump) != np.sign(back)) & (np.abs(jump + back) <= 0.25 * np.abs(jump)))
-    return [Spike(str(series.name), series.index[i + 1], values[i + 1], values[i], values[i + 2])
-            for i in np.flatnonzero(hit)]
-
-
-def check_spikes(raw: dict[str, pd.Series], strict: bool, source: str) -> list[Spike]:
-    """Every spike among ``raw``; with ``strict`` the first one is an error."""
-    spikes = [s for series in raw.values() for s in find_spikes(series)]
-    if strict and spikes:
-        raise DataError(f"Suspicious price: {spikes[0]} ({source}; {len(spikes)} such day(s) "
-                        "in all). Fix the data, or drop --strict-prices / strict_prices to "
-                        "accept them as warnings.")
-    return spikes
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from ..metrics import label, metric_of
 
 __all__ = ["write_page", "render_page", "figure_html", "table_html", "scale_switch",
            "section", "esc", "bucket_colours", "BUCKET_PALETTE", "doc_html", "html", "grid",
-           "Markup"]
+           "breakable", "Markup"]
 
 esc = escape
 _TEMPLATES = Environment(autoescape=True)
@@ -78,7 +78,7 @@ h3{font-size:14px;margin:8px 0 2px}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:6px 0}
 th,td{padding:4px 6px;border-bottom:1px solid #eceff3;text-align:right;white-space:nowrap}
 th{white-space:normal;vertical-align:bottom}
-th:first-child,td:first-child{text-align:left;white-space:normal;overflow-wrap:anywhere;min-width:8em}
+th:first-child,td:first-child{text-align:left;white-space:normal;overflow-wrap:break-word}
 th{background:#f0f2f5;font-weight:600}
 table.sortable th{cursor:pointer}
 table.sortable th:after{content:" \\2195";color:#9aa5b1;font-size:11px}
@@ -86,6 +86,7 @@ td.neg{color:#b3261e}
 .doc{background:#f7f8fa;border-left:3px solid #c9d1db;padding:2px 12px;margin:6px 0}
 .doc p{margin:6px 0}
 .kv td{text-align:left;white-space:normal;overflow-wrap:anywhere}
+.kv td:first-child{overflow-wrap:normal;white-space:nowrap}
 table.wrap td{white-space:normal}
 code{background:#eef1f4;border-radius:3px;padding:0 3px;font-size:0.95em}
 footer{color:#6b7785;font-size:12px;margin:20px 0}
@@ -176,6 +177,16 @@ def section(title: str, *parts: Markup | str, note: str | None = None) -> Markup
     return Markup(_SECTION.render(title=title, parts=parts, note=note))
 
 
+_BREAK_AFTER = re.compile(r"([_@/.])(?=.)")
+
+
+def breakable(text: str) -> Markup:
+    """``text`` escaped, with a line-break opportunity after each ``_ @ / .``: a row name
+    such as ``liquidity_rotation@20260101-120000`` wraps between its words in a narrow
+    column, never in the middle of one."""
+    return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(esc(text))))
+
+
 Formatter = Callable[[Any], str]
 
 
@@ -193,9 +204,13 @@ def table_html(frame: pd.DataFrame, formats: dict[str, Formatter] | None = None,
     head = [(label(str(name)), None)] + [
         (label(str(c)), m.better if (m := metric_of(c)) is not None else None) for c in frame.columns]
     rows = []
-    for idx, row in frame.iterrows():
-        cells = [(str(idx), str(idx), False)]
-        for col, value in row.items():
+    kept = [j for j, dtype in enumerate(frame.dtypes) if pd.api.types.is_object_dtype(dtype)]
+    for i, (idx, row) in enumerate(frame.iterrows()):
+        cells = [(str(idx), breakable(str(idx)), False)]
+        values = list(row.items())
+        for j in kept:   # object cells as they are (a row Series would turn Markup into str)
+            values[j] = (values[j][0], frame.iat[i, j])
+        for col, value in values:
             text = formats.get(col, fallback)(value)
             number = isinstance(value, (int, float)) and value == value
             raw = repr(float(value)) if number else str(value)

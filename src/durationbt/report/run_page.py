@@ -11,9 +11,8 @@ import pandas as pd
 
 from ..formatting import fmt_num, fmt_pct
 from ..metrics import HEADLINE, METRICS
-from ..regimes import scores_wide
+from ..regimes import MIN_SPELLS, too_few_spells
 from ..runs import RunFolder, read_run_folder
-from ..signals.composite import REGIMES
 from .html import (
     Markup,
     bucket_colours,
@@ -26,7 +25,9 @@ from .html import (
     table_html,
     write_page,
 )
+from .regime_table import score_table
 from .signal_chart import regime_shapes, signal_figure
+from .timing_section import timing_section
 
 __all__ = ["write_run_report"]
 
@@ -39,8 +40,8 @@ def _headline(run: RunFolder) -> str:
                          index=[m.label for m in rows])
     if "portfolio_duration" in run.metrics:
         d = run.metrics["portfolio_duration"]
-        frame.loc["Portfolio duration, avg (min..max)"] = [
-            f"{fmt_num(d['average'])} ({fmt_num(d['min'])}..{fmt_num(d['max'])})", ""]
+        for key in ("average", "min", "max"):      # one number per cell: it fits at 1,024 px
+            frame.loc[f"Portfolio duration, {key} (% per 100 bp)"] = [fmt_num(d[key]), ""]
     return table_html(frame, index_label="metric")
 
 
@@ -111,19 +112,40 @@ def _weights_figure(run: RunFolder):
     held_other = "other" in by_bucket and by_bucket["other"].abs().max() > 0
     order = [b["name"] for b in run.buckets] + (["other"] if held_other else [])
     colours = bucket_colours(len(run.buckets)) + ["#555555"]
+    # a book with shorts cannot be stacked: each bucket is its own signed line
+    stacked = not (w < 0).to_numpy().any()
     fig = go.Figure()
     for i, name in enumerate(order):
         rank = next((b["rank"] for b in run.buckets if b["name"] == name), None)
         label = f"{rank} {name}" if rank is not None else name
         fig.add_trace(go.Scatter(x=w.index, y=by_bucket.get(name, 0.0), name=label, mode="lines",
-                                 stackgroup="w", fillcolor=colours[i],
-                                 line={"width": 0.5, "color": colours[i]}))
-    cash = (1.0 - w.sum(axis=1)).clip(lower=0.0)
-    fig.add_trace(go.Scatter(x=w.index, y=cash, name="cash", mode="lines", stackgroup="w",
-                             line={"width": 0.5, "color": "#d9dde3"}))
+                                 stackgroup="w" if stacked else None,
+                                 fillcolor=colours[i] if stacked else None,
+                                 line={"width": 0.5 if stacked else 1.2, "color": colours[i]}))
+    if stacked:
+        cash = (1.0 - w.sum(axis=1)).clip(lower=0.0)
+        fig.add_trace(go.Scatter(x=w.index, y=cash, name="cash", mode="lines", stackgroup="w",
+                                 line={"width": 0.5, "color": "#d9dde3"}))
+    else:
+        fig.add_hline(y=0, line={"color": "grey", "width": 1})
     fig.update_layout(template="plotly_white", height=420, margin={"t": 30},
-                      yaxis={"tickformat": ".0%", "range": [0, 1.0], "title": "weight"},
+                      yaxis={"tickformat": ".0%", "title": "weight",
+                             **({"range": [0, 1.0]} if stacked else {})},
                       legend={"orientation": "h", "y": -0.12})
+    return fig
+
+
+def _exposure_figure(exposures: pd.DataFrame):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for name, colour in (("long", "#1f4e9e"), ("short", "#b2182b"), ("gross", "#555555"),
+                         ("net", "#7a3e9d")):
+        fig.add_trace(go.Scatter(x=exposures.index, y=exposures[name], name=name, mode="lines",
+                                 line={"color": colour, "width": 1.2}))
+    fig.update_layout(template="plotly_white", height=320, margin={"t": 30},
+                      yaxis={"tickformat": ".0%", "title": "of equity"},
+                      legend={"orientation": "h", "y": -0.15})
     return fig
 
 
@@ -187,24 +209,56 @@ def _trading(run: RunFolder) -> Markup:
              "portfolio's value that day.")
 
 
+def _series_name(run: RunFolder, key: object) -> str:
+    names = {"strategy": run.manifest["strategy"]["name"],
+             "benchmark": run.manifest["universe"]["definition"]["benchmark"]}
+    return names.get(str(key), str(key).removeprefix("bucket:"))
+
+
+def _spread_table(run: RunFolder, spread: pd.DataFrame) -> Markup:
+    fmt = METRICS["cagr"].format
+    rows = {}
+    for key, row in spread.iterrows():
+        few = too_few_spells(min(row["spells_scarce"], row["spells_abundant"]))
+        rows[_series_name(run, key)] = {
+            "scarce − abundant, a year": "too few spells" if few else fmt(row["estimate"]),
+            "95% interval": "" if few else f"{fmt(row['ci_low'])} to {fmt(row['ci_high'])}",
+            "Newey-West t": "" if few else f"{row['t']:+.2f}",
+            "p": "" if few else fmt_num(row["p_value"], 3),
+            "days (scarce / abundant)": f"{fmt_num(row['days_scarce'], 0)} / "
+                                        f"{fmt_num(row['days_abundant'], 0)}",
+            "spells (scarce / abundant)": f"{fmt_num(row['spells_scarce'], 0)} / "
+                                          f"{fmt_num(row['spells_abundant'], 0)}"}
+    return table_html(pd.DataFrame.from_dict(rows, orient="index"), index_label="series")
+
+
+def _liquidity_table(liquidity: pd.DataFrame) -> Markup:
+    rows = {}
+    for name, row in liquidity.iterrows():
+        own = row["own_components"] or ""
+        rows[str(name)] = {
+            "liquidity beta (s.e.)": f"{row['beta']:+.2f} ({row['se']:.2f})",
+            "its own components": own or "none",
+            "without them (s.e.)": (f"{row['beta_without_own']:+.2f} ({row['se_without_own']:.2f})"
+                                    if own else "same"),
+            "check": "collapses without its own components" if row["collapsed"] else ""}
+    return table_html(pd.DataFrame.from_dict(rows, orient="index"), index_label="bucket")
+
+
 def _regime_tables(run: RunFolder) -> list[Markup]:
     tables = run.regimes
     scores = tables["scores"]
-    strategy = run.manifest["strategy"]["name"]
-    bench = run.manifest["universe"]["definition"]["benchmark"]
-    rename = {"strategy": strategy, "benchmark": bench}
     rf = run.metrics.get("conventions", {}).get("risk_free_ticker")
+    methods = tables.get("methods")
     parts = []
-    for field, title, fmt in (("sharpe", f"Sharpe (excess of {rf or 'a zero rate'})",
-                               METRICS["sharpe"].format),
-                              ("cagr", "Annualised return", METRICS["cagr"].format),
-                              ("volatility", "Volatility", METRICS["volatility"].format)):
-        frame = scores_wide(scores, {field: title})
-        frame.columns = [c.removesuffix(f" {title}") for c in frame.columns]
-        frame.index = [rename.get(x, str(x).removeprefix("bucket:")) for x in frame.index]
-        parts.append(html("<div><h3>{}</h3>{}</div>", title, table_html(
-            frame, default=fmt, index_label="series", signed=list(frame.columns))))
-    score_html = grid(*parts, wide=True)
+    for field, title in (("sharpe", f"Sharpe (excess of {rf or 'a zero rate'})"),
+                         ("mean_excess", "Mean excess return, annualised"),
+                         ("cagr", "Annualised return (CAGR)"), ("volatility", "Volatility")):
+        if field in scores:
+            fmt = METRICS["sharpe" if field == "sharpe" else "cagr"].format
+            short = fmt if field == "sharpe" else (lambda v: fmt_pct(v, 1))
+            parts.append(html("<h3>{}</h3>{}", title, score_table(
+                scores, field, fmt, short, rename=lambda x: _series_name(run, x))))
     time = tables["time"].rename(columns={"avg_spell_days": "avg spell (days)"})
     time_html = table_html(time, {"share": fmt_pct, "days": lambda v: fmt_num(v, 0),
                                   "spells": lambda v: fmt_num(v, 0),
@@ -212,20 +266,45 @@ def _regime_tables(run: RunFolder) -> list[Markup]:
                            index_label="regime")
     trans_html = table_html(tables["transitions"], default=lambda v: fmt_pct(v, 2),
                             index_label="today \u2192 tomorrow")
-    contribution = tables["contribution"][[*REGIMES, "all"]]
+    contribution = tables["contribution"]
     contrib_html = table_html(contribution, default=fmt_pct, index_label="bucket",
                               signed=list(contribution.columns))
-    return [
-        section("Scores by regime", score_html,
-                note="Sharpe on returns in excess of the risk-free return, annualised geometric "
-                     "return and volatility, on the days that followed a close in each regime; "
-                     "buckets are equal-weight baskets of their members."),
+    method = (f" Intervals: {methods.loc['scores', 'method']}." if methods is not None
+              else " (This run was written before regime intervals existed.)")
+    out = [section("Scores by regime", *parts,
+                   note="On the days that followed a close in each regime (no signal: the "
+                        "composite had no value); buckets are equal-weight baskets of their "
+                        "members. A regime comes in spells lasting months, so spells, not "
+                        f"days, are the observations: a cell resting on fewer than "
+                        f"{MIN_SPELLS} spells reads 'too few spells'." + method)]
+    if "spread" in tables:
+        spread = tables["spread"]
+        lags = fmt_num(spread["lags"].max(), 0) if "lags" in spread else "automatic"
+        out.append(section("Scarce minus abundant", _spread_table(run, spread),
+                           note="Mean daily excess return on the days after a scarce close "
+                                "minus that after an abundant close, times 252, with a "
+                                f"Newey-West (HAC) t-statistic (Bartlett kernel, {lags} lags) and "
+                                "a normal 95% interval; either side below "
+                                f"{MIN_SPELLS} spells reads 'too few spells'."))
+    if "liquidity" in tables:
+        out.append(section("Liquidity beta of each bucket, with and without its own "
+                           "components", _liquidity_table(tables["liquidity"]),
+                           note="% weekly return per one-z rise of the composite, controlling "
+                                "for the benchmark (Newey-West s.e.). A signal built partly "
+                                "from a bucket's own prices 'predicts' that bucket by "
+                                "construction, so beside each beta is the same beta against "
+                                "the composite without the components whose declared inputs "
+                                "are the bucket's tickers. It collapses when it is significant "
+                                "(|t| >= 2) with them and under half its size, or of the other "
+                                "sign, without."))
+    out += [
         section("Bucket contribution by regime", contrib_html,
                 note="Annualised arithmetic contribution (weight at the previous close x asset "
                      "return, before costs) of each bucket to the strategy's return."),
         grid(section("Time in each regime", time_html),
              section("Regime transition probabilities (daily)", trans_html)),
     ]
+    return out
 
 
 def write_run_report(path: Path | str, page: Path | None = None,
@@ -257,18 +336,30 @@ def write_run_report(path: Path | str, page: Path | None = None,
             note="Composite of standardised components (trailing z-scores, past data only); "
                  "dashed lines are the thresholds that enter a regime. Below, each component "
                  "on its own panel (z-score, clipped at ±3)."))
+    timing = timing_section(run)
+    if timing is not None:
+        body.append(timing)
     body.append(section("Bucket weights", figure_html(_weights_figure(run)), _bucket_legend(run),
                         note="End-of-day weights by bucket, stacked short duration (blue, bottom) "
                              "to long duration (red, top); the rest is cash."))
+    exposures = run.exposures
+    if exposures is not None and (exposures["short"].max() > 0 or exposures["net"].max() > 1):
+        body.append(section("Exposures", figure_html(_exposure_figure(exposures)),
+                            note="Daily long, short, gross (long + short) and net (long - short) "
+                                 "exposure as a fraction of equity, the cash asset left out "
+                                 "(where idle capital and any leverage loan sit)."))
     if run.orders is not None and len(run.orders):
         body.append(_trading(run))
     if run.duration is not None:
         body.append(section("Portfolio duration", figure_html(_duration_figure(run)),
                             note="Weighted sum of each holding's 104-week rolling empirical "
-                                 "duration (sensitivity to the 10-year yield)."))
+                                 "duration (sensitivity to the 10-year yield), signed: a short "
+                                 "counts against the longs, so a duration-neutral spread sits "
+                                 "near 0."))
     if run.regimes is not None:
         body.extend(_regime_tables(run))
     footer = html("durationbt {} &middot; run {} &middot; data fingerprint {}",
-                  m["packages"].get("durationbt", ""), m["run_id"], m["data"]["fingerprint"][:12])
+                  m["packages"].get("durationbt", ""), m["run_id"],
+                  (m["data"]["fingerprint"] or "not recorded")[:12])
     return write_page(page or run.path / "report.html", f"{strategy} on {m['universe']['name']}",
                       subtitle, body, footer)

@@ -4,14 +4,15 @@ statistics of the best combination, in the same page shell as the run report."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from ..formatting import fmt_param, fmt_pct
-from ..metrics import METRICS, formats, label
+from ..metrics import METRICS, formats, label, metric_of
 from .html import figure_html, grid, html, section, table_html, write_page
 
-__all__ = ["write_sweep_page", "heatmap_frame", "verdict_sentence"]
+__all__ = ["write_sweep_page", "heatmap_frame", "verdict_sentence", "DIVERGING"]
 
 TOP_ROWS = 50
 
@@ -58,27 +59,70 @@ def verdict_sentence(stats: dict, n_trials: int) -> str:
     return f"{edge}, {choice} (PBO {fmt_pct(pbo, 0)}): {advice}."
 
 
-def _heatmap(table: pd.DataFrame, swept: list[str], metric: str):
+# ColorBrewer RdBu, colour-blind safe: worse red, middle white, better blue
+DIVERGING = [[0.0, "#b2182b"], [0.25, "#ef8a62"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"],
+             [1.0, "#2166ac"]]
+_MARKS = {"chosen": {"symbol": "circle-open", "size": 34, "line": {"width": 3},
+                     "color": "#111111"},
+          "defaults": {"symbol": "square-open", "size": 48, "line": {"width": 3},
+                       "color": "#111111"}}
+
+
+def _points(result, defaults: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The chosen (best) combination and the strategy's defaults, by parameter."""
+    return {"chosen": dict(result.best), "defaults": dict(defaults)}
+
+
+def _heatmap(table: pd.DataFrame, swept: list[str], metric: str, points: dict[str, dict]):
+    """The metric over the first two swept parameters (a bar per value over one), colours
+    from a colour-blind-safe diverging scale, the chosen combination and the defaults
+    marked where they lie on the grid."""
     import plotly.graph_objects as go
 
     lower_is_better = METRICS[metric].lower_is_better
     if len(swept) >= 2:
         x, y = swept[0], swept[1]
         grid = heatmap_frame(table, x, y, metric)
-        fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[fmt_param(v) for v in grid.columns],
-                                   y=[fmt_param(v) for v in grid.index], colorscale="RdYlGn",
+        xs, ys = [fmt_param(v) for v in grid.columns], [fmt_param(v) for v in grid.index]
+        fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=xs, y=ys, colorscale=DIVERGING,
                                    reversescale=lower_is_better, colorbar={"title": label(metric)},
                                    text=[[f"{v:.3g}" for v in row] for row in grid.to_numpy()],
-                                   texttemplate="%{text}"))
+                                   texttemplate="%{text}", name=label(metric)))
+        for name, where in points.items():
+            px, py = fmt_param(where.get(x)), fmt_param(where.get(y))
+            if px in xs and py in ys:
+                fig.add_trace(go.Scatter(x=[px], y=[py], mode="markers",
+                                         name="chosen (best)" if name == "chosen" else name,
+                                         marker=_MARKS[name], hoverinfo="name"))
         fig.update_layout(xaxis_title=x, yaxis_title=y, xaxis_type="category",
                           yaxis_type="category")
     else:
         x = swept[0]
         best = table.groupby(x)[metric].agg("min" if lower_is_better else "max")
-        fig = go.Figure(go.Bar(x=[fmt_param(v) for v in best.index], y=best.to_numpy()))
+        xs = [fmt_param(v) for v in best.index]
+        tags = [" + ".join(n for n, where in points.items() if fmt_param(where.get(x)) == v)
+                for v in xs]
+        fig = go.Figure(go.Bar(x=xs, y=best.to_numpy(), text=tags, textposition="outside",
+                               marker={"color": ["#2166ac" if t else "#92c5de" for t in tags]}))
         fig.update_layout(xaxis_title=x, yaxis_title=label(metric), xaxis_type="category")
-    fig.update_layout(template="plotly_white", height=460, margin={"t": 30})
+    fig.update_layout(template="plotly_white", height=470, margin={"t": 50},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
     return fig
+
+
+def _grid_note(swept: list[str], points: dict[str, dict]) -> str:
+    """What the heatmap shows and where the two marked points are."""
+    shown = swept[:2]
+    where = {name: ", ".join(f"{k}={fmt_param(p.get(k))}" for k in shown)
+             for name, p in points.items()}
+    marks = ("Circle: the chosen combination (the best, " + where["chosen"] + "); square: the "
+             "strategy's defaults (" + where["defaults"] + "), shown where they lie on the grid")
+    if len(swept) < 2:
+        marks = (f"Labelled: the chosen value ({where['chosen']}) and the default "
+                 f"({where['defaults']}), where on the grid")
+    return (f"Best value across any other swept parameters"
+            f"{' (' + ', '.join(swept[2:]) + ')' if len(swept) > 2 else ''}; a colour-blind-safe "
+            f"scale from worse (red) to better (blue). {marks}.")
 
 
 def _best_figure(best: pd.Series, benchmark: pd.Series | None, label: str):
@@ -94,9 +138,13 @@ def _best_figure(best: pd.Series, benchmark: pd.Series | None, label: str):
     return fig
 
 
-def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | None) -> Path:
-    """Write the page for a ``durationbt.sweep.SweepResult`` and its ``summary.json``."""
+def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | None,
+                     defaults: dict[str, Any] | None = None) -> Path:
+    """Write the page for a ``durationbt.sweep.SweepResult`` and its ``summary.json``;
+    ``defaults``: the strategy's declared parameter values, marked on the grid."""
     swept = [k for k, v in result.grid.items() if len(v) > 1]
+    fixed = {k: v[0] for k, v in result.grid.items() if len(v) == 1}
+    points = _points(result, defaults or {})
     stats = result.stats
     best_label = ", ".join(f"{k}={fmt_param(v)}" for k, v in result.best.items())
     facts = pd.DataFrame({"value": [
@@ -114,25 +162,29 @@ def write_sweep_page(path: Path, result, summary: dict, benchmark: pd.Series | N
         if key in boot:
             est, low, high = boot[key]
             facts.loc[row] = f"{fmt(est)} [{fmt(low)}, {fmt(high)}]"
-    top = result.table.head(TOP_ROWS).set_index(pd.RangeIndex(1, min(TOP_ROWS, len(result.table)) + 1,
-                                                              name="rank"))
+    # the swept parameters and the scores; the trial number and fixed values are in sweep.csv
+    shown = [*swept, *(c for c in result.table.columns if metric_of(c) is not None)]
+    top = result.table[shown].head(TOP_ROWS)
+    top = top.set_index(pd.RangeIndex(1, len(top) + 1, name="rank"))
     grid_chart = (section(f"{label(result.metric)} over the grid", figure_html(
-        _heatmap(result.table, swept, result.metric)),
-        note="Best value across any other swept parameters.") if swept else None)
+        _heatmap(result.table, swept, result.metric, points)),
+        note=_grid_note(swept, points)) if swept else None)
     verdict = section("Verdict", html("<p><b>{}</b></p>", verdict_sentence(stats, result.n_trials)),
                   table_html(facts, index_label="", wrap=True),
                   note="Deflated Sharpe: the probability that the best combination's Sharpe beats "
                        "what the best of this many unskilled trials would show. PBO: how often the "
                        "in-sample winner ranks below the median out of sample (CSCV, "
                        f"{int(stats['pbo_splits'])} blocks). Bootstrap: stationary, 21-day blocks.")
+    fixed_note = ("; fixed: " + ", ".join(f"{k}={fmt_param(v)}" for k, v in fixed.items())
+                  if fixed else "")
     body = [
         grid(*[card for card in (verdict, grid_chart) if card is not None], wide=True),
         section("Best combination vs benchmark", figure_html(
             _best_figure(result.best_equity, benchmark, best_label))),
         section(f"Top {len(top)} of {len(result.table)} combinations", table_html(
-            top, {**formats(top.columns), **{k: fmt_param for k in result.grid}, "trial": fmt_param},
+            top, {**formats(top.columns), **{k: fmt_param for k in swept}},
             sortable=True, signed=["cagr", "sharpe"]),
-            note="All combinations are in sweep.csv."),
+            note=f"Every combination, with its trial number, is in sweep.csv{fixed_note}."),
     ]
     subtitle = html("{} &middot; {} to {} &middot; ranked by {}", result.strategy,
                     summary["settings"]["start"], summary["settings"]["end"], result.metric)

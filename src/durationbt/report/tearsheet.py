@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..metrics import PERIODS_PER_YEAR
 
-__all__ = ["write_tearsheet", "write_run_tearsheet", "warm_up"]
+__all__ = ["write_tearsheet", "write_run_tearsheet", "warm_up", "worst_drawdowns"]
 
 # quantstats links a favicon on a remote host; offline it is a failed request, so drop it
 _REMOTE_FAVICON = re.compile(r'\s*<link[^>]+rel="shortcut icon"[^>]*>', re.IGNORECASE)
@@ -33,6 +33,52 @@ _CONVENTIONS_NOTE = (
     "risk-free rate and, for the information ratio, not annualised. durationbt's scores "
     "(report.html, <code>metrics.json</code>, compare) are on returns in excess of {rf}, so "
     "they differ.</p>")
+
+
+# quantstats' "Worst 10 Drawdowns" table dates a drawdown still open on the last day as
+# recovered that day; it is replaced by durationbt's own (``worst_drawdowns``)
+_DRAWDOWNS = re.compile(r'<div id="ddinfo">.*?</table>\s*</div>', re.DOTALL)
+# its stylesheet pulls the monthly heatmap 1.5rem up into a box that hides overflow, which
+# cut the top of the chart's title (durationbt's chart has no blank margin to lose)
+_OUR_STYLE = "<style>#left #monthly_heatmap svg{margin:0}</style>"
+
+
+def worst_drawdowns(equity: pd.Series, n: int = 10) -> pd.DataFrame:
+    """The ``n`` deepest drawdowns of a value series, deepest first: ``started`` (the first
+    day below the previous peak), ``trough``, ``recovered`` (the first day back at that
+    peak; None while the drawdown is still open on the last day), ``drawdown`` (trough over
+    peak minus 1) and ``days`` (calendar days from the first to the last day below the
+    peak, both counted, as quantstats counts them)."""
+    peak = equity.cummax()
+    below = equity < peak
+    spell = (~below).cumsum()[below]
+    rows = []
+    for _, days in equity[below].groupby(spell):
+        start, last, trough = days.index[0], days.index[-1], days.idxmin()
+        later = equity.index[equity.index > last]
+        recovered = later[0] if len(later) else None
+        rows.append({"started": start, "trough": trough, "recovered": recovered,
+                     "drawdown": float(days.min() / peak[trough] - 1.0),
+                     "days": (last - start).days + 1})
+    frame = pd.DataFrame(rows, columns=["started", "trough", "recovered", "drawdown", "days"])
+    return frame.sort_values("drawdown", kind="stable").head(n).reset_index(drop=True)
+
+
+def _drawdowns_html(equity: pd.Series) -> str:
+    """The drawdowns table in quantstats' place and layout (its stylesheet adds the %)."""
+    table = worst_drawdowns(equity)
+    rows = "".join(
+        f"<tr><td>{r.started:%Y-%m-%d}</td><td>"
+        + ("open" if pd.isna(r.recovered) else f"{r.recovered:%Y-%m-%d}")
+        + f"</td><td>{100 * r.drawdown:.2f}</td><td>{r.days}</td></tr>"
+        for r in table.itertuples())
+    last = equity.index[-1]
+    open_note = ("<p style=\"font-size:12px;color:#555\">open: still below its peak on the "
+                 f"last day ({last:%Y-%m-%d}). Recovered: the first day back at the peak.</p>"
+                 if table["recovered"].isna().any() else "")
+    return ('<div id="ddinfo"><h3>Worst 10 Drawdowns</h3><table><thead><tr><th>Started</th>'
+            "<th>Recovered</th><th>Drawdown</th><th>Days</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>{open_note}</div>")
 
 
 def warm_up() -> None:
@@ -85,6 +131,8 @@ def write_tearsheet(path: Path, equity: pd.Series, benchmark: pd.Series, *, titl
                 matplotlib.use(backend, force=True)
     note = _CONVENTIONS_NOTE.format(rf=html.escape(risk_free))
     page = _FIRST_HEADING_END.sub(lambda m: m.group(0) + note, page, count=1)
+    page = _DRAWDOWNS.sub(lambda _: _drawdowns_html(equity), page, count=1)
+    page = page.replace("</head>", _OUR_STYLE + "</head>", 1)
     path.write_text(page, encoding="utf-8")
     return path
 
@@ -152,7 +200,8 @@ def _monthly_figure(returns: pd.Series):
     grid = monthly.unstack().reindex(columns=range(1, 13)) * 100
     limit = float(np.nanmax(np.abs(grid.to_numpy()))) or 1.0
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(grid) + 1.0))
-    ax.imshow(grid.to_numpy(), cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto")
+    # ColorBrewer RdBu (colour-blind safe): losses red, gains blue
+    ax.imshow(grid.to_numpy(), cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
     for (row, col), value in np.ndenumerate(grid.to_numpy()):
         if value == value:
             ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=7,

@@ -9,6 +9,7 @@ import pandas as pd
 from ..data import market as data_market
 from ..data.calendar import align_to_calendar, trading_calendar
 from ..data.market import MarketData, load_custom_series
+from ..data.moves import find_suspicious, suspicious_notes
 from ..data.providers import PriceProvider
 from ..errors import DataError
 from ..universe import Universe
@@ -40,7 +41,8 @@ def load_signal_data(universe: Universe, provider: PriceProvider,
                      registry: ComponentRegistry | None = None) -> tuple[SignalData, list[str]]:
     """Inputs for ``durationbt signal``: runs to the benchmark's last day (not the assets'
     common end), so the reading is as recent as the data allow. An input the universe
-    lists itself that is missing is a warning; a component's missing input drops it."""
+    lists itself that is missing is a warning; a component's missing input drops it; a
+    suspicious move in an input (``data.moves``) is a warning."""
     series = signal_series(universe, registry)
     wanted = list(dict.fromkeys([universe.benchmark, *series.tickers]))
     raw: dict[str, pd.Series] = {}
@@ -62,4 +64,5 @@ def load_signal_data(universe: Universe, provider: PriceProvider,
                           index=calendar)
     fred = {k: v.loc[:last] for k, v in provider.load_fred(list(series.fred)).items()}
     user = {k: v.loc[:last] for k, v in load_custom_series(universe).items()}
+    warnings += suspicious_notes(find_suspicious(raw, fred, until=last))
     return SignalData(market, fred, user), warnings

@@ -16,16 +16,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..book import Book, resolve_book
 from ..errors import StrategyError
 from ..loading import plugin_file
 from ..lookahead import TOLERANCE, LookaheadProbe
 from ..plugins import PluginRef, real_class
-from ..riskfree import RiskFree
+from ..riskfree import RiskFree, refuse_leverage
 from ..strategy import Context, Strategy
 from ..weights import (
     bucket_shares,
     call_grid,
     call_strategy,
+    check_cash_short,
     grid_bucket_weights,
     resolve_target_weights,
     spread_grid,
@@ -77,7 +79,7 @@ class GridJob:
 
     def __init__(self, strategy: type[Strategy], ctx: Context, decisions: pd.DatetimeIndex,
                  columns: list[str], probe: LookaheadProbe | None,
-                 risk_free: RiskFree | None = None) -> None:
+                 risk_free: RiskFree | None = None, book: Book | None = None) -> None:
         self.strategy = strategy
         self.token = uuid.uuid4().hex       # tells a worker's kept process which job it serves
         self.name = strategy.name
@@ -89,6 +91,7 @@ class GridJob:
         self.lookahead = None if probe is None else probe.settings
         self.timeout = None if probe is None else probe.timeout
         self.risk_free = risk_free
+        self.book = book     # None: the universe's [portfolio] and the strategy's defaults
         self._local: tuple | None = None     # built where the plugin's code runs (``local``)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -121,14 +124,14 @@ class GridJob:
         cls, _, shares = self.local()
         if cls.has_grid():
             values = grid_bucket_weights(call_grid(cls, self.ctx, [params], self.timeout), cls,
-                                         self.ctx, 1)
+                                         self.ctx, 1, self.book)
             dates = self.ctx.rebalance_dates[:1] if cls.holds else self.ctx.rebalance_dates
             array = spread_grid(values, cls, self.ctx, shares)[:, :len(dates)]
             return pd.DataFrame(self.place_cash(array, dates)[0], index=dates,
                                 columns=self.columns)
         instance = cls(**params)
         weights = resolve_target_weights(call_strategy(instance, self.ctx, self.timeout),
-                                         instance, self.ctx)
+                                         instance, self.ctx, self.book)
         weights = instance.traded(weights)
         if self.risk_free is not None:
             weights = self.risk_free.hold_cash(weights, self.ctx.prices)
@@ -139,12 +142,17 @@ class GridJob:
         row's uninvested weight added to the cash ticker on dates it has a price (sums in
         numpy's order, so equal to the frame version up to rounding)."""
         ticker = None if self.risk_free is None else self.risk_free.cash_ticker
+        residual = 1.0 - arrays.sum(axis=2)
         if ticker is None or ticker not in self.columns:
+            refuse_leverage(pd.Series(residual.min(axis=0), index=dates), None)
             return arrays
-        residual = np.clip(1.0 - arrays.sum(axis=2), 0.0, None)
         priced = self.ctx.prices[ticker].reindex(dates).notna().to_numpy()
+        # leverage on a day the cash asset has no price: nothing to borrow in
+        refuse_leverage(pd.Series(np.where(priced, 0.0, residual.min(axis=0)), index=dates),
+                        ticker)
+        placed = priced & ((residual > 1e-12) | (residual < -1e-9))
         out = arrays.copy()
-        out[:, :, self.columns.index(ticker)] += np.where(priced & (residual > 1e-12), residual, 0.0)
+        out[:, :, self.columns.index(ticker)] += np.where(placed, residual, 0.0)
         return out
 
 
@@ -162,11 +170,12 @@ def _per_combination(job: GridJob, task: Task) -> np.ndarray:
     for i, params in enumerate(task.combos):
         instance = cls(**params)
         raw = call_strategy(instance, job.ctx, job.timeout)
-        weights = instance.traded(resolve_target_weights(raw, instance, job.ctx))
+        weights = instance.traded(resolve_target_weights(raw, instance, job.ctx, job.book))
         if probe is not None:
             first = task.start + i == 0
             _refuse(params, cls, probe.check(instance, raw,
-                                             None if first else probe.sample(SWEEP_REPLAYS)))
+                                             None if first else probe.sample(SWEEP_REPLAYS),
+                                             job.book))
         if job.risk_free is not None:
             weights = job.risk_free.hold_cash(weights, job.ctx.prices)
         out[i] = weights.loc[job.decisions, job.columns].to_numpy(dtype=np.float64)
@@ -181,11 +190,12 @@ def _grid(job: GridJob, task: Task) -> np.ndarray:
     cls, probe, shares = job.local()
     combos = list(task.combos)
     checked = grid_bucket_weights(call_grid(cls, job.ctx, combos, job.timeout), cls, job.ctx,
-                                  len(combos))
+                                  len(combos), job.book)
     weights = spread_grid(checked, cls, job.ctx, shares)
+    check_cash_short(weights, cls, job.ctx, job.book or resolve_book(None, job.ctx.universe, cls))
     instance = cls(**combos[0])
     single = resolve_target_weights(call_strategy(instance, job.ctx, job.timeout), instance,
-                                    job.ctx)
+                                    job.ctx, job.book)
     moved = ~(np.abs(single.to_numpy(dtype=float) - weights[0]) <= TOLERANCE)
     if moved.any():
         row, col = np.argwhere(moved)[0]
@@ -197,7 +207,7 @@ def _grid(job: GridJob, task: Task) -> np.ndarray:
                             "The grid method must give exactly the same weights.")
     if probe is not None:
         cuts = None if task.number == 0 else probe.sample(SWEEP_REPLAYS, salt=task.number)
-        report = probe.check_grid(cls, combos, checked, cuts)
+        report = probe.check_grid(cls, combos, checked, cuts, job.book)
         if not report.ok:
             _refuse(combos[report.finding.combo], cls, report)
     return job.place_cash(weights[:, job.rows], job.decisions)

@@ -38,7 +38,7 @@ def equity_metrics(equity: np.ndarray, traded: np.ndarray,
     total = equity[:, -1] / equity[:, 0] - 1.0
     cagr = cagr_from_total(total, n)
     drawdown = max_drawdown_from_wealth(equity)
-    return {
+    return _ruined({
         "total_return": total,
         "cagr": cagr,
         **{name: METRICS[name].compute(returns, rf, PERIODS_PER_YEAR)
@@ -46,7 +46,18 @@ def equity_metrics(equity: np.ndarray, traded: np.ndarray,
         "max_drawdown": drawdown,
         "calmar": calmar_from(cagr, drawdown),
         "turnover": turnover(traded, equity.mean(axis=1), n),
-    }
+    }, equity.min(axis=1) <= 0)
+
+
+def _ruined(metrics: dict[str, np.ndarray], ruined: np.ndarray) -> dict[str, np.ndarray]:
+    """A combination whose equity reached 0 (a long/short book that lost more than its
+    capital) has no meaningful returns after that day: every metric NaN (ranked last)
+    except a drawdown of -100%, as ``run`` refuses such a book."""
+    if not np.any(ruined):
+        return metrics
+    out = {k: np.where(ruined, np.nan, np.asarray(v, dtype=float)) for k, v in metrics.items()}
+    out["max_drawdown"] = np.where(ruined, -1.0, out["max_drawdown"])
+    return out
 
 
 def stats_metrics(stats: np.ndarray, traded: np.ndarray, days: int,
@@ -57,7 +68,7 @@ def stats_metrics(stats: np.ndarray, traded: np.ndarray, days: int,
     n = days - 1
     total = final / init_cash - 1.0
     cagr = cagr_from_total(total, n)
-    return {
+    return _ruined({
         "total_return": total,
         "cagr": cagr,
         "volatility": std_from_sums(n, sum_r, sum_r2) * math.sqrt(PERIODS_PER_YEAR),
@@ -66,4 +77,4 @@ def stats_metrics(stats: np.ndarray, traded: np.ndarray, days: int,
         "max_drawdown": drawdown,
         "calmar": calmar_from(cagr, drawdown),
         "turnover": turnover(traded, mean_equity, n),
-    }
+    }, drawdown <= -1.0)     # equity at or below 0 on some day

@@ -85,13 +85,15 @@ def buys_max(delta, order_value, n):
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
 def rebalance(price, weights, gone, live, shares, cash, fees, slippage, scratch, order, sort_work,
-               sum_work):
+               sum_work, band=0.0):
     """Trade ``shares`` to ``weights`` of the pre-trade value at ``price`` (one day's row);
     return the cash left and the notional traded. Sells first, then buys by ascending order
     value, each trimmed to the cash left. Which buys are trimmed is all the order decides
     (otherwise it only rounds cash), and usually only the last buy is: then no sort is needed
     and every step but that buy is a branch-free pass over the assets (an unpredictable
-    branch per asset cost more than the arithmetic at 200 assets)."""
+    branch per asset cost more than the arithmetic at 200 assets). ``band`` > 0: an asset
+    whose held weight is within ``band`` of its target is not traded (one whose data ended
+    is sold whatever its weight)."""
     n = shares.shape[0]
     delta, order_value, notional = scratch[0], scratch[1], scratch[2]
     for j in range(n):
@@ -104,7 +106,8 @@ def rebalance(price, weights, gone, live, shares, cash, fees, slippage, scratch,
         # selected, so that the loop has no branch and vectorizes
         w = weights[j]
         w = 0.0 if gone[j] else w
-        ok = live[j] & (w == w)
+        within = (band > 0.0) & (abs(notional[j] / value - w) <= band) & (not gone[j])
+        ok = live[j] & (w == w) & (not within)
         d = w * value / price[j] - shares[j]
         # vectorbt's approximate order value, by which it orders the orders
         v = w * value - shares[j] * price[j]

@@ -18,9 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..book import Book, resolve_book
 from ..data import MarketData
 from ..engine import Costs, check_prices_to_trade
 from ..errors import ParameterError
+from ..longshort import carry_rates
 from ..lookahead import LookaheadProbe
 from ..metrics import PERIODS_PER_YEAR, best_first
 from ..riskfree import RiskFree
@@ -95,6 +97,12 @@ class GridRun:
     workers: int = 1
     wall_seconds: float = 0.0
     risk_free: RiskFree | None = None  # where uninvested weight goes; None: it stays as cash
+    carry_rate: np.ndarray | None = None   # each ticker's daily carry on a short (book.py)
+
+    @property
+    def cash(self) -> str | None:
+        """The cash asset: uninvested weight and closed-out positions go there."""
+        return None if self.risk_free is None else self.risk_free.cash_ticker
 
     @property
     def n_trials(self) -> int:
@@ -119,7 +127,9 @@ class GridRun:
         frame = self.targets_of(trial, ctx)
         array = frame.loc[self.decisions, list(self.prices.columns)].to_numpy(dtype=np.float64)
         equity, _ = simulate_many(self.prices, array[None], self.rows, costs=costs,
-                                  init_cash=init_cash)
+                                  init_cash=init_cash, cash=self.cash,
+                                  carry_rate=self.carry_rate,
+                                  band=self.job.book.band if self.job.book else 0.0)
         return pd.Series(equity[0], index=self.prices.index, name="equity")
 
 
@@ -128,11 +138,12 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
              lookahead: LookaheadProbe | None = None, chunk_size: int = 1_000,
              reduce: Reducer | None = None, progress: GridProgress | None = None,
              executor: Executor | None = None, budget: Budget | None = None,
-             risk_free: RiskFree | None = None) -> GridRun:
+             risk_free: RiskFree | None = None, book: Book | None = None) -> GridRun:
     """One pass over the grid. The map (``mapping.map_batch``: weights, the lookahead
     check when a probe is given, uninvested weight placed by ``risk_free``, target arrays)
-    runs batch by batch: the first one (two with a ``budget``, to time it) in this process,
-    the rest on ``executor`` (default: in this process). The reduce, here, in grid order:
+    runs batch by batch on ``executor`` (default: one worker process; the plugin's code
+    never runs here), the first one (two with a ``budget``, to time it) before the rest are
+    sent out. The reduce, here, in grid order:
     keep each target set not seen before, and every ``chunk_size`` distinct trials simulate
     them, keep their metrics, CSCV moments and ``reduce(equity)``, and drop the targets.
     Memory is bounded by the chunk, whatever the grid's size. ``market_window``: prices
@@ -145,19 +156,22 @@ def run_grid(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Contex
     executor = executor or OneWorker()
     try:
         return _run_grid(strategy, combos, ctx, market_window, costs, init_cash, lookahead,
-                         chunk_size, reduce, say, executor, budget, risk_free, began)
+                         chunk_size, reduce, say, executor, budget, risk_free, book, began)
     finally:
         executor.release()          # its worker processes, kept for the grid's batches
 
 
 def _run_grid(strategy, combos, ctx, market_window, costs, init_cash, lookahead, chunk_size,
-              reduce, say, executor, budget, risk_free, began) -> GridRun:
+              reduce, say, executor, budget, risk_free, book, began) -> GridRun:
     # the dates traded: every decision, or the first only for a strategy that ``holds``
     traded = ctx.rebalance_dates[:1] if strategy.holds else ctx.rebalance_dates
     rows, decisions = execution_rows(pd.DatetimeIndex(market_window.index), traded)
     columns = list(tradable(ctx))
     prices = market_window[columns]
-    job = GridJob(strategy, ctx, decisions, columns, lookahead, risk_free)
+    book = book or resolve_book(None, ctx.universe, strategy)
+    job = GridJob(strategy, ctx, decisions, columns, lookahead, risk_free, book)
+    # borrow on shorts, financing on a short in the cash asset (as ``run`` charges them)
+    carry = carry_rates(columns, book, None if risk_free is None else risk_free.cash_ticker)
     tasks = plan_tasks(strategy, combos)
     seen: dict[str, int] = {}
     first_combo: list[int] = []
@@ -167,7 +181,7 @@ def _run_grid(strategy, combos, ctx, market_window, costs, init_cash, lookahead,
     moments: list[np.ndarray] = []
     reduced: list[np.ndarray] = []
     splits = PBO_SPLITS if len(market_window) > 4 * PBO_SPLITS else 2
-    rf = None if risk_free is None else risk_free.returns(market_window).to_numpy()
+    rf = None if risk_free is None else risk_free.returns(market_window, ctx.inputs).to_numpy()
     totals = {"map": 0.0, "simulate": 0.0, "done": 0}
 
     def flush() -> None:
@@ -179,7 +193,9 @@ def _run_grid(strategy, combos, ctx, market_window, costs, init_cash, lookahead,
         check_prices_to_trade(prices, rows, targets)
         equity, traded, stats, blocks = simulate_stats(
             prices, targets, rows, costs=costs, init_cash=init_cash, n_blocks=splits,
-            keep_equity=reduce is not None, risk_free=rf)
+            keep_equity=reduce is not None, risk_free=rf,
+            cash=None if risk_free is None else risk_free.cash_ticker, carry_rate=carry,
+            band=book.band)
         parts.append(stats_metrics(stats, traded, len(prices), init_cash))
         moments.append(blocks.transpose(1, 2, 0))
         if reduce is not None:
@@ -219,7 +235,7 @@ def _run_grid(strategy, combos, ctx, market_window, costs, init_cash, lookahead,
                    reduced=np.concatenate(reduced) if reduce is not None else None,
                    weights_seconds=totals["map"], simulate_seconds=totals["simulate"], job=job,
                    workers=executor.workers, wall_seconds=time.perf_counter() - began,
-                   risk_free=risk_free)
+                   risk_free=risk_free, carry_rate=carry)
 
 
 def _weights_of(holder: Any, combos: list[dict[str, Any]]) -> list[tuple]:
@@ -276,14 +292,16 @@ def run_sweep(strategy: type[Strategy], grid: dict[str, list[Any]], ctx: Context
               market_window: pd.DataFrame, metric: str, costs: Costs, init_cash: float, *,
               lookahead: LookaheadProbe | None = None, progress: GridProgress | None = None,
               chunk_size: int = 1_000, executor: Executor | None = None,
-              budget: Budget | None = None, risk_free: RiskFree | None = None) -> SweepResult:
+              budget: Budget | None = None, risk_free: RiskFree | None = None,
+              book: Book | None = None) -> SweepResult:
     """Every combination of ``grid``, scored and ranked, with the best combination's
     probabilistic and deflated Sharpe ratios (trials = distinct target sets; null: no
     return in excess of ``risk_free``) and PBO."""
     check_metric(metric)
     run = run_grid(strategy, combinations(grid), ctx, market_window, costs=costs,
                    init_cash=init_cash, lookahead=lookahead, chunk_size=chunk_size,
-                   progress=progress, executor=executor, budget=budget, risk_free=risk_free)
+                   progress=progress, executor=executor, budget=budget, risk_free=risk_free,
+                   book=book)
     table = pd.DataFrame(run.combos)
     table["trial"] = run.trial_of_combo
     for key, values in run.metrics.items():
@@ -292,7 +310,7 @@ def run_sweep(strategy: type[Strategy], grid: dict[str, list[Any]], ctx: Context
     best = {k: table.loc[0, k] for k in grid}
     best_trial = int(table.loc[0, "trial"])
     best_equity = run.equity_of(best_trial, ctx, costs, init_cash)
-    rf = None if risk_free is None else risk_free.returns(market_window).iloc[1:].to_numpy()
+    rf = None if risk_free is None else risk_free.returns(market_window, ctx.inputs).iloc[1:].to_numpy()
     returns = excess_returns(best_equity.pct_change().iloc[1:].to_numpy(), rf)
     per_period = run.metrics["sharpe"] / np.sqrt(PERIODS_PER_YEAR)
     n_trials = run.n_trials
@@ -349,7 +367,7 @@ def load_setup(strategy_name: str, grid_specs: list[str], fixed: dict[str, Any],
     session = Session(settings, registry)
     cls = session.strategy_class(strategy_name)
     grid = parse_grid(cls, grid_specs, fixed)
-    _ = session.risk_free, session.ctx   # the data, after the grid and --risk-free are valid
+    _ = session.risk_free, session.ctx, session.risk_free_returns   # after the grid and --risk-free
     return SweepSetup(session=session, strategy=cls, grid=grid)
 
 
@@ -360,9 +378,8 @@ def sweep_summary(result: SweepResult, setup: SweepSetup, settings) -> dict[str,
 
     bench = setup.window[setup.universe.benchmark]
     returns = result.best_equity.pct_change().iloc[1:]
-    risk_free = setup.session.risk_free
     boot = bootstrap_summary(returns.to_numpy(), bench.pct_change().loc[returns.index].to_numpy(),
-                             risk_free.returns(setup.window).loc[returns.index].to_numpy())
+                             setup.session.risk_free_returns.loc[returns.index].to_numpy())
     return {
         "schema": 1, "command": "sweep", "strategy": result.strategy, "source": setup.source,
         "metric": result.metric, "grid": result.grid, "n_combos": result.n_combos,
@@ -375,6 +392,7 @@ def sweep_summary(result: SweepResult, setup: SweepSetup, settings) -> dict[str,
                      "end": str(setup.market.end.date()), "rebalance": settings.rebalance,
                      "fees_bps": settings.costs.fees_bps, "slippage_bps": settings.costs.slippage_bps,
                      "init_cash": settings.init_cash, "data": setup.market.fingerprint(),
-                     **risk_free.conventions(),
+                     **setup.session.risk_free_conventions(),
+                     "book": setup.session.book(setup.strategy).record(),
                      "source": setup.market.source},
     }

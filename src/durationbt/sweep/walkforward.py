@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine import Costs, simulate
+from ..book import Book
+from ..engine import Costs
 from ..errors import ParameterError
+from ..longshort import simulate_book
 from ..lookahead import LookaheadProbe
 from ..metrics import METRICS
 from ..riskfree import RiskFree
@@ -128,7 +130,7 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
                  defaults: dict[str, Any] | None = None, lookahead: LookaheadProbe | None = None,
                  progress=None, executor: Executor | None = None,
                  budget: Budget | None = None,
-                 risk_free: RiskFree | None = None) -> WalkForwardResult:
+                 risk_free: RiskFree | None = None, book: Book | None = None) -> WalkForwardResult:
     """Run the walk-forward over every combination (one streaming pass, see ``run_grid``,
     its map on ``executor``, bounded by ``budget``; only each trial's per-window training
     metric is kept). Sharpe-like metrics are in excess of ``risk_free``, which also holds
@@ -142,7 +144,7 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
     windows = walk_forward_windows(calendar, decisions, train, test)
     oos_start = windows[0].train_end
     rf_series = (pd.Series(0.0, index=calendar) if risk_free is None
-                 else risk_free.returns(market_window))
+                 else risk_free.returns(market_window, ctx.inputs))
     rf = rf_series.to_numpy()
 
     def reduce(equity: np.ndarray) -> np.ndarray:
@@ -152,7 +154,7 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
 
     run = run_grid(strategy, combos, ctx, market_window, costs=costs, init_cash=init_cash,
                    lookahead=lookahead, reduce=reduce, progress=progress, executor=executor,
-                   budget=budget, risk_free=risk_free)
+                   budget=budget, risk_free=risk_free, book=book)
     chosen = _choose(run.reduced[:, :len(windows)], windows, metric)
 
     frames = run.targets(sorted({t for t, _ in chosen}))   # one worker process for them all
@@ -160,7 +162,8 @@ def walk_forward(strategy: type[Strategy], combos: list[dict[str, Any]], ctx: Co
     for w, (trial, _) in zip(windows, chosen, strict=True):
         frame = frames[trial]
         pieces.append(frame.loc[(frame.index >= w.train_end) & (frame.index < w.test_end)])
-    oos = simulate(run.prices.loc[oos_start:], pd.concat(pieces), costs=costs, init_cash=init_cash)
+    oos = simulate_book(run.prices.loc[oos_start:], pd.concat(pieces), costs=costs,
+                        init_cash=init_cash, book=run.job.book, cash_ticker=run.cash)
 
     def rebased(series: pd.Series) -> pd.Series:
         part = series.loc[oos_start:]

@@ -1,0 +1,267 @@
+"""A run folder's files read back, each checked against what ``publish.write_run`` writes:
+dates that parse, increase and span the run, the columns the pages and ``compare`` read,
+numbers where numbers belong. A damaged file (a hand edit, a truncated copy, a full disk)
+is a DataError naming the file and what is wrong, never a traceback further down."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+__all__ = ["CsvLayout", "LAYOUTS", "read_frame", "read_json", "check_regime_tables"]
+
+_REGIMES = ("scarce", "neutral", "abundant")
+_NO_SIGNAL = "no signal"        # a day without a composite value (signals.composite)
+_FIX = ("It is not as durationbt wrote it (edited, truncated or damaged): restore it from a "
+        "copy, or run the backtest again (manifest.json records how).")
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """What one CSV file of a run folder holds. Its first column is ``date`` (YYYY-MM-DD);
+    ``numbers`` are numeric columns it must have, ``texts`` text columns (with their allowed
+    values, or None for any name); ``rest_numeric``: every other column is a number too
+    (weights by ticker, signal components). No number may be infinite; ``finite``: the
+    columns (True: all) where an empty cell is an error too, elsewhere a missing value;
+    ``positive``: columns that must be > 0; ``daily``: one row per trading day of the run,
+    dates strictly increasing (else several rows a day, never decreasing)."""
+
+    name: str
+    numbers: tuple[str, ...] = ()
+    texts: tuple[tuple[str, frozenset[str] | None], ...] = ()
+    rest_numeric: bool = True
+    finite: tuple[str, ...] | bool = True
+    positive: tuple[str, ...] = ()
+    daily: bool = True
+
+
+LAYOUTS = {
+    "equity.csv": CsvLayout("equity.csv", numbers=("equity", "benchmark"),
+                            positive=("benchmark",)),
+    "weights.csv": CsvLayout("weights.csv"),
+    "signal.csv": CsvLayout("signal.csv", numbers=("composite",),
+                            texts=(("regime", frozenset((*_REGIMES, _NO_SIGNAL))),), finite=()),
+    "duration.csv": CsvLayout("duration.csv", numbers=("duration",), finite=()),
+    "timing.csv": CsvLayout("timing.csv", numbers=("strategy", "static_mix"),
+                            finite=("strategy", "static_mix")),
+    "exposures.csv": CsvLayout("exposures.csv", numbers=("long", "short", "gross", "net")),
+    "orders.csv": CsvLayout("orders.csv", numbers=("quantity", "price", "notional", "fees",
+                                                   "slippage"),
+                            texts=(("ticker", None),
+                                   ("side", frozenset({"buy", "sell", "short", "cover"}))),
+                            rest_numeric=False, positive=("price",), daily=False),
+}
+
+
+def _fail(path: Path, what: str) -> DataError:
+    return DataError(f"{path}: {what}. {_FIX}")
+
+
+def _raw(path: Path) -> pd.DataFrame:
+    """The file's cells as text ("" for an empty cell), the header as written."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _fail(path, f"not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise _fail(path, "the file is empty")
+    try:
+        frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        detail = " ".join(str(exc).split()).removeprefix("Error tokenizing data. C error: ")
+        raise _fail(path, f"not a well-formed CSV file ({detail})") from None
+    return frame.fillna("")     # a short (truncated) last row has missing cells
+
+
+def _dates(path: Path, cells: pd.Series, daily: bool) -> pd.DatetimeIndex:
+    parsed = pd.to_datetime(cells, format="%Y-%m-%d", errors="coerce")
+    bad = parsed.isna()
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy()))
+        raise _fail(path, f"row {row + 2} has date {cells.iloc[row]!r}, not a YYYY-MM-DD date")
+    index = pd.DatetimeIndex(parsed, name="date")
+    steps = np.diff(index.asi8)
+    wrong = steps <= 0 if daily else steps < 0
+    if wrong.any():
+        row = int(np.argmax(wrong)) + 1
+        how = "repeats" if steps[row - 1] == 0 else "comes before"
+        raise _fail(path, f"row {row + 2}'s date {index[row].date()} {how} the row above's "
+                          f"({index[row - 1].date()}); dates must increase")
+    return index
+
+
+def _numbers(path: Path, column: str, cells: pd.Series, index: pd.DatetimeIndex,
+             required: bool) -> pd.Series:
+    """A column of numbers; an empty cell is a missing value unless ``required``."""
+    empty = cells.str.strip() == ""
+    values = pd.to_numeric(cells.where(~empty), errors="coerce").to_numpy(dtype=float)
+    bad = (np.isnan(values) & ~empty.to_numpy()) | np.isinf(values)
+    if required:
+        bad |= empty.to_numpy()
+    if bad.any():
+        row = int(np.argmax(bad))
+        shown = repr(cells.iloc[row]) if cells.iloc[row].strip() else "an empty cell"
+        raise _fail(path, f"column {column!r} on {index[row].date()} (row {row + 2}) holds "
+                          f"{shown}, not a finite number")
+    return pd.Series(values, index=index, name=column)
+
+
+def _texts(path: Path, column: str, cells: pd.Series, index: pd.DatetimeIndex,
+           allowed: frozenset[str] | None, required: bool) -> pd.Series:
+    """A column of names (``allowed``: the only values it may hold)."""
+    cells = cells.str.strip()
+    bad = (cells == "") if allowed is None else ~cells.isin(allowed)
+    if not required:
+        bad &= cells != ""
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy()))
+        expected = "a name" if allowed is None else f"one of {', '.join(sorted(allowed))}"
+        shown = repr(cells.iloc[row]) if cells.iloc[row] else "an empty cell"
+        raise _fail(path, f"column {column!r} on {index[row].date()} (row {row + 2}) holds "
+                          f"{shown}, not {expected}")
+    return pd.Series(cells.to_numpy(), index=index, name=column)
+
+
+def read_frame(path: Path, layout: CsvLayout, span: tuple[str, str] | None = None,
+               days: pd.DatetimeIndex | None = None) -> pd.DataFrame:
+    """The CSV file at ``path`` checked against ``layout``, against the run's ``span``
+    (first and last date, YYYY-MM-DD; a file of orders within it) and, for a daily file,
+    against the run's ``days`` (equity.csv's): a DataError naming the file and the first
+    thing wrong."""
+    raw = _raw(path)
+    columns = list(raw.columns)
+    if not columns or columns[0] != "date":
+        raise _fail(path, f"its first column is {columns[0]!r}, not 'date'" if columns
+                    else "it has no header")
+    wanted = [*layout.numbers, *(name for name, _ in layout.texts)]
+    missing = [c for c in wanted if c not in columns]
+    if missing:
+        raise _fail(path, f"no column {', '.join(repr(c) for c in missing)} (it has "
+                          f"{', '.join(columns)})")
+    if len(set(columns)) != len(columns):
+        raise _fail(path, "a column name appears twice in its header")
+    if raw.empty:
+        if layout.daily:
+            raise _fail(path, "it has a header but no rows")
+        # a run that never traded (all cash earning nothing) writes its orders' header only
+        return pd.DataFrame({c: pd.Series(dtype=object if c in dict(layout.texts) else float)
+                             for c in columns[1:]}, index=pd.DatetimeIndex([], name="date"))
+    index = _dates(path, raw["date"], layout.daily)
+    first, last = str(index[0].date()), str(index[-1].date())
+    if span is not None and ((first, last) != span if layout.daily
+                             else first < span[0] or last > span[1]):
+        raise _fail(path, f"its dates run from {first} to {last}, but the run's from "
+                          f"{span[0]} to {span[1]} (manifest.json)")
+    if days is not None and layout.daily and not index.equals(days):
+        gone = days.difference(index)
+        extra = index.difference(days)
+        what = (f"{len(gone)} of the run's {len(days)} days "
+                f"{'is' if len(gone) == 1 else 'are'} missing, the first {gone[0].date()}"
+                if len(gone) else f"it has days the run does not, the first {extra[0].date()}")
+        raise _fail(path, f"{what} (equity.csv has {len(days)} days, this file {len(index)})")
+    texts = dict(layout.texts)
+    out = {}
+    for column in columns[1:]:
+        required = layout.finite is True or column in (layout.finite or ())
+        if column in texts:
+            out[column] = _texts(path, column, raw[column], index, texts[column], required)
+        elif column in layout.numbers or layout.rest_numeric:
+            out[column] = _numbers(path, column, raw[column], index, required)
+            if column in layout.positive and (out[column] <= 0).any():
+                row = int(np.argmax((out[column] <= 0).to_numpy()))
+                raise _fail(path, f"column {column!r} on {index[row].date()} (row {row + 2}) "
+                                  f"is {out[column].iloc[row]:g}; it must be above 0")
+        else:
+            out[column] = pd.Series(raw[column].to_numpy(), index=index, name=column)
+    return pd.DataFrame(out, index=index)
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file as ``runs.write_json`` writes it (a BOM added by an editor is
+    tolerated); a DataError naming the file if it is empty, not UTF-8 or not JSON."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _fail(path, f"not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise _fail(path, "the file is empty")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _fail(path, f"not valid JSON ({exc.msg} at line {exc.lineno}, column "
+                          f"{exc.colno})") from None
+
+
+# regimes.json: each table's key columns, the numbers (or null) and texts the pages read, and
+# whether a run always writes it (spread, liquidity and methods came with regime intervals)
+_REGIME_TABLES = {
+    "scores": (("series", "regime"), ("sharpe", "volatility"), (), True),
+    "time": (("name",), ("share", "days", "spells", "avg_spell_days"), (), True),
+    "transitions": (("from",), _REGIMES, (), True),
+    "contribution": (("name",), (*_REGIMES, "all"), (), True),
+    "spread": (("series",), ("estimate", "ci_low", "ci_high", "t", "p_value", "days_scarce",
+                             "days_abundant", "spells_scarce", "spells_abundant"), (), False),
+    "liquidity": (("name",), ("beta", "se"), ("own_components",), False),
+    "methods": (("name",), (), ("method",), False),
+}
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    return "a number" if isinstance(value, (int, float)) else type(value).__name__
+
+
+def check_regime_tables(path: Path, data: Any) -> None:
+    """``regimes.json`` as ``regimes.tables_to_json`` writes it: its tables (the four every
+    run has, and those written since), each a list of rows with its key columns as text,
+    numbers (or null) and texts where the pages read them, and one kind of value per
+    column; a DataError naming the file, table, row and field otherwise."""
+    if not isinstance(data, dict):
+        raise _fail(path, f"it holds a {type(data).__name__}, not the regime tables")
+    for table, (keys, numbers, texts, always) in _REGIME_TABLES.items():
+        rows = data.get(table)
+        if rows is None and not always:
+            continue
+        if not isinstance(rows, list) or (always and not rows):
+            raise _fail(path, f"table {table!r} is missing or empty")
+        kinds: dict[str, tuple[str, int]] = {}
+        for i, row in enumerate(rows, 1):
+            if not isinstance(row, dict):
+                raise _fail(path, f"row {i} of table {table!r} is not an object")
+            cagr = "ann_return" if "ann_return" in row else "cagr"
+            wanted = (*numbers, cagr) if table == "scores" else numbers
+            for key in (*keys, *texts):
+                if not isinstance(row.get(key), str):
+                    raise _fail(path, f"row {i} of table {table!r} has no text {key!r}")
+            for key in wanted:
+                value = row.get(key, "missing")
+                if value is not None and _kind(value) != "a number":
+                    raise _fail(path, f"row {i} of table {table!r}: {key!r} is {value!r}, not "
+                                      "a number")
+            for key, value in row.items():     # one kind of value per column
+                kind = _kind(value)
+                seen, first = kinds.setdefault(key, (kind, i))
+                if "null" not in (kind, seen) and kind != seen:
+                    raise _fail(path, f"row {i} of table {table!r}: {key!r} is {value!r}, "
+                                      f"{kind} where row {first} has {seen}")
+                if seen == "null" and kind != "null":
+                    kinds[key] = (kind, i)
+        seen_keys = [tuple(row[k] for k in keys) for row in rows]
+        if len(set(seen_keys)) != len(seen_keys):
+            twice = next(k for k in seen_keys if seen_keys.count(k) > 1)
+            raise _fail(path, f"table {table!r} has two rows for {', '.join(twice)}")
+    regimes = {row["regime"] for row in data["scores"] if row["series"] == "strategy"}
+    if not regimes >= {*_REGIMES, "all"}:
+        raise _fail(path, "table 'scores' lacks the strategy's scores in "
+                          f"{', '.join(sorted({*_REGIMES, 'all'} - regimes))}")

@@ -1,0 +1,56 @@
+"""The pages' own tables and marks, by hand: the tearsheet's drawdown table (an open
+drawdown is not 'recovered'), row names that wrap between words, the sweep heatmap's
+colour scale and its marked points."""
+
+import pandas as pd
+import pytest
+
+from durationbt.report.html import breakable
+from durationbt.report.sweep_page import DIVERGING, _heatmap
+from durationbt.report.tearsheet import _drawdowns_html, worst_drawdowns
+
+
+def test_worst_drawdowns_by_hand():
+    days = pd.bdate_range("2024-01-01", periods=8)      # Mon 1 .. Fri 5, Mon 8 .. Wed 10 Jan
+    equity = pd.Series([100, 110, 99, 105, 111, 100, 95, 98], index=days, dtype=float)
+    table = worst_drawdowns(equity)
+    # 111 -> 95 (-14.41%), started Mon 8 Jan, still open on the last day (Wed 10 Jan)
+    # 110 -> 99 (-10%), started Wed 3 Jan, back at the peak on Fri 5 Jan (111 >= 110)
+    assert table["drawdown"].tolist() == pytest.approx([95 / 111 - 1, 99 / 110 - 1])
+    assert table["started"].tolist() == [days[5], days[2]]
+    assert table["trough"].tolist() == [days[6], days[2]]
+    assert pd.isna(table.loc[0, "recovered"]) and table.loc[1, "recovered"] == days[4]
+    assert table["days"].tolist() == [3, 2]     # Jan 8..10 and Jan 3..4, both ends counted
+    page = _drawdowns_html(equity)
+    assert "<td>2024-01-08</td><td>open</td><td>-14.41</td><td>3</td>" in page
+    assert "<td>2024-01-03</td><td>2024-01-05</td><td>-10.00</td><td>2</td>" in page
+    assert "still below its peak on the last day (2024-01-10)" in page
+
+
+def test_a_series_at_its_peak_has_no_open_drawdown():
+    equity = pd.Series([1.0, 2.0, 1.5, 2.5], index=pd.bdate_range("2024-01-01", periods=4))
+    table = worst_drawdowns(equity)
+    assert len(table) == 1 and table.loc[0, "recovered"] == equity.index[3]
+    assert "open" not in _drawdowns_html(equity)
+
+
+def test_row_names_may_wrap_after_underscores_and_at_signs_only():
+    assert breakable("liquidity_rotation@20260101-120000") == (
+        "liquidity_<wbr>rotation@<wbr>20260101-120000")
+    assert breakable("<b>x_y</b>") == "&lt;b&gt;x_<wbr>y&lt;/<wbr>b&gt;"   # escaped first
+
+
+def test_the_sweep_heatmap_is_blue_red_and_marks_the_chosen_point_and_defaults():
+    table = pd.DataFrame({"a": [1, 1, 2, 2], "b": [10, 20, 10, 20],
+                          "sharpe": [0.5, 0.9, 0.7, 0.4]})
+    result = type("R", (), {"best": {"a": 1, "b": 20}})()
+    from durationbt.report.sweep_page import _points
+
+    fig = _heatmap(table, ["a", "b"], "sharpe", _points(result, {"a": 2, "b": 10}))
+    heatmap, *marks = fig.data
+    assert [c for _, c in heatmap.colorscale] == [c for _, c in DIVERGING]
+    assert not any(green in str(heatmap.colorscale).lower() for green in ("green", "#1a9850"))
+    assert {m.name: (m.x, m.y) for m in marks} == {"chosen (best)": (("1",), ("20",)),
+                                                  "defaults": (("2",), ("10",))}
+    off_grid = _heatmap(table, ["a", "b"], "sharpe", _points(result, {"a": 3, "b": 10}))
+    assert [m.name for m in off_grid.data[1:]] == ["chosen (best)"]
