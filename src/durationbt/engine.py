@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import EngineError
+from .sandbox import importing
 
 __all__ = ["Costs", "EngineResult", "simulate", "execution_schedule", "check_prices_to_trade",
            "valuation_prices", "delisted", "fillable", "close_out_delisted", "close_out_to_cash",
@@ -91,7 +92,7 @@ def import_vectorbt() -> ModuleType:
     """``import vectorbt`` without its optional quantstats adapter, which durationbt does
     not use and which pulls in quantstats, matplotlib and seaborn (about a third of the
     import). quantstats stays importable afterwards for whoever needs it (the tearsheet)."""
-    with _vectorbt_lock:
+    with _vectorbt_lock, importing():    # no sandbox child is forked mid-import
         if "vectorbt" in sys.modules:
             return sys.modules["vectorbt"]
         hide = "quantstats" not in sys.modules

@@ -41,14 +41,24 @@ from typing import Any
 from .errors import DurationbtError, StrategyError
 
 __all__ = ["Child", "PluginTimeout", "Stopped", "Ended", "time_limit", "plugin_call", "tick",
-           "in_child", "GRACE", "MAX_TIMEOUT"]
+           "in_child", "importing", "GRACE", "MAX_TIMEOUT"]
 
 GRACE = 2.0             # seconds past the limit before the parent kills (the child speaks first)
 MAX_TIMEOUT = 86_400.0  # a day: the longest time limit (a timer cannot hold 1e300 s)
 
-# The one piece of module state: in a child, its line to the parent (``tick`` writes to
-# it); None in every other process. The child process belongs to this module entirely.
+# The module's state: in a child, its line to the parent (``tick`` writes to it; None in
+# every other process: the child belongs to this module entirely); and a lock a thread
+# holds while it imports heavy libraries (``importing``), which a fork waits for: a child
+# forked mid-import would wait for that import's module locks forever.
 _line: Connection | None = None
+_imports = threading.Lock()
+
+
+@contextlib.contextmanager
+def importing() -> Iterator[None]:
+    """Around a background import (vectorbt's, in ``engine``): no child is forked meanwhile."""
+    with _imports:
+        yield
 
 
 class PluginTimeout(BaseException):
@@ -230,7 +240,7 @@ class Child:
         for stream in (sys.stdout, sys.stderr):   # nothing buffered is written twice
             with contextlib.suppress(AttributeError, ValueError, OSError):
                 stream.flush()
-        with warnings.catch_warnings():   # Python 3.12+ warns on forking a threaded process
+        with _imports, warnings.catch_warnings():   # 3.12+ warns on forking with threads
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
         if pid == 0:                      # the child: never returns into the caller
