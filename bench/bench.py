@@ -247,7 +247,7 @@ def case_real_sweep() -> dict:
 def case_real_grid(executor: str, values: int) -> dict:
     """End to end on the snapshot: liquidity_rotation over ``values`` neutral_short values x
     its 9 rank pairs (weights through its grid method, lookahead replays, dedupe, kernel,
-    metrics), on ``executor``: "1" (in-process), "local" (every core) or "dask" (a local
+    metrics), on ``executor``: "1" (one worker), "local" (every core) or "dask" (a local
     Dask cluster of one single-threaded process per core). Per extra combination: the
     difference to a one-combination run, over the extra combinations."""
     from durationbt.api import RunSettings, lookahead_probe
@@ -368,7 +368,7 @@ def main() -> None:
               f"simulate + score {real['simulate_and_score_seconds']:.3f} s, peak {real['peak_mb']:.0f} MB")
     values = 101 if quick else 1_001
     grids = {label: _child("real_grid", executor=key, values=values)
-             for label, key in (("1 worker (in-process)", "1"), ("every local core", "local"),
+             for label, key in (("1 worker process", "1"), ("every local core", "local"),
                                 ("local Dask cluster", "dask"))}
     print()
     rows = []

@@ -91,7 +91,8 @@ def grid_progress() -> Iterator[Callable[[str, int, int], None]]:
 
 def workers_option() -> Any:
     return typer.Option(None, "--workers", help="Local worker processes that compute the "
-                        "combinations (default: every core; 1: in this process).")
+                        "combinations (default: every core; 1: one worker). The plugin never "
+                        "runs in the command's own process.")
 
 
 def scheduler_option() -> Any:
