@@ -65,14 +65,20 @@ def _fail(path: Path, what: str) -> DataError:
     return DataError(f"{path}: {what}. {_FIX}")
 
 
-def _raw(path: Path) -> pd.DataFrame:
-    """The file's cells as text ("" for an empty cell), the header as written."""
+def _text(path: Path) -> str:
+    """The file's text (a BOM added by an editor tolerated); refused if empty or not UTF-8."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _fail(path, f"not UTF-8 text (byte {exc.start})") from None
     if not text.strip():
         raise _fail(path, "the file is empty")
+    return text
+
+
+def _raw(path: Path) -> pd.DataFrame:
+    """The file's cells as text ("" for an empty cell), the header as written."""
+    text = _text(path)
     try:
         frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
@@ -187,12 +193,7 @@ def read_frame(path: Path, layout: CsvLayout, span: tuple[str, str] | None = Non
 def read_json(path: Path) -> Any:
     """A JSON file as ``runs.write_json`` writes it (a BOM added by an editor is
     tolerated); a DataError naming the file if it is empty, not UTF-8 or not JSON."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _fail(path, f"not UTF-8 text (byte {exc.start})") from None
-    if not text.strip():
-        raise _fail(path, "the file is empty")
+    text = _text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
