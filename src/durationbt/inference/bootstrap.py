@@ -63,6 +63,12 @@ def _replicates(data: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray],
     return np.concatenate([p.reshape(len(p), -1) for p in parts])
 
 
+def _described(mean_block: float, n_boot: int, seed: int) -> tuple[str, dict]:
+    """The method sentence and the extra fields every bootstrap estimate carries."""
+    return (f"stationary bootstrap, mean block {mean_block:.1f} days, {n_boot} replicates",
+            {"block_days": float(mean_block), "replicates": int(n_boot), "seed": int(seed)})
+
+
 def _estimate(estimate: float, draws: np.ndarray, n: int, method: str, extra: dict,
               null: float, level: float) -> Estimate:
     """Percentile interval and re-centred two-sided p of one output's finite draws."""
@@ -102,12 +108,9 @@ def stationary_bootstrap_many(data: np.ndarray, statistic: Callable[[np.ndarray]
     data = np.asarray(data, dtype=float)
     n = len(data)
     estimates = np.asarray(statistic(data[None]), dtype=float).reshape(-1)
-    method = f"stationary bootstrap, mean block {mean_block:.1f} days, {n_boot} replicates"
-    extra = {"block_days": float(mean_block), "replicates": int(n_boot), "seed": int(seed)}
+    method, extra = _described(mean_block, n_boot, seed)
     if n < 3:
-        nan = float("nan")
-        return [Estimate(float(e), (nan, nan), None, n, method, None, None, dict(extra))
-                for e in estimates]
+        return [_estimate(float(e), np.empty(0), n, method, extra, null, level) for e in estimates]
     with np.errstate(invalid="ignore", divide="ignore"):
         draws = _replicates(data, statistic, mean_block, n_boot, seed)
     return [_estimate(float(e), draws[:, k], n, method, extra, null, level)
@@ -127,12 +130,9 @@ def stationary_bootstrap_sums(data: np.ndarray, finish: Callable[[np.ndarray], n
     n = len(data)
     with np.errstate(invalid="ignore", divide="ignore"):
         estimates = np.asarray(finish(data.sum(axis=0)[None]), dtype=float).reshape(-1)
-    method = f"stationary bootstrap, mean block {mean_block:.1f} days, {n_boot} replicates"
-    extra = {"block_days": float(mean_block), "replicates": int(n_boot), "seed": int(seed)}
+    method, extra = _described(mean_block, n_boot, seed)
     if n < 3:
-        nan = float("nan")
-        return [Estimate(float(e), (nan, nan), None, n, method, None, None, dict(extra))
-                for e in estimates]
+        return [_estimate(float(e), np.empty(0), n, method, extra, null, level) for e in estimates]
     idx = stationary_bootstrap_indices(n, mean_block, n_boot, np.random.default_rng(seed))
     offsets = (idx + np.arange(n_boot)[:, None] * n).ravel()
     counts = np.bincount(offsets, minlength=n_boot * n).reshape(n_boot, n).astype(float)
