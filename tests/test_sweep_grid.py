@@ -5,6 +5,8 @@ snapshot, and a grid method of bucket weights that disagrees is refused."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -186,4 +188,26 @@ def test_a_bucket_grid_method_that_disagrees_is_refused_naming_the_bucket(tmp_pa
     with pytest.raises(StrategyError, match=rf"disagree with share=0.5: saas on {last} is 0.25 "
                                             r"in the grid method and 0.5 in target_weights"):
         run_grid(strategy, [{"share": 0.5}], ctx, window, costs=Costs(), init_cash=1e6)
+
+
+def test_bench_grids_cover_every_built_in_strategy_with_parameters(library):
+    """bench.py's per-combination case sweeps every strategy that has parameters, with
+    grids whose smaller sizes are the first combinations of the larger ones."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench", Path(__file__).resolve().parents[1] / "bench" / "bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    from durationbt.sweep.grid import parse_grid
+
+    per = bench.SWEEP_COMBOS_PER_VALUE
+    assert set(per) == {n for n, cls in library.items() if cls.params()}
+    small, large = bench._sweep_grids(dict.fromkeys(per, 2)), bench._sweep_grids(dict.fromkeys(per, 5))
+    for name, cls in library.items():
+        if name in per:
+            few = combinations(parse_grid(cls, small[name], {}))
+            many = combinations(parse_grid(cls, large[name], {}))
+            assert len(few) == 2 * per[name] and len(many) == 5 * per[name]
+            assert many[:len(few)] == few
 
