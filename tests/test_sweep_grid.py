@@ -211,3 +211,13 @@ def test_bench_grids_cover_every_built_in_strategy_with_parameters(library):
             assert len(few) == 2 * per[name] and len(many) == 5 * per[name]
             assert many[:len(few)] == few
 
+
+def test_a_strategy_without_parameters_is_refused_as_nothing_to_sweep(library):
+    """buy_and_hold and equal_weight have no parameters: the grid is refused saying so
+    (not asking for a --grid no parameter could take)."""
+    from durationbt.sweep import parse_grid
+
+    for name in ("buy_and_hold", "equal_weight"):
+        with pytest.raises(ParameterError, match=rf'"{name}" has no parameters, so there is '
+                                                 "nothing to sweep"):
+            parse_grid(library[name], [], {})
