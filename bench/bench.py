@@ -336,6 +336,11 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def _ms_each(seconds: float, count: int) -> float:
+    """Milliseconds per item; NaN without items (a grid of one batch has none after it)."""
+    return seconds / count * 1e3 if count else float("nan")
+
+
 def case_sweep_per_combo(large: int = 1_280) -> dict:
     """``durationbt sweep`` of every built-in strategy on the snapshot as the command runs it
     (one worker process, lookahead replays, cash in the risk-free asset, dedupe, kernel,
@@ -387,10 +392,10 @@ def case_sweep_per_combo(large: int = 1_280) -> dict:
         extra, after = len(combos) - 1, len(combos) - many["head"]
         out[name] = {"combos": len(combos), "trials": many["trials"], "grid_method": cls.has_grid(),
                      "seconds": many["wall"], "one_seconds": one["wall"],
-                     "ms_per_extra": (many["wall"] - one["wall"]) / extra * 1e3,
-                     "cpu_ms_per_extra": (many["cpu"] - one["cpu"]) / extra * 1e3,
-                     "ms_after_first_batch": many["after_wall"] / after * 1e3,
-                     "cpu_ms_after_first_batch": many["after_cpu"] / after * 1e3}
+                     "ms_per_extra": _ms_each(many["wall"] - one["wall"], extra),
+                     "cpu_ms_per_extra": _ms_each(many["cpu"] - one["cpu"], extra),
+                     "ms_after_first_batch": _ms_each(many["after_wall"], after),
+                     "cpu_ms_after_first_batch": _ms_each(many["after_cpu"], after)}
     return out
 
 
