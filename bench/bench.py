@@ -405,8 +405,8 @@ def print_sweep_per_combo(found: dict, target_ms: float = 3.0) -> None:
           "worker process, lookahead replays, cash, dedupe, kernel, metrics): ms per extra "
           "combination over a 1-combination run, and beyond the first batch (whose 256 "
           "combinations are replayed at every decision date); CPU = this process + its worker")
-    header = (f"{'strategy':<22}{'combos':>7}{'1 combo s':>10}{'all s':>7}{'ms/extra':>9}"
-              f"{'CPU':>6}{'after 1st':>10}{'CPU':>6}")
+    header = (f"{'strategy':<22}{'combos':>7}{'1 combo s':>10}{'all s':>8}{'ms/extra':>10}"
+              f"{'CPU':>8}{'after 1st':>10}{'CPU':>8}")
     print(header)
     print("-" * len(header))
     over: dict[str, list[str]] = {"cpu_ms_after_first_batch": [], "cpu_ms_per_extra": []}
@@ -414,9 +414,9 @@ def print_sweep_per_combo(found: dict, target_ms: float = 3.0) -> None:
         if "skipped" in row:
             print(f"{name:<22} skipped ({row['skipped']})")
             continue
-        print(f"{name:<22}{row['combos']:>7,}{row['one_seconds']:>10.2f}{row['seconds']:>7.2f}"
-              f"{row['ms_per_extra']:>9.2f}{row['cpu_ms_per_extra']:>6.2f}"
-              f"{row['ms_after_first_batch']:>10.2f}{row['cpu_ms_after_first_batch']:>6.2f}")
+        print(f"{name:<22}{row['combos']:>7,}{row['one_seconds']:>10.2f}{row['seconds']:>8.2f}"
+              f"{row['ms_per_extra']:>10.2f}{row['cpu_ms_per_extra']:>8.2f}"
+              f"{row['ms_after_first_batch']:>10.2f}{row['cpu_ms_after_first_batch']:>8.2f}")
         for key, names in over.items():
             names += [name] if row[key] > target_ms else []
     for key, label in (("cpu_ms_after_first_batch", "beyond the first batch"),

@@ -212,6 +212,36 @@ def test_bench_grids_cover_every_built_in_strategy_with_parameters(library):
             assert many[:len(few)] == few
 
 
+def test_the_docs_grid_method_example_runs_as_written(tmp_path, synthetic):
+    """docs/strategies.md's grid-method plugin, from its own file: its grid method equals
+    its target_weights (the docs' own test snippet, run), and a sweep takes the fast path
+    and finds the same numbers as without it."""
+    import re
+
+    universe, market, ctx = synthetic
+    text = (Path(__file__).resolve().parents[1] / "docs" / "strategies.md").read_text()
+    section = text[text.index("**A grid method: the fast path for sweeps.**"):]
+    plugin, snippet = re.findall(r"```python\n(.*?)```", section, re.S)[:2]
+    (tmp_path / "soft_momentum.py").write_text(plugin)
+    strategy = discover_strategies(tmp_path, entry_points_enabled=False).get("soft_momentum")
+    assert strategy.has_grid()
+    namespace = {"SoftMomentum": real_class(strategy)}
+    exec(compile(snippet, "docs/strategies.md", "exec"), namespace)
+    namespace["test_grid_method_equals_target_weights"](ctx)
+
+    class PerCombination(strategy):
+        @classmethod
+        def has_grid(cls) -> bool:
+            return False
+
+    combos = combinations({"lookback": [21, 63, 126], "margin": [0.0, 0.05, 0.1]})
+    window = market.prices.loc[market.start:market.end]
+    runs = [run_grid(cls, combos, ctx, window, costs=Costs(), init_cash=1e6)
+            for cls in (strategy, PerCombination)]
+    _same(*runs)
+    assert runs[0].n_trials > 1
+
+
 def test_a_strategy_without_parameters_is_refused_as_nothing_to_sweep(library):
     """buy_and_hold and equal_weight have no parameters: the grid is refused saying so
     (not asking for a --grid no parameter could take)."""
