@@ -87,10 +87,13 @@ def _check_frame(raw: object, strategy: Strategy | type[Strategy], ctx: Context,
         known, kind = ctx.universe.bucket_names, "bucket"
     else:
         known, kind = tradable(ctx), "ticker"
-    for column in raw.columns:
-        if column not in known:
-            raise _fail(strategy, f'unknown {kind} "{column}".' + did_you_mean(str(column), known)
-                        + f" Known {kind}s: {', '.join(known)}.")
+    # positions by one hash lookup per column: a universe of thousands of tickers,
+    # validated once per lookahead replay, must not cost columns x known comparisons
+    where = pd.Index(known).get_indexer(raw.columns) if len(raw.columns) else np.empty(0, int)
+    if (where < 0).any():
+        column = raw.columns[int(np.argmax(where < 0))]
+        raise _fail(strategy, f'unknown {kind} "{column}".' + did_you_mean(str(column), known)
+                    + f" Known {kind}s: {', '.join(known)}.")
     if raw.columns.has_duplicates:
         twice = raw.columns[raw.columns.duplicated()][0]
         raise _fail(strategy, f'column "{twice}" appears more than once; give each {kind} one '
@@ -113,10 +116,10 @@ def _check_frame(raw: object, strategy: Strategy | type[Strategy], ctx: Context,
         row, col = np.argwhere(~np.isfinite(values))[0]
         raise _fail(strategy, f"{values[row, col]} for {raw.columns[col]} on "
                     f"{dates[row].date()}; weights must be finite numbers.")
-    _check_rows(values, dates, list(raw.columns), strategy, _book(book, strategy, ctx))
+    _check_rows(values, dates, raw.columns, strategy, _book(book, strategy, ctx))
     # columns the strategy left out hold nothing; tiny negatives within tolerance are zero
     out = np.zeros((len(dates), len(known)))
-    out[:, [known.index(c) for c in raw.columns]] = values
+    out[:, where] = values
     out = np.where((out < 0) & (out >= -WEIGHT_TOLERANCE), 0.0, out)
     return pd.DataFrame(out, index=dates, columns=list(known))
 
