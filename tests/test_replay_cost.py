@@ -6,6 +6,7 @@ replay. The validation of a replay's weights costs one lookup per column."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 import tracemalloc
 from dataclasses import replace
@@ -14,9 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from durationbt import shipping
 from durationbt.data import CsvProvider, load_market_data
 from durationbt.futures import FUTURE_ROWS, VARIANTS, CutData
+from durationbt.sandbox import Child
 from durationbt.session import build_context
+from durationbt.shipping import Shared
 from durationbt.strategy import Strategy
 from durationbt.universe import load_universe
 from durationbt.weights import validated_weights
@@ -141,3 +145,48 @@ def test_validating_the_weights_of_thousands_of_tickers_costs_one_lookup_each(tm
     checked = validated_weights(raw, _Wide(), wide)
     assert time.perf_counter() - began < 1.0
     assert list(checked.columns) == tickers and np.allclose(checked.to_numpy(), 1 / 20_000)
+
+
+def _vandal(holder, ctx) -> tuple:
+    """In a child: write into the context's arrays in place (past pandas) and into every
+    shared-memory file the process holds; say what was refused."""
+    import os
+
+    values = ctx.prices._mgr.blocks[0].values
+    values.flags.writeable = True
+    values[...] = -1.0
+    refused = []
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if "durationbt-shared" in os.readlink(f"/proc/self/fd/{name}"):
+                try:
+                    os.pwrite(int(name), b"\0" * 64, 0)
+                except PermissionError:
+                    refused.append(name)
+    return float(np.nansum(ctx.prices.to_numpy())), len(refused)
+
+
+def _total(holder, ctx) -> tuple:
+    return float(np.nansum(ctx.prices.to_numpy())), bool(ctx.prices.index.equals(holder.state))
+
+
+def test_the_context_reaches_each_child_through_one_sealed_shared_copy(ctx, monkeypatch):
+    """Packed once, mapped by every child (no copy through the line): a child that writes
+    into its arrays in place changes its own pages only, and the shared file refuses
+    writes, so the next child (the next strategy of a compare) gets the data unchanged."""
+    monkeypatch.setattr(shipping, "SMALL", 0)
+    shared = Shared(ctx)
+    packed = shared.packed()
+    assert packed is not None and shared.packed() is packed      # packed once
+    want = float(np.nansum(ctx.prices.to_numpy()))
+    with Child("a vandal", 60, state=ctx.prices.index) as first:
+        vandalised, refused = first.call(_vandal, shared)
+    assert vandalised < 0 and refused >= 1
+    with Child("the next strategy", 60, state=ctx.prices.index) as second:
+        assert second.call(_total, shared) == (pytest.approx(want, rel=1e-12), True)
+    assert float(np.nansum(ctx.prices.to_numpy())) == want       # the command's own copy
+    shared.close()
+
+
+def test_a_small_value_travels_in_the_message(ctx):
+    assert Shared(ctx.prices.iloc[:50]).packed() is None          # 50 rows: under a MiB
