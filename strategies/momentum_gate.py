@@ -26,7 +26,7 @@ class MomentumGate(Strategy):
         and the hurdle, the cash buckets' mean one (lookbacks x dates; 0 without cash
         buckets or before it exists)."""
         levels = ctx.bucket_levels()
-        rows = levels.index.get_indexer(ctx.rebalance_dates)
+        rows = pd.Series(np.arange(len(levels)), index=levels.index)[ctx.rebalance_dates].to_numpy()
         values = levels.to_numpy(dtype=float)
         past = rows[None, :] - lookback[:, None]
         then = np.where((past >= 0)[:, :, None], values[np.maximum(past, 0)], np.nan)
