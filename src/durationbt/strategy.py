@@ -274,7 +274,7 @@ class Strategy:
         one call, as ``{column: array of combinations x ctx.rebalance_dates}`` (columns as
         in ``target_weights``; left-out columns hold 0). A sweep then calls it once per
         batch of combinations instead of one ``target_weights`` call and its replays per
-        combination (every built-in strategy with parameters has one: 0.5-2.6 ms per
+        combination (every built-in strategy with parameters has one: 0.5-2.5 ms per
         combination end to end against 53-438 ms). It must give, for every combination,
         what ``cls(**combo).target_weights(ctx)`` gives (a sweep compares them on the first
         combination of every batch: share the helpers, docs/strategies.md §7) and obey the
