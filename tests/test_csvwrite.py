@@ -208,3 +208,19 @@ def test_a_run_writes_pandas_bytes_and_the_page_report_redraws(synth_data, synth
     result = CliRunner().invoke(app, ["report", str(fast), "--no-tearsheet"])
     assert result.exit_code == 0, result.output
     assert _without_plot_ids((fast / "report.html").read_bytes()) == _without_plot_ids(drawn)
+
+
+def test_a_row_sums_as_it_did_whichever_way_the_table_came(every_frame_fast, tmp_path):
+    """The report sums each day's weights (cash is one minus that sum). A frame laid out
+    row by row sums in another order than pandas' column by column one, a last bit apart
+    (the page of a real run moved by 2e-16): every way of reading lays it out alike."""
+    rng = np.random.default_rng(11)
+    weights = pd.DataFrame(rng.dirichlet(np.ones(300), size=400) * rng.random((400, 1)),
+                           index=pd.bdate_range("2001-01-01", periods=400, name="date"),
+                           columns=[f"T{i}" for i in range(300)])
+    path = tmp_path / "weights.csv"
+    table = csvwrite.write_csv(path, weights, parsed=True)
+    layout = readback.LAYOUTS["weights.csv"]
+    as_text = readback._checked(path, layout, readback._raw(path), None, None)  # the old way
+    for frame in (read_frame(path, layout), read_frame(path, layout, table=table)):
+        assert (_bits(frame.sum(axis=1)) == _bits(as_text.sum(axis=1))).all()

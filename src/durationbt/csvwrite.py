@@ -39,7 +39,7 @@ def write_csv(path: Path, frame: pd.DataFrame | pd.Series, parsed: bool = False
         return None
     floats, texts, words, kinds = parts
     header = frame.iloc[:0].to_csv(**_OPTIONS).encode("utf-8")
-    values = np.empty(floats.shape if parsed else (0, 0))
+    values = np.empty(floats.shape if parsed else (0, 0), order="F")    # column by column
     fraction = np.zeros(floats.shape[1], dtype=np.bool_)
     rows = max(1, _CHUNK // len(kinds))
     with open(path, "wb") as out:
@@ -70,12 +70,15 @@ def _write_rows(out, floats: np.ndarray, texts: list[np.ndarray], kinds: np.ndar
     buf = np.empty(n * (floats.shape[1] * WIDTH + int(widths.sum()) + len(kinds)), np.uint8)
     cells = np.ascontiguousarray(floats, dtype=np.float64)
     hard = np.empty((3, cells.size), np.int64)
+    got = np.empty(cells.shape if parsed is not None else (0, 0))
     length, n_hard, n_loose = render_rows(cells, block, offsets, widths, kinds, buf, hard,
-                                          np.empty((0, 0)) if parsed is None else parsed,
-                                          fraction)
-    _write_hard(out, memoryview(buf)[:length], hard[:2, :n_hard], cells, parsed, fraction)
+                                          got, fraction)
+    _write_hard(out, memoryview(buf)[:length], hard[:2, :n_hard], cells,
+                None if parsed is None else got, fraction)
     for flat in hard[2, :n_loose]:      # past 10**22: Python reads it as pandas does
-        parsed.flat[flat] = float("%.10g" % cells.flat[flat])  # noqa: UP031 (as pandas)
+        got.flat[flat] = float("%.10g" % cells.flat[flat])  # noqa: UP031 (as pandas)
+    if parsed is not None:
+        parsed[:] = got
 
 
 def _write_hard(out, text: memoryview, hard: np.ndarray, cells: np.ndarray,

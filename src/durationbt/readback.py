@@ -295,8 +295,11 @@ def _checked(path: Path, layout: CsvLayout, table: Table, span: tuple[str, str] 
         else:
             out[column] = pd.Series(pd.Series(table.texts[column], dtype="str").to_numpy(),
                                     index=index, name=column)
-    if table.numeric == columns[1:]:        # numbers only, in one block: kept as it is
-        return pd.DataFrame(block, index=index, columns=columns[1:], copy=False)
+    if table.numeric == columns[1:]:
+        # numbers only, in one block laid out as pandas lays out a frame of columns (one
+        # column after another), so sums across a row round as they always did
+        return pd.DataFrame(np.asfortranarray(block), index=index, columns=columns[1:],
+                            copy=False)
     return pd.DataFrame({c: pd.Series(v, index=index, name=c) if isinstance(v, np.ndarray)
                          else v for c, v in out.items()}, index=index)
 
