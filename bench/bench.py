@@ -150,6 +150,48 @@ def case_from_orders(assets: int, days: int, combos: int) -> dict:
             "peak_mb": _peak_mb()}
 
 
+def case_engine_vs_from_orders(assets: int, days: int) -> dict:
+    """``engine.simulate``, the whole call a run pays (checks, vectorbt, daily equity, weights
+    and cash, the order log), beside a plain vectorbt ``from_orders`` + ``value()`` of the
+    same shape: ``assets`` equal-weight columns over ``days``, monthly decisions, one
+    cash-sharing group, ``call_seq="auto"``, fees and slippage. Warm (numba compiled first);
+    the engine best of three, then vectorbt once (it is the slow one); peak memory read
+    after the engine, before vectorbt runs."""
+    import pandas as pd
+
+    from durationbt.engine import Costs, execution_schedule, import_vectorbt, simulate
+
+    vbt = import_vectorbt()
+    prices, decisions = _market(assets, days)
+    targets = pd.DataFrame(1.0 / assets, index=decisions, columns=prices.columns)
+    size = np.full(prices.shape, np.nan)
+    size[prices.index.get_indexer(execution_schedule(prices.index, decisions).index)] = 1 / assets
+    costs = Costs()
+
+    def engine(n: int) -> float:
+        started = time.perf_counter()
+        simulate(prices.iloc[:n], targets.loc[:prices.index[n - 1]], costs=costs)
+        return time.perf_counter() - started
+
+    def plain(n: int) -> float:
+        started = time.perf_counter()
+        vbt.Portfolio.from_orders(close=prices.iloc[:n], size=size[:n], size_type="targetpercent",
+                                  direction="longonly", fees=costs.fees, slippage=costs.slippage,
+                                  init_cash=1e6, cash_sharing=True, group_by=True,
+                                  call_seq="auto", freq="1D").value()
+        return time.perf_counter() - started
+
+    engine(60), plain(60)                     # compile / load numba's cache
+    engine_s = min(engine(days) for _ in range(3))
+    peak = _peak_mb()
+    plain_s = plain(days)
+    cells = assets * days
+    return {"assets": assets, "days": days, "engine_seconds": engine_s,
+            "from_orders_seconds": plain_s, "ratio": engine_s / plain_s,
+            "engine_ns_per_cell": engine_s / cells * 1e9,
+            "from_orders_ns_per_cell": plain_s / cells * 1e9, "engine_peak_mb": peak}
+
+
 def case_single_run() -> dict:
     """``durationbt run liquidity_rotation`` on the snapshot beside ``bench/by_hand.py`` (the
     vectorbt + quantstats script a user would write), each as a fresh command, alternated
@@ -304,6 +346,7 @@ CASES = {
     "sweep_long_short": lambda a: case_sweep(a.assets, a.days, a.combos, a.chunk, True),
     "numpy": lambda a: case_numpy(a.assets, a.days, a.combos),
     "from_orders": lambda a: case_from_orders(a.assets, a.days, a.combos),
+    "engine_vs_from_orders": lambda a: case_engine_vs_from_orders(a.assets, a.days),
 }
 
 
@@ -379,6 +422,7 @@ def main() -> None:
         rows.append((label, sizes, sweep, ref))
     from_orders = _child("from_orders", assets=10, days=2520, combos=100 if quick else 500)
     long_short = _child("sweep_long_short", **small)
+    engine = _child("engine_vs_from_orders", assets=500 if quick else 2_000, days=2520)
 
     header = (f"{'size':<26}{'combos':>8}{'kernel/s':>11}{'numpy/s':>11}{'ratio':>8}{'peak MB':>9}"
               f"{'PBO s':>8}{'compile s':>11}")
@@ -392,6 +436,12 @@ def main() -> None:
     print(f"\nvectorbt from_orders, {from_orders['combos']} combinations of 10 assets x 2,520 days: "
           f"{from_orders['per_second']:,.0f} combos/s (kernel is "
           f"{small_sweep['per_second'] / from_orders['per_second']:.0f}x faster, with costs)")
+    print(f"engine.simulate, {engine['assets']:,} assets x 2,520 days (monthly, equal weight; "
+          f"checks, daily equity, weights, cash and order log included): "
+          f"{engine['engine_seconds']:.2f} s, beside a plain vectorbt from_orders + value() of the "
+          f"same shape: {engine['from_orders_seconds']:.2f} s; ratio {engine['ratio']:.2f} (goal "
+          f"<= 1.5: {'meets' if engine['ratio'] <= 1.5 else 'MISSES'}), "
+          f"{engine['engine_peak_mb']:,.0f} MB peak")
     print(f"long/short kernel, {small['combos']:,} combinations of 10 assets x 2,520 days (half "
           f"the assets short, borrow 50 bps daily): {long_short['per_second']:,.0f} combos/s, "
           f"{long_short['per_second'] / small_sweep['per_second']:.0%} of long-only (goal: >= 80%)")
