@@ -56,7 +56,17 @@ def _random_numbers(n: int, seed: int) -> np.ndarray:
         rng.integers(-10**12, 10**12, n).astype(float),                # whole numbers
         np.nextafter(10.0 ** rng.integers(-20, 20, n), 0),             # just under 10**k
         np.nextafter(10.0 ** rng.integers(-20, 20, n), np.inf),
-        rng.normal(size=n) * 1e-4])                                    # weights' size
+        rng.normal(size=n) * 1e-4,                                     # weights' size
+        *_ties(rng, n)])
+
+
+def _ties(rng, n: int) -> list[np.ndarray]:
+    """Numbers on or a last bit beside a tie of the 10th digit: ``(d + 1/2) * 10**p``, the
+    exact ties among them (d + 1/2 is a binary fraction: 12345678905, 123456789.25)."""
+    digits = rng.integers(10**9, 10**10, n).astype(float) + 0.5
+    tie = digits * 10.0 ** rng.integers(-12, 13, n)
+    return [tie, np.nextafter(tie, 0), np.nextafter(tie, np.inf), digits, digits / 2,
+            digits * 2.0 ** rng.integers(-30, 30, n)]
 
 
 def test_awkward_numbers_strings_bools_and_dates_are_pandas_bytes(every_frame_fast, tmp_path):

@@ -3,12 +3,14 @@ pandas' CSV parser makes of that text again, so a run's page can be drawn from i
 in memory exactly as from its files.
 
 Exactness: a number is rounded to 10 significant digits by scaling it by a power of ten,
-within two roundings of exact (3e-6 of a unit in the 10th digit at most); a number whose
-11th digit lies within 1e-4 of a tie, a subnormal or a huge one is left to Python's own
-``"%.10g" %`` (``hard``), as pandas formats every cell. The text is read back correctly
-rounded, as pandas' parser (fast_float) and Python's ``float`` read it: the digits times or
-over an exact power of ten, or Python's ``float`` past 10**22 (``tests/test_csvwrite.py``
-holds both directions to pandas on a million values)."""
+within two roundings of exact (3e-6 of a unit in the 10th digit at most); within 1e-4 of a
+tie the exact product (or quotient) by the power decides, half to even, as Python's
+formatting does. Subnormal and huge numbers, and ties past 10**22 (where no power of ten
+is exact), are left to Python's own ``"%.10g" %`` (``hard``), as pandas formats every cell.
+The text is read back correctly rounded, as pandas' parser (fast_float) and Python's
+``float`` read it: the digits times or over an exact power of ten, or Python's ``float``
+past 10**22 (``tests/test_csvwrite.py`` holds both directions to pandas on a million
+values)."""
 
 from __future__ import annotations
 
@@ -27,8 +29,8 @@ _POW = np.array([float(f"1e{k}") for k in range(-300, 301)])      # _POW[300 + k
 
 @numba.njit(cache=True)
 def _rounded(a):
-    """``a`` (1e-290 < a < 1e290) as ``d * 10**(e - 9)`` with 10 digits ``d``; d = -1 when
-    the rounding is too near a tie to trust (Python decides)."""
+    """``a`` (1e-290 < a < 1e290) as ``d * 10**(e - 9)`` with 10 digits ``d``, rounded
+    half to even on a's exact value; d = -1 when that cannot be told here (Python does)."""
     # the decimal exponent from the binary one (2**(x-1) <= a < 2**x), then a * 10**(9-e)
     e = int(np.floor((math.frexp(a)[1] - 1) * 0.30102999566398120))
     e += a >= _POW[301 + e]
@@ -42,9 +44,37 @@ def _rounded(a):
         e -= 1
         m = a * _POW[309 - e]
         d = np.floor(m + 0.5)
-    if d < 1e9 or d >= 1e10 or abs(m - np.floor(m) - 0.5) < 1e-4:
+    if d < 1e9 or d >= 1e10:
         return np.int64(-1), e
+    if abs(m - np.floor(m) - 0.5) < 1e-4:       # near a tie: decide on the exact value
+        k = 9 - e
+        if k > 22 or k < -22:
+            return np.int64(-1), e
+        down = np.floor(m)
+        if k >= 0:      # a * 10**k against down + 1/2, the product kept exact in two parts
+            high, low = _product(a, _TEN[k])
+            above = (high - (down + 0.5)) + low
+        else:           # a against (down + 1/2) * 10**-k
+            high, low = _product(down + 0.5, _TEN[-k])
+            above = (a - high) - low
+        d = down + 1 if above > 0 or (above == 0 and down % 2 == 1) else down
+        if d >= 1e10:
+            return np.int64(1e9), e + 1
     return np.int64(d), e
+
+
+@numba.njit(cache=True)
+def _product(x, y):
+    """``x * y`` as the double nearest it and the exact remainder (Dekker's product: each
+    factor split in halves of 26 bits, whose products are exact)."""
+    p = x * y
+    cx = 134217729.0 * x            # 2**27 + 1
+    xh = cx - (cx - x)
+    xl = x - xh
+    cy = 134217729.0 * y
+    yh = cy - (cy - y)
+    yl = y - yh
+    return p, ((xh * yh - p) + xh * yl + xl * yh) + xl * yl
 
 
 @numba.njit(cache=True)
