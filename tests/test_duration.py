@@ -12,6 +12,7 @@ from durationbt.duration import (
     rank_contradictions,
     regress,
     rolling_durations,
+    weekly,
 )
 from durationbt.universe import load_universe
 
@@ -184,8 +185,6 @@ def test_weekly_is_resample_last_without_the_slow_bins():
     """Weeks ending Friday, empty weeks kept as NaN rows, the last non-NaN value of each
     column; a saturday and a sunday belong to the next Friday's week; an index that is not
     plain dates falls back to resample."""
-    from durationbt.duration import weekly
-
     rng = np.random.default_rng(3)
     days = pd.date_range("2001-01-01", periods=900, freq="D", name="date")
     days = days[rng.random(900) > 0.4].delete(slice(200, 260))     # gaps, a 2-month hole
@@ -253,3 +252,66 @@ def test_rolling_durations_since_gives_what_a_reader_from_then_on_sees():
     assert late["BOND7"].loc[:"2021-02-19"].isna().all()        # not estimated, not read
     assert late["GAPPY"].loc["2019-06-01":"2019-12-31"].notna().all()  # read across the gap
     assert np.isnan(late["GAPPY"].loc[:"2021-03-03"].iloc[-1])
+
+
+def test_known_on_is_the_forward_filled_reindex():
+    """The latest estimate known on each date: the last non-NaN one of the weeks up to it,
+    NaN before the first (a date before every week, one between, one on a Friday)."""
+    from durationbt.duration import known_on
+
+    prices, tnx = synthetic(weeks=300)
+    prices["GAPPY"] = prices["BOND7"].where((prices.index < "2017-06-01")
+                                            | (prices.index > "2018-01-01"))
+    rolling = rolling_durations(prices, tnx, "MKT", window=60)
+    days = pd.DatetimeIndex([pd.Timestamp("2014-12-01"), *prices.index[::7],
+                             pd.Timestamp("2030-01-01")])
+    expected = rolling.reindex(rolling.index.union(days)).ffill().reindex(days)
+    _bits_equal(known_on(rolling, days), expected)
+
+
+def _replays(prices: pd.DataFrame, tnx: pd.Series) -> dict[str, tuple]:
+    """Data sets that share the full data's past as lookahead replays do, and others: each
+    with the first day whose week's data differ from the full data's (None: none)."""
+    cut = prices.index[1203]                    # a Wednesday
+    later = prices.index > cut
+    changed = prices.copy()
+    changed.loc[later] = changed.loc[later] * np.exp(np.cumsum(
+        np.random.default_rng(5).normal(0, 0.02, (later.sum(), 3)), axis=0))
+    nudged = tnx.copy()
+    nudged.iloc[1500] = np.nextafter(nudged.iloc[1500], np.inf)     # a Friday's close
+    longer = pd.bdate_range(prices.index[-1], periods=60)[1:]
+    return {"future replaced": (changed, tnx, prices.index[1204]),
+            "future removed": (prices.loc[:cut], tnx.loc[:cut], cut),   # its week ends sooner
+            "one bit of the factor": (prices, nudged, prices.index[1500]),
+            "longer": (pd.concat([prices, prices.iloc[-59:].set_axis(longer) * 1.01]),
+                       pd.concat([tnx, tnx.iloc[-59:].set_axis(longer)]), longer[0]),
+            # (the first week has no return in either)
+            "unrelated": (prices.iloc[::-1].set_axis(prices.index), tnx, prices.index[1]),
+            "the same": (prices, tnx, None)}
+
+
+def test_remembered_estimates_are_the_same_bits_as_fresh_ones(monkeypatch):
+    """Rolling estimates remember their running sums (``running``), so a replay that shares
+    the full run's past sums only the weeks from the first one whose data differ. Each
+    data set below, estimated after the full one, equals its estimate from nothing, bit for
+    bit; what was remembered is compared with the data, never trusted by name (the reversed
+    history under the same names is summed from its first return, a factor one bit off from
+    that week on)."""
+    from durationbt import running
+
+    prices, tnx = synthetic(weeks=400)
+    starts: list[int] = []
+    extend = running._extend
+    monkeypatch.setattr(running, "_extend", lambda known, start, *a, **k: (
+        starts.append(start), extend(known, start, *a, **k))[1])
+    for name, (p, t, differs) in _replays(prices, tnx).items():
+        for since in (None, p.index[900]):
+            running.forget()
+            fresh = rolling_durations(p, t, "MKT", window=60, since=since)
+            running.forget()
+            rolling_durations(prices, tnx, "MKT", window=60)
+            starts.clear()
+            _bits_equal(rolling_durations(p, t, "MKT", window=60, since=since), fresh)
+            weeks = weekly(prices).index
+            assert starts == ([] if differs is None else [int(weeks.searchsorted(differs))]), name
+    running.forget()

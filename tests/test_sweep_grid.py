@@ -190,6 +190,63 @@ def test_a_bucket_grid_method_that_disagrees_is_refused_naming_the_bucket(tmp_pa
         run_grid(strategy, [{"share": 0.5}], ctx, window, costs=Costs(), init_cash=1e6)
 
 
+PEEK = '''
+import numpy as np
+import pandas as pd
+from durationbt import Context, Param, Strategy
+from durationbt.duration import known_on, rolling_durations
+
+
+class Peek(Strategy):
+    """Memory chips by their trailing duration estimate (bills the rest), read SHIFT days
+    ahead."""
+
+    name = "NAME"
+    window = Param(52, "weeks behind each estimate", low=52, high=520)
+
+    @staticmethod
+    def memory(ctx: Context, window: int) -> np.ndarray:
+        prices = ctx.prices.shift(-SHIFT) if SHIFT else ctx.prices
+        rolling = rolling_durations(prices, ctx.inputs["^TNX"], ctx.universe.benchmark, window,
+                                    columns=["MU"], since=ctx.rebalance_dates[0])
+        return np.clip(0.5 + known_on(rolling, ctx.rebalance_dates)["MU"].fillna(0.0)
+                       .to_numpy() / 100, 0.0, 1.0)
+
+    def target_weights(self, ctx: Context) -> pd.DataFrame:
+        memory = self.memory(ctx, self.window)
+        return pd.DataFrame({"memory": memory, "bills": 1 - memory}, index=ctx.rebalance_dates)
+
+    @classmethod
+    def target_weights_grid(cls, ctx: Context, combos):
+        memory = np.array([cls.memory(ctx, cls(**combo).window) for combo in combos])
+        return {"memory": memory, "bills": 1 - memory}
+'''
+
+
+def test_a_leak_through_the_remembered_duration_estimates_is_refused(tmp_path, synthetic):
+    """Rolling duration estimates remember their running sums between a sweep's replays
+    (``durationbt.running``). A grid method that reads them a few days ahead is still
+    refused: each replay's estimates are its own data's, not the full run's; the same
+    plugin reading them honestly passes the same replays."""
+    from durationbt.lookahead import LookaheadProbe
+
+    universe, market, ctx = synthetic
+    window = market.prices.loc[market.start:market.end]
+    probe = LookaheadProbe(ctx, every_date=True)
+    for name, shift in (("honest_estimates", 0), ("peeking_estimates", 3)):
+        (tmp_path / f"{name}.py").write_text(PEEK.replace("NAME", name)
+                                             .replace("SHIFT", str(shift)))
+        strategy = discover_strategies(tmp_path, entry_points_enabled=False).get(name)
+        combos = [{"window": 52}, {"window": 60}]
+        if not shift:
+            assert run_grid(strategy, combos, ctx, window, costs=Costs(), init_cash=1e6,
+                            lookahead=probe).n_trials == 2
+            continue
+        with pytest.raises(StrategyError, match=r'With window=52: Strategy "peeking_estimates" '
+                                                r"looks into the future"):
+            run_grid(strategy, combos, ctx, window, costs=Costs(), init_cash=1e6, lookahead=probe)
+
+
 def test_bench_grids_cover_every_built_in_strategy_with_parameters(library):
     """bench.py's per-combination case sweeps every strategy that has parameters, with
     grids whose smaller sizes are the first combinations of the larger ones."""

@@ -20,13 +20,16 @@ import pandas as pd
 
 from .errors import DataError
 from .inference.hac import hac_ols, newey_west_lags
+from .running import trailing_slopes
 from .universe import Universe
+from .weekly import change, fridays, last_of_week, week_index, weekly
 
 if TYPE_CHECKING:
     from .signals.composite import Signal
 
 __all__ = ["Estimate", "weekly", "regress", "asset_durations", "liquidity_betas", "rolling_durations",
-           "bucket_levels", "bucket_daily_returns", "portfolio_duration", "rank_contradictions", "MIN_WEEKS",
+           "known_on", "row_mean", "bucket_levels", "bucket_daily_returns", "portfolio_duration",
+           "rank_contradictions", "MIN_WEEKS",
            "DurationRow", "DurationReport", "measure_durations", "OwnComponentBeta",
            "own_component_betas", "collapses"]
 
@@ -42,23 +45,6 @@ class Estimate:
     se: float
     r2: float
     weeks: int
-
-
-def weekly(daily: pd.DataFrame) -> pd.DataFrame:
-    """Last value of each week (weeks ending Friday) of daily levels or prices: every week
-    from the first to the last, NaN where a column has no value in it. What
-    ``daily.resample("W-FRI").last()`` gives (index frequency aside), without resample's
-    bins, which pandas builds one week at a time in Python: decades of dates cost 35 ms a
-    call against 2 ms, and a sweep replays the rolling durations many times."""
-    index = daily.index
-    if not (isinstance(index, pd.DatetimeIndex) and index.tz is None and len(index)
-            and index.is_monotonic_increasing and (index == index.normalize()).all()):
-        return daily.resample("W-FRI").last()
-    days = index.values.astype("datetime64[D]")
-    friday = days + (4 - (days.astype(np.int64) + 3)) % 7   # 1970-01-01 was a Thursday
-    last = daily.groupby(pd.DatetimeIndex(friday.astype(index.dtype), name=index.name)).last()
-    weeks = np.arange(friday[0], friday[-1] + np.timedelta64(1, "D"), np.timedelta64(7, "D"))
-    return last.reindex(pd.DatetimeIndex(weeks.astype(index.dtype), name=index.name))
 
 
 def regress(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, int]:
@@ -81,11 +67,31 @@ def regress(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float
 def _factor_frame(prices: pd.DataFrame, factor: pd.Series,
                   benchmark: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     wk = weekly(prices)
-    returns = wk.pct_change(fill_method=None)
+    returns = pd.DataFrame(change(wk.to_numpy(dtype=float), ratio=True), index=wk.index,
+                           columns=wk.columns)
     f = weekly(factor.to_frame()).iloc[:, 0]
     x = pd.DataFrame({"factor": f.diff(),
                       "market": returns[benchmark]})
     return returns, x
+
+
+def _weekly_regression(prices: pd.DataFrame, factor: pd.Series, benchmark: str,
+                       names: list[str]) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    """Weeks, the regressors (1, the factor's weekly change, the benchmark's weekly
+    return) and the weekly returns of ``names``: ``_factor_frame``'s numbers, in numpy
+    when prices and factor share plain dates."""
+    friday = fridays(prices.index)
+    if (friday is None or not factor.index.equals(prices.index) or factor.dtype != np.float64
+            or not all(dtype == np.float64 for dtype in prices.dtypes)):
+        returns, x = _factor_frame(prices[list(dict.fromkeys([*names, benchmark]))], factor,
+                                   benchmark)
+        return (returns.index, np.column_stack([np.ones(len(x)), x.to_numpy()]),
+                returns[names].to_numpy(dtype=float))
+    columns = _positions(prices, [*names, benchmark])[0]
+    returns = change(last_of_week(friday, prices.to_numpy()[:, columns]), ratio=True)
+    moves = change(last_of_week(friday, factor.to_numpy()[:, None]), ratio=False)
+    X = np.column_stack([np.ones(len(returns)), moves[:, 0], returns[:, -1]])
+    return week_index(friday, prices.index), X, returns[:, :-1]
 
 
 def _sensitivities(prices: pd.DataFrame, factor: pd.Series, benchmark: str,
@@ -108,13 +114,6 @@ def liquidity_betas(prices: pd.DataFrame, score: pd.Series, benchmark: str,
                     columns: list[str] | None = None) -> list[Estimate]:
     """Full-sample sensitivity (% per one z-unit rise of the weekly scarcity score)."""
     return _sensitivities(prices, score, benchmark, columns, sign=1.0)
-
-
-def _lagged(a: np.ndarray, lag: int) -> np.ndarray:
-    """``a`` moved ``lag`` rows down, zeros on top (all zeros when ``lag`` covers it all:
-    with less history than the window, every estimate uses what there is)."""
-    lag = min(lag, len(a))
-    return np.concatenate([np.zeros((lag,) + a.shape[1:]), a[:len(a) - lag]])
 
 
 @dataclass(frozen=True)
@@ -184,56 +183,58 @@ def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
     if window < MIN_WEEKS:
         raise DataError(f"--window must be at least {MIN_WEEKS} weeks, got {window}.")
     cols = columns or list(prices.columns)
-    returns, x = _factor_frame(prices[list(dict.fromkeys([*cols, benchmark]))], tnx, benchmark)
-    first = 0 if since is None else max(int(returns.index.searchsorted(since, side="right")) - 1, 0)
-    X = np.column_stack([np.ones(len(x)), x.to_numpy()])
-    out = pd.DataFrame(np.nan, index=returns.index, columns=cols)
-    for name in cols:
-        y = returns[name].to_numpy()
-        ok = np.isfinite(y) & np.isfinite(X).all(axis=1)
-        Xo = np.where(ok[:, None], X, 0.0)
-        yo = np.where(ok, y, 0.0)
-        xtx = np.cumsum(Xo[:, :, None] * Xo[:, None, :], axis=0)
-        xty = np.cumsum(Xo * yo[:, None], axis=0)
-        count = np.cumsum(ok)
-        A = xtx - _lagged(xtx, window)
-        b = xty - _lagged(xty, window)
-        n = count - _lagged(count, window)
-        enough = n >= MIN_WEEKS
-        good = np.zeros(len(y), dtype=bool)
-        for part in (slice(first, None), slice(0, first)):
-            rows = np.flatnonzero(enough[part]) + (part.start or 0)
-            good[rows] = np.abs(np.linalg.det(A[rows])) > 1e-14
-            if first == 0 or good[first]:      # nothing before ``since`` is read
-                break
-        coef = np.full((len(y), 3), np.nan)
-        coef[good] = np.linalg.solve(A[good], b[good][:, :, None])[:, :, 0]
-        out[name] = -coef[:, 1] * 100
-    return out
+    names = list(dict.fromkeys(cols))
+    weeks, X, y = _weekly_regression(prices, tnx, benchmark, names)
+    slope, good = trailing_slopes(("duration", benchmark, window, *names), weeks.to_numpy(), X,
+                                  y, window, MIN_WEEKS)
+    if since is not None:     # the weeks before it only for a column without an estimate then
+        first = max(int(weeks.searchsorted(since, side="right")) - 1, 0)
+        if first:
+            good = good & ((np.arange(len(y)) >= first)[:, None] | ~good[first])
+    found = np.where(good, -slope * 100, np.nan)
+    return pd.DataFrame(found[:, [names.index(c) for c in cols]], index=weeks, columns=cols)
+
+
+def known_on(rolling: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """Date x column: the latest estimate of ``rolling`` (weeks, sorted) known on each of
+    ``dates`` (the last non-NaN one of the weeks up to it): what
+    ``rolling.reindex(rolling.index.union(dates)).ffill().reindex(dates)`` gives, in numpy."""
+    values = rolling.to_numpy(dtype=float)
+    last = np.maximum.accumulate(np.where(np.isnan(values), -1,
+                                          np.arange(len(values))[:, None]), axis=0)
+    at = rolling.index.searchsorted(dates, side="right") - 1
+    rows = np.where(at[:, None] >= 0, last[np.maximum(at, 0)], -1)
+    found = np.where(rows >= 0, np.take_along_axis(values, np.maximum(rows, 0), axis=0), np.nan)
+    return pd.DataFrame(found, index=dates, columns=rolling.columns)
 
 
 def bucket_daily_returns(prices: pd.DataFrame, universe: Universe) -> pd.DataFrame:
     """Daily return of each bucket held at equal weight over the members listed that day
-    (NaN while none is): ``prices.pct_change()[members].mean(axis=1)`` bit for bit, in
+    (NaN while none is): ``prices.pctchange()[members].mean(axis=1)`` bit for bit, in
     numpy (strategies call it in every replay of every sweep batch)."""
-    values = prices.to_numpy(dtype=float)
-    returns = np.full_like(values, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        returns[1:] = values[1:] / values[:-1] - 1
-    return pd.DataFrame({b.name: _row_mean(returns[:, _positions(prices, b.tickers)])
-                         for b in universe.buckets}, index=prices.index)
+    members = _positions(prices, *(b.tickers for b in universe.buckets))
+    return pd.DataFrame(_bucket_returns(prices, universe, members), index=prices.index)
 
 
-def _positions(frame: pd.DataFrame, tickers: Sequence[str]) -> np.ndarray:
-    """Where ``tickers`` are among ``frame``'s columns; a KeyError naming those that are
-    not (as ``frame[tickers]`` raises)."""
-    found = frame.columns.get_indexer(list(tickers))
+def _bucket_returns(prices: pd.DataFrame, universe: Universe,
+                    members: list[np.ndarray]) -> dict[str, np.ndarray]:
+    returns = change(prices.to_numpy(dtype=float), ratio=True)
+    return {b.name: row_mean(returns[:, at]) for b, at in zip(universe.buckets, members,
+                                                              strict=True)}
+
+
+def _positions(frame: pd.DataFrame, *groups: Sequence[str]) -> list[np.ndarray]:
+    """Where each group of tickers is among ``frame``'s columns (one lookup for all); a
+    KeyError naming those that are not (as ``frame[tickers]`` raises)."""
+    tickers = [t for group in groups for t in group]
+    found = frame.columns.get_indexer(tickers)
     if (found < 0).any():
         raise KeyError(f"{[t for t, i in zip(tickers, found, strict=True) if i < 0]} not in index")
-    return found
+    bounds = np.cumsum([0, *(len(group) for group in groups)])
+    return [found[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _row_mean(values: np.ndarray) -> np.ndarray:
+def row_mean(values: np.ndarray) -> np.ndarray:
     """Each row's mean over its non-NaN values (NaN where there is none), summed column by
     column as pandas does (numpy's pairwise sum rounds differently from 8 columns on)."""
     priced = ~np.isnan(values)
@@ -247,13 +248,13 @@ def _row_mean(values: np.ndarray) -> np.ndarray:
 
 def bucket_levels(prices: pd.DataFrame, universe: Universe) -> pd.DataFrame:
     """Daily equal-weight bucket index (members listed that day), as a price level."""
-    daily = bucket_daily_returns(prices, universe)
+    members = _positions(prices, *(b.tickers for b in universe.buckets))
+    daily = _bucket_returns(prices, universe, members)
     listed = prices.notna().to_numpy()
     levels = {}
-    for bucket in universe.buckets:
-        first = listed[:, _positions(prices, bucket.tickers)].any(axis=1)
-        level = np.cumprod(1 + np.nan_to_num(daily[bucket.name].to_numpy(), nan=0.0))
-        levels[bucket.name] = np.where(first, level, np.nan)
+    for bucket, at in zip(universe.buckets, members, strict=True):
+        level = np.cumprod(1 + np.nan_to_num(daily[bucket.name], nan=0.0))
+        levels[bucket.name] = np.where(listed[:, at].any(axis=1), level, np.nan)
     return pd.DataFrame(levels, index=prices.index)
 
 
