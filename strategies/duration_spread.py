@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from durationbt import Context, Param, Strategy
-from durationbt.duration import rolling_durations
+from durationbt.duration import known_on, rolling_durations, row_mean
 from durationbt.errors import StrategyError
 
 NEUTRALIZE = ("dollar", "duration")
@@ -61,8 +61,15 @@ class DurationSpread(Strategy):
         """Decision date x leg: the mean empirical duration of the leg's buckets (each the
         mean of its members' estimates), from the latest weekly estimate known that day."""
         buckets = self.bucket_durations(ctx, [b for leg in legs for b in leg])
-        return pd.DataFrame({i: buckets[leg].mean(axis=1) for i, leg in enumerate(legs)},
-                            index=ctx.rebalance_dates)
+        return pd.DataFrame(self._leg_means(buckets, legs).T, index=ctx.rebalance_dates)
+
+    @staticmethod
+    def _leg_means(buckets: pd.DataFrame, legs: list[list[str]]) -> np.ndarray:
+        """Legs x decision dates: each leg's mean of its buckets' durations (pandas' row
+        mean, bit for bit)."""
+        values = buckets.to_numpy()
+        where = {bucket: j for j, bucket in enumerate(buckets.columns)}
+        return np.array([row_mean(values[:, [where[b] for b in leg]]) for leg in legs])
 
     def bucket_durations(self, ctx: Context, buckets: list[str]) -> pd.DataFrame:
         """Decision date x bucket: the mean of the bucket's members' latest weekly duration
@@ -74,12 +81,12 @@ class DurationSpread(Strategy):
         # only for a member without an estimate that week)
         rolling = rolling_durations(ctx.prices, ctx.inputs["^TNX"], ctx.universe.benchmark,
                                     self.window, columns=members, since=dates[0])
-        known = rolling.reindex(rolling.index.union(dates)).ffill().reindex(dates)
-        listed = ctx.prices.reindex(dates).notna()
+        known = known_on(rolling, dates).to_numpy()
+        known = np.where(ctx.prices[members].reindex(dates).notna().to_numpy(), known, np.nan)
         out = {}
         for bucket in dict.fromkeys(buckets):
-            tickers = list(ctx.universe.bucket(bucket).tickers)
-            out[bucket] = known[tickers].where(listed[tickers]).mean(axis=1)
+            columns = [members.index(t) for t in ctx.universe.bucket(bucket).tickers]
+            out[bucket] = row_mean(known[:, columns])
         return pd.DataFrame(out, index=dates)
 
     @staticmethod
@@ -147,9 +154,7 @@ class DurationSpread(Strategy):
             if p.neutralize == "duration":
                 pair = (p.window, tuple(long_leg), tuple(short_leg))
                 if pair not in durations:
-                    known = by_window[p.window]
-                    durations[pair] = np.array([known[long_leg].mean(axis=1).to_numpy(),
-                                                known[short_leg].mean(axis=1).to_numpy()])
+                    durations[pair] = cls._leg_means(by_window[p.window], [long_leg, short_leg])
             weights = cls._weights(n_dates, np.array([params[k].gross for k in ks]), long_leg,
                                    short_leg, None if pair is None else durations[pair],
                                    scarce if p.gate == "scarce" else None)
