@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from durationbt import Context, Param, Strategy
-from durationbt.duration import known_on, rolling_durations, row_mean
+from durationbt.duration import MIN_WEEKS, known_on, rolling_durations, row_mean
 from durationbt.errors import StrategyError
 
 NEUTRALIZE = ("dollar", "duration")
@@ -36,7 +36,7 @@ class DurationSpread(Strategy):
     gate = Param("always", "always, or scarce (hold the spread only in the scarce regime)",
                  grid=GATES)
     gross = Param(2.0, "gross exposure of the two legs (sum of |w|)", low=0.0, high=2.0)
-    window = Param(104, "weeks of trailing data behind each duration estimate", low=26,
+    window = Param(104, "weeks of trailing data behind each duration estimate", low=MIN_WEEKS,
                    high=520)
 
     def legs(self, ctx: Context) -> tuple[list[str], list[str]]:

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from durationbt.api import build_context, compute_weights
 from durationbt.checks import check_strategy
 from durationbt.cli.app import app
-from durationbt.errors import ParameterError, StrategyError
+from durationbt.duration import MIN_WEEKS, rolling_durations
+from durationbt.errors import DataError, ParameterError, StrategyError
 from durationbt.plugins import discover_strategies
 from durationbt.synthetic import synthetic_market
 from durationbt.universe import load_universe
@@ -110,6 +111,32 @@ def test_duration_spread_zeroes_the_books_measured_duration(registry, world):
     assert np.allclose((a * d[0] - b * d[1])[held], 0.0, atol=1e-12)
     assert np.allclose(np.maximum(a, b)[held], 1.0)
     assert ((d[0] * d[1] > 0) | held.eq(False)).all()
+
+
+def test_duration_spread_window_is_bounded_as_the_estimates_are(registry, world, tmp_path):
+    """``window`` accepts what the rolling estimates accept (at least MIN_WEEKS = 52
+    weeks): a shorter one is refused as a parameter, naming it, by ``run`` and ``sweep``
+    before any data is read; it used to pass from 26 and fail in the estimates with an
+    error about a ``--window`` option those commands do not have (or, with the dollar
+    legs, not at all)."""
+    _, _, ctx = world
+    cls = registry.get("duration_spread")
+    assert cls.params()["window"].low == MIN_WEEKS == 52
+    with pytest.raises(ParameterError, match=r'"window" of strategy "duration_spread" must lie '
+                                             r"in \[52, 520\], got 51"):
+        cls(window=51)
+    raw = cls(window=52, neutralize="duration").target_weights(ctx)    # the shortest allowed
+    assert np.isfinite(raw.to_numpy()).all() and (raw != 0).any().any()
+    with pytest.raises(DataError, match="window must be at least 52 weeks, got 30"):
+        rolling_durations(ctx.prices, ctx.inputs["^TNX"], "SPY", 30)
+    for args in (["run", "duration_spread", "-p", "window=30", "-p", "neutralize=duration"],
+                 ["sweep", "duration_spread", "--grid", "window=30,104"]):
+        done = runner.invoke(app, [*args, "--data", str(tmp_path / "unread"), "--out",
+                                   str(tmp_path / "out")])
+        assert done.exit_code == 2, done.output
+        text = " ".join(done.output.split())
+        assert 'Parameter "window" of strategy "duration_spread" must lie in [52, 520]' in text
+        assert "--window" not in text and not (tmp_path / "out").exists()
 
 
 def test_inverse_vol_duration_respects_the_cap(registry, world):

@@ -181,7 +181,8 @@ def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
     and the earlier ones of an asset without an estimate that week, which a forward fill
     reaches back to; the other weeks are NaN): a fraction of the cost of decades of weeks."""
     if window < MIN_WEEKS:
-        raise DataError(f"--window must be at least {MIN_WEEKS} weeks, got {window}.")
+        raise DataError(f"Rolling duration estimates: window must be at least {MIN_WEEKS} "
+                        f"weeks, got {window}.")
     cols = columns or list(prices.columns)
     names = list(dict.fromkeys(cols))
     weeks, X, y = _weekly_regression(prices, tnx, benchmark, names)
