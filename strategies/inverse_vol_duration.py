@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from durationbt import Context, Param, Strategy
+from durationbt.duration import row_sum
 
 
 class InverseVolDuration(Strategy):
@@ -24,13 +25,19 @@ class InverseVolDuration(Strategy):
                          grid=(1.0, 2.0, 3.0))
 
     @staticmethod
-    def _risk_parity(ctx: Context, levels: pd.DataFrame, vol_window: int) -> tuple[np.ndarray, np.ndarray]:
-        """Decision dates x buckets inverse-volatility weights, and their average rank."""
-        vol = levels.pct_change(fill_method=None).rolling(vol_window, min_periods=20).std()
-        inverse = (1.0 / vol.loc[ctx.rebalance_dates]).where(lambda v: v < 1e6)
-        weights = inverse.div(inverse.sum(axis=1), axis=0).fillna(0.0)
-        average = weights.mul(ctx.bucket_ranks, axis=1).sum(axis=1)
-        return weights.to_numpy(dtype=float), average.to_numpy(dtype=float)
+    def _risk_parity(ctx: Context, returns: pd.DataFrame,
+                     vol_window: int) -> tuple[np.ndarray, np.ndarray]:
+        """Decision dates x buckets inverse-volatility weights, and their average rank, from
+        the buckets' daily ``returns`` (rows summed bucket by bucket, as pandas sums them)."""
+        vol = returns.rolling(vol_window, min_periods=20).std().loc[ctx.rebalance_dates]
+        with np.errstate(divide="ignore"):
+            inverse = 1.0 / vol.to_numpy(dtype=float)
+        inverse = np.where(inverse < 1e6, inverse, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weights = inverse / row_sum(inverse)[:, None]
+        weights = np.where(np.isnan(weights), 0.0, weights)
+        ranks = ctx.bucket_ranks.reindex(returns.columns).to_numpy(dtype=float)
+        return weights, row_sum(weights * ranks)
 
     @staticmethod
     def _cap(ctx: Context, weights: np.ndarray, average: np.ndarray,
@@ -53,22 +60,27 @@ class InverseVolDuration(Strategy):
         out[:, :, cash] = weights[None, :, cash] + (moved / cash.sum())[..., None]
         return out
 
+    @staticmethod
+    def _returns(ctx: Context) -> pd.DataFrame:
+        """The equal-weight buckets' daily returns."""
+        return ctx.bucket_levels().pct_change(fill_method=None)
+
     def target_weights(self, ctx: Context) -> pd.DataFrame:
-        weights, average = self._risk_parity(ctx, ctx.bucket_levels(), self.vol_window)
+        weights, average = self._risk_parity(ctx, self._returns(ctx), self.vol_window)
         capped = self._cap(ctx, weights, average, np.array([self.max_avg_rank]))
         return pd.DataFrame(capped[0], index=ctx.rebalance_dates,
                             columns=list(ctx.universe.bucket_names))
 
     @classmethod
     def target_weights_grid(cls, ctx: Context, combos) -> dict[str, np.ndarray]:
-        """The same weights for many combinations at once (sweeps): bucket levels are read
+        """The same weights for many combinations at once (sweeps): bucket returns are read
         once, each distinct window's volatilities computed once and all its caps applied in
         the same vector operations."""
         params = [cls(**combo) for combo in combos]
-        levels = ctx.bucket_levels()
+        returns = cls._returns(ctx)
         out = np.empty((len(combos), len(ctx.rebalance_dates), len(ctx.universe.bucket_names)))
         for window in dict.fromkeys(p.vol_window for p in params):
             chosen = [k for k, p in enumerate(params) if p.vol_window == window]
-            out[chosen] = cls._cap(ctx, *cls._risk_parity(ctx, levels, window),
+            out[chosen] = cls._cap(ctx, *cls._risk_parity(ctx, returns, window),
                                    np.array([params[k].max_avg_rank for k in chosen]))
         return {b: out[:, :, j] for j, b in enumerate(ctx.universe.bucket_names)}

@@ -230,6 +230,22 @@ def test_bucket_levels_and_returns_equal_pandas_bit_for_bit():
         bucket_levels(prices, Universe)
 
 
+def test_row_sum_and_mean_are_pandas_row_reductions():
+    """``row_sum`` and ``row_mean`` are ``frame.sum(axis=1)`` and ``frame.mean(axis=1)``
+    bit for bit: NaN skipped, all-NaN rows 0 and NaN, from 2 to 12 columns (pandas adds
+    column by column; numpy's pairwise sum would differ from 8 on)."""
+    from durationbt.duration import row_mean, row_sum
+
+    rng = np.random.default_rng(6)
+    for columns in (2, 6, 8, 12):
+        values = rng.random((400, columns)) * 10 ** rng.uniform(-3, 3, (400, columns))
+        values[rng.random(values.shape) < 0.3] = np.nan
+        values[:5] = np.nan
+        frame = pd.DataFrame(values)
+        for ours, theirs in ((row_sum, frame.sum(axis=1)), (row_mean, frame.mean(axis=1))):
+            _bits_equal(pd.DataFrame({"x": ours(values)}), pd.DataFrame({"x": theirs}))
+
+
 def test_rolling_durations_since_gives_what_a_reader_from_then_on_sees():
     """With ``since`` only the weeks from the last one ended by then are estimated, and the
     earlier ones of an asset that has no estimate that week but had one before (here GAPPY,

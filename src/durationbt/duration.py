@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .signals.composite import Signal
 
 __all__ = ["Estimate", "weekly", "regress", "asset_durations", "liquidity_betas", "rolling_durations",
-           "known_on", "row_mean", "bucket_levels", "bucket_daily_returns", "portfolio_duration",
+           "known_on", "row_sum", "row_mean", "bucket_levels", "bucket_daily_returns", "portfolio_duration",
            "rank_contradictions", "MIN_WEEKS",
            "DurationRow", "DurationReport", "measure_durations", "OwnComponentBeta",
            "own_component_betas", "collapses"]
@@ -235,16 +235,21 @@ def _positions(frame: pd.DataFrame, *groups: Sequence[str]) -> list[np.ndarray]:
     return [found[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def row_mean(values: np.ndarray) -> np.ndarray:
-    """Each row's mean over its non-NaN values (NaN where there is none), summed column by
+def row_sum(values: np.ndarray) -> np.ndarray:
+    """Each row's sum over its non-NaN values (0 where there is none), summed column by
     column as pandas does (numpy's pairwise sum rounds differently from 8 columns on)."""
-    priced = ~np.isnan(values)
-    filled = np.where(priced, values, 0.0)
+    filled = np.where(np.isnan(values), 0.0, values)
     total = filled[:, 0]
     for j in range(1, filled.shape[1]):
         total = total + filled[:, j]
-    count = priced.sum(axis=1)
-    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return total
+
+
+def row_mean(values: np.ndarray) -> np.ndarray:
+    """Each row's mean over its non-NaN values (NaN where there is none), as pandas
+    computes it (``row_sum`` over the count)."""
+    count = (~np.isnan(values)).sum(axis=1)
+    return np.where(count > 0, row_sum(values) / np.maximum(count, 1), np.nan)
 
 
 def bucket_levels(prices: pd.DataFrame, universe: Universe) -> pd.DataFrame:
