@@ -193,6 +193,12 @@ def test_weekly_is_resample_last_without_the_slow_bins():
     for case in (frame, frame.iloc[:1], frame.iloc[5:9], frame[["a"]].rename_axis(None)):
         _bits_equal(weekly(case), case.resample("W-FRI").last())
     assert weekly(frame).index[0] == pd.Timestamp("2001-01-05")   # a Friday
+    from durationbt.weekly import fridays, last_of_week
+
+    expected = frame.resample("W-FRI").last().to_numpy()
+    for layout in (np.ascontiguousarray, np.asfortranarray):     # rows or columns contiguous
+        found = last_of_week(fridays(frame.index), layout(frame.to_numpy()))
+        _bits_equal(pd.DataFrame(found), pd.DataFrame(expected))
     hours = frame.set_axis(frame.index + pd.Timedelta(hours=16))
     pd.testing.assert_frame_equal(weekly(hours), hours.resample("W-FRI").last())
 
@@ -308,7 +314,8 @@ def _replays(prices: pd.DataFrame, tnx: pd.Series) -> dict[str, tuple]:
 
 def test_remembered_estimates_are_the_same_bits_as_fresh_ones(monkeypatch):
     """Rolling estimates remember their running sums (``running``), so a replay that shares
-    the full run's past sums only the weeks from the first one whose data differ. Each
+    the full run's past (and ``since``) sums only the weeks from the first one whose data
+    differ. Each
     data set below, estimated after the full one, equals its estimate from nothing, bit for
     bit; what was remembered is compared with the data, never trusted by name (the reversed
     history under the same names is summed from its first return, a factor one bit off from
@@ -325,9 +332,20 @@ def test_remembered_estimates_are_the_same_bits_as_fresh_ones(monkeypatch):
             running.forget()
             fresh = rolling_durations(p, t, "MKT", window=60, since=since)
             running.forget()
-            rolling_durations(prices, tnx, "MKT", window=60)
+            rolling_durations(prices, tnx, "MKT", window=60, since=since)
             starts.clear()
             _bits_equal(rolling_durations(p, t, "MKT", window=60, since=since), fresh)
             weeks = weekly(prices).index
-            assert starts == ([] if differs is None else [int(weeks.searchsorted(differs))]), name
+            # the first week whose data differ; at or before ``since``'s: from nothing
+            week = None if differs is None else int(weeks.searchsorted(differs))
+            first = 0 if since is None else int(weeks.searchsorted(since, side="right")) - 1
+            assert starts == ([] if week is None else [week if week > first else 0]), name
+    # estimated from another week on: from nothing
+    running.forget()
+    rolling_durations(prices, tnx, "MKT", window=60)
+    starts.clear()
+    late = rolling_durations(prices, tnx, "MKT", window=60, since=prices.index[900])
+    assert starts == [0]
+    running.forget()
+    _bits_equal(late, rolling_durations(prices, tnx, "MKT", window=60, since=prices.index[900]))
     running.forget()

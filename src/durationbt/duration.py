@@ -77,21 +77,24 @@ def _factor_frame(prices: pd.DataFrame, factor: pd.Series,
 
 def _weekly_regression(prices: pd.DataFrame, factor: pd.Series, benchmark: str,
                        names: list[str]) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
-    """Weeks, the regressors (1, the factor's weekly change, the benchmark's weekly
-    return) and the weekly returns of ``names``: ``_factor_frame``'s numbers, in numpy
-    when prices and factor share plain dates."""
+    """Weeks, the regressors (the factor's weekly change, the benchmark's weekly return)
+    and the weekly returns of ``names``: ``_factor_frame``'s numbers, in numpy when prices
+    and factor share plain dates."""
     friday = fridays(prices.index)
+    columns = list(dict.fromkeys([*names, benchmark]))
     if (friday is None or not factor.index.equals(prices.index) or factor.dtype != np.float64
             or not all(dtype == np.float64 for dtype in prices.dtypes)):
-        returns, x = _factor_frame(prices[list(dict.fromkeys([*names, benchmark]))], factor,
-                                   benchmark)
-        return (returns.index, np.column_stack([np.ones(len(x)), x.to_numpy()]),
-                returns[names].to_numpy(dtype=float))
-    columns = _positions(prices, [*names, benchmark])[0]
-    returns = change(last_of_week(friday, prices.to_numpy()[:, columns]), ratio=True)
+        returns, x = _factor_frame(prices[columns], factor, benchmark)
+        return returns.index, x.to_numpy(dtype=float), returns[names].to_numpy(dtype=float)
+    at = _positions(prices, columns)[0]
+    values = prices.to_numpy()
+    if not np.array_equal(at, np.arange(values.shape[1])):   # (all of them: no copy)
+        values = values[:, at]
+    returns = change(last_of_week(friday, values), ratio=True)
     moves = change(last_of_week(friday, factor.to_numpy()[:, None]), ratio=False)
-    X = np.column_stack([np.ones(len(returns)), moves[:, 0], returns[:, -1]])
-    return week_index(friday, prices.index), X, returns[:, :-1]
+    where = {name: j for j, name in enumerate(columns)}
+    Z = np.column_stack([moves[:, 0], returns[:, where[benchmark]]])
+    return week_index(friday, prices.index), Z, returns[:, [where[n] for n in names]]
 
 
 def _sensitivities(prices: pd.DataFrame, factor: pd.Series, benchmark: str,
@@ -185,15 +188,14 @@ def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
                         f"weeks, got {window}.")
     cols = columns or list(prices.columns)
     names = list(dict.fromkeys(cols))
-    weeks, X, y = _weekly_regression(prices, tnx, benchmark, names)
-    slope, good = trailing_slopes(("duration", benchmark, window, *names), weeks.to_numpy(), X,
-                                  y, window, MIN_WEEKS)
-    if since is not None:     # the weeks before it only for a column without an estimate then
-        first = max(int(weeks.searchsorted(since, side="right")) - 1, 0)
-        if first:
-            good = good & ((np.arange(len(y)) >= first)[:, None] | ~good[first])
+    weeks, Z, y = _weekly_regression(prices, tnx, benchmark, names)
+    first = 0 if since is None else max(int(weeks.searchsorted(since, side="right")) - 1, 0)
+    slope, good = trailing_slopes(("duration", benchmark, window, *names), weeks.to_numpy(), Z,
+                                  y, window, MIN_WEEKS, first)
     found = np.where(good, -slope * 100, np.nan)
-    return pd.DataFrame(found[:, [names.index(c) for c in cols]], index=weeks, columns=cols)
+    if cols != names:                          # a column asked for twice
+        found = found[:, [names.index(c) for c in cols]]
+    return pd.DataFrame(found, index=weeks, columns=cols)
 
 
 def known_on(rolling: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
@@ -211,7 +213,7 @@ def known_on(rolling: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
 
 def bucket_daily_returns(prices: pd.DataFrame, universe: Universe) -> pd.DataFrame:
     """Daily return of each bucket held at equal weight over the members listed that day
-    (NaN while none is): ``prices.pctchange()[members].mean(axis=1)`` bit for bit, in
+    (NaN while none is): ``prices.pct_change()[members].mean(axis=1)`` bit for bit, in
     numpy (strategies call it in every replay of every sweep batch)."""
     members = _positions(prices, *(b.tickers for b in universe.buckets))
     return pd.DataFrame(_bucket_returns(prices, universe, members), index=prices.index)

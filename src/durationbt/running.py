@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
+from itertools import combinations_with_replacement
 
 import numpy as np
 
@@ -17,7 +18,7 @@ __all__ = ["trailing_slopes", "forget"]
 
 MEMO_SIZE = 6            # data sets remembered (a sweep's windows and leg sets)
 MEMO_CELLS = 60_000      # rows x columns up to which a data set is remembered (a few MB)
-CHUNK = 32               # columns summed at once beyond that (memory stays bounded)
+CHUNK = 64               # columns summed at once beyond that (memory stays bounded)
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,12 @@ class _Sums:
     """The data of one call and its running sums and estimates, row by row (read-only)."""
 
     rows: np.ndarray      # row labels (weeks)
-    X: np.ndarray         # rows x regressors
+    Z: np.ndarray         # rows x regressors (besides the constant)
     Y: np.ndarray         # rows x columns
-    xtx: np.ndarray       # running sums of x x', rows x columns x k x k
-    xty: np.ndarray       # running sums of x y, rows x columns x k
-    count: np.ndarray     # running count of complete rows, rows x columns
-    slope: np.ndarray     # rows x columns: the coefficient of X's column 1 (NaN: none)
-    good: np.ndarray      # rows x columns: enough rows and a solvable system
+    first: int            # estimated from this row on (see ``trailing_slopes``)
+    sums: dict            # running sums, rows x columns each: "n", ("y",), (i,), (i, j), (i, "y")
+    slope: np.ndarray     # rows x columns: the coefficient of Z's column 0 (NaN: none)
+    good: np.ndarray      # rows x columns: estimated (enough rows, a solvable system)
 
 
 _memo: OrderedDict[Hashable, _Sums] = OrderedDict()
@@ -42,28 +42,31 @@ def forget() -> None:
     _memo.clear()
 
 
-def trailing_slopes(key: Hashable, rows: np.ndarray, X: np.ndarray, Y: np.ndarray,
-                    window: int, min_rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows x columns of ``Y``: the OLS coefficient on ``X``'s column 1 of each column on
-    ``X`` over the trailing ``window`` rows (rows with a NaN left out), where at least
-    ``min_rows`` rows are complete and the system is not singular (``good``; NaN
-    elsewhere). ``key`` names the data set (the estimate is still computed from the data,
-    compared row by row with what was remembered under it). Both read-only (they may be
-    remembered)."""
+def trailing_slopes(key: Hashable, rows: np.ndarray, Z: np.ndarray, Y: np.ndarray,
+                    window: int, min_rows: int, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Rows x columns of ``Y``: the OLS coefficient on ``Z``'s column 0 of each column on a
+    constant and ``Z`` over the trailing ``window`` rows (rows with a NaN left out), where
+    at least ``min_rows`` rows are complete and the system is not singular (``good``; NaN
+    elsewhere), from row ``first`` on (and before it for a column without an estimate at
+    ``first``; the other rows are not estimated). ``key`` names the data set (the estimate
+    is still computed from the data, compared row by row with what was remembered under
+    it). Both read-only (they may be remembered)."""
     if Y.size > MEMO_CELLS:
-        parts = [_extend(None, 0, rows, X, Y[:, lo:lo + CHUNK], window, min_rows)
-                 for lo in range(0, Y.shape[1], CHUNK)] or [_extend(None, 0, rows, X, Y, window,
-                                                                    min_rows)]
+        parts = [_extend(None, 0, rows, Z, Y[:, lo:lo + CHUNK], window, min_rows, first)
+                 for lo in range(0, Y.shape[1], CHUNK)] or [
+            _extend(None, 0, rows, Z, Y, window, min_rows, first)]
         return (np.concatenate([p.slope for p in parts], axis=1),
                 np.concatenate([p.good for p in parts], axis=1))
     known = _memo.get(key)
-    same = 0 if known is None else _shared(known, rows, X, Y)
-    if known is not None and same == len(rows):          # the same data, or a prefix of it
+    same = 0 if known is None or known.first != first else _shared(known, rows, Z, Y)
+    if known is not None and known.first == first and same == len(rows):   # a prefix of it
         _memo.move_to_end(key)
         return known.slope[:same], known.good[:same]
+    if same <= first:            # what is estimated before ``first`` may change: from nothing
+        same = 0
     # the longest data of a key is kept: the full run, not the shorter replays of it
     keep = known is None or same == 0 or len(rows) > len(known.rows)
-    sums = _extend(known if same else None, same, rows, X, Y, window, min_rows, keep)
+    sums = _extend(known if same else None, same, rows, Z, Y, window, min_rows, first, keep)
     if keep:
         sums.slope.flags.writeable = sums.good.flags.writeable = False   # handed out again
         _memo[key] = sums
@@ -73,15 +76,75 @@ def trailing_slopes(key: Hashable, rows: np.ndarray, X: np.ndarray, Y: np.ndarra
     return sums.slope, sums.good
 
 
-def _shared(known: _Sums, rows: np.ndarray, X: np.ndarray, Y: np.ndarray) -> int:
+def _shared(known: _Sums, rows: np.ndarray, Z: np.ndarray, Y: np.ndarray) -> int:
     """How many leading rows are the same, bit for bit, in ``known`` and this data."""
-    if known.X.shape[1:] != X.shape[1:] or known.Y.shape[1:] != Y.shape[1:]:
+    if known.Z.shape[1:] != Z.shape[1:] or known.Y.shape[1:] != Y.shape[1:]:
         return 0
     n = min(len(rows), len(known.rows))
     same = ((rows[:n] == known.rows[:n])
-            & (X[:n].view(np.int64) == known.X[:n].view(np.int64)).all(axis=1)
+            & (Z[:n].view(np.int64) == known.Z[:n].view(np.int64)).all(axis=1)
             & (Y[:n].view(np.int64) == known.Y[:n].view(np.int64)).all(axis=1))
     return n if same.all() else int(np.argmin(same))
+
+
+def _terms(Z: np.ndarray, Y: np.ndarray) -> dict:
+    """Each row's terms of x'x and x'y (x = 1, Z), zero where the row has a NaN: the
+    constant's products are the terms themselves (1 * v is v, bit for bit) and x'x is
+    symmetric, so each distinct product is formed once."""
+    ok = np.isfinite(Y) & np.isfinite(Z).all(axis=1)[:, None]
+    z = [np.where(ok, Z[:, [i]], 0.0) for i in range(Z.shape[1])]
+    y = np.where(ok, Y, 0.0)
+    terms: dict = {"n": ok, ("y",): y}
+    for i, zi in enumerate(z):
+        terms[(i,)] = zi
+        terms[(i, "y")] = zi * y
+    for i, j in combinations_with_replacement(range(len(z)), 2):
+        terms[(i, j)] = z[i] * z[j]
+    return terms
+
+
+def _extend(known: _Sums | None, start: int, rows: np.ndarray, Z: np.ndarray, Y: np.ndarray,
+            window: int, min_rows: int, first: int, keep: bool = False) -> _Sums:
+    """The sums and estimates of this data: ``known``'s first ``start`` rows (the same
+    data, ``start`` > ``first``), the rest summed on from there. ``keep``: with every
+    row's running sums (else only those the estimates read)."""
+    terms = _terms(Z[start:], Y[start:])
+    low = 0 if known is None or keep else max(start - window, 0)   # the rows read from here
+    sums = {}
+    for name, term in terms.items():
+        if known is None:
+            sums[name] = np.cumsum(term, axis=0)
+        else:
+            old = known.sums[name]
+            sums[name] = np.concatenate([old[low:start], np.cumsum(np.concatenate(
+                [old[start - 1:start], term]), axis=0)[1:]])
+
+    def trailing(name: object, at: np.ndarray) -> np.ndarray:
+        """The sum over the ``window`` rows up to each row of ``at`` (rows x columns)."""
+        total, (r, c) = sums[name], at
+        behind = r - window
+        return total[r - low, c] - np.where(behind >= 0, total[np.maximum(behind, 0) - low, c], 0)
+
+    count = sums["n"][start - low:] - _behind(sums["n"], window, start - low)
+    enough = count >= min_rows
+    solve = enough & (np.arange(start, len(rows)) >= first)[:, None]
+    if known is None and 0 < first < len(rows):
+        # before ``first``: only the columns without an estimate at ``first``
+        at_first = np.nonzero(solve[first])[0]
+        solve[first] = False
+        solve[first, at_first[_solvable(trailing, window, (np.full(len(at_first), first),
+                                                           at_first), Z.shape[1])[0]]] = True
+        solve[:first] = enough[:first] & ~solve[first]
+    where = np.nonzero(solve)
+    ok, A, b = _solvable(trailing, window, (where[0] + start, where[1]), Z.shape[1])
+    good = np.zeros(enough.shape, dtype=bool)
+    good[where[0][ok], where[1][ok]] = True
+    slope = np.full(good.shape, np.nan)
+    slope[good] = np.linalg.solve(A[ok], b[ok][:, :, None])[:, 1, 0]
+    if known is not None:
+        slope = np.concatenate([known.slope[:start], slope])
+        good = np.concatenate([known.good[:start], good])
+    return _Sums(rows, Z, Y, first, sums, slope, good)
 
 
 def _behind(a: np.ndarray, lag: int, start: int) -> np.ndarray:
@@ -92,31 +155,17 @@ def _behind(a: np.ndarray, lag: int, start: int) -> np.ndarray:
     return out
 
 
-def _extend(known: _Sums | None, start: int, rows: np.ndarray, X: np.ndarray, Y: np.ndarray,
-            window: int, min_rows: int, keep: bool = False) -> _Sums:
-    """The sums and estimates of this data: ``known``'s first ``start`` rows (the same
-    data), the rest summed on from there. ``keep``: with every row's running sums (else
-    only those the estimates read)."""
-    x, y = X[start:], Y[start:]
-    ok = np.isfinite(y) & np.isfinite(x).all(axis=1)[:, None]
-    xo = np.where(ok[:, :, None], x[:, None, :], 0.0)
-    yo = np.where(ok, y, 0.0)
-    terms = [xo[:, :, :, None] * xo[:, :, None, :], xo * yo[:, :, None], ok]
-    # rows ``low`` on: the new ones and the window behind them
-    low = 0 if known is None or keep else max(start - window, 0)
-    if known is None:
-        sums = [np.cumsum(t, axis=0) for t in terms]
-    else:
-        old = (known.xtx, known.xty, known.count)
-        sums = [np.concatenate([o[low:start], np.cumsum(np.concatenate([o[start - 1:start], t]),
-                                                        axis=0)[1:]])
-                for o, t in zip(old, terms, strict=True)]
-    A, b, n = (s[start - low:] - _behind(s, window, start - low) for s in sums)
-    good = n >= min_rows
-    good[good] = np.abs(np.linalg.det(A[good])) > 1e-14
-    slope = np.full(good.shape, np.nan)
-    slope[good] = np.linalg.solve(A[good], b[good][:, :, None])[:, 1, 0]
-    if known is not None:
-        slope = np.concatenate([known.slope[:start], slope])
-        good = np.concatenate([known.good[:start], good])
-    return _Sums(rows, X, Y, *sums, slope, good)
+def _solvable(trailing, window: int, at: tuple[np.ndarray, np.ndarray],
+              k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """At the (row, column) pairs ``at``: whether the trailing system is solvable (|det| >
+    1e-14), its matrix x'x and its right-hand side x'y."""
+    n = len(at[0])
+    A, b = np.empty((n, k + 1, k + 1)), np.empty((n, k + 1))
+    A[:, 0, 0] = trailing("n", at)
+    b[:, 0] = trailing(("y",), at)
+    for i in range(k):
+        A[:, 0, i + 1] = A[:, i + 1, 0] = trailing((i,), at)
+        b[:, i + 1] = trailing((i, "y"), at)
+        for j in range(i, k):
+            A[:, i + 1, j + 1] = A[:, j + 1, i + 1] = trailing((i, j), at)
+    return np.abs(np.linalg.det(A)) > 1e-14, A, b

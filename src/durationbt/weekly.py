@@ -47,14 +47,32 @@ def week_index(friday: np.ndarray, index: pd.DatetimeIndex) -> pd.DatetimeIndex:
 
 
 def last_of_week(friday: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Weeks x columns: each column's last non-NaN value in each week (rows in order)."""
+    """Weeks x columns: each column's last non-NaN value in each week (rows in order): the
+    week's last row, and for a column without a value there, the row before it, and so on
+    (only the missing ones are looked up again)."""
     starts = np.flatnonzero(np.concatenate([[True], friday[1:] != friday[:-1]]))
-    last = np.maximum.reduceat(np.where(np.isnan(values), -1, np.arange(len(values))[:, None]),
-                               starts, axis=0)           # -1: none that week
+    ends = np.append(starts[1:], len(friday)) - 1
+    # a frame's values are column-major: work along each column, not across them
+    by_column = values.flags.f_contiguous
+    picked = values.T[:, ends].T if by_column else values[ends]
+    missing = np.isnan(picked)
+    if missing.any():          # looked up again: those of a week with a value in it
+        priced = ~np.isnan(values.T if by_column else values)
+        missing &= (np.logical_or.reduceat(priced, starts, axis=1).T if by_column
+                    else np.logical_or.reduceat(priced, starts, axis=0))
+    week, column = np.nonzero(missing)
+    for back in range(1, int((ends - starts).max()) + 1):
+        if not len(week):
+            break
+        row = ends[week] - back
+        inside = row >= starts[week]
+        found = values[np.where(inside, row, 0), column]
+        hit = inside & ~np.isnan(found)
+        picked[week[hit], column[hit]] = found[hit]
+        week, column = week[inside & ~hit], column[inside & ~hit]
     out = np.full((int((friday[-1] - friday[0]) // np.timedelta64(7, "D")) + 1,
                    values.shape[1]), np.nan)
-    out[(friday[starts] - friday[0]) // np.timedelta64(7, "D")] = np.where(
-        last >= 0, np.take_along_axis(values, np.maximum(last, 0), axis=0), np.nan)
+    out[(friday[starts] - friday[0]) // np.timedelta64(7, "D")] = picked
     return out
 
 
