@@ -4,13 +4,16 @@ Short holes are forward-filled and reported; long ones are never filled silently
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ParameterError, did_you_mean
 
 __all__ = ["Gap", "true_runs", "is_continuous", "trading_calendar", "align_to_calendar",
+           "align_frame",
            "as_seen_at_the_close", "rebalance_dates",
            "SCHEDULES", "MAX_FILL_DAYS"]
 
@@ -38,26 +41,51 @@ def is_continuous(series: pd.Series) -> bool:
     """True for series that trade every day (crypto): more than 10% of dates on weekends."""
     if series.empty:
         return False
-    return float((series.index.day_of_week >= 5).mean()) > 0.10
+    index = series.index
+    if isinstance(index, pd.DatetimeIndex) and index.tz is None:   # 1970-01-01 a Thursday
+        weekday = (index.to_numpy().astype("datetime64[D]").view("int64") + 3) % 7
+        return float((weekday >= 5).mean()) > 0.10
+    return float((index.day_of_week >= 5).mean()) > 0.10
 
 
 def trading_calendar(series: dict[str, pd.Series]) -> pd.DatetimeIndex:
     """Exchange trading days: dates on which at least half of the exchange-traded (not
     7-day) series that are alive that day have a price. One file with a stray holiday row
-    therefore cannot add a day on which everything else is missing."""
+    therefore cannot add a day on which everything else is missing. Counted with one sorted
+    search per series, not one pass per series over the union."""
     traded = [s.index for s in series.values() if not is_continuous(s) and len(s)]
     if not traded:
         raise DataError("Cannot build a trading calendar: every series trades 7 days a week. "
                         "Add at least one exchange-traded ticker (e.g. the benchmark).")
-    union = traded[0]
-    for index in traded[1:]:
-        union = union.union(index)
-    present = pd.Series(0, index=union)
-    alive = pd.Series(0, index=union)
+    if len(traded) == 1:
+        union = traded[0]
+    else:
+        unit = min((index.unit for index in traded), key=("ns", "us", "ms", "s").index)
+        traded = [index.as_unit(unit) for index in traded]
+        ticks = np.unique(traded[0].asi8)
+        for index in traded[1:]:      # most series add no date: a search tells, no sort
+            if not _within(ticks, index.asi8):
+                ticks = np.union1d(ticks, index.asi8)
+        union = pd.DatetimeIndex(ticks.view(f"M8[{unit}]"), tz=traded[0].tz)
+    ticks = union.asi8
+    present = np.zeros(len(union), dtype=np.int64)
+    alive = np.zeros(len(union) + 1, dtype=np.int64)
     for index in traded:
-        present.loc[index] += 1
-        alive.loc[(union >= index[0]) & (union <= index[-1])] += 1
-    return pd.DatetimeIndex(union[(present >= 0.5 * alive).to_numpy()], name="date")
+        days = index.asi8
+        present[np.searchsorted(ticks, days if index.is_unique else np.unique(days))] += 1
+        low = np.searchsorted(ticks, days[0])          # the first and last rows as written
+        high = np.searchsorted(ticks, days[-1], side="right")
+        if low < high:
+            alive[low] += 1
+            alive[high] -= 1
+    alive = np.cumsum(alive[:-1])
+    return pd.DatetimeIndex(union[present >= 0.5 * alive], name="date")
+
+
+def _within(sorted_ticks: np.ndarray, ticks: np.ndarray) -> bool:
+    """Whether every one of ``ticks`` is in ``sorted_ticks``."""
+    at = np.minimum(np.searchsorted(sorted_ticks, ticks), len(sorted_ticks) - 1)
+    return bool((sorted_ticks[at] == ticks).all())
 
 
 def true_runs(mask: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]:
@@ -96,23 +124,40 @@ def align_to_calendar(series: pd.Series, calendar: pd.DatetimeIndex,
     """``series`` on ``calendar`` (7-day series one day later, see ``as_seen_at_the_close``):
     NaN before its first and after its last price; holes of up to ``max_fill`` trading days
     carry the previous close, longer holes stay NaN. Every hole is returned as a Gap."""
-    series = as_seen_at_the_close(series)
-    aligned = series.reindex(calendar)
-    if series.empty:
-        return aligned, []
-    inside = (calendar >= series.index[0]) & (calendar <= series.index[-1])
-    missing = pd.Series(aligned.isna().to_numpy() & inside, index=calendar)
-    gaps: list[Gap] = []
-    if missing.any():
-        filled = aligned.ffill(limit=max_fill).where(inside)
-        for first, last, days in true_runs(missing):
-            gaps.append(Gap(str(series.name), first, last, days, days <= max_fill))
-        # a long hole must stay empty in full, not be filled for its first max_fill days
-        for gap in gaps:
-            if not gap.filled:
-                filled.loc[gap.first:gap.last] = float("nan")
-        aligned = filled
-    return aligned, gaps
+    frame, gaps = align_frame({series.name: series}, calendar, max_fill)
+    return frame.iloc[:, 0], gaps
+
+
+def align_frame(series: Mapping[object, pd.Series], calendar: pd.DatetimeIndex,
+                max_fill: int = MAX_FILL_DAYS) -> tuple[pd.DataFrame, list[Gap]]:
+    """Every series on ``calendar`` (sorted, as ``trading_calendar`` makes it) as
+    ``align_to_calendar`` puts one, as the columns of one frame (named by the keys), with
+    their gaps in column order: one array for all of them, so 2,000 assets cost one pass,
+    not 2,000 reindexed Series."""
+    names = list(series)
+    values = np.full((len(names), len(calendar)), np.nan)   # column j is row j: the layout
+    gaps: list[Gap] = []                                    # of a frame built from columns
+    for j, name in enumerate(names):
+        shown = as_seen_at_the_close(series[name])
+        if shown.empty:
+            continue
+        at = calendar.get_indexer(shown.index)
+        values[j, at[at >= 0]] = shown.to_numpy(dtype=float)[at >= 0]
+        low = calendar.searchsorted(shown.index[0])       # its own first to last day
+        high = calendar.searchsorted(shown.index[-1], side="right")
+        row = values[j, low:high]
+        missing = np.isnan(row)
+        if not missing.any():
+            continue
+        edges = np.diff(missing.view(np.int8), prepend=0, append=0)   # +1 opens a hole
+        for first, end in zip(np.flatnonzero(edges > 0), np.flatnonzero(edges < 0), strict=True):
+            days = int(end - first)
+            gaps.append(Gap(str(series[name].name), calendar[low + first],
+                            calendar[low + end - 1], days, days <= max_fill))
+            if days <= max_fill and first > 0:
+                row[first:end] = row[first - 1]           # the previous close, carried
+    frame = pd.DataFrame(values.T, index=calendar, columns=names, copy=False)
+    return frame, gaps
 
 
 def rebalance_dates(calendar: pd.DatetimeIndex, schedule: str) -> pd.DatetimeIndex:

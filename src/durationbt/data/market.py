@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import DataError, UniverseError
 from ..universe import Universe
-from .calendar import MAX_FILL_DAYS, Gap, align_to_calendar, trading_calendar
+from .calendar import MAX_FILL_DAYS, Gap, align_frame, trading_calendar
 from .csv import read_user_csv
 from .moves import Suspicious, check_suspicious, find_suspicious, suspicious_notes
 from .providers import PriceProvider
@@ -243,12 +243,7 @@ def load_market_data(universe: Universe, provider: PriceProvider, *,
         raise DataError(f"No trading days between {start_ts.date()} and {end_ts.date()} in the "
                         "data; choose a wider date range.")
 
-    gaps: list[Gap] = []
-    prices = {}
-    for ticker in assets:
-        prices[ticker], found = align_to_calendar(raw[ticker], calendar, max_fill)
-        gaps += found
-    price_frame = pd.DataFrame(prices, index=calendar)
+    price_frame, gaps = align_frame({ticker: raw[ticker] for ticker in assets}, calendar, max_fill)
     in_range = price_frame.loc[start_ts:end_ts]
     for gap in gaps:
         if not gap.filled and gap.last >= start_ts:
@@ -265,11 +260,8 @@ def load_market_data(universe: Universe, provider: PriceProvider, *,
     warnings += check_calendar(pd.DatetimeIndex(calendar)).notes(in_range.index[0],
                                                                  in_range.index[-1])
 
-    inputs = {}
-    for ticker, series in input_raw.items():
-        inputs[ticker], found = align_to_calendar(series, calendar, max_fill)
-        gaps += [g for g in found if g.ticker not in prices]
-    input_frame = pd.DataFrame(inputs, index=calendar, columns=list(input_raw))
+    input_frame, found = align_frame(input_raw, calendar, max_fill)
+    gaps += [g for g in found if g.ticker not in price_frame.columns]
     calendar_start = in_range.index[0]
     return MarketData(prices=price_frame, inputs=input_frame, fred=fred, start=calendar_start,
                       end=in_range.index[-1], source=provider.describe(),
