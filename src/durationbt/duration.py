@@ -31,6 +31,7 @@ __all__ = ["Estimate", "weekly", "regress", "asset_durations", "liquidity_betas"
            "own_component_betas", "collapses"]
 
 MIN_WEEKS = 52
+ROLLING_BLOCK = 64   # columns solved together: a few MB of 3 x 3 systems at 30 years
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,13 @@ def liquidity_betas(prices: pd.DataFrame, score: pd.Series, benchmark: str,
     return _sensitivities(prices, score, benchmark, columns, sign=1.0)
 
 
-def _lagged(a: np.ndarray, lag: int) -> np.ndarray:
-    """``a`` moved ``lag`` rows down, zeros on top (all zeros when ``lag`` covers it all:
-    with less history than the window, every estimate uses what there is)."""
-    lag = min(lag, len(a))
-    return np.concatenate([np.zeros((lag,) + a.shape[1:]), a[:len(a) - lag]])
+def _trailing(sums: np.ndarray, window: int) -> np.ndarray:
+    """Sums over the last ``window`` places from running sums along the last axis (weeks):
+    each minus the running sum ``window`` places earlier (none before: with less history
+    than the window, every estimate uses what there is)."""
+    out = sums.astype(float)
+    out[..., window:] -= sums[..., :max(sums.shape[-1] - window, 0)]
+    return out
 
 
 @dataclass(frozen=True)
@@ -164,29 +167,36 @@ def own_component_betas(levels: pd.DataFrame, members: Mapping[str, Sequence[str
 def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
                       window: int = 104, columns: list[str] | None = None) -> pd.DataFrame:
     """Week x asset duration estimated on the trailing ``window`` weeks ending that week
-    (NaN until ``MIN_WEEKS`` weeks with data). Uses past data only."""
+    (NaN until ``MIN_WEEKS`` weeks with data). Uses past data only. Columns are solved
+    ``ROLLING_BLOCK`` at a time as stacked 3 x 3 systems (the same numbers as one column at a
+    time: each system is formed and solved alone), so 2,000 assets cost one pass."""
     if window < MIN_WEEKS:
         raise DataError(f"--window must be at least {MIN_WEEKS} weeks, got {window}.")
     returns, x = _factor_frame(prices, tnx, benchmark)
     cols = columns or list(prices.columns)
-    X = np.column_stack([np.ones(len(x)), x.to_numpy()])
-    out = pd.DataFrame(np.nan, index=returns.index, columns=cols)
-    for name in cols:
-        y = returns[name].to_numpy()
-        ok = np.isfinite(y) & np.isfinite(X).all(axis=1)
-        Xo = np.where(ok[:, None], X, 0.0)
-        yo = np.where(ok, y, 0.0)
-        xtx = np.cumsum(Xo[:, :, None] * Xo[:, None, :], axis=0)
-        xty = np.cumsum(Xo * yo[:, None], axis=0)
-        count = np.cumsum(ok)
-        A = xtx - _lagged(xtx, window)
-        b = xty - _lagged(xty, window)
-        n = count - _lagged(count, window)
-        good = (n >= MIN_WEEKS) & (np.abs(np.linalg.det(A)) > 1e-14)
-        coef = np.full((len(y), 3), np.nan)
+    X = np.column_stack([np.ones(len(x)), x.to_numpy()]).T      # 3 x week: sums run along
+    usable = np.isfinite(X).all(axis=0)                          # the contiguous axis
+    outer = X[:, None, :] * X[None, :, :]                        # 3 x 3 x week: X'X
+    weeks, returns = returns.index, returns[cols].to_numpy(dtype=float).T
+    out = np.full(returns.shape, np.nan)
+    for first in range(0, len(cols), ROLLING_BLOCK):
+        y = returns[first:first + ROLLING_BLOCK]                  # asset x week
+        ok = np.isfinite(y) & usable
+        xtx = np.cumsum(np.where(ok[:, None, None, :], outer, 0.0), axis=-1)
+        xty = np.cumsum(np.where(ok[:, None, :], X * y[:, None, :], 0.0), axis=-1)
+        A = _trailing(xtx, window).transpose(0, 3, 1, 2)         # asset x week x 3 x 3
+        b = _trailing(xty, window).transpose(0, 2, 1)
+        good = _trailing(np.cumsum(ok, axis=-1), window) >= MIN_WEEKS
+        good[good] = np.abs(np.linalg.det(A[good])) > 1e-14
+        coef = np.full(y.shape + (3,), np.nan)
         coef[good] = np.linalg.solve(A[good], b[good][:, :, None])[:, :, 0]
-        out[name] = -coef[:, 1] * 100
-    return out
+        out[first:first + ROLLING_BLOCK] = -coef[:, :, 1] * 100
+    # filled column by column, as always: the frame's block layout decides the last bit of
+    # the row sums portfolio_duration takes over it, and existing runs' numbers must not move
+    frame = pd.DataFrame(np.nan, index=weeks, columns=cols)
+    for j, name in enumerate(cols):
+        frame[name] = out[j]
+    return frame
 
 
 def bucket_daily_returns(prices: pd.DataFrame, universe: Universe) -> pd.DataFrame:
