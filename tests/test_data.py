@@ -236,6 +236,25 @@ def test_market_data_on_one_calendar(synth_data, synth_universe):
     assert again.fingerprint() == md.fingerprint()
 
 
+def test_a_delisting_in_a_large_bucket_names_ten_members_and_counts_the_rest(tmp_path):
+    from durationbt.data.market import _coverage_notes
+
+    members = [f"T{k:02d}" for k in range(30)]
+    path = tmp_path / "big.toml"
+    path.write_text('benchmark = "T00"\nstart = 2024-01-02\n[buckets.big]\nrank = 1\n'
+                    'description = "many"\ntickers = [' + ", ".join(f'"{t}"' for t in members)
+                    + "]\n")
+    days = pd.bdate_range("2024-01-02", periods=10)
+    window = pd.DataFrame(1.0, index=days, columns=members)
+    window.loc[days[5]:, "T29"] = np.nan
+    absent, ended, notes = _coverage_notes(window, load_universe(path))
+    assert absent == () and ended == {"T29": days[4]}
+    assert notes == ["T29's prices end 2024-01-08 (on the trading calendar), before the "
+                     "backtest's end 2024-01-15: treated as delisted from then on (held at its "
+                     "last price until the next execution, then sold); bucket big continues "
+                     "with T00, T01, T02, T03, T04, T05, T06, T07, T08, T09 and 19 more"]
+
+
 @pytest.mark.parametrize("start, end, message", [
     (dt.date(2020, 1, 1), dt.date(2019, 1, 1), "is not before end"),
     (dt.date(2019, 1, 2), dt.date(2022, 1, 1), "do not reach --end 2022-01-01"),
