@@ -54,3 +54,26 @@ def test_the_sweep_heatmap_is_blue_red_and_marks_the_chosen_point_and_defaults()
                                                   "defaults": (("2",), ("10",))}
     off_grid = _heatmap(table, ["a", "b"], "sharpe", _points(result, {"a": 3, "b": 10}))
     assert [m.name for m in off_grid.data[1:]] == ["chosen (best)"]
+
+
+def test_holes_of_one_ticker_are_counted_on_one_line_past_three():
+    from durationbt.data.calendar import gap_notes
+
+    holes = [f"BIL: 1 trading day(s) without a price ({d}), filled with the previous close"
+             for d in ("2017-01-02", "2017-01-16", "2017-02-20")]
+    long = "BIL: 4 trading day(s) without a price (2017-03-01..2017-03-06), left empty"
+    other = "SPY: 1 trading day(s) without a price (2017-01-02), filled with the previous close"
+    assert gap_notes(["a warning", *holes, other]) == ["a warning", *holes, other]
+    assert gap_notes(["a warning", holes[0], other, *holes[1:], long]) == [
+        "a warning",
+        "BIL: 4 holes without a price between 2017-01-02 and 2017-03-06 (7 trading days, the "
+        "longest 4), 3 filled with the previous close, 1 left empty; manifest.json lists each",
+        other]
+
+
+def test_a_bucket_of_500_names_twelve_members_in_its_legend():
+    from durationbt.report.run_page import _members
+
+    assert _members(["MU", "WDC"]) == "MU, WDC"
+    names = [f"S{k:04d}" for k in range(500)]
+    assert _members(names) == ("500 tickers: " + ", ".join(names[:12]) + " and 488 more")

@@ -4,6 +4,7 @@ Short holes are forward-filled and reported; long ones are never filled silently
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ import pandas as pd
 from ..errors import DataError, ParameterError, did_you_mean
 
 __all__ = ["Gap", "true_runs", "is_continuous", "trading_calendar", "align_to_calendar",
-           "align_frame",
+           "align_frame", "gap_notes",
            "as_seen_at_the_close", "rebalance_dates",
            "SCHEDULES", "MAX_FILL_DAYS"]
 
@@ -35,6 +36,38 @@ class Gap:
         span = f"{self.first.date()}" if self.days == 1 else f"{self.first.date()}..{self.last.date()}"
         action = "filled with the previous close" if self.filled else "left empty"
         return f"{self.ticker}: {self.days} trading day(s) without a price ({span}), {action}"
+
+
+_GAP = re.compile(r"^(?P<ticker>.+): (?P<days>\d+) trading day\(s\) without a price "
+                  r"\((?P<first>[\d-]+)(?:\.\.(?P<last>[\d-]+))?\), (?P<action>.+)$")
+
+
+def gap_notes(notes: list[str], shown: int = 3) -> list[str]:
+    """Gap notes (``str(Gap)``, as a manifest keeps them) as a reader takes them in: a
+    ticker with more than ``shown`` holes (a feed that skips every holiday of 30 years)
+    gets one line counting them, not one line each; other notes pass unchanged."""
+    parsed = [_GAP.match(note) for note in notes]
+    holes: dict[str, list[re.Match]] = {}
+    for match in parsed:
+        if match:
+            holes.setdefault(match["ticker"], []).append(match)
+    out: list[str] = []
+    for note, match in zip(notes, parsed, strict=True):
+        mine = holes.get(match["ticker"], []) if match else []
+        if len(mine) <= shown:
+            out.append(note)
+        elif match is mine[0]:                  # its first hole: one line for all of them
+            days = [int(m["days"]) for m in mine]
+            carried = sum(m["action"] == "filled with the previous close" for m in mine)
+            action = ("each filled with the previous close" if carried == len(mine) else
+                      "each left empty" if not carried else
+                      f"{carried} filled with the previous close, {len(mine) - carried} "
+                      "left empty")
+            out.append(f"{match['ticker']}: {len(mine)} holes without a price between "
+                       f"{mine[0]['first']} and {mine[-1]['last'] or mine[-1]['first']} "
+                       f"({sum(days)} trading days, the longest {max(days)}), {action}; "
+                       "manifest.json lists each")
+    return out
 
 
 def is_continuous(series: pd.Series) -> bool:
