@@ -164,6 +164,8 @@ def test_calendar_and_alignment_of_all_series_at_once_follow_the_one_series_rule
         pool = days if k < stocks else every
         first, last = sorted(rng.integers(0, len(pool), 2))
         kept = pool[first:last + 1][rng.random(last + 1 - first) > rng.choice([0.0, 0.1, 0.5])]
+        if rng.random() < 0.3:                         # as a notebook builds it: a freq
+            kept = pool[first:last + 1]
         if k < stocks and rng.random() < 0.3:          # a stray weekend or holiday row
             kept = kept.union(pd.DatetimeIndex([every[rng.integers(len(every))]]))
         name = f"S{k}" if k < stocks else f"C{k}-USD"
@@ -174,8 +176,9 @@ def test_calendar_and_alignment_of_all_series_at_once_follow_the_one_series_rule
         with pytest.raises(DataError, match="every series trades 7 days"):
             trading_calendar(raw)
         return
-    calendar = trading_calendar(raw)
-    assert calendar.equals(_calendar_by_series(raw)) and calendar.name == "date"
+    calendar, expected = trading_calendar(raw), _calendar_by_series(raw)
+    assert calendar.equals(expected) and calendar.name == "date"
+    assert calendar.freq == expected.freq and calendar.dtype == expected.dtype
     frame, gaps = align_frame(raw, calendar, max_fill)
     expected = [_align_by_series(s, calendar, max_fill) for s in raw.values()]
     pd.testing.assert_frame_equal(frame, pd.DataFrame({k: e[0] for k, e in zip(raw, expected,

@@ -85,26 +85,19 @@ def trading_calendar(series: dict[str, pd.Series]) -> pd.DatetimeIndex:
     """Exchange trading days: dates on which at least half of the exchange-traded (not
     7-day) series that are alive that day have a price. One file with a stray holiday row
     therefore cannot add a day on which everything else is missing. Counted with one sorted
-    search per series, not one pass per series over the union."""
+    search per series, not one update per series of the whole union."""
     traded = [s.index for s in series.values() if not is_continuous(s) and len(s)]
     if not traded:
         raise DataError("Cannot build a trading calendar: every series trades 7 days a week. "
                         "Add at least one exchange-traded ticker (e.g. the benchmark).")
-    if len(traded) == 1:
-        union = traded[0]
-    else:
-        unit = min((index.unit for index in traded), key=("ns", "us", "ms", "s").index)
-        traded = [index.as_unit(unit) for index in traded]
-        ticks = np.unique(traded[0].asi8)
-        for index in traded[1:]:      # most series add no date: a search tells, no sort
-            if not _within(ticks, index.asi8):
-                ticks = np.union1d(ticks, index.asi8)
-        union = pd.DatetimeIndex(ticks.view(f"M8[{unit}]"), tz=traded[0].tz)
+    union = traded[0]
+    for index in traded[1:]:       # an index equal to the union so far returns at once
+        union = union.union(index)
     ticks = union.asi8
     present = np.zeros(len(union), dtype=np.int64)
     alive = np.zeros(len(union) + 1, dtype=np.int64)
     for index in traded:
-        days = index.asi8
+        days = index.as_unit(union.unit).asi8
         present[np.searchsorted(ticks, days if index.is_unique else np.unique(days))] += 1
         low = np.searchsorted(ticks, days[0])          # the first and last rows as written
         high = np.searchsorted(ticks, days[-1], side="right")
@@ -113,12 +106,6 @@ def trading_calendar(series: dict[str, pd.Series]) -> pd.DatetimeIndex:
             alive[high] -= 1
     alive = np.cumsum(alive[:-1])
     return pd.DatetimeIndex(union[present >= 0.5 * alive], name="date")
-
-
-def _within(sorted_ticks: np.ndarray, ticks: np.ndarray) -> bool:
-    """Whether every one of ``ticks`` is in ``sorted_ticks``."""
-    at = np.minimum(np.searchsorted(sorted_ticks, ticks), len(sorted_ticks) - 1)
-    return bool((sorted_ticks[at] == ticks).all())
 
 
 def true_runs(mask: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]:
