@@ -20,6 +20,7 @@ __all__ = ["Gap", "true_runs", "is_continuous", "trading_calendar", "align_to_ca
 
 SCHEDULES = ("daily", "weekly", "monthly")
 MAX_FILL_DAYS = 3  # trading days a price may be carried forward, each fill reported
+_TICKS_A_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def is_continuous(series: pd.Series) -> bool:
         return False
     index = series.index
     if isinstance(index, pd.DatetimeIndex) and index.tz is None:   # 1970-01-01 a Thursday
-        weekday = (index.to_numpy().astype("datetime64[D]").view("int64") + 3) % 7
+        weekday = (index.asi8 // _TICKS_A_DAY[index.unit] + 3) % 7
         return float((weekday >= 5).mean()) > 0.10
     return float((index.day_of_week >= 5).mean()) > 0.10
 
