@@ -62,6 +62,24 @@ def test_missing_ticker_suggests(synth_data):
         CsvProvider(synth_data).load_prices(["CHIPB"])
 
 
+def test_files_read_side_by_side_still_name_the_first_problem_in_ticker_order(tmp_path):
+    """Files are read by a few threads; what is raised is what reading them one by one in
+    the universe's order would raise, and the good files come back in that order."""
+    for k in range(12):
+        (tmp_path / f"T{k:02d}.csv").write_text("Date,Close\n2024-01-02,1\n2024-01-03,2\n")
+    (tmp_path / "BAD.csv").write_text("Date,Close\n2024-01-02,abc\n")
+    (tmp_path / "EMPTY.csv").write_text("Date,Close\n2024-01-02,.\n")
+    provider = CsvProvider(tmp_path)
+    good = [f"T{k:02d}" for k in range(12)]
+    assert list(provider.load_prices(good[::-1])) == good[::-1]
+    for order, named in ((["BAD", "NOFILE", *good], "BAD.csv: field 'Close'"),
+                         ([*good, "NOFILE", "BAD"], "No data for ticker NOFILE"),
+                         ([*good, "EMPTY", "BAD"], "No data for ticker EMPTY")):
+        with pytest.raises(DataError) as info:
+            provider.load_prices(order)
+        assert named in str(info.value)
+
+
 def test_missing_folder_says_how_to_fix(tmp_path):
     with pytest.raises(DataError, match="--data DIR"):
         CsvProvider(tmp_path / "nope")
