@@ -43,7 +43,10 @@ def write_market(folder: Path, assets: int, years: int, seed: int = 0) -> Path:
         if source.exists():
             (folder / source.name).symlink_to(source.resolve())
     rng = np.random.default_rng(seed)
-    index = pd.bdate_range(end=END, periods=252 * years + 300, name="Date")
+    # the benchmark's own trading days (a business-day range has days the exchange was
+    # closed, e.g. 2001-09-11..14, that the benchmark cannot price)
+    days = pd.read_csv(SNAPSHOT / "SPY.csv", usecols=["Date"])["Date"]
+    index = pd.DatetimeIndex(days[days <= END], name="Date")[-(252 * years + 300):]
     dates = index.strftime("%Y-%m-%d").to_numpy()
     tickers = [f"S{i:04d}" for i in range(assets)]
     vols = rng.uniform(0.008, 0.03, assets)

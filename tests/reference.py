@@ -83,3 +83,33 @@ def simulate_shares(close: pd.DataFrame, executed: pd.DataFrame, fees: float = 0
                     shares[j] += d
         equity[i] = cash + float(np.sum(shares * p))
     return pd.Series(equity, index=close.index, name="equity")
+
+
+def order_rows(holdings: np.ndarray, rows: np.ndarray, valuation: pd.DataFrame,
+               costs) -> pd.DataFrame:
+    """The long/short order log by a plain loop over the trades (what
+    ``longshort.fills`` did before it was vectorised): a buy or cover fills at close x
+    (1 + slippage), a sell or short at close x (1 - slippage), fees on the fill; a trade
+    through zero is two rows, the closing part first."""
+    before = np.vstack([np.zeros((1, holdings.shape[1])), holdings[:-1]])
+    change = holdings - before
+    out: list[tuple] = []
+    close = valuation.to_numpy()
+    for r, j in zip(*np.nonzero(change), strict=True):
+        q, was = change[r, j], before[r, j]
+        price = close[rows[r], j]
+        fill = price * (1 + costs.slippage if q > 0 else 1 - costs.slippage)
+        if q > 0:
+            first = min(q, max(-was, 0.0))
+            parts = (("cover", first), ("buy", q - first))
+        else:
+            first = min(-q, max(was, 0.0))
+            parts = (("sell", first), ("short", -q - first))
+        for side, quantity in parts:
+            if quantity > 0:
+                out.append((valuation.index[rows[r]], valuation.columns[j], side, quantity, fill,
+                            quantity * fill, quantity * fill * costs.fees,
+                            abs(fill - price) * quantity))
+    frame = pd.DataFrame(out, columns=["date", "ticker", "side", "quantity", "price", "notional",
+                                       "fees", "slippage"])
+    return frame.sort_values(["date"], kind="stable").reset_index(drop=True)

@@ -35,3 +35,10 @@ def test_bench_cases_report_their_figures():
     assert bench.case_numpy(assets=5, days=400, combos=50)["per_second"] > 0
     short = bench.case_sweep(assets=5, days=400, combos=50, chunk=20, long_short=True)
     assert short["long_short"] and short["per_second"] > 0
+
+
+def test_engine_case_times_the_engine_beside_plain_from_orders():
+    found = _bench().case_engine_vs_from_orders(assets=20, days=300)
+    assert found["engine_seconds"] > 0 and found["from_orders_seconds"] > 0
+    assert found["ratio"] == found["engine_seconds"] / found["from_orders_seconds"]
+    assert found["engine_ns_per_cell"] == found["engine_seconds"] / (20 * 300) * 1e9

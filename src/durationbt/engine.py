@@ -116,6 +116,9 @@ def check_init_cash(init_cash: float) -> None:
 def execution_schedule(calendar: pd.DatetimeIndex, decisions: pd.DatetimeIndex) -> pd.Series:
     """Map each decision date to the next trading day; the last day's decision has no next
     day and is dropped. Returns a Series execution date -> decision date."""
+    if decisions.has_duplicates:
+        raise EngineError(f"Decision date {decisions[decisions.duplicated()][0].date()} appears "
+                          "more than once in the targets; give each date one row.")
     positions = calendar.get_indexer(decisions)
     if (positions < 0).any():
         bad = decisions[positions < 0][0]
@@ -125,24 +128,49 @@ def execution_schedule(calendar: pd.DatetimeIndex, decisions: pd.DatetimeIndex) 
     return pd.Series(decisions[keep], index=calendar[nxt[keep]], name="decided")
 
 
+def _last_priced(close: pd.DataFrame) -> np.ndarray:
+    """Each asset's last priced row; ``len(close)`` for an asset never priced (never
+    delisted). Only the assets unpriced on the last day are searched (usually none)."""
+    values = close.to_numpy(dtype=np.float64)
+    n = len(values)
+    last = np.full(values.shape[1], n - 1)
+    ended = np.flatnonzero(np.isnan(values[-1])) if n else last[:0]
+    if len(ended):
+        priced = ~np.isnan(values[:, ended])
+        last[ended] = np.where(priced.any(axis=0), n - 1 - np.argmax(priced[::-1], axis=0), n)
+    return last
+
+
+def _delisted_at(close: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """``delisted(close)`` on ``rows`` only (rows x assets)."""
+    return np.asarray(rows)[:, None] > _last_priced(close)[None, :]
+
+
+def _fillable_at(close: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """``fillable(close)`` on ``rows`` only (rows x assets)."""
+    return ~np.isnan(close.to_numpy(dtype=np.float64)[rows]) | _delisted_at(close, rows)
+
+
 def delisted(close: pd.DataFrame) -> pd.DataFrame:
     """True after an asset's last price: its data stopped (a delisting or a stale feed).
     A hole with prices after it is not a delisting (and stays an error to trade in)."""
-    return close.isna() & close.ffill().notna() & close.bfill().isna()
+    return pd.DataFrame(_delisted_at(close, np.arange(len(close))), index=close.index,
+                        columns=close.columns)
 
 
 def fillable(close: pd.DataFrame) -> pd.DataFrame:
     """Where an order can fill: on a price, or after the asset's last price, where a
     position left over is sold at that last price."""
-    return close.notna() | delisted(close)
+    out = ~np.isnan(close.to_numpy(dtype=np.float64))
+    out |= np.arange(len(close))[:, None] > _last_priced(close)[None, :]
+    return pd.DataFrame(out, index=close.index, columns=close.columns, copy=False)
 
 
 def close_out_delisted(close: pd.DataFrame, rows: np.ndarray, executed: np.ndarray) -> np.ndarray:
     """``executed`` (executions x assets, or combos x executions x assets) with a zero
     target for every asset whose data ended before the execution row: a position in it was
     held at its last price since and is sold now, with costs, at that price."""
-    gone = delisted(close).to_numpy()[rows]
-    return np.where(gone, 0.0, executed)
+    return np.where(_delisted_at(close, rows), 0.0, executed)
 
 
 def close_out_to_cash(close: pd.DataFrame, rows: np.ndarray, executed: np.ndarray,
@@ -155,8 +183,7 @@ def close_out_to_cash(close: pd.DataFrame, rows: np.ndarray, executed: np.ndarra
     monthly schedule rarely decides on an asset's last day), a new one otherwise."""
     if cash is None or cash not in close.columns:
         return executed
-    gone = delisted(close).to_numpy()[rows]
-    freed = np.where(gone, np.nan_to_num(executed), 0.0).sum(axis=-1)
+    freed = np.where(_delisted_at(close, rows), np.nan_to_num(executed), 0.0).sum(axis=-1)
     priced = close[cash].notna().to_numpy()[rows]
     moved = np.where(priced, freed, 0.0)
     if not moved.any():
@@ -174,7 +201,7 @@ def check_prices_to_trade(close: pd.DataFrame, rows: np.ndarray, executed: np.nd
     held = np.maximum.accumulate(np.nan_to_num(executed) != 0, axis=-2)
     if held.ndim == 3:
         held = held.any(axis=0)
-    missing = ~fillable(close).to_numpy()[rows] & held
+    missing = ~_fillable_at(close, rows) & held
     if missing.any():
         row, col = np.argwhere(missing)[0]
         raise EngineError(f"No price for {close.columns[col]} on {close.index[rows[row]].date()}, a "
@@ -186,8 +213,13 @@ def valuation_prices(close: pd.DataFrame) -> pd.DataFrame:
     """Prices that value every position: the last close carried forward after an asset's
     data end (a position is worth its last price until it is sold), back-filled before its
     listing (a zero position must not value as NaN), and 1 for an asset never priced in
-    the window (never held)."""
-    return close.ffill().bfill().fillna(1.0)
+    the window (never held). ``close`` itself when it has no hole (nothing mutates it)."""
+    if not np.isnan(close.to_numpy(dtype=np.float64)).any():
+        return close
+    out = close.ffill()
+    out.bfill(inplace=True)
+    out.fillna(1.0, inplace=True)
+    return out
 
 
 def simulate(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs = Costs(),
@@ -195,12 +227,19 @@ def simulate(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs = Cost
     """Run ``targets`` (decision date x ticker) over ``prices`` (date x ticker, the backtest's
     calendar from its first to its last day) with vectorbt's ``Portfolio.from_orders``.
     ``cash``: the cash asset, which takes the weight of a position closed out because its
-    data ended (``close_out_to_cash``); None leaves that weight as cash earning nothing."""
+    data ended (``close_out_to_cash``); None leaves that weight as cash earning nothing.
+
+    vectorbt simulates the execution rows only: on any other day no order is given and
+    nothing it tracks changes, but its automatic call sequence still insertion-sorts every
+    asset's (NaN) order value, quadratic in the assets: 13 of 15 s at 2,000 assets x 10
+    years. The daily path is then vectorbt's own accounting (``_accounts``), so every number
+    is the one a full-calendar run gives, bit for bit (tests/test_engine_rows.py)."""
     vbt = import_vectorbt()  # heavy: imported only when a backtest runs
 
     check_init_cash(init_cash)
     tickers = list(targets.columns)
-    close = prices[tickers]
+    close = prices if list(prices.columns) == tickers else prices[tickers]
+    targets = targets if targets.index.is_monotonic_increasing else targets.sort_index()
     schedule = execution_schedule(pd.DatetimeIndex(close.index), pd.DatetimeIndex(targets.index))
     executed = targets.loc[schedule.to_numpy()].set_axis(schedule.index)
 
@@ -208,34 +247,72 @@ def simulate(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs = Cost
     moved = close_out_to_cash(close, rows, executed.to_numpy(), cash)
     executed = pd.DataFrame(close_out_delisted(close, rows, moved),
                             index=executed.index, columns=tickers)
-    size = pd.DataFrame(np.nan, index=close.index, columns=tickers)
-    size.loc[executed.index] = executed.to_numpy()
     check_prices_to_trade(close, rows, executed.to_numpy())
     # an asset that is not listed yet is neither held nor traded: no order at all, and a
     # back-filled valuation price so that its zero position does not turn the value into NaN
-    size = size.where(fillable(close))
+    size = np.where(_fillable_at(close, rows), executed.to_numpy(dtype=np.float64), np.nan)
     valuation = valuation_prices(close)
+    marks = valuation.to_numpy(dtype=np.float64)
 
     pf = vbt.Portfolio.from_orders(
-        close=valuation, size=size, size_type="targetpercent", direction="longonly",
+        close=marks[rows], size=size, size_type="targetpercent", direction="longonly",
         fees=costs.fees, slippage=costs.slippage, init_cash=init_cash,
         cash_sharing=True, group_by=True, call_seq="auto", freq="1D", engine="numba",
     )
-    equity = pf.value().rename("equity")
-    asset_value = pf.asset_value(group_by=False)
-    weights = asset_value.div(equity, axis=0)
-    records = pf.orders.records
+    records = pf.order_records        # vectorbt's own array: pf is dropped here
+    equity, cash_now, asset_value = _accounts(vbt, records, rows, marks, init_cash)
+    records["idx"] = rows[records["idx"]]
     idx = records["idx"]
     notional = records["size"] * records["price"]
     traded = pd.Series(np.bincount(idx, weights=notional, minlength=len(close)),
                        index=close.index, name="traded")
     # slippage is already inside the fill price; its cost is the gap to the close
-    slip_cost = np.abs(records["price"] - valuation.to_numpy()[idx, records["col"]]) * records["size"]
+    slip_cost = np.abs(records["price"] - marks[idx, records["col"]]) * records["size"]
     paid = pd.Series(np.bincount(idx, weights=records["fees"] + slip_cost, minlength=len(close)),
                      index=close.index, name="costs")
-    return EngineResult(equity=equity, weights=weights, cash=pf.cash().rename("cash"),
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weights = np.divide(asset_value, equity[:, None], out=asset_value)
+    return EngineResult(equity=pd.Series(equity, index=close.index, name="equity"),
+                        weights=pd.DataFrame(weights, index=close.index, columns=close.columns,
+                                             copy=False),
+                        cash=pd.Series(cash_now, index=close.index, name="cash"),
                         traded=traded, costs_paid=paid, orders=int(len(records)),
                         targets=executed, order_log=order_log(records, valuation))
+
+
+def _accounts(vbt: ModuleType, records: np.ndarray, rows: np.ndarray, valuation: np.ndarray,
+              init_cash: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Daily equity, cash and asset value per asset (days x assets) from the order
+    ``records`` of a simulation over the execution ``rows`` of ``valuation``, computed by
+    vectorbt's own functions (those behind ``Portfolio.value``, ``cash``, ``asset_value``),
+    so that each equals its full-calendar value bit for bit. They run on a short grid: a
+    zero row, each execution row, and the day after it where that is not an execution row
+    (vectorbt adds each day's zero flow to a position, which rounds a dust position to 0
+    there and nowhere else); every other day repeats the row before it."""
+    nb = vbt.portfolio.nb
+    n_days, n_assets = valuation.shape
+    rows = np.asarray(rows, dtype=np.int64)
+    gap = np.append(rows[1:] - rows[:-1] > 1, rows[-1:] + 1 < n_days).astype(np.int64)
+    at = 1 + np.arange(len(rows)) + np.cumsum(gap) - gap      # grid row of each execution
+    grid = np.zeros(n_days, dtype=np.int64)
+    last = np.searchsorted(rows, np.arange(n_days), side="right") - 1
+    seen = last >= 0
+    grid[seen] = at[last[seen]] + (rows[last[seen]] != np.arange(n_days)[seen])
+    shape = (1 + len(rows) + int(gap.sum()), n_assets)
+    records = records.copy()
+    records["idx"] = at[records["idx"]]
+    col_map = vbt.records.nb.col_map_nb(records["col"], n_assets)
+    groups = np.array([n_assets])
+    assets = nb.assets_nb(nb.asset_flow_nb(shape, records, col_map,
+                                           vbt.portfolio.enums.Direction.Both))
+    flows = nb.cash_flow_grouped_nb(nb.cash_flow_nb(shape, records, col_map, False), groups)
+    daily_flow = np.zeros((n_days, 1))
+    daily_flow[rows, 0] = flows[at, 0]
+    cash = nb.cash_grouped_nb((n_days, n_assets), daily_flow, groups, np.array([init_cash]))[:, 0]
+    asset_value = assets[grid]
+    np.multiply(asset_value, valuation, out=asset_value, where=asset_value != 0)
+    equity = cash + nb.asset_value_grouped_nb(asset_value, groups)[:, 0]
+    return equity, cash, asset_value
 
 
 ORDER_COLUMNS = ("date", "ticker", "side", "quantity", "price", "notional", "fees", "slippage")

@@ -80,6 +80,7 @@ def simulate_long_short(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: C
     check_init_cash(init_cash)
     tickers = list(targets.columns)
     close = prices[tickers]
+    targets = targets if targets.index.is_monotonic_increasing else targets.sort_index()
     schedule = execution_schedule(pd.DatetimeIndex(close.index), pd.DatetimeIndex(targets.index))
     executed = targets.loc[schedule.to_numpy()].set_axis(schedule.index)
     rows = close.index.get_indexer(executed.index)
@@ -99,12 +100,11 @@ def simulate_long_short(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: C
                           "anything. Size the legs down (--max-gross), rebalance more often, "
                           "or start later.")
     valuation = valuation_prices(close)
-    prices_now = valuation.to_numpy()
-    positions = np.full(prices_now.shape, np.nan)
-    positions[0] = 0.0
-    positions[rows] = holdings
-    positions = pd.DataFrame(positions, index=close.index, columns=tickers).ffill().to_numpy()
-    asset_value = positions * prices_now
+    prices_now = valuation.to_numpy(dtype=np.float64)
+    # the shares held each day: none before the first execution, then those after the last
+    # execution on or before the day (the kernel's holdings are always numbers)
+    since = np.searchsorted(rows, np.arange(len(close)), side="right")
+    positions = np.vstack([np.zeros((1, len(tickers))), holdings])[since]
     equity_s = pd.Series(equity, index=close.index, name="equity")
     financing = np.zeros(len(close))
     if cash_ticker in tickers:
@@ -113,15 +113,19 @@ def simulate_long_short(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: C
         financing[1:] = np.where(carry_day[1:] > 0, loan * book.financing_rate, 0.0)
     carry = pd.DataFrame({"borrow": carry_day - financing, "financing": financing},
                          index=close.index, columns=list(CARRY_COLUMNS))
+    asset_value = np.multiply(positions, prices_now, out=positions)
     log = fills(holdings, rows, valuation, costs)
     day = close.index.get_indexer(pd.DatetimeIndex(log["date"]))
     traded = np.bincount(day, weights=log["notional"].to_numpy(), minlength=len(close))
     paid = np.bincount(day, weights=(log["fees"] + log["slippage"]).to_numpy(),
                        minlength=len(close))
+    cash = (equity_s - asset_value.sum(axis=1)).rename("cash")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weights = np.divide(asset_value, equity[:, None], out=asset_value)
     return EngineResult(
         equity=equity_s,
-        weights=pd.DataFrame(asset_value, index=close.index, columns=tickers).div(equity_s, axis=0),
-        cash=(equity_s - asset_value.sum(axis=1)).rename("cash"),
+        weights=pd.DataFrame(weights, index=close.index, columns=tickers, copy=False),
+        cash=cash,
         traded=pd.Series(traded, index=close.index, name="traded"),
         costs_paid=pd.Series(paid, index=close.index, name="costs"),
         orders=int(len(log)), targets=pd.DataFrame(array, index=executed.index, columns=tickers),
@@ -133,25 +137,29 @@ def fills(holdings: np.ndarray, rows: np.ndarray, valuation: pd.DataFrame,
     """The order log (``engine.ORDER_COLUMNS``) from the shares held after each execution
     row: a buy or cover fills at close x (1 + slippage), a sell or short at close x
     (1 - slippage), fees on the fill. A trade through zero (long to short, or back) is two
-    rows, a sell and a short (a cover and a buy), costs split by quantity."""
+    rows, a sell and a short (a cover and a buy), costs split by quantity. Rows by
+    execution, then asset, then the two parts in that order."""
     before = np.vstack([np.zeros((1, holdings.shape[1])), holdings[:-1]])
     change = holdings - before
-    out: list[tuple] = []
-    close = valuation.to_numpy()
-    for r, j in zip(*np.nonzero(change), strict=True):
-        q, was = change[r, j], before[r, j]
-        price = close[rows[r], j]
-        fill = price * (1 + costs.slippage if q > 0 else 1 - costs.slippage)
-        if q > 0:
-            first = min(q, max(-was, 0.0))          # covering a short first
-            parts = (("cover", first), ("buy", q - first))
-        else:
-            first = min(-q, max(was, 0.0))          # selling a long first
-            parts = (("sell", first), ("short", -q - first))
-        for side, quantity in parts:
-            if quantity > 0:
-                out.append((valuation.index[rows[r]], valuation.columns[j], side, quantity, fill,
-                            quantity * fill, quantity * fill * costs.fees,
-                            abs(fill - price) * quantity))
-    frame = pd.DataFrame(out, columns=list(ORDER_COLUMNS))
-    return frame.sort_values(["date"], kind="stable").reset_index(drop=True)
+    r, j = np.nonzero(change)
+    if not len(r):
+        return pd.DataFrame([], columns=list(ORDER_COLUMNS))
+    q, was = change[r, j], before[r, j]
+    price = valuation.to_numpy()[rows[r], j]
+    buy = q > 0
+    fill = np.where(buy, price * (1 + costs.slippage), price * (1 - costs.slippage))
+    # the part that closes what was held (cover or sell) first, then the part that opens
+    first = np.where(buy, np.minimum(q, np.maximum(-was, 0.0)),
+                     np.minimum(-q, np.maximum(was, 0.0)))
+    quantity = np.column_stack([first, np.where(buy, q, -q) - first]).ravel()
+    side = np.column_stack([np.where(buy, "cover", "sell"), np.where(buy, "buy", "short")]).ravel()
+    keep = quantity > 0
+    quantity = quantity[keep]
+    at = np.repeat(np.arange(len(r)), 2)[keep]
+    fill = fill[at]
+    notional = quantity * fill
+    return pd.DataFrame({
+        "date": valuation.index[rows[r[at]]], "ticker": valuation.columns[j[at]],
+        "side": side[keep], "quantity": quantity, "price": fill, "notional": notional,
+        "fees": notional * costs.fees, "slippage": np.abs(fill - price[at]) * quantity,
+    }, columns=list(ORDER_COLUMNS))
