@@ -68,7 +68,8 @@ def _portfolio_duration(universe: Universe, market: MarketData,
     tickers = list(dict.fromkeys([*universe.tickers, universe.benchmark]))
     history = market.prices.loc[:market.end, tickers]
     rolling = rolling_durations(history, market.inputs["^TNX"].loc[:market.end],
-                                universe.benchmark, 104, columns=tickers)
+                                universe.benchmark, 104, columns=tickers,
+                                since=result.weights.index[0])   # all that the days read
     return portfolio_duration(result.weights, rolling)
 
 
