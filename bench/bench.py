@@ -336,12 +336,143 @@ def case_real_grid(executor: str, values: int) -> dict:
             "peak_mb": _peak_mb()}
 
 
+def _sweep_grids(values: dict[str, int]) -> dict[str, list[str]]:
+    """``--grid`` specs for each built-in strategy with parameters: ``values[name]`` values
+    of a widened parameter, listed first (so it varies slowest and a smaller grid's
+    combinations are the first ones of a larger grid's), times a few values of the others
+    (an expensive one where it has one: duration_spread's neutralize, inverse_vol_duration's
+    window, momentum_gate's lookback itself)."""
+    def steps(start: float, step: float, name: str) -> str:
+        return ",".join(f"{start + i * step:g}" for i in range(values[name]))
+
+    return {
+        "duration_spread": [f"gross={steps(0.5, 0.001, 'duration_spread')}",
+                            "short_max_rank=0,1", "long_min_rank=3,4,5",
+                            "neutralize=dollar,duration", "gate=always,scarce"],
+        "duration_tilt": [f"neutral_rank={steps(1.0, 0.002, 'duration_tilt')}",
+                          "sensitivity=0.5,1.0,1.5,2.0,3.0"],
+        "inverse_vol_duration": [f"max_avg_rank={steps(0.0, 0.0005, 'inverse_vol_duration')}",
+                                 "vol_window=21,63,126"],
+        "liquidity_rotation": [f"neutral_short={steps(0.0, 0.0005, 'liquidity_rotation')}",
+                               "short_max_rank=0,1,2", "long_min_rank=3,4,5"],
+        "momentum_gate": [f"lookback={steps(21, 1, 'momentum_gate')}", "top_k=1,2,3",
+                          "long_min_rank=1,2,3,4,5"],
+        "sixty_forty": [f"equity_share={steps(0.0, 0.0005, 'sixty_forty')}"],
+    }
+
+
+SWEEP_COMBOS_PER_VALUE = {"duration_spread": 24, "duration_tilt": 5, "inverse_vol_duration": 3,
+                          "liquidity_rotation": 9, "momentum_gate": 15, "sixty_forty": 1}
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """CPU time so far of this process, its finished children and the live ``pids``."""
+    own, gone = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + gone.ru_utime + gone.ru_stime
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:       # not Linux, or already gone (then counted in RUSAGE_CHILDREN)
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _ms_each(seconds: float, count: int) -> float:
+    """Milliseconds per item; NaN without items (a grid of one batch has none after it)."""
+    return seconds / count * 1e3 if count else float("nan")
+
+
+def case_sweep_per_combo(large: int = 1_280) -> dict:
+    """``durationbt sweep`` of every built-in strategy on the snapshot as the command runs it
+    (one worker process, lookahead replays, cash in the risk-free asset, dedupe, kernel,
+    metrics): its first combination alone, then about ``large`` combinations. Two figures
+    per extra combination: over the one-combination run ((time - time of 1) / extra, as
+    ``real_grid``), which spreads the first batch's replay of its 256 combinations at every
+    decision date over the grid; and beyond that first batch (the time after it over the
+    combinations after it), what each further combination adds. Each as wall time and as
+    CPU time of this process and its worker (what the wall time is on an idle machine;
+    the wall time swings with the load of a shared one)."""
+    from durationbt.api import RunSettings, Session
+    from durationbt.sweep import OneWorker, combinations, run_grid
+    from durationbt.sweep.grid import parse_grid
+
+    if not (SNAPSHOT / "SPY.csv").is_file():
+        return {"skipped": f"no snapshot at {SNAPSHOT}"}
+    session = Session(RunSettings(data=SNAPSHOT, strategies_dir=REPO / "strategies"))
+
+    def timed(cls, combos: list[dict]) -> dict:
+        """Wall and CPU seconds in all and after the first batch, its size, the trials."""
+        executor = OneWorker()
+        pids = lambda: [c.pid for c in getattr(executor, "_children", [])]  # noqa: E731
+        head: list[tuple[float, float, int]] = []
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if not head:
+                head.append((time.perf_counter(), _cpu_seconds(pids()), done))
+
+        started, cpu = time.perf_counter(), _cpu_seconds([])
+        run = run_grid(cls, combos, session.ctx, session.window, costs=session.settings.costs,
+                       init_cash=session.settings.init_cash, lookahead=session.probe,
+                       risk_free=session.risk_free, book=session.book(cls), progress=progress,
+                       executor=executor)
+        ended, cpu_ended = time.perf_counter(), _cpu_seconds([])
+        return {"wall": ended - started, "cpu": cpu_ended - cpu, "after_wall": ended - head[0][0],
+                "after_cpu": cpu_ended - head[0][1], "head": head[0][2], "trials": run.n_trials}
+
+    timed(session.strategy_class("liquidity_rotation"), [{}])   # numba cache, first calls
+    grids = _sweep_grids({k: -(-large // c) for k, c in SWEEP_COMBOS_PER_VALUE.items()})
+    out: dict[str, dict] = {}
+    for name in sorted(p.stem for p in (REPO / "strategies").glob("*.py")):
+        cls = session.strategy_class(name)
+        if name not in grids:
+            out[name] = {"skipped": "no parameters to sweep" if not cls.params()
+                         else "no bench grid"}
+            continue
+        combos = combinations(parse_grid(cls, grids[name], {}))
+        one, many = timed(cls, combos[:1]), timed(cls, combos)
+        extra, after = len(combos) - 1, len(combos) - many["head"]
+        out[name] = {"combos": len(combos), "trials": many["trials"], "grid_method": cls.has_grid(),
+                     "seconds": many["wall"], "one_seconds": one["wall"],
+                     "ms_per_extra": _ms_each(many["wall"] - one["wall"], extra),
+                     "cpu_ms_per_extra": _ms_each(many["cpu"] - one["cpu"], extra),
+                     "ms_after_first_batch": _ms_each(many["after_wall"], after),
+                     "cpu_ms_after_first_batch": _ms_each(many["after_cpu"], after)}
+    return out
+
+
+def print_sweep_per_combo(found: dict, target_ms: float = 3.0) -> None:
+    """The table of ``case_sweep_per_combo`` and its verdict against ``target_ms``."""
+    print("\nevery built-in strategy swept as `durationbt sweep` runs it on the snapshot (one "
+          "worker process, lookahead replays, cash, dedupe, kernel, metrics): ms per extra "
+          "combination over a 1-combination run, and beyond the first batch (whose 256 "
+          "combinations are replayed at every decision date); CPU = this process + its worker")
+    header = (f"{'strategy':<22}{'combos':>7}{'1 combo s':>10}{'all s':>8}{'ms/extra':>10}"
+              f"{'CPU':>8}{'after 1st':>10}{'CPU':>8}")
+    print(header)
+    print("-" * len(header))
+    over: dict[str, list[str]] = {"cpu_ms_after_first_batch": [], "cpu_ms_per_extra": []}
+    for name, row in found.items():
+        if "skipped" in row:
+            print(f"{name:<22} skipped ({row['skipped']})")
+            continue
+        print(f"{name:<22}{row['combos']:>7,}{row['one_seconds']:>10.2f}{row['seconds']:>8.2f}"
+              f"{row['ms_per_extra']:>10.2f}{row['cpu_ms_per_extra']:>8.2f}"
+              f"{row['ms_after_first_batch']:>10.2f}{row['cpu_ms_after_first_batch']:>8.2f}")
+        for key, names in over.items():
+            names += [name] if row[key] > target_ms else []
+    for key, label in (("cpu_ms_after_first_batch", "beyond the first batch"),
+                       ("cpu_ms_per_extra", "over a 1-combination run")):
+        print(f"target <= {target_ms:g} ms per extra combination (CPU, {label}): "
+              + (f"MISSES for {', '.join(over[key])}" if over[key] else "meets for every strategy"))
+
 CASES = {
     "single_run": lambda a: case_single_run(),
     "real_sweep": lambda a: case_real_sweep(),
     "timing": lambda a: case_timing(),
     "thesis": lambda a: case_thesis(),
     "real_grid": lambda a: case_real_grid(a.executor, a.values),
+    "sweep_per_combo": lambda a: case_sweep_per_combo(a.grid_combos),
     "sweep": lambda a: case_sweep(a.assets, a.days, a.combos, a.chunk),
     "sweep_long_short": lambda a: case_sweep(a.assets, a.days, a.combos, a.chunk, True),
     "numpy": lambda a: case_numpy(a.assets, a.days, a.combos),
@@ -372,6 +503,7 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=0)
     parser.add_argument("--executor", choices=("1", "local", "dask"), default="1")
     parser.add_argument("--values", type=int, default=1_001)
+    parser.add_argument("--grid-combos", type=int, default=1_280)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
     args = parser.parse_args()
     if args.case:
@@ -410,6 +542,7 @@ def main() -> None:
               f"distinct): weights + lookahead checks {real['weights_seconds']:.2f} s, "
               f"simulate + score {real['simulate_and_score_seconds']:.3f} s, peak {real['peak_mb']:.0f} MB")
     values = 101 if quick else 1_001
+    per_combo = _child("sweep_per_combo", **{"grid-combos": 768 if quick else 1_280})
     grids = {label: _child("real_grid", executor=key, values=values)
              for label, key in (("1 worker process", "1"), ("every local core", "local"),
                                 ("local Dask cluster", "dask"))}
@@ -465,6 +598,21 @@ def main() -> None:
     verdict = "meets" if small_sweep["per_second"] >= target else "MISSES"
     print(f"target >= {target:,} combos/s at 10 x 2,520 with 10,000 combos under 2 GB: {verdict} "
           f"({small_sweep['per_second']:,.0f}/s, {small_sweep['peak_mb']:,.0f} MB)")
+    if "skipped" not in per_combo:
+        print_sweep_per_combo(per_combo)
+    print_scaling(quick)
+
+
+def print_scaling(quick: bool) -> None:
+    """The scaling table (bench/scaling.py): `durationbt run equal_weight` end to end on
+    synthetic universes, cold and warm, with the growth exponents and the goal's verdict."""
+    import scaling
+
+    assets, years = ([10, 100, 500], [5, 10]) if quick else ([10, 100, 500, 2_000], [10, 30])
+    print("\nscaling: `durationbt run equal_weight` end to end (data, signal, lookahead replay, "
+          "engine, scores, run folder, report, tearsheet) on synthetic universes of N random "
+          "walks over Y years, each case in a fresh process, cold (CSVs read) then warm (cache)")
+    scaling.report(scaling.table(assets, years), assets, years)
 
 
 if __name__ == "__main__":

@@ -60,38 +60,99 @@ class DurationSpread(Strategy):
     def leg_durations(self, ctx: Context, legs: list[list[str]]) -> pd.DataFrame:
         """Decision date x leg: the mean empirical duration of the leg's buckets (each the
         mean of its members' estimates), from the latest weekly estimate known that day."""
+        buckets = self.bucket_durations(ctx, [b for leg in legs for b in leg])
+        return pd.DataFrame({i: buckets[leg].mean(axis=1) for i, leg in enumerate(legs)},
+                            index=ctx.rebalance_dates)
+
+    def bucket_durations(self, ctx: Context, buckets: list[str]) -> pd.DataFrame:
+        """Decision date x bucket: the mean of the bucket's members' latest weekly duration
+        estimates known that day (members listed that day only), over ``window`` weeks."""
         ctx.require_inputs(self.name, "^TNX")
-        members = [t for leg in legs for b in leg for t in ctx.universe.bucket(b).tickers]
-        rolling = rolling_durations(ctx.prices, ctx.inputs["^TNX"], ctx.universe.benchmark,
-                                    self.window, columns=list(dict.fromkeys(members)))
         dates = ctx.rebalance_dates
+        members = list(dict.fromkeys(t for b in buckets for t in ctx.universe.bucket(b).tickers))
+        # estimated from the last week before the first decision on (and further back
+        # only for a member without an estimate that week)
+        rolling = rolling_durations(ctx.prices, ctx.inputs["^TNX"], ctx.universe.benchmark,
+                                    self.window, columns=members, since=dates[0])
         known = rolling.reindex(rolling.index.union(dates)).ffill().reindex(dates)
         listed = ctx.prices.reindex(dates).notna()
         out = {}
-        for i, leg in enumerate(legs):
-            per_bucket = [known[list(ctx.universe.bucket(b).tickers)]
-                          .where(listed[list(ctx.universe.bucket(b).tickers)]).mean(axis=1)
-                          for b in leg]
-            out[i] = pd.concat(per_bucket, axis=1).mean(axis=1)
+        for bucket in dict.fromkeys(buckets):
+            tickers = list(ctx.universe.bucket(bucket).tickers)
+            out[bucket] = known[tickers].where(listed[tickers]).mean(axis=1)
         return pd.DataFrame(out, index=dates)
+
+    @staticmethod
+    def _weights(n_dates: int, gross: np.ndarray, long_leg: list[str], short_leg: list[str],
+                 durations: np.ndarray | None, scarce: np.ndarray | None) -> dict[str, np.ndarray]:
+        """Each leg's buckets' weights, one row per value of ``gross`` x ``n_dates`` decision
+        dates, from the legs' durations (rows: long, short; when neutralizing duration) and
+        the scarce days (when gated)."""
+        half = np.repeat(gross[:, None] / 2.0, n_dates, axis=1)
+        a = b = half                            # each leg's gross
+        if durations is not None:
+            d_long, d_short = durations
+            # long a of the leg, short b: a * d_long - b * d_short = 0 needs the same sign
+            ok = d_long * d_short > 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(ok, d_long / d_short, 1.0)  # b per unit of a
+            a = np.where(ok, np.where(ratio <= 1, half, half / ratio), 0.0)
+            b = np.where(ok, np.where(ratio <= 1, half * ratio, half), 0.0)
+        if scarce is not None:
+            a, b = np.where(scarce, a, 0.0), np.where(scarce, b, 0.0)
+        weights = {bucket: a / len(long_leg) for bucket in long_leg}
+        weights.update({bucket: -b / len(short_leg) for bucket in short_leg})
+        return weights
+
+    def _scarce(self, ctx: Context) -> np.ndarray:
+        return ctx.require_signal(self.name).regime.reindex(ctx.rebalance_dates).eq("scarce").to_numpy()
 
     def target_weights(self, ctx: Context) -> pd.DataFrame:
         long_leg, short_leg = self.legs(ctx)
-        dates = ctx.rebalance_dates
-        half = self.gross / 2.0
-        a = pd.Series(half, index=dates)       # long leg gross
-        b = pd.Series(half, index=dates)       # short leg gross
-        if self.neutralize == "duration":
-            d = self.leg_durations(ctx, [long_leg, short_leg])
-            d_long, d_short = d[0], d[1]
-            # long a of the leg, short b: a * d_long - b * d_short = 0 needs the same sign
-            ok = (d_long * d_short > 0).to_numpy()
-            ratio = np.where(ok, (d_long / d_short).to_numpy(), 1.0)  # b per unit of a
-            a = pd.Series(np.where(ok, np.where(ratio <= 1, half, half / ratio), 0.0), index=dates)
-            b = pd.Series(np.where(ok, np.where(ratio <= 1, half * ratio, half), 0.0), index=dates)
-        if self.gate == "scarce":
-            on = ctx.require_signal(self.name).regime.reindex(dates).eq("scarce")
-            a, b = a.where(on, 0.0), b.where(on, 0.0)
-        weights = {bucket: a / len(long_leg) for bucket in long_leg}
-        weights.update({bucket: -b / len(short_leg) for bucket in short_leg})
-        return pd.DataFrame(weights, index=dates)
+        durations = (self.leg_durations(ctx, [long_leg, short_leg]).to_numpy().T
+                     if self.neutralize == "duration" else None)
+        scarce = self._scarce(ctx) if self.gate == "scarce" else None
+        weights = self._weights(len(ctx.rebalance_dates), np.array([self.gross]), long_leg,
+                                short_leg, durations, scarce)
+        return pd.DataFrame({bucket: w[0] for bucket, w in weights.items()},
+                            index=ctx.rebalance_dates)
+
+    @classmethod
+    def target_weights_grid(cls, ctx: Context, combos) -> dict[str, np.ndarray]:
+        """The same weights for many combinations at once (sweeps): the regime is read once,
+        each window's bucket durations estimated once (for every bucket a combination with
+        that window needs), and the combinations that differ only in ``gross`` computed
+        together."""
+        params = [cls(**combo) for combo in combos]
+        groups: dict[tuple, list[int]] = {}
+        for k, p in enumerate(params):
+            duration = p.neutralize == "duration"
+            groups.setdefault((p.short_max_rank, p.long_min_rank, p.neutralize, p.gate,
+                               p.window if duration else None), []).append(k)
+        first = {key: params[ks[0]] for key, ks in groups.items()}
+        legs = {key: p.legs(ctx) for key, p in first.items()}
+        need: dict[int, list[str]] = {}      # window -> buckets whose durations are needed
+        for key, p in first.items():
+            if p.neutralize == "duration":
+                need.setdefault(p.window, []).extend(legs[key][0] + legs[key][1])
+        by_window = {window: cls(window=window).bucket_durations(ctx, buckets)
+                     for window, buckets in need.items()}
+        scarce = cls()._scarce(ctx) if any(p.gate == "scarce" for p in first.values()) else None
+        durations: dict[tuple, np.ndarray] = {}     # (window, legs) -> the legs' durations
+        n_dates = len(ctx.rebalance_dates)
+        out = {b: np.zeros((len(combos), n_dates)) for b in ctx.universe.bucket_names}
+        for key, ks in groups.items():
+            p, (long_leg, short_leg) = first[key], legs[key]
+            pair = None
+            if p.neutralize == "duration":
+                pair = (p.window, tuple(long_leg), tuple(short_leg))
+                if pair not in durations:
+                    known = by_window[p.window]
+                    durations[pair] = np.array([known[long_leg].mean(axis=1).to_numpy(),
+                                                known[short_leg].mean(axis=1).to_numpy()])
+            weights = cls._weights(n_dates, np.array([params[k].gross for k in ks]), long_leg,
+                                   short_leg, None if pair is None else durations[pair],
+                                   scarce if p.gate == "scarce" else None)
+            for bucket, values in weights.items():
+                out[bucket][ks] = values
+        return out

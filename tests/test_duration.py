@@ -169,3 +169,87 @@ def test_collapse_rule_by_hand():
     assert collapses(e(3.0), e(-1.0))                       # changes sign
     assert not collapses(e(-1.7, 0.21), e(-1.66, 0.18))     # intermediate Treasuries: holds
     assert not collapses(e(-1.5, 1.0), e(0.0))              # never significant: nothing to lose
+
+
+# --- the fast forms sweeps replay many times: the same numbers as pandas, bit for bit -----
+
+def _bits_equal(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a, b, check_exact=True, check_freq=False)
+    x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+    assert np.array_equal(np.isnan(x), np.isnan(y))
+    assert np.array_equal(np.nan_to_num(x).view(np.int64), np.nan_to_num(y).view(np.int64))
+
+
+def test_weekly_is_resample_last_without_the_slow_bins():
+    """Weeks ending Friday, empty weeks kept as NaN rows, the last non-NaN value of each
+    column; a saturday and a sunday belong to the next Friday's week; an index that is not
+    plain dates falls back to resample."""
+    from durationbt.duration import weekly
+
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2001-01-01", periods=900, freq="D", name="date")
+    days = days[rng.random(900) > 0.4].delete(slice(200, 260))     # gaps, a 2-month hole
+    frame = pd.DataFrame(rng.random((len(days), 3)), index=days, columns=list("abc"))
+    frame[frame > 0.8] = np.nan
+    for case in (frame, frame.iloc[:1], frame.iloc[5:9], frame[["a"]].rename_axis(None)):
+        _bits_equal(weekly(case), case.resample("W-FRI").last())
+    assert weekly(frame).index[0] == pd.Timestamp("2001-01-05")   # a Friday
+    hours = frame.set_axis(frame.index + pd.Timedelta(hours=16))
+    pd.testing.assert_frame_equal(weekly(hours), hours.resample("W-FRI").last())
+
+
+def test_bucket_levels_and_returns_equal_pandas_bit_for_bit():
+    """``pct_change()[members].mean(axis=1)`` and its cumulative level, including a bucket
+    of ten members (pandas sums a row column by column, numpy pairwise from 8 on), NaN
+    rows, late listings and a ticker the prices do not have."""
+    from durationbt.duration import bucket_daily_returns, bucket_levels
+
+    rng = np.random.default_rng(4)
+    days = pd.bdate_range("2010-01-01", periods=700)
+    names = [f"T{i}" for i in range(12)]
+    prices = pd.DataFrame(100 * np.exp(np.cumsum(rng.normal(0, 0.02, (700, 12)), axis=0)),
+                          index=days, columns=names)
+    prices[rng.random((700, 12)) < 0.1] = np.nan
+    prices.iloc[:80, :6] = np.nan
+
+    class Bucket:
+        def __init__(self, name, tickers):
+            self.name, self.tickers = name, tuple(tickers)
+
+    class Universe:
+        buckets = [Bucket("wide", names[:10]), Bucket("pair", names[10:]), Bucket("one", names[3:4])]
+
+    returns = prices.pct_change(fill_method=None)
+    daily = pd.DataFrame({b.name: returns[list(b.tickers)].mean(axis=1) for b in Universe.buckets})
+    levels = pd.DataFrame({b.name: (1 + daily[b.name].fillna(0.0)).cumprod()
+                           .where(prices[list(b.tickers)].notna().any(axis=1))
+                           for b in Universe.buckets})
+    _bits_equal(bucket_daily_returns(prices, Universe), daily)
+    _bits_equal(bucket_levels(prices, Universe), levels)
+    Universe.buckets = [Bucket("missing", ["T1", "NOPE"])]
+    with pytest.raises(KeyError, match="NOPE"):
+        bucket_levels(prices, Universe)
+
+
+def test_rolling_durations_since_gives_what_a_reader_from_then_on_sees():
+    """With ``since`` only the weeks from the last one ended by then are estimated, and the
+    earlier ones of an asset that has no estimate that week but had one before (here GAPPY,
+    whose data stop for two years): a forward fill from ``since`` on reads exactly what it
+    reads in the full estimate, and most of the early weeks are left out."""
+    prices, tnx = synthetic(weeks=700)
+    prices["GAPPY"] = prices["BOND7"].where((prices.index < "2020-01-01")
+                                            | (prices.index > "2022-01-01"))
+    full = rolling_durations(prices, tnx, "MKT", window=60)
+
+    def read(rolling: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
+        return rolling.reindex(rolling.index.union(days)).ffill().reindex(days)
+
+    for since in (pd.Timestamp("2018-06-06"), pd.Timestamp("2021-03-03"), prices.index[0]):
+        part = rolling_durations(prices, tnx, "MKT", window=60, since=since)
+        days = prices.index[prices.index >= since]
+        _bits_equal(read(part, days), read(full, days))
+        assert part.index.equals(full.index)
+    late = rolling_durations(prices, tnx, "MKT", window=60, since=pd.Timestamp("2021-03-03"))
+    assert late["BOND7"].loc[:"2021-02-19"].isna().all()        # not estimated, not read
+    assert late["GAPPY"].loc["2019-06-01":"2019-12-31"].notna().all()  # read across the gap
+    assert np.isnan(late["GAPPY"].loc[:"2021-03-03"].iloc[-1])

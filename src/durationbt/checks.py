@@ -40,7 +40,7 @@ def check_strategy(strategy: Strategy, universe: Universe, market: MarketData, *
     began = time.perf_counter()
     with StrategyProcess(strategy) as plugin:     # the plugin's code runs in its own process
         try:
-            checked = plugin.weights(ctx, session.lookahead)
+            checked = plugin.weights(session.shared_ctx, session.lookahead)
             resolve_target_weights(checked.frame, strategy, ctx)
             report = plugin.check()
         except DurationbtError as exc:

@@ -45,8 +45,20 @@ class Estimate:
 
 
 def weekly(daily: pd.DataFrame) -> pd.DataFrame:
-    """Last value of each week (weeks ending Friday) of daily levels or prices."""
-    return daily.resample("W-FRI").last()
+    """Last value of each week (weeks ending Friday) of daily levels or prices: every week
+    from the first to the last, NaN where a column has no value in it. What
+    ``daily.resample("W-FRI").last()`` gives (index frequency aside), without resample's
+    bins, which pandas builds one week at a time in Python: decades of dates cost 35 ms a
+    call against 2 ms, and a sweep replays the rolling durations many times."""
+    index = daily.index
+    if not (isinstance(index, pd.DatetimeIndex) and index.tz is None and len(index)
+            and index.is_monotonic_increasing and (index == index.normalize()).all()):
+        return daily.resample("W-FRI").last()
+    days = index.values.astype("datetime64[D]")
+    friday = days + (4 - (days.astype(np.int64) + 3)) % 7   # 1970-01-01 was a Thursday
+    last = daily.groupby(pd.DatetimeIndex(friday.astype(index.dtype), name=index.name)).last()
+    weeks = np.arange(friday[0], friday[-1] + np.timedelta64(1, "D"), np.timedelta64(7, "D"))
+    return last.reindex(pd.DatetimeIndex(weeks.astype(index.dtype), name=index.name))
 
 
 def regress(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, int]:
@@ -162,13 +174,18 @@ def own_component_betas(levels: pd.DataFrame, members: Mapping[str, Sequence[str
 
 
 def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
-                      window: int = 104, columns: list[str] | None = None) -> pd.DataFrame:
+                      window: int = 104, columns: list[str] | None = None,
+                      since: pd.Timestamp | None = None) -> pd.DataFrame:
     """Week x asset duration estimated on the trailing ``window`` weeks ending that week
-    (NaN until ``MIN_WEEKS`` weeks with data). Uses past data only."""
+    (NaN until ``MIN_WEEKS`` weeks with data). Uses past data only. ``since``: estimate only
+    what a reader from that date on can see (the weeks from the last one ended by that date,
+    and the earlier ones of an asset without an estimate that week, which a forward fill
+    reaches back to; the other weeks are NaN): a fraction of the cost of decades of weeks."""
     if window < MIN_WEEKS:
         raise DataError(f"--window must be at least {MIN_WEEKS} weeks, got {window}.")
-    returns, x = _factor_frame(prices, tnx, benchmark)
     cols = columns or list(prices.columns)
+    returns, x = _factor_frame(prices[list(dict.fromkeys([*cols, benchmark]))], tnx, benchmark)
+    first = 0 if since is None else max(int(returns.index.searchsorted(since, side="right")) - 1, 0)
     X = np.column_stack([np.ones(len(x)), x.to_numpy()])
     out = pd.DataFrame(np.nan, index=returns.index, columns=cols)
     for name in cols:
@@ -182,7 +199,13 @@ def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
         A = xtx - _lagged(xtx, window)
         b = xty - _lagged(xty, window)
         n = count - _lagged(count, window)
-        good = (n >= MIN_WEEKS) & (np.abs(np.linalg.det(A)) > 1e-14)
+        enough = n >= MIN_WEEKS
+        good = np.zeros(len(y), dtype=bool)
+        for part in (slice(first, None), slice(0, first)):
+            rows = np.flatnonzero(enough[part]) + (part.start or 0)
+            good[rows] = np.abs(np.linalg.det(A[rows])) > 1e-14
+            if first == 0 or good[first]:      # nothing before ``since`` is read
+                break
         coef = np.full((len(y), 3), np.nan)
         coef[good] = np.linalg.solve(A[good], b[good][:, :, None])[:, :, 0]
         out[name] = -coef[:, 1] * 100
@@ -191,19 +214,46 @@ def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
 
 def bucket_daily_returns(prices: pd.DataFrame, universe: Universe) -> pd.DataFrame:
     """Daily return of each bucket held at equal weight over the members listed that day
-    (NaN while none is)."""
-    returns = prices.pct_change(fill_method=None)
-    return pd.DataFrame({b.name: returns[list(b.tickers)].mean(axis=1) for b in universe.buckets},
-                        index=prices.index)
+    (NaN while none is): ``prices.pct_change()[members].mean(axis=1)`` bit for bit, in
+    numpy (strategies call it in every replay of every sweep batch)."""
+    values = prices.to_numpy(dtype=float)
+    returns = np.full_like(values, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        returns[1:] = values[1:] / values[:-1] - 1
+    return pd.DataFrame({b.name: _row_mean(returns[:, _positions(prices, b.tickers)])
+                         for b in universe.buckets}, index=prices.index)
+
+
+def _positions(frame: pd.DataFrame, tickers: Sequence[str]) -> np.ndarray:
+    """Where ``tickers`` are among ``frame``'s columns; a KeyError naming those that are
+    not (as ``frame[tickers]`` raises)."""
+    found = frame.columns.get_indexer(list(tickers))
+    if (found < 0).any():
+        raise KeyError(f"{[t for t, i in zip(tickers, found, strict=True) if i < 0]} not in index")
+    return found
+
+
+def _row_mean(values: np.ndarray) -> np.ndarray:
+    """Each row's mean over its non-NaN values (NaN where there is none), summed column by
+    column as pandas does (numpy's pairwise sum rounds differently from 8 columns on)."""
+    priced = ~np.isnan(values)
+    filled = np.where(priced, values, 0.0)
+    total = filled[:, 0]
+    for j in range(1, filled.shape[1]):
+        total = total + filled[:, j]
+    count = priced.sum(axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def bucket_levels(prices: pd.DataFrame, universe: Universe) -> pd.DataFrame:
     """Daily equal-weight bucket index (members listed that day), as a price level."""
     daily = bucket_daily_returns(prices, universe)
+    listed = prices.notna().to_numpy()
     levels = {}
     for bucket in universe.buckets:
-        first = prices[list(bucket.tickers)].notna().any(axis=1)
-        levels[bucket.name] = (1 + daily[bucket.name].fillna(0.0)).cumprod().where(first)
+        first = listed[:, _positions(prices, bucket.tickers)].any(axis=1)
+        level = np.cumprod(1 + np.nan_to_num(daily[bucket.name].to_numpy(), nan=0.0))
+        levels[bucket.name] = np.where(first, level, np.nan)
     return pd.DataFrame(levels, index=prices.index)
 
 

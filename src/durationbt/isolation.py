@@ -22,6 +22,7 @@ from .loading import plugin_file
 from .lookahead import LookaheadProbe, LookaheadReport, LookaheadSettings
 from .plugins import IMPORT_TIMEOUT, real_class
 from .sandbox import Child, plugin_call
+from .shipping import Shared
 from .strategy import Context, Strategy
 from .weights import DEFAULT_TIMEOUT, call_strategy, guarded, tradable, validated_weights
 
@@ -51,16 +52,20 @@ class StrategyProcess:
         self.child.submit(_load, timeout)
         self._loading = True
 
-    def weights(self, ctx: Context, lookahead: LookaheadSettings | None = None,
+    def weights(self, ctx: Context | Shared, lookahead: LookaheadSettings | None = None,
                 book: Book | None = None) -> Weights:
         """The plugin called on ``ctx`` in the child; its weights validated within ``book``'s
         limits (None: the universe's and the strategy's defaults). With ``lookahead``
         (every_date, seed, timeout: ``LookaheadProbe.settings``) the child builds the same
-        probe (``check`` runs its replays, judged within the same limits)."""
+        probe (``check`` runs its replays, judged within the same limits). The context
+        reaches the child through shared memory: pass the session's ``shared_ctx`` so every
+        strategy of a command maps the same pages (a bare context is packed for this one)."""
+        shared = ctx if isinstance(ctx, Shared) else Shared(ctx)
+        ctx = shared.value
         if self._loading:
             self._loading = False
             self.child.result()
-        values, out, err, seconds = self.child.call(_weights, ctx, lookahead, book)
+        values, out, err, seconds = self.child.call(_weights, shared, lookahead, book)
         for text, stream in ((out, sys.stdout), (err, sys.stderr)):
             if text:
                 stream.write(text)

@@ -4,12 +4,13 @@ date t must equal the weight it gives when it sees data up to t only.
 For each checked decision date (every one on a monthly schedule; on weekly and daily ones a
 seeded sample of at least 100, a fifth of them from the final 10%, then a bisection to the
 first offending date) the strategy is called again, from a fresh import of its file, on the
-context cut at that date, with the removed future either absent (``truncate``) or replaced:
-mirrored around the level at the cut, scrambled by a random walk, or rescaled by large
-per-asset factors (``mirror``, ``scramble``, ``rescale``, in rotation), so that code which
-tolerates NaN or compares price levels across the cut still changes. Which series exist is
-also what was known at the cut: a series with a value at the cut runs on to the end (a
-later delisting or a feed that stops is hidden), one without stays absent (a later
+context cut at that date, with the removed future either absent (``truncate``) or replaced
+over the next year of trading days (``futures.FUTURE_ROWS``): mirrored around the level at
+the cut, scrambled by a random walk, or rescaled by large per-asset factors (``mirror``,
+``scramble``, ``rescale``, in rotation), so that code which tolerates NaN or compares price
+levels across the cut still changes. Which series exist is also what was known at the
+cut: a series with a value at the cut runs on to the end of that future (a later
+delisting or a feed that stops is hidden), one without stays absent (a later
 listing is hidden), so survivorship filters show. Its validated weights (columns left out
 at 0, as the engine reads them) on every decision date up to the cut must equal those of
 the full run; when they do not, the strategy is called again on the full data, and a
@@ -145,6 +146,8 @@ def _first_move(expected: pd.DataFrame, seen: pd.DataFrame, cut: pd.Timestamp,
                 variant: str) -> Finding | None:
     """The first (date, column) whose weight differs by more than TOLERANCE, or None."""
     want, got = expected.to_numpy(dtype=float), seen.to_numpy(dtype=float)
+    if np.array_equal(got, want):      # the usual answer, in one pass
+        return None
     moved = ~(np.abs(got - want) <= TOLERANCE)
     if not moved.any():
         return None
@@ -172,7 +175,8 @@ class LookaheadProbe:
         return (self.every_date, self.seed, self.timeout)
 
     def context_at(self, cut: pd.Timestamp, variant: str) -> Context:
-        """The full context with everything after ``cut`` removed or replaced."""
+        """The full context with everything after ``cut`` removed or replaced (valid until
+        the next call: replaced futures share one working copy, ``futures.CutData``)."""
         return self.data.context_at(cut, variant)
 
     def _call_fresh(self, name: str, method: str, fresh: Callable[[], Any],
@@ -218,7 +222,7 @@ class LookaheadProbe:
         ``full``: the validated weights of the full run; the replay's are validated the same
         way (columns left out hold 0, ``book``'s limits), so only a weight that moved
         counts."""
-        past = full.index[full.index <= cut]
+        past = int(full.index.searchsorted(cut, side="right"))
         ctx = self.context_at(cut, variant)
         seen, failed, fresh = self._call_fresh(
             strategy.name, "target_weights", lambda: fresh_instance(strategy),
@@ -227,7 +231,7 @@ class LookaheadProbe:
             lambda raw: validated_weights(raw, strategy, ctx, book), cut, variant)
         if failed is not None:
             return failed, fresh
-        return _first_move(full.loc[past], seen.loc[past], cut, variant), fresh
+        return _first_move(full.iloc[:past], seen.iloc[:past], cut, variant), fresh
 
     def sample(self, size: int, salt: int = 0) -> pd.DatetimeIndex:
         """A smaller seeded set of the probe's cuts (with the final 10%): what a sweep

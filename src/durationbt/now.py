@@ -285,7 +285,7 @@ def now(strategies: Sequence[str], settings: RunSettings, *,
         say(f"[{i}/{len(plugins)}] {name}")
         book = session.book(strategy)
         with StrategyProcess(strategy, settings.timeout) as plugin:   # its code runs there
-            checked = plugin.weights(ctx, session.lookahead, book)
+            checked = plugin.weights(session.shared_ctx, session.lookahead, book)
             targets = risk_free.hold_cash(resolve_target_weights(checked.frame, strategy, ctx,
                                                                  book), ctx.prices)
             plugin.check().refuse()                       # the same guard as `run`

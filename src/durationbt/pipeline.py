@@ -105,7 +105,7 @@ def _backtest(strategy: Strategy, session: Session,
     rf_returns = session.risk_free_returns       # a risk-free without returns fails first
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
     book = session.book(strategy)
-    checked = plugin.weights(ctx, session.lookahead, book)   # validated there, and here again
+    checked = plugin.weights(session.shared_ctx, session.lookahead, book)   # validated there and here
     decided = validated_weights(checked.frame, strategy, ctx, book)
     targets = spread_weights(decided, strategy, ctx, book)
     targets = session.risk_free.hold_cash(strategy.traded(targets), ctx.prices)

@@ -123,22 +123,21 @@ def write_run(done: Backtest, settings: RunSettings, source: str,
         write_json(folder / "metrics.json", done.metrics)
         # a book that shorts or levers adds the day's borrow and financing paid
         carry = {} if result.carry is None else {k: result.carry[k] for k in result.carry}
-        write_frame(folder / "equity.csv",
-                    pd.DataFrame({"equity": result.equity, "benchmark": bench,
-                                  "risk_free": done.risk_free, **carry}))
-        if done.exposures is not None:
-            write_frame(folder / "exposures.csv", done.exposures)
-        write_frame(folder / "weights.csv", result.weights)
+        tables = {name: write_frame(folder / name, frame, parsed=True) for name, frame in (
+            ("equity.csv", pd.DataFrame({"equity": result.equity, "benchmark": bench,
+                                         "risk_free": done.risk_free, **carry})),
+            ("exposures.csv", done.exposures), ("weights.csv", result.weights),
+            ("orders.csv", result.order_log.set_index("date")),
+            ("signal.csv", ctx.signal.frame().loc[market.start:market.end]),
+            ("duration.csv", done.duration),
+            ("timing.csv", None if done.timing is None else done.timing.curves()))
+            if frame is not None}
         write_frame(folder / "targets.csv", done.targets)
-        write_frame(folder / "orders.csv", result.order_log.set_index("date"))
-        write_frame(folder / "signal.csv", ctx.signal.frame().loc[market.start:market.end])
-        if done.duration is not None:
-            write_frame(folder / "duration.csv", done.duration)
         write_json(folder / "regimes.json", tables_to_json(done.regimes))
-        if done.timing is not None:
-            write_frame(folder / "timing.csv", done.timing.curves())
         say("Writing the report page")
-        write_run_report(folder, link_tearsheet=settings.tearsheet)
+        # drawn from the tables as just written and parsed, not read back from the files
+        write_run_report(folder, link_tearsheet=settings.tearsheet, tables=tables)
+        del tables
         if tearsheet is not None:
             say("Waiting for the quantstats tearsheet")
             os.replace(tearsheet(), folder / "tearsheet.html")

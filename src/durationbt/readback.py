@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from io import StringIO
+from io import BytesIO, StringIO
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,8 @@ import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["CsvLayout", "LAYOUTS", "read_frame", "read_json", "check_regime_tables"]
+__all__ = ["CsvLayout", "LAYOUTS", "Table", "header_names", "read_frame", "read_json",
+           "check_regime_tables"]
 
 _REGIMES = ("scarce", "neutral", "abundant")
 _NO_SIGNAL = "no signal"        # a day without a composite value (signals.composite)
@@ -61,30 +62,114 @@ LAYOUTS = {
 }
 
 
+@dataclass(frozen=True)
+class Table:
+    """A CSV file's cells as parsed, before any check: the header as pandas reads it (a
+    repeated name gets '.1'), the cells of the ``numeric`` columns as one float64 block
+    (the values pandas' ``to_numeric`` makes of their text, NaN for an empty cell) and
+    every other column's as text ("" for an empty cell). ``csvwrite`` makes one of a file
+    it has just written."""
+
+    columns: list[str]
+    texts: dict[str, np.ndarray]
+    numbers: np.ndarray
+    numeric: list[str]
+
+
+class _Doubt(Exception):
+    """The quick parse cannot say what is wrong: read every cell as text and check again."""
+
+
 def _fail(path: Path, what: str) -> DataError:
     return DataError(f"{path}: {what}. {_FIX}")
 
 
-def _text(path: Path) -> str:
-    """The file's text (a BOM added by an editor tolerated); refused if empty or not UTF-8."""
+def _read(path: Path) -> tuple[bytes, str]:
+    """The file's bytes and text (a BOM added by an editor tolerated); refused if empty or
+    not UTF-8."""
+    data = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("ascii" if data.isascii() else "utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _fail(path, f"not UTF-8 text (byte {exc.start})") from None
-    if not text.strip():
+    if not text or text.isspace():
         raise _fail(path, "the file is empty")
-    return text
+    return data, text
 
 
-def _raw(path: Path) -> pd.DataFrame:
-    """The file's cells as text ("" for an empty cell), the header as written."""
-    text = _text(path)
+def _raw(path: Path) -> Table:
+    """Every cell as text ("" for an empty cell), the header as written."""
+    text = _read(path)[1]
     try:
         frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
         detail = " ".join(str(exc).split()).removeprefix("Error tokenizing data. C error: ")
         raise _fail(path, f"not a well-formed CSV file ({detail})") from None
-    return frame.fillna("")     # a short (truncated) last row has missing cells
+    frame = frame.fillna("")     # a short (truncated) last row has missing cells
+    columns = [str(c) for c in frame.columns]
+    return Table(columns, {c: frame.iloc[:, i].to_numpy(dtype=object)
+                           for i, c in enumerate(columns)}, np.empty((len(frame), 0)), [])
+
+
+def _parse(path: Path, layout: CsvLayout) -> Table:
+    """The quick read: pandas' C parser, numbers straight to float64. Anything it does not
+    take as ``_raw`` and ``to_numeric`` would (a cell not a number, a ragged row) is left to
+    them (``_Doubt``); so is a column without empty cells holding '-0', which
+    ``to_numeric`` reads as 0.0 when every cell is a whole number."""
+    data = _read(path)[0]
+    columns = header_names(data)
+    texts = {"date", *(name for name, _ in layout.texts)}
+    numeric = [c for c in columns[1:] if c not in texts
+               and (c in layout.numbers or layout.rest_numeric)]
+    wanted = set(numeric)
+    try:
+        frame = pd.read_csv(BytesIO(data), encoding="utf-8-sig", keep_default_na=False,
+                            dtype={c: np.float64 if c in wanted else str for c in columns},
+                            na_values={c: [""] for c in numeric})
+    except (pd.errors.ParserError, ValueError, TypeError) as exc:
+        raise _Doubt from exc
+    if list(frame.columns) != columns:
+        raise _Doubt
+    numbers = (frame.iloc[:, 1:] if numeric == columns[1:] else frame[numeric]).to_numpy(
+        dtype=np.float64)
+    signed = np.flatnonzero((numbers == 0).any(axis=0))     # then a closer look
+    signed = [i for i in signed if _negative_zero(numbers[:, i])]
+    if signed:
+        again = pd.read_csv(BytesIO(data), encoding="utf-8-sig", dtype=str,
+                            keep_default_na=False,
+                            usecols=[columns.index(numeric[i]) for i in signed])
+        numbers = numbers.copy()
+        for i in signed:
+            numbers[:, i], bad = _converted(again[numeric[i]].fillna(""))
+            if bad.any():
+                raise _Doubt
+    return Table(columns, {c: frame[c].fillna("").to_numpy(dtype=object) for c in columns
+                           if c not in wanted}, numbers, numeric)
+
+
+def header_names(data: bytes) -> list[str]:
+    """The column names pandas reads from the first line (asked of pandas when the line
+    holds quotes, repeats or blanks)."""
+    end = data.find(b"\n")
+    first = data[:end if end >= 0 else len(data)].decode("utf-8-sig").removesuffix("\r")
+    names = first.split(",")
+    if '"' in first or not first.strip() or "" in names or len(set(names)) != len(names):
+        return [str(c) for c in pd.read_csv(BytesIO(data), nrows=0, dtype=str,
+                                            encoding="utf-8-sig").columns]
+    return names
+
+
+def _negative_zero(values: np.ndarray) -> bool:
+    """A column without empty cells holding -0.0: whether it is 0.0 depends on its text."""
+    return bool(not np.isnan(values).any() and (np.signbit(values) & (values == 0)).any())
+
+
+def _converted(cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Text cells as ``to_numeric`` reads them, NaN for an empty one, and where a cell is
+    neither a number nor empty."""
+    empty = cells.str.strip() == ""
+    values = pd.to_numeric(cells.where(~empty), errors="coerce").to_numpy(dtype=float)
+    return values, np.isnan(values) & ~empty.to_numpy()
 
 
 def _dates(path: Path, cells: pd.Series, daily: bool) -> pd.DatetimeIndex:
@@ -104,20 +189,19 @@ def _dates(path: Path, cells: pd.Series, daily: bool) -> pd.DatetimeIndex:
     return index
 
 
-def _numbers(path: Path, column: str, cells: pd.Series, index: pd.DatetimeIndex,
-             required: bool) -> pd.Series:
-    """A column of numbers; an empty cell is a missing value unless ``required``."""
-    empty = cells.str.strip() == ""
-    values = pd.to_numeric(cells.where(~empty), errors="coerce").to_numpy(dtype=float)
-    bad = (np.isnan(values) & ~empty.to_numpy()) | np.isinf(values)
-    if required:
-        bad |= empty.to_numpy()
+def _numbers(path: Path, column: str, cells: np.ndarray, index: pd.DatetimeIndex,
+             required: bool) -> np.ndarray:
+    """A column of numbers from its text; an empty cell is a missing value unless
+    ``required``."""
+    text = pd.Series(cells, dtype="str")
+    values, bad = _converted(text)
+    bad |= np.isinf(values) | (np.isnan(values) if required else False)
     if bad.any():
         row = int(np.argmax(bad))
-        shown = repr(cells.iloc[row]) if cells.iloc[row].strip() else "an empty cell"
+        shown = repr(text.iloc[row]) if text.iloc[row].strip() else "an empty cell"
         raise _fail(path, f"column {column!r} on {index[row].date()} (row {row + 2}) holds "
                           f"{shown}, not a finite number")
-    return pd.Series(values, index=index, name=column)
+    return values
 
 
 def _texts(path: Path, column: str, cells: pd.Series, index: pd.DatetimeIndex,
@@ -137,13 +221,23 @@ def _texts(path: Path, column: str, cells: pd.Series, index: pd.DatetimeIndex,
 
 
 def read_frame(path: Path, layout: CsvLayout, span: tuple[str, str] | None = None,
-               days: pd.DatetimeIndex | None = None) -> pd.DataFrame:
+               days: pd.DatetimeIndex | None = None, table: Table | None = None
+               ) -> pd.DataFrame:
     """The CSV file at ``path`` checked against ``layout``, against the run's ``span``
     (first and last date, YYYY-MM-DD; a file of orders within it) and, for a daily file,
     against the run's ``days`` (equity.csv's): a DataError naming the file and the first
-    thing wrong."""
-    raw = _raw(path)
-    columns = list(raw.columns)
+    thing wrong. ``table``: its cells as already parsed (``csvwrite``), so the file is
+    read only to say what is wrong."""
+    try:
+        return _checked(path, layout, _parse(path, layout) if table is None else table,
+                        span, days)
+    except _Doubt:
+        return _checked(path, layout, _raw(path), span, days)
+
+
+def _checked(path: Path, layout: CsvLayout, table: Table, span: tuple[str, str] | None,
+             days: pd.DatetimeIndex | None) -> pd.DataFrame:
+    columns = table.columns
     if not columns or columns[0] != "date":
         raise _fail(path, f"its first column is {columns[0]!r}, not 'date'" if columns
                     else "it has no header")
@@ -154,13 +248,13 @@ def read_frame(path: Path, layout: CsvLayout, span: tuple[str, str] | None = Non
                           f"{', '.join(columns)})")
     if len(set(columns)) != len(columns):
         raise _fail(path, "a column name appears twice in its header")
-    if raw.empty:
+    if not len(table.numbers):
         if layout.daily:
             raise _fail(path, "it has a header but no rows")
         # a run that never traded (all cash earning nothing) writes its orders' header only
         return pd.DataFrame({c: pd.Series(dtype=object if c in dict(layout.texts) else float)
                              for c in columns[1:]}, index=pd.DatetimeIndex([], name="date"))
-    index = _dates(path, raw["date"], layout.daily)
+    index = _dates(path, pd.Series(table.texts["date"], dtype="str"), layout.daily)
     first, last = str(index[0].date()), str(index[-1].date())
     if span is not None and ((first, last) != span if layout.daily
                              else first < span[0] or last > span[1]):
@@ -174,26 +268,46 @@ def read_frame(path: Path, layout: CsvLayout, span: tuple[str, str] | None = Non
                 if len(gone) else f"it has days the run does not, the first {extra[0].date()}")
         raise _fail(path, f"{what} (equity.csv has {len(days)} days, this file {len(index)})")
     texts = dict(layout.texts)
-    out = {}
-    for column in columns[1:]:
-        required = layout.finite is True or column in (layout.finite or ())
+
+    def required(column: str) -> bool:
+        return layout.finite is True or column in (layout.finite or ())
+
+    # numbers already parsed are only checked, all at once: a doubt is said from the text
+    block, parsed = table.numbers, {c: i for i, c in enumerate(table.numeric)}
+    must = [parsed[c] for c in table.numeric if required(c)]
+    if block.size and (np.isinf(block).any() or np.isnan(
+            block if len(must) == len(parsed) else block[:, must]).any()):
+        raise _Doubt
+    if any(c in texts or not (c in layout.numbers or layout.rest_numeric) for c in parsed):
+        raise _Doubt
+    out: dict[str, Any] = {}
+    for column in columns[1:]:      # in order: the first thing wrong is the one said
         if column in texts:
-            out[column] = _texts(path, column, raw[column], index, texts[column], required)
+            out[column] = _texts(path, column, pd.Series(table.texts[column], dtype="str"),
+                                 index, texts[column], required(column))
         elif column in layout.numbers or layout.rest_numeric:
-            out[column] = _numbers(path, column, raw[column], index, required)
-            if column in layout.positive and (out[column] <= 0).any():
-                row = int(np.argmax((out[column] <= 0).to_numpy()))
+            out[column] = values = block[:, parsed[column]] if column in parsed else \
+                _numbers(path, column, table.texts[column], index, required(column))
+            if column in layout.positive and (values <= 0).any():
+                row = int(np.argmax(values <= 0))
                 raise _fail(path, f"column {column!r} on {index[row].date()} (row {row + 2}) "
-                                  f"is {out[column].iloc[row]:g}; it must be above 0")
+                                  f"is {values[row]:g}; it must be above 0")
         else:
-            out[column] = pd.Series(raw[column].to_numpy(), index=index, name=column)
-    return pd.DataFrame(out, index=index)
+            out[column] = pd.Series(pd.Series(table.texts[column], dtype="str").to_numpy(),
+                                    index=index, name=column)
+    if table.numeric == columns[1:]:
+        # numbers only, in one block laid out as pandas lays out a frame of columns (one
+        # column after another), so sums across a row round as they always did
+        return pd.DataFrame(np.asfortranarray(block), index=index, columns=columns[1:],
+                            copy=False)
+    return pd.DataFrame({c: pd.Series(v, index=index, name=c) if isinstance(v, np.ndarray)
+                         else v for c, v in out.items()}, index=index)
 
 
 def read_json(path: Path) -> Any:
     """A JSON file as ``runs.write_json`` writes it (a BOM added by an editor is
     tolerated); a DataError naming the file if it is empty, not UTF-8 or not JSON."""
-    text = _text(path)
+    text = _read(path)[1]
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

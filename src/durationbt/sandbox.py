@@ -39,6 +39,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from .errors import DurationbtError, StrategyError
+from .shipping import incoming, outgoing, send
 
 __all__ = ["Child", "PluginTimeout", "Stopped", "Ended", "time_limit", "plugin_call", "tick",
            "in_child", "importing", "GRACE", "MAX_TIMEOUT"]
@@ -193,8 +194,10 @@ def _serve(line: Connection, state: Any, owner: str) -> None:
             return
         if job is None:
             return
-        fn, args = job
+        fn, args, shared = job
         try:
+            if shared:          # descriptors of values sent through shared memory follow
+                args = incoming(line, args, shared)
             answer: tuple = ("value", fn(holder, *args))
         except DurationbtError as exc:
             answer = ("error", str(exc))
@@ -264,14 +267,19 @@ class Child:
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         """Send one call; ``fn(holder, *args)`` runs in the child (``holder.state``: the
-        inherited state, attributes set by earlier calls kept)."""
+        inherited state, attributes set by earlier calls kept). An argument wrapped in
+        ``shipping.Shared`` reaches it through shared memory, unwrapped."""
         if self.busy:
             raise RuntimeError("a call is still running in this child")
         self.busy = True
         self.doing, self.tag, self.limit = "starting", "", self.timeout
         self.deadline = time.monotonic() + self.timeout + GRACE
+        args, fds = outgoing(args)
         try:
-            self.line.send_bytes(pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL))
+            self.line.send_bytes(pickle.dumps((fn, args, len(fds)),
+                                              protocol=pickle.HIGHEST_PROTOCOL))
+            if fds:
+                send(self.line, fds)
         except OSError:
             self._ended()
 

@@ -21,6 +21,7 @@ from .inference.placebo import DEFAULT_PLACEBOS
 from .lookahead import SEED, LookaheadProbe, LookaheadSettings
 from .plugins import StrategyRegistry, discover_strategies
 from .riskfree import BILL_YIELD, DEFAULT_CASH, DEFAULT_RISK_FREE, RiskFree, resolve_risk_free
+from .shipping import Shared
 from .strategy import Context, Strategy, parse_param_overrides
 from .universe import Universe, load_universe
 from .weights import DEFAULT_TIMEOUT
@@ -201,6 +202,12 @@ class Session:
     def ctx(self) -> Context:
         """What every strategy of this session is called with."""
         return build_context(self.universe, self.market, self.settings.rebalance)
+
+    @cached_property
+    def shared_ctx(self) -> Shared:
+        """``ctx`` as the strategies' child processes receive it: packed into shared
+        memory once, mapped by each of them (``shipping``)."""
+        return Shared(self.ctx)
 
     @cached_property
     def probe(self) -> LookaheadProbe:

@@ -53,14 +53,15 @@ def _check_rows(values: np.ndarray, dates: pd.DatetimeIndex, columns: Sequence[s
                 strategy: Strategy | type[Strategy], book: Book) -> None:
     """Signs and exposure limits of checked, finite weights (dates x columns)."""
     tol = WEIGHT_TOLERANCE
-    if not book.allow_short and (values < -tol).any():
+    lowest = values.min() if values.size else 0.0
+    if not book.allow_short and lowest < -tol:
         row, col = np.argwhere(values < -tol)[0]
         raise _fail(strategy, f"{values[row, col]:.6g} for {columns[col]} on "
                     f"{dates[row].date()}; the strategy is long-only, so weights must be "
                     ">= 0. Set allow_short = True on its class to return shorts "
                     "(negative weights).")
     net = values.sum(axis=1)
-    gross = np.abs(values).sum(axis=1)
+    gross = net if lowest >= 0 else np.abs(values).sum(axis=1)   # equal when long only
     if (net > book.max_net + tol).any():
         row = int(np.argmax(net > book.max_net + tol))
         raise _fail(strategy, f"weights sum to {net[row]:.6g} on {dates[row].date()} "
@@ -87,10 +88,14 @@ def _check_frame(raw: object, strategy: Strategy | type[Strategy], ctx: Context,
         known, kind = ctx.universe.bucket_names, "bucket"
     else:
         known, kind = tradable(ctx), "ticker"
-    for column in raw.columns:
-        if column not in known:
-            raise _fail(strategy, f'unknown {kind} "{column}".' + did_you_mean(str(column), known)
-                        + f" Known {kind}s: {', '.join(known)}.")
+    # positions by one hash lookup per column: a universe of thousands of tickers,
+    # validated once per lookahead replay, must not cost columns x known comparisons
+    columns = pd.Index(known)
+    where = columns.get_indexer(raw.columns) if len(raw.columns) else np.empty(0, int)
+    if (where < 0).any():
+        column = raw.columns[int(np.argmax(where < 0))]
+        raise _fail(strategy, f'unknown {kind} "{column}".' + did_you_mean(str(column), known)
+                    + f" Known {kind}s: {', '.join(known)}.")
     if raw.columns.has_duplicates:
         twice = raw.columns[raw.columns.duplicated()][0]
         raise _fail(strategy, f'column "{twice}" appears more than once; give each {kind} one '
@@ -106,19 +111,25 @@ def _check_frame(raw: object, strategy: Strategy | type[Strategy], ctx: Context,
         raise _fail(strategy, f"date {dup.date()} appears more than once.")
     dates = ctx.rebalance_dates
     try:
-        values = raw.iloc[raw.index.get_indexer(dates)].to_numpy(dtype=float)
+        rows = raw if raw.index.equals(dates) else raw.iloc[raw.index.get_indexer(dates)]
+        values = rows.to_numpy(dtype=float)
     except (TypeError, ValueError):
         raise _fail(strategy, "weights must be numbers.") from None
     if not np.isfinite(values).all():
         row, col = np.argwhere(~np.isfinite(values))[0]
         raise _fail(strategy, f"{values[row, col]} for {raw.columns[col]} on "
                     f"{dates[row].date()}; weights must be finite numbers.")
-    _check_rows(values, dates, list(raw.columns), strategy, _book(book, strategy, ctx))
+    _check_rows(values, dates, raw.columns, strategy, _book(book, strategy, ctx))
     # columns the strategy left out hold nothing; tiny negatives within tolerance are zero
-    out = np.zeros((len(dates), len(known)))
-    out[:, [known.index(c) for c in raw.columns]] = values
-    out = np.where((out < 0) & (out >= -WEIGHT_TOLERANCE), 0.0, out)
-    return pd.DataFrame(out, index=dates, columns=list(known))
+    # (a replay validates every decision date to its cut: each pass over them counts)
+    if len(where) == len(known) and (where == np.arange(len(known))).all():
+        out, ours = values, False            # may be the plugin's own array: copied below
+    else:
+        out, ours = np.zeros((len(dates), len(known))), True
+        out[:, where] = values
+    if out.size and out.min() < 0:
+        out, ours = np.where((out < 0) & (out >= -WEIGHT_TOLERANCE), 0.0, out), True
+    return pd.DataFrame(out, index=dates, columns=columns, copy=not ours)
 
 
 def tradable(ctx: Context) -> tuple[str, ...]:

@@ -31,7 +31,7 @@ def report(
         if tearsheet:
             write_run_tearsheet(run.path, run.equity["equity"], run.equity["benchmark"],
                                 run.manifest, path=temps[1])
-        write_run_report(run.path, page=temps[0])
+        write_run_report(run, page=temps[0])
     out.print(str(page), soft_wrap=True)
     if tearsheet:
         out.print(str(sheet), soft_wrap=True)

@@ -6,6 +6,7 @@ Panels whose file is missing (an older run, a universe without ^TNX) are left ou
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -307,12 +308,15 @@ def _regime_tables(run: RunFolder) -> list[Markup]:
     return out
 
 
-def write_run_report(path: Path | str, page: Path | None = None,
-                     link_tearsheet: bool | None = None) -> Path:
-    """Render ``report.html`` (or ``page``) for the run folder ``path`` from its files;
-    returns the page. ``link_tearsheet``: whether to link tearsheet.html (default: if the
-    folder has one; a run drawing it in parallel says so up front)."""
-    run = read_run_folder(Path(path))
+def write_run_report(path: Path | str | RunFolder, page: Path | None = None,
+                     link_tearsheet: bool | None = None,
+                     tables: dict[str, Any] | None = None) -> Path:
+    """Render ``report.html`` (or ``page``) for the run folder ``path`` from its files (or
+    the folder as already read); returns the page. ``link_tearsheet``: whether to link
+    tearsheet.html (default: if the folder has one; a run drawing it in parallel says so
+    up front). ``tables``: the CSV files' cells as the run just wrote them
+    (``runs.read_run_folder``)."""
+    run = path if isinstance(path, RunFolder) else read_run_folder(Path(path), tables)
     m = run.manifest
     strategy = m["strategy"]["name"]
     has_tearsheet = (run.path / "tearsheet.html").is_file() if link_tearsheet is None \

@@ -38,6 +38,9 @@ def parse_grid(strategy: type[Strategy], specs: Sequence[str],
     if not specs:
         grid = {name: list(dict.fromkeys(p.coerce(name, v, strategy.name) for v in p.grid))
                 for name, p in params.items() if p.grid and name not in fixed}
+    if not params:
+        raise ParameterError(f'Strategy "{strategy.name}" has no parameters, so there is nothing '
+                             "to sweep; run it with `durationbt run`.")
     if not grid:
         raise ParameterError(f'Strategy "{strategy.name}" declares no sweep grid; give one with '
                              f"--grid name=a,b,c (parameters: {', '.join(params) or 'none'}).")

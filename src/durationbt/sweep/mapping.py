@@ -31,6 +31,7 @@ from ..weights import (
     grid_bucket_weights,
     resolve_target_weights,
     spread_grid,
+    validated_weights,
 )
 
 __all__ = ["Task", "BatchResult", "GridJob", "plan_tasks", "map_batch", "SWEEP_REPLAYS",
@@ -193,16 +194,18 @@ def _grid(job: GridJob, task: Task) -> np.ndarray:
                                   len(combos), job.book)
     weights = spread_grid(checked, cls, job.ctx, shares)
     check_cash_short(weights, cls, job.ctx, job.book or resolve_book(None, job.ctx.universe, cls))
+    # held to target_weights as the plugin gave them (buckets or tickers, validated), before
+    # the spread over members, which is the same function of both
     instance = cls(**combos[0])
-    single = resolve_target_weights(call_strategy(instance, job.ctx, job.timeout), instance,
-                                    job.ctx, job.book)
-    moved = ~(np.abs(single.to_numpy(dtype=float) - weights[0]) <= TOLERANCE)
+    single = validated_weights(call_strategy(instance, job.ctx, job.timeout), instance,
+                               job.ctx, job.book)
+    moved = ~(np.abs(single.to_numpy(dtype=float) - checked[0]) <= TOLERANCE)
     if moved.any():
         row, col = np.argwhere(moved)[0]
         shown = ", ".join(f"{n}={v}" for n, v in combos[0].items())
         raise StrategyError(f'Strategy "{cls.name}": target_weights_grid and target_weights '
                             f"disagree with {shown}: {single.columns[col]} on "
-                            f"{single.index[row].date()} is {weights[0, row, col]:.6g} in the "
+                            f"{single.index[row].date()} is {checked[0, row, col]:.6g} in the "
                             f"grid method and {single.iat[row, col]:.6g} in target_weights. "
                             "The grid method must give exactly the same weights.")
     if probe is not None:
