@@ -12,11 +12,16 @@ from durationbt.engine import Costs
 from durationbt.sweep.kernel import execution_rows, simulate_many
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench", REPO / "bench" / "bench.py")
+def _script(name: str):
+    """A bench/ script imported as a module."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _bench():
+    return _script("bench")
 
 
 def test_numpy_reference_equals_the_kernel_at_zero_costs():
@@ -47,10 +52,7 @@ def test_engine_case_times_the_engine_beside_plain_from_orders():
 
 
 def _scaling():
-    spec = importlib.util.spec_from_file_location("scaling", REPO / "bench" / "scaling.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _script("scaling")
 
 
 def test_scaling_exponents_are_the_growth_beyond_the_floor():
