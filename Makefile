@@ -23,7 +23,7 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest
 
-## bench: single-run time, sweep throughput and peak memory vs a numpy reference (about 1 minute)
+## bench: single-run time, sweep throughput, peak memory vs a numpy reference, and the scaling table (assets x years; about 8 minutes)
 bench: setup
 	DURATIONBT_DATA=$(DATA) $(BIN)/python bench/bench.py
 

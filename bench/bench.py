@@ -600,6 +600,19 @@ def main() -> None:
           f"({small_sweep['per_second']:,.0f}/s, {small_sweep['peak_mb']:,.0f} MB)")
     if "skipped" not in per_combo:
         print_sweep_per_combo(per_combo)
+    print_scaling(quick)
+
+
+def print_scaling(quick: bool) -> None:
+    """The scaling table (bench/scaling.py): `durationbt run equal_weight` end to end on
+    synthetic universes, cold and warm, with the growth exponents and the goal's verdict."""
+    import scaling
+
+    assets, years = ([10, 100, 500], [5, 10]) if quick else ([10, 100, 500, 2_000], [10, 30])
+    print("\nscaling: `durationbt run equal_weight` end to end (data, signal, lookahead replay, "
+          "engine, scores, run folder, report, tearsheet) on synthetic universes of N random "
+          "walks over Y years, each case in a fresh process, cold (CSVs read) then warm (cache)")
+    scaling.report(scaling.table(assets, years), assets, years)
 
 
 if __name__ == "__main__":

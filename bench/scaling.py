@@ -16,7 +16,6 @@ import argparse
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -71,22 +70,36 @@ def write_market(folder: Path, assets: int, years: int, seed: int = 0) -> Path:
     return universe
 
 
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS in MB of one command (the largest process of its tree:
+    ``wait4`` reports the child's usage with its own waited-for children's)."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=REPO, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode:
+            err.seek(0)
+            raise SystemExit(f"{' '.join(command[3:6])} failed:\n{err.read().decode()[-3000:]}")
+    return seconds, usage.ru_maxrss / 1024.0
+
+
 def run_once(assets: int, years: int, strategy: str = "equal_weight") -> dict:
-    """One end-to-end run in a child process: wall seconds and its peak RSS (the largest of
-    its process tree; call it in a fresh process, as ``table`` does, so the figure is its own)."""
+    """Two end-to-end runs on a fresh market with a private cache: the first reads and
+    validates every CSV (cold), the second finds them in the cache (warm: a user's next run
+    with other parameters)."""
     with tempfile.TemporaryDirectory(prefix="durationbt-scale-") as tmp:
         universe = write_market(Path(tmp) / "data", assets, years)
         command = [sys.executable, "-m", "durationbt", "run", strategy, "--universe",
                    str(universe), "--data", str(Path(tmp) / "data"), "--out",
                    str(Path(tmp) / "out")]
-        started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, cwd=REPO,
-                              env={**os.environ, "PYTHONPATH": str(REPO / "src")})
-        seconds = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        if done.returncode:
-            raise SystemExit(f"{assets} assets x {years} years failed:\n{done.stderr[-3000:]}")
-    return {"assets": assets, "years": years, "seconds": seconds, "peak_mb": peak / 1024.0}
+        env = {**os.environ, "PYTHONPATH": str(REPO / "src"),
+               "DURATIONBT_CACHE": str(Path(tmp) / "cache")}
+        cold, cold_mb = _timed(command, env)
+        warm, warm_mb = _timed(command, env)
+    return {"assets": assets, "years": years, "seconds": warm, "peak_mb": warm_mb,
+            "cold_seconds": cold, "cold_peak_mb": cold_mb}
 
 
 def exponent(small: dict, large: dict, key: str, floor: float) -> float:
@@ -96,6 +109,7 @@ def exponent(small: dict, large: dict, key: str, floor: float) -> float:
 
 
 def table(assets: list[int], years: list[int]) -> list[dict]:
+    """Every (assets, years) case, each in a fresh process of this script."""
     rows = []
     for y in years:
         for a in assets:
@@ -104,26 +118,41 @@ def table(assets: list[int], years: list[int]) -> list[dict]:
             if done.returncode:
                 raise SystemExit(done.stderr)
             rows.append(json.loads(done.stdout))
-            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return rows
 
 
-def report(rows: list[dict], assets: list[int], years: list[int]) -> None:
+def report(rows: list[dict], assets: list[int], years: list[int], *,
+           goal_seconds: float = 20.0, goal_mb: float = 1536.0, goal_exponent: float = 1.1) -> None:
+    """The table, the growth exponents and the verdict on the largest case."""
     by = {(r["assets"], r["years"]): r for r in rows}
     floor = by[(assets[0], years[0])]["seconds"]
-    print(f"{'assets':>8}" + "".join(f"{f'{y} years s':>14}{'peak MB':>9}" for y in years))
+    header = f"{'assets':>8}" + "".join(
+        f"{f'{y} y warm s':>13}{'MB':>7}{'cold s':>9}{'MB':>7}" for y in years)
+    print(header)
+    print("-" * len(header))
     for a in assets:
-        print(f"{a:>8,}" + "".join(f"{by[(a, y)]['seconds']:>14.1f}{by[(a, y)]['peak_mb']:>9,.0f}"
-                                   for y in years))
+        print(f"{a:>8,}" + "".join(
+            f"{by[(a, y)]['seconds']:>13.1f}{by[(a, y)]['peak_mb']:>7,.0f}"
+            f"{by[(a, y)]['cold_seconds']:>9.1f}{by[(a, y)]['cold_peak_mb']:>7,.0f}" for y in years))
+    exponents = []
     if len(assets) > 1:
         for y in years:
             e = exponent(by[(assets[-2], y)], by[(assets[-1], y)], "assets", floor)
-            print(f"growth in assets ({assets[-2]:,} -> {assets[-1]:,}, {y} years): exponent {e:.2f}")
+            exponents.append(e)
+            print(f"growth in assets, {assets[-2]:,} -> {assets[-1]:,} over {y} years: exponent {e:.2f}")
     if len(years) > 1:
-        for a in assets[-1:]:
-            e = exponent(by[(a, years[-2])], by[(a, years[-1])], "years", floor)
-            print(f"growth in years ({years[-2]} -> {years[-1]}, {a:,} assets): exponent {e:.2f}")
-    print(f"(exponents of the time beyond the smallest case's {floor:.1f} s)")
+        a = assets[-1]
+        e = exponent(by[(a, years[-2])], by[(a, years[-1])], "years", floor)
+        exponents.append(e)
+        print(f"growth in years, {years[-2]} -> {years[-1]} at {a:,} assets: exponent {e:.2f}")
+    print(f"(warm: the market data in the cache, as a second run finds them; exponents of the "
+          f"warm time beyond the smallest case's {floor:.1f} s, the fixed cost of a command)")
+    big = by[(assets[-1], years[-1])]
+    meets = (big["seconds"] <= goal_seconds and big["peak_mb"] <= goal_mb
+             and all(e <= goal_exponent for e in exponents))
+    print(f"goal: {assets[-1]:,} assets x {years[-1]} years <= {goal_seconds:.0f} s and "
+          f"<= {goal_mb:,.0f} MB, exponents <= {goal_exponent}: {'meets' if meets else 'MISSES'} "
+          f"({big['seconds']:.1f} s, {big['peak_mb']:,.0f} MB; cold {big['cold_seconds']:.1f} s)")
 
 
 def main() -> None:

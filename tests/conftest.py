@@ -47,6 +47,15 @@ tickers = ["^TNX"]
 """
 
 
+def same_grid_run(a, b) -> None:
+    """Two grid runs (``sweep.run_grid``) equal bit for bit: trials, metrics and moments."""
+    np.testing.assert_array_equal(a.trial_of_combo, b.trial_of_combo)
+    np.testing.assert_array_equal(a.first_combo, b.first_combo)
+    for key in a.metrics:
+        np.testing.assert_array_equal(a.metrics[key], b.metrics[key], err_msg=key)
+    np.testing.assert_array_equal(a.moments, b.moments)
+
+
 def business_days(start: str, end: str) -> pd.DatetimeIndex:
     """Weekdays minus a couple of fixed holidays, standing in for an exchange calendar."""
     days = pd.bdate_range(start, end)

@@ -4,17 +4,24 @@ it computes the same equity as the sweep kernel."""
 import importlib.util
 
 import numpy as np
+import pandas as pd
+import pytest
 
 from conftest import REPO
 from durationbt.engine import Costs
 from durationbt.sweep.kernel import execution_rows, simulate_many
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench", REPO / "bench" / "bench.py")
+def _script(name: str):
+    """A bench/ script imported as a module."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _bench():
+    return _script("bench")
 
 
 def test_numpy_reference_equals_the_kernel_at_zero_costs():
@@ -42,3 +49,39 @@ def test_engine_case_times_the_engine_beside_plain_from_orders():
     assert found["engine_seconds"] > 0 and found["from_orders_seconds"] > 0
     assert found["ratio"] == found["engine_seconds"] / found["from_orders_seconds"]
     assert found["engine_ns_per_cell"] == found["engine_seconds"] / (20 * 300) * 1e9
+
+
+def _scaling():
+    return _script("scaling")
+
+
+def test_scaling_exponents_are_the_growth_beyond_the_floor():
+    scaling = _scaling()
+    # 2 s of fixed cost; beyond it 4x the assets costs 4x (linear) and 3x the years 9x
+    small = {"assets": 500, "years": 10, "seconds": 2 + 3.0}
+    large = {"assets": 2000, "years": 10, "seconds": 2 + 12.0}
+    longer = {"assets": 2000, "years": 30, "seconds": 2 + 108.0}
+    assert scaling.exponent(small, large, "assets", floor=2.0) == pytest.approx(1.0)
+    assert scaling.exponent(large, longer, "years", floor=2.0) == pytest.approx(2.0)
+
+
+def test_scaling_report_names_the_goal_and_misses_it_honestly(capsys):
+    scaling = _scaling()
+    rows = [{"assets": a, "years": y, "seconds": s, "peak_mb": 500.0, "cold_seconds": s + 1,
+             "cold_peak_mb": 600.0}
+            for (a, y, s) in ((10, 5, 4.0), (100, 5, 5.0), (10, 10, 4.5), (100, 10, 25.0))]
+    scaling.report(rows, [10, 100], [5, 10])
+    out = capsys.readouterr().out
+    assert "100 assets x 10 years <= 20 s" in out and "MISSES (25.0 s, 500 MB" in out
+
+
+def test_scaling_market_is_a_universe_durationbt_runs(tmp_path):
+    """The synthetic market loads and runs end to end, cold then warm, as the table's cases do."""
+    scaling = _scaling()
+    universe = scaling.write_market(tmp_path / "data", assets=4, years=1)
+    prices = pd.read_csv(tmp_path / "data" / "S0003.csv")
+    spy = pd.read_csv(scaling.SNAPSHOT / "SPY.csv")
+    assert set(prices["Date"]) <= set(spy["Date"])       # the benchmark's trading days
+    assert len(prices) == 252 + 300 and "S0003" in universe.read_text()
+    row = scaling.run_once(4, 1)
+    assert row["seconds"] > 0 and row["cold_seconds"] > 0 and row["peak_mb"] > 100

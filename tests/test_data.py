@@ -4,10 +4,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from durationbt.data import (
     CsvProvider,
     YahooProvider,
+    align_frame,
     align_to_calendar,
     load_market_data,
     rebalance_dates,
@@ -57,6 +60,24 @@ def test_csv_errors_name_file_and_field(tmp_path, body, message):
 def test_missing_ticker_suggests(synth_data):
     with pytest.raises(DataError, match='No data for ticker CHIPB.*Did you mean "CHIPA"'):
         CsvProvider(synth_data).load_prices(["CHIPB"])
+
+
+def test_files_read_side_by_side_still_name_the_first_problem_in_ticker_order(tmp_path):
+    """Files are read by a few threads; what is raised is what reading them one by one in
+    the universe's order would raise, and the good files come back in that order."""
+    for k in range(12):
+        (tmp_path / f"T{k:02d}.csv").write_text("Date,Close\n2024-01-02,1\n2024-01-03,2\n")
+    (tmp_path / "BAD.csv").write_text("Date,Close\n2024-01-02,abc\n")
+    (tmp_path / "EMPTY.csv").write_text("Date,Close\n2024-01-02,.\n")
+    provider = CsvProvider(tmp_path)
+    good = [f"T{k:02d}" for k in range(12)]
+    assert list(provider.load_prices(good[::-1])) == good[::-1]
+    for order, named in ((["BAD", "NOFILE", *good], "BAD.csv: field 'Close'"),
+                         ([*good, "NOFILE", "BAD"], "No data for ticker NOFILE"),
+                         ([*good, "EMPTY", "BAD"], "No data for ticker EMPTY")):
+        with pytest.raises(DataError) as info:
+            provider.load_prices(order)
+        assert named in str(info.value)
 
 
 def test_missing_folder_says_how_to_fix(tmp_path):
@@ -115,6 +136,95 @@ def test_late_listing_is_nan_before_first_price():
     assert aligned.iloc[:10].isna().all() and aligned.iloc[10:].eq(2.0).all() and gaps == []
 
 
+def _calendar_by_series(series: dict[str, pd.Series]) -> pd.DatetimeIndex:
+    """The rule of ``trading_calendar`` spelled out one series at a time (its first form)."""
+    from durationbt.data.calendar import is_continuous
+
+    traded = [s.index for s in series.values() if not is_continuous(s) and len(s)]
+    union = traded[0]
+    for index in traded[1:]:
+        union = union.union(index)
+    present, alive = pd.Series(0, index=union), pd.Series(0, index=union)
+    for index in traded:
+        present.loc[index] += 1
+        alive.loc[(union >= index[0]) & (union <= index[-1])] += 1
+    return pd.DatetimeIndex(union[(present >= 0.5 * alive).to_numpy()], name="date")
+
+
+def _align_by_series(series: pd.Series, calendar: pd.DatetimeIndex, max_fill: int):
+    """The rule of ``align_to_calendar`` spelled out with pandas (its first form)."""
+    from durationbt.data.calendar import Gap, as_seen_at_the_close, true_runs
+
+    series = as_seen_at_the_close(series)
+    aligned = series.reindex(calendar)
+    if series.empty:
+        return aligned, []
+    inside = (calendar >= series.index[0]) & (calendar <= series.index[-1])
+    missing = pd.Series(aligned.isna().to_numpy() & inside, index=calendar)
+    gaps = [Gap(str(series.name), a, b, n, n <= max_fill) for a, b, n in true_runs(missing)]
+    filled = aligned.ffill(limit=max_fill).where(inside)
+    for gap in gaps:
+        if not gap.filled:
+            filled.loc[gap.first:gap.last] = float("nan")
+    return filled, gaps
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10**6), stocks=st.integers(1, 6), coins=st.integers(0, 2),
+       max_fill=st.integers(1, 4))
+def test_calendar_and_alignment_of_all_series_at_once_follow_the_one_series_rule(
+        seed, stocks, coins, max_fill):
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2024-01-01", "2024-04-30")
+    every = pd.date_range("2023-12-25", "2024-05-05", freq="D")
+    raw = {}
+    for k in range(stocks + coins):
+        pool = days if k < stocks else every
+        first, last = sorted(rng.integers(0, len(pool), 2))
+        kept = pool[first:last + 1][rng.random(last + 1 - first) > rng.choice([0.0, 0.1, 0.5])]
+        if rng.random() < 0.3:                         # as a notebook builds it: a freq
+            kept = pool[first:last + 1]
+        if k < stocks and rng.random() < 0.3:          # a stray weekend or holiday row
+            kept = kept.union(pd.DatetimeIndex([every[rng.integers(len(every))]]))
+        name = f"S{k}" if k < stocks else f"C{k}-USD"
+        raw[name] = pd.Series(rng.lognormal(size=len(kept)), index=kept, name=name)
+    from durationbt.data.calendar import is_continuous
+
+    if not any(len(s) and not is_continuous(s) for s in raw.values()):
+        with pytest.raises(DataError, match="every series trades 7 days"):
+            trading_calendar(raw)
+        return
+    calendar, expected = trading_calendar(raw), _calendar_by_series(raw)
+    assert calendar.equals(expected) and calendar.name == "date"
+    assert calendar.freq == expected.freq and calendar.dtype == expected.dtype
+    frame, gaps = align_frame(raw, calendar, max_fill)
+    expected = [_align_by_series(s, calendar, max_fill) for s in raw.values()]
+    pd.testing.assert_frame_equal(frame, pd.DataFrame({k: e[0] for k, e in zip(raw, expected,
+                                                                                strict=True)},
+                                                      index=calendar))
+    assert gaps == [g for e in expected for g in e[1]]
+
+
+def test_a_hole_at_the_start_of_a_series_has_nothing_to_carry():
+    """A stock whose first row is a Saturday starts with a hole: reported as short but left
+    empty, there being no earlier close. A 4-day hole stays empty; a 1-day hole carries."""
+    cal = pd.bdate_range("2024-01-01", "2024-01-31")
+    rows = pd.DatetimeIndex(["2024-01-06", "2024-01-09", "2024-01-10", "2024-01-17",
+                             "2024-01-18", "2024-01-19", "2024-01-22", "2024-01-23",
+                             "2024-01-25", "2024-01-26", "2024-01-29", "2024-01-30",
+                             "2024-01-31"])
+    s = pd.Series(np.arange(1.0, 14.0), index=rows, name="X")
+    frame, gaps = align_frame({"X": s}, cal, max_fill=3)
+    x = frame["X"]
+    assert x.loc[:"2024-01-08"].isna().all()
+    assert x.loc["2024-01-09":"2024-01-10"].tolist() == [2.0, 3.0]
+    assert x.loc["2024-01-11":"2024-01-16"].isna().all()
+    assert x.loc["2024-01-23":"2024-01-25"].tolist() == [8.0, 8.0, 9.0]
+    assert [(str(g.first.date()), str(g.last.date()), g.days, g.filled) for g in gaps] == [
+        ("2024-01-08", "2024-01-08", 1, True), ("2024-01-11", "2024-01-16", 4, False),
+        ("2024-01-24", "2024-01-24", 1, True)]
+
+
 def test_rebalance_dates():
     cal = pd.bdate_range("2024-01-01", "2024-03-15").drop(pd.Timestamp("2024-01-31"))
     monthly = rebalance_dates(cal, "monthly")
@@ -145,6 +255,25 @@ def test_market_data_on_one_calendar(synth_data, synth_universe):
     assert len(md.fingerprint()) == 64
     again = load_market_data(u, CsvProvider(synth_data))
     assert again.fingerprint() == md.fingerprint()
+
+
+def test_a_delisting_in_a_large_bucket_names_ten_members_and_counts_the_rest(tmp_path):
+    from durationbt.data.market import _coverage_notes
+
+    members = [f"T{k:02d}" for k in range(30)]
+    path = tmp_path / "big.toml"
+    path.write_text('benchmark = "T00"\nstart = 2024-01-02\n[buckets.big]\nrank = 1\n'
+                    'description = "many"\ntickers = [' + ", ".join(f'"{t}"' for t in members)
+                    + "]\n")
+    days = pd.bdate_range("2024-01-02", periods=10)
+    window = pd.DataFrame(1.0, index=days, columns=members)
+    window.loc[days[5]:, "T29"] = np.nan
+    absent, ended, notes = _coverage_notes(window, load_universe(path))
+    assert absent == () and ended == {"T29": days[4]}
+    assert notes == ["T29's prices end 2024-01-08 (on the trading calendar), before the "
+                     "backtest's end 2024-01-15: treated as delisted from then on (held at its "
+                     "last price until the next execution, then sold); bucket big continues "
+                     "with T00, T01, T02, T03, T04, T05, T06, T07, T08, T09 and 19 more"]
 
 
 @pytest.mark.parametrize("start, end, message", [

@@ -6,6 +6,7 @@ from typer.testing import CliRunner
 from durationbt.cli.app import app
 from durationbt.duration import (
     MIN_WEEKS,
+    ROLLING_BLOCK,
     Estimate,
     asset_durations,
     portfolio_duration,
@@ -69,6 +70,33 @@ def test_rolling_uses_only_past_weeks_and_matches_direct_regression():
         tnx.loc[span.index[0] - pd.Timedelta(days=7):week], "MKT")}
     assert full.loc[week, "BOND7"] == pytest.approx(direct["BOND7"], rel=1e-8)
     assert full["BOND7"].iloc[:MIN_WEEKS - 1].isna().all()
+
+
+@pytest.mark.parametrize("remembered", [True, False])
+def test_many_assets_solved_together_equal_each_solved_alone(remembered, monkeypatch):
+    """Columns are solved together as stacked systems (all at once in a data set small
+    enough to be remembered, else in blocks); each number is the one the column gives on
+    its own, to the last bit, whatever its neighbours (late listings, holes)."""
+    from durationbt import running
+
+    running.forget()
+    if not remembered:
+        monkeypatch.setattr(running, "MEMO_CELLS", 0)
+    prices, tnx = synthetic(weeks=400)
+    rng = np.random.default_rng(5)
+    wide = {"MKT": prices["MKT"]}
+    for k in range(ROLLING_BLOCK + 7):
+        walk = prices["BOND7"] * np.exp(np.cumsum(rng.normal(0, 0.01, len(prices))))
+        walk.iloc[: rng.integers(0, 400)] = np.nan                 # listed later
+        walk.iloc[rng.integers(1000, 1400): rng.integers(1400, 1600)] = np.nan   # a hole
+        wide[f"A{k}"] = walk
+    wide = pd.DataFrame(wide)
+    together = rolling_durations(wide, tnx, "MKT", window=60)
+    for name in ("A0", f"A{ROLLING_BLOCK}", f"A{ROLLING_BLOCK + 6}"):
+        alone = rolling_durations(wide[["MKT", name]], tnx, "MKT", window=60)[name]
+        assert (together[name].fillna(0.5).to_numpy().view("int64")
+                == alone.fillna(0.5).to_numpy().view("int64")).all()
+        assert together[name].notna().sum() > 20
 
 
 def test_portfolio_duration_hand_computed():

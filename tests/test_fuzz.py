@@ -5,16 +5,18 @@ Derandomised, so CI sees the same cases every time."""
 
 import datetime as dt
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from durationbt.cli.app import app
 from durationbt.data import CsvProvider, load_market_data
+from durationbt.data import csv as csv_module
 from durationbt.data.csv import read_fred_csv, read_price_csv
 from durationbt.data.moves import check_suspicious, scan_series
 from durationbt.errors import DataError, DurationbtError, UniverseError
@@ -73,6 +75,70 @@ def test_price_and_fred_files_load_or_are_refused_clearly(tmp_path_factory, body
             _accepted(reader(path))
         except DurationbtError as exc:
             assert str(path) in str(exc)
+
+
+# Files as tools write them, some with one hostile cell, so pyarrow's fast reader takes
+# many: the pandas reader is the reference it must match, value for value, or leave the
+# file to.
+clean_values = st.one_of(
+    st.floats(-1e6, 1e6).map(repr), st.floats(1e-12, 1e12).map(lambda x: f"{x:.17g}"),
+    st.integers(-10**20, 10**20).map(str), st.floats(0.01, 1e4).map(lambda x: f"{x:.4f}"),
+    st.sampled_from(["", ".", "null", "NaN", "nan", "+1.5", "1.", ".5", "0", "1e5"]))
+hostile_cells = st.sampled_from([
+    "", "null", "NAN", "-0", "-0.0", " 1.5", "1.5 ", "inf", "-Infinity", "1e400", "5e-324",
+    "0x10", "1,5", "\"2\"", "caf\u00e9", "2024-02-30", "2024-1-02", "2024-01-02 00:00:00",
+    " 2024-01-02", "20240102", "1799-12-31", "0999-01-01", "9999-12-31", "2024-06",
+    "2024-01-02 23:00:00-05:00"])
+plain_headers = st.sampled_from([
+    "Date,Open,High,Low,Close,Adj Close,Volume", "Date,Close", "Date,Adj Close,Close",
+    "observation_date,X", "Date,Value", "Date,Close,Close", "\"Date\",Close", "Date,Close,",
+    "\ufeffDate,Close", "DATE,Value", "date,X",
+])
+
+
+@st.composite
+def plain_files(draw) -> str:
+    header = draw(plain_headers)
+    width = max(1, header.count(",") + 1)
+    days = draw(st.lists(st.dates(dt.date(1990, 1, 1), dt.date(2025, 12, 31)).map(str),
+                         max_size=30, unique=True))
+    rows = [[d, draw(clean_values)] for d in sorted(days)]
+    if rows and draw(st.booleans()):
+        k, cell, where = draw(st.integers(0, len(rows) - 1)), draw(hostile_cells), draw(
+            st.integers(0, 2))
+        if where < 2:
+            rows[k][where] = cell
+        else:
+            rows.append(list(rows[k]) if draw(st.booleans()) else [rows[k][0], cell])
+    lines = [header] + [",".join([d] + [v] * (width - 1)) for d, v in rows]
+    if draw(st.booleans()):
+        lines = lines[:1] + lines[:0:-1]               # newest first
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    return ending.join(lines) + draw(st.sampled_from([ending, ""]))
+
+
+@FUZZ
+@given(body=plain_files())
+@example(body="Date,Close\n2024-01-02,-0\n2024-01-03,1\n")      # pandas: an integer 0, not -0.0
+@example(body="Date,Close\n,1\n2024-01-03,2\n")                 # a kept row without a date
+@example(body="Date,Close\nnull,1\n")
+@example(body="Date,Close\n1799-12-31,1\n")
+@example(body="Date,Close\n2024-01-03,1\n2024-01-02,2\n")      # newest first: sorted
+@example(body="Date,Close\n2024-01-02,1\n2024-01-02,1\n")      # the same row twice: merged
+def test_the_fast_reader_reads_what_pandas_reads_or_leaves_the_file_to_it(tmp_path_factory,
+                                                                           body):
+    path = tmp_path_factory.mktemp("plain") / "X.csv"
+    path.write_text(body, encoding="utf-8")
+    today = pd.Timestamp(dt.datetime.now(dt.UTC).date())
+    for columns in (("Adj Close", "Close"), ("Value", "X")):
+        fast = csv_module._read_plain(path, columns, csv_module.DATE_COLUMNS, today)
+        if fast is None:
+            continue
+        with patch.object(csv_module, "_read_plain", lambda *a: None):
+            slow = csv_module._read_dated_csv(path, columns)   # raises if pandas refuses it
+        pd.testing.assert_series_equal(fast, slow, check_freq=True, check_exact=True)
+        assert fast.index.name == slow.index.name == "date"
+        assert (fast.to_numpy().view("int64") == slow.to_numpy().view("int64")).all()
 
 
 @pytest.fixture(scope="module")

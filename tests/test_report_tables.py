@@ -2,6 +2,7 @@
 drawdown is not 'recovered'), row names that wrap between words, the sweep heatmap's
 colour scale and its marked points."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -54,3 +55,55 @@ def test_the_sweep_heatmap_is_blue_red_and_marks_the_chosen_point_and_defaults()
                                                   "defaults": (("2",), ("10",))}
     off_grid = _heatmap(table, ["a", "b"], "sharpe", _points(result, {"a": 3, "b": 10}))
     assert [m.name for m in off_grid.data[1:]] == ["chosen (best)"]
+
+
+def test_holes_of_one_ticker_are_counted_on_one_line_past_three():
+    from durationbt.data.calendar import gap_notes
+
+    holes = [f"BIL: 1 trading day(s) without a price ({d}), filled with the previous close"
+             for d in ("2017-01-02", "2017-01-16", "2017-02-20")]
+    long = "BIL: 4 trading day(s) without a price (2017-03-01..2017-03-06), left empty"
+    other = "SPY: 1 trading day(s) without a price (2017-01-02), filled with the previous close"
+    assert gap_notes(["a warning", *holes, other]) == ["a warning", *holes, other]
+    assert gap_notes(["a warning", holes[0], other, *holes[1:], long]) == [
+        "a warning",
+        "BIL: 4 holes without a price between 2017-01-02 and 2017-03-06 (7 trading days, the "
+        "longest 4), 3 filled with the previous close, 1 left empty; manifest.json lists each",
+        other]
+
+
+def test_a_bucket_of_500_names_twelve_members_in_its_legend():
+    from durationbt.report.run_page import _members
+
+    assert _members(["MU", "WDC"]) == "MU, WDC"
+    names = [f"S{k:04d}" for k in range(500)]
+    assert _members(names) == ("500 tickers: " + ", ".join(names[:12]) + " and 488 more")
+
+
+def test_the_tearsheets_drawdown_table_is_quantstats_own_made_faster():
+    """durationbt makes quantstats' drawdown table (its per-drawdown pandas slices were half
+    the tearsheet's time at 30 years) and must give the very table quantstats would."""
+    import quantstats as qs
+
+    from durationbt.report.tearsheet import DRAWDOWN_DETAILS_OF, drawdown_details
+
+    if qs.__version__ not in DRAWDOWN_DETAILS_OF:
+        pytest.skip(f"quantstats {qs.__version__}: its own table is used")
+    rng = np.random.default_rng(3)
+    days = pd.bdate_range("2000-01-03", periods=1500)
+    cases = [pd.Series(0.0, index=days),
+             pd.Series([0.0, -0.1, 0.0, -0.2, -0.1], index=days[:5])]
+    for k in range(8):
+        returns = pd.Series(rng.normal(3e-4, 0.005 * (k % 4 + 1), len(days)), index=days)
+        returns.iloc[:40] = -0.001 if k % 3 == 0 else returns.iloc[:40]     # starts in one
+        returns.iloc[-25:] = -0.002 if k % 2 == 0 else returns.iloc[-25:]   # ends in one
+        cases.append(qs.stats.to_drawdown_series(returns))
+    cases.append(pd.concat({"Strategy": cases[3], "SPY": cases[4]}, axis=1))
+    gap = cases[5].copy()
+    gap.iloc[100] = np.nan                       # quantstats' own path, through the fallback
+    cases.append(gap)
+    for drawdown in cases:
+        theirs = qs.stats.drawdown_details(drawdown)
+        pd.testing.assert_frame_equal(drawdown_details(drawdown, qs.stats.drawdown_details),
+                                      theirs, check_exact=True)
+        assert len(theirs) > 0 or drawdown.eq(0).all().all()

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from conftest import same_grid_run
 from durationbt.api import build_context, lookahead_probe
 from durationbt.cli.app import app
 from durationbt.data import CsvProvider, load_market_data
@@ -105,14 +106,6 @@ def _grids(registry):
     return [(registry.get("file_tilt"), tilt), (registry.get("liquidity_rotation"), rotation)]
 
 
-def _same(a, b):
-    np.testing.assert_array_equal(a.trial_of_combo, b.trial_of_combo)
-    np.testing.assert_array_equal(a.first_combo, b.first_combo)
-    for key in a.metrics:
-        np.testing.assert_array_equal(a.metrics[key], b.metrics[key], err_msg=key)
-    np.testing.assert_array_equal(a.moments, b.moments)
-
-
 def test_local_workers_and_a_dask_cluster_give_identical_results(setup, plugins):
     """Two spawned local workers and a two-process Dask cluster started here: trials,
     duplicates, metrics and CSCV moments equal the in-process run bit for bit, for a
@@ -127,7 +120,7 @@ def test_local_workers_and_a_dask_cluster_give_identical_results(setup, plugins)
         assert runs[strategy.name].n_trials < len(combos) or strategy.name == "liquidity_rotation"
         local = run_grid(strategy, combos, ctx, window, costs=Costs(), init_cash=1e6,
                          lookahead=probe, executor=LocalWorkers(2))
-        _same(runs[strategy.name], local)
+        same_grid_run(runs[strategy.name], local)
 
     from durationbt.sweep import DaskCluster
 
@@ -145,7 +138,7 @@ def test_local_workers_and_a_dask_cluster_give_identical_results(setup, plugins)
             for strategy, combos in _grids(plugins):
                 remote = run_grid(strategy, combos, ctx, window, costs=Costs(), init_cash=1e6,
                                   lookahead=probe, executor=executor)
-                _same(runs[strategy.name], remote)
+                same_grid_run(runs[strategy.name], remote)
             there = walk_forward(tilt, tilt_combos, ctx, window, *span, "sharpe", Costs(), 1e6,
                                  bench, lookahead=probe, executor=executor)
         finally:
@@ -168,7 +161,7 @@ def test_grid_method_equals_per_combination_weights(setup, plugins):
 
     grid = run_grid(strategy, combos, ctx, window, costs=Costs(), init_cash=1e6)
     single = run_grid(PerCombination, combos, ctx, window, costs=Costs(), init_cash=1e6)
-    _same(grid, single)
+    same_grid_run(grid, single)
 
 
 @pytest.mark.parametrize("mode, message", [("leak", "With share=0.5: .* looks into the future"),

@@ -110,6 +110,46 @@ def test_kernel_sends_closed_out_weight_to_the_cash_asset_like_the_engine():
         assert not np.allclose(equity[k, 252:], plain[k, 252:])
 
 
+def test_prices_prepared_once_give_the_kernel_the_same_bits():
+    """A PreparedPrices (a timing attribution's placebos share one) is the frame to the
+    kernel, bit for bit, on prices with a late listing, a delisting closed out to cash, and
+    a long/short book with carry; one made for another schedule is refused."""
+    from durationbt.engine import valuation_prices
+    from durationbt.errors import EngineError
+    from durationbt.sweep.kernel import simulate_path
+    from durationbt.sweep.prepared import prepare_prices
+
+    prices = synthetic_prices()
+    prices.iloc[251:, 2] = np.nan                       # A2's data ends; A4 lists late
+    targets = [monthly_targets(prices, seed) for seed in range(3)]
+    rows, stack = _kernel_inputs(prices, targets)
+    stack[1, :, 1] -= 0.6                                # a short in A1, borrowed in A0
+    stack[1, :, 0] += 0.6
+    stack[:, :, 2] = np.where(prices.iloc[rows, 2].notna().to_numpy(), stack[:, :, 2], 0.0)
+    prepared = prepare_prices(prices, rows)
+    options = {"costs": Costs(10, 5), "cash": "A0", "carry_rate": np.full(5, 1e-4),
+               "band": 0.01}
+    for a, b in zip(simulate_many(prices, stack, rows, **options),
+                    simulate_many(prepared, stack, rows, **options), strict=True):
+        assert a.tobytes() == b.tobytes()
+    for a, b in zip(simulate_path(prices, stack[1], rows, **options),
+                    simulate_path(prepared, stack[1], rows, **options), strict=True):
+        assert a.tobytes() == b.tobytes()
+    # the valuation is read on execution rows only: nothing else of it is filled; the
+    # layout is the whole window's valuation prices, filled asset by asset where it has holes
+    assert (prepared.valuation[np.setdiff1d(np.arange(len(prices)), rows)] == 0).all()
+    holed = prices.assign(A5=np.nan)                     # never priced: valued at 1
+    holed.iloc[300:305, 3] = np.nan                      # a hole with prices after it
+    full = valuation_prices(holed).to_numpy()
+    layout = prepare_prices(holed, rows)
+    want = np.concatenate([full[lo:hi].T.ravel()
+                           for lo, hi in zip([0, *rows], [*rows, len(holed)], strict=True)])
+    assert layout.by_segment.tobytes() == want.tobytes()
+    assert layout.valuation[rows].tobytes() == full[rows].tobytes()
+    with pytest.raises(EngineError, match="prepared for another execution schedule"):
+        simulate_many(prepared, stack[:, 1:], rows[1:])
+
+
 def test_pairwise_sum_is_numpys_bit_for_bit():
     rng = np.random.default_rng(0)
     for n in [*range(1, 140), 257, 1000]:

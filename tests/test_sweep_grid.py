@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import same_grid_run
 from durationbt.api import RunSettings, Session, build_context
 from durationbt.engine import Costs
 from durationbt.errors import ParameterError, StrategyError
@@ -110,14 +111,6 @@ def test_grid_method_refuses_what_target_weights_refuses(name, library, syntheti
         cls.target_weights_grid(ctx, [{}, combo])
 
 
-def _same(a, b):
-    np.testing.assert_array_equal(a.trial_of_combo, b.trial_of_combo)
-    np.testing.assert_array_equal(a.first_combo, b.first_combo)
-    for key in a.metrics:
-        np.testing.assert_array_equal(a.metrics[key], b.metrics[key], err_msg=key)
-    np.testing.assert_array_equal(a.moments, b.moments)
-
-
 @pytest.mark.parametrize("name", sorted(GRIDS))
 def test_sweep_numbers_equal_the_per_combination_path(name, strategies_dir, synthetic):
     """The grid method changes how fast a sweep runs, not what it finds: trials, duplicates,
@@ -138,7 +131,7 @@ def test_sweep_numbers_equal_the_per_combination_path(name, strategies_dir, synt
     runs = [run_grid(cls, combos, ctx, window, costs=Costs(), init_cash=1e6,
                      risk_free=session.risk_free, book=session.book(strategy))
             for cls in (strategy, PerCombination)]
-    _same(*runs)
+    same_grid_run(*runs)
 
 
 def test_grid_methods_pass_the_sweeps_lookahead_replay_on_the_snapshot(real):
@@ -295,7 +288,7 @@ def test_the_docs_grid_method_example_runs_as_written(tmp_path, synthetic):
     window = market.prices.loc[market.start:market.end]
     runs = [run_grid(cls, combos, ctx, window, costs=Costs(), init_cash=1e6)
             for cls in (strategy, PerCombination)]
-    _same(*runs)
+    same_grid_run(*runs)
     assert runs[0].n_trials > 1
 
 

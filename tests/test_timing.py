@@ -200,7 +200,7 @@ def test_the_same_strategy_without_the_effect_is_not_credited(unplanted):
 
 
 def test_static_mix_is_the_day_weighted_average_and_placebos_trade_as_the_run(planted):
-    from durationbt.inference.timing import _executing, _spread_arrays, _to_targets
+    from durationbt.inference.timing import _chunks, _executing, _spread
 
     session, done = planted
     found = timing_attribution(done, session, placebos=0)
@@ -212,11 +212,42 @@ def test_static_mix_is_the_day_weighted_average_and_placebos_trade_as_the_run(pl
     # the placebos' targets are the run's own when not re-timed
     rows, dates = _executing(done, calendar)
     cash = list(done.targets.columns).index("CASH")
-    rebuilt = _to_targets(done.decided.loc[dates].to_numpy()[None], _spread_arrays(done, dates),
-                          cash, np.ones(len(dates), dtype=bool))[0]
-    assert np.abs(rebuilt - done.targets.loc[dates].to_numpy()).max() < 1e-12
+    run = done.targets.loc[dates].to_numpy()
+    (books,) = _chunks(run, done.decided.loc[dates].to_numpy(), np.arange(len(dates))[None],
+                       _spread(done, dates), cash, np.ones(len(dates), dtype=bool))
+    assert len(books) == 2 and (books[0] == run).all()
+    assert np.abs(books[1] - run).max() < 1e-12
     assert found.placebo is None and not found.adds_value
     assert "no placebo test was run" in found.verdict
+
+
+def test_placebos_are_simulated_chunk_by_chunk_on_prices_prepared_once(planted, monkeypatch):
+    """The kernel gets the window prepared once for the run, its static mix and every
+    placebo, and a bounded chunk of books per call (preparing it per chunk, and holding
+    every placebo's targets at once, grew with assets x years squared); the chunking
+    changes no number."""
+    from durationbt.inference import timing
+    from durationbt.sweep import kernel
+    from durationbt.sweep.prepared import PreparedPrices
+
+    session, done = planted
+    whole = timing_attribution(done, session, placebos=200, seed=1)
+    calls = []
+    simulate_many = kernel.simulate_many
+
+    def spy(prices, targets, rows, **options):
+        calls.append((prices, len(targets)))
+        return simulate_many(prices, targets, rows, **options)
+
+    monkeypatch.setattr(kernel, "simulate_many", spy)
+    monkeypatch.setattr(timing, "_CHUNK_FLOATS", 30 * done.targets.shape[1] * len(
+        timing._executing(done, pd.DatetimeIndex(done.result.equity.index))[0]))
+    chunked = timing_attribution(done, session, placebos=200, seed=1)
+    assert [n for _, n in calls] == [30] * 6 + [22]            # run + mix + 200 placebos
+    assert isinstance(calls[0][0], PreparedPrices)
+    assert all(prices is calls[0][0] for prices, _ in calls)
+    assert chunked.to_json() == whole.to_json()
+    assert chunked.curves().equals(whole.curves())
 
 
 def test_without_a_regime_the_blocks_are_the_runs_own_spells(planted):

@@ -34,6 +34,7 @@ __all__ = ["Estimate", "weekly", "regress", "asset_durations", "liquidity_betas"
            "own_component_betas", "collapses"]
 
 MIN_WEEKS = 52
+ROLLING_BLOCK = 64   # columns solved together: a few MB of 3 x 3 systems at 30 years
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,10 @@ def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
     (NaN until ``MIN_WEEKS`` weeks with data). Uses past data only. ``since``: estimate only
     what a reader from that date on can see (the weeks from the last one ended by that date,
     and the earlier ones of an asset without an estimate that week, which a forward fill
-    reaches back to; the other weeks are NaN): a fraction of the cost of decades of weeks."""
+    reaches back to; the other weeks are NaN): a fraction of the cost of decades of weeks.
+    Columns are summed and solved together (``running``: ``ROLLING_BLOCK`` at a time
+    beyond what it remembers; the same numbers as one column at a time, each system is
+    formed and solved alone)."""
     if window < MIN_WEEKS:
         raise DataError(f"Rolling duration estimates: window must be at least {MIN_WEEKS} "
                         f"weeks, got {window}.")
@@ -191,7 +195,7 @@ def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
     weeks, Z, y = _weekly_regression(prices, tnx, benchmark, names)
     first = 0 if since is None else max(int(weeks.searchsorted(since, side="right")) - 1, 0)
     slope, good = trailing_slopes(("duration", benchmark, window, *names), weeks.to_numpy(), Z,
-                                  y, window, MIN_WEEKS, first)
+                                  y, window, MIN_WEEKS, first, ROLLING_BLOCK)
     found = np.where(good, -slope * 100, np.nan)
     if cols != names:                          # a column asked for twice
         found = found[:, [names.index(c) for c in cols]]

@@ -68,7 +68,8 @@ def _portfolio_duration(universe: Universe, market: MarketData,
     tickers = list(dict.fromkeys([*universe.tickers, universe.benchmark]))
     history = market.prices.loc[:market.end, tickers]
     rolling = rolling_durations(history, market.inputs["^TNX"].loc[:market.end],
-                                universe.benchmark, 104, columns=tickers)
+                                universe.benchmark, 104, columns=tickers,
+                                since=result.weights.index[0])   # all that the days read
     return portfolio_duration(result.weights, rolling)
 
 
@@ -122,14 +123,11 @@ def _backtest(strategy: Strategy, session: Session,
     bench_traded.loc[first_fill] = settings.init_cash
     if on_equity is not None:
         on_equity(result.equity, bench)
-    # checked after the simulation, in the plugin's process, while the tearsheet is drawn
-    # (on two cores a third busy process would slow the drawing, the run's longest step);
-    # nothing is written before it passes, so a refusal still leaves nothing behind
-    say(f"{strategy.name}: checking for lookahead (point-in-time replay)")
-    report = plugin.check()
-    report.refuse()
-
-    say(f"{strategy.name}: scoring")
+    # replayed after the simulation in the plugin's process while this one scores and the
+    # tearsheet is drawn; nothing is written before it passes, so a refusal still leaves
+    # nothing behind
+    say(f"{strategy.name}: scoring while its lookahead replay runs (point-in-time replay)")
+    plugin.start_check()
     metrics = score_run(result.equity, result.traded, bench, bench_traded, rf_returns,
                         session.risk_free_conventions())
     exposure = exposures(result.weights, cash)
@@ -140,6 +138,9 @@ def _backtest(strategy: Strategy, session: Session,
     regimes = regime_tables(pd.DataFrame({"strategy": result.equity, "benchmark": bench}),
                             result.weights, window[list(universe.tickers)], universe,
                             ctx.signal.labelled_regime(), rf_returns, signal=ctx.signal)
+    say(f"{strategy.name}: waiting for its lookahead replay")
+    report = plugin.report()
+    report.refuse()
     return Backtest(strategy=strategy, universe=universe, market=market, ctx=ctx, targets=targets,
                     result=result, benchmark=bench, metrics=metrics, duration=port_duration,
                     regimes=regimes, lookahead=report, risk_free=rf_returns,

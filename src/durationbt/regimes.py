@@ -247,7 +247,8 @@ def bucket_contribution(weights: pd.DataFrame, prices: pd.DataFrame,
     daily = weights[tickers].shift(1) * asset_returns.fillna(0.0)
     per_bucket = pd.DataFrame({name: daily[[t for t in members if t in daily.columns]].sum(axis=1)
                                for name, members in buckets.items()}).iloc[1:]
-    extra = [t for t in tickers if not any(t in m for m in buckets.values())]
+    listed = {t for members in buckets.values() for t in members}
+    extra = [t for t in tickers if t not in listed]
     if extra:  # a ticker strategy may hold the benchmark, which is in no bucket
         per_bucket["other"] = daily[extra].sum(axis=1).iloc[1:]
     per_bucket["total"] = per_bucket.sum(axis=1)

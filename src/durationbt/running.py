@@ -18,7 +18,6 @@ __all__ = ["trailing_slopes", "forget"]
 
 MEMO_SIZE = 6            # data sets remembered (a sweep's windows and leg sets)
 MEMO_CELLS = 60_000      # rows x columns up to which a data set is remembered (a few MB)
-CHUNK = 64               # columns summed at once beyond that (memory stays bounded)
 
 
 @dataclass(frozen=True)
@@ -43,17 +42,19 @@ def forget() -> None:
 
 
 def trailing_slopes(key: Hashable, rows: np.ndarray, Z: np.ndarray, Y: np.ndarray,
-                    window: int, min_rows: int, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                    window: int, min_rows: int, first: int = 0,
+                    block: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """Rows x columns of ``Y``: the OLS coefficient on ``Z``'s column 0 of each column on a
     constant and ``Z`` over the trailing ``window`` rows (rows with a NaN left out), where
     at least ``min_rows`` rows are complete and the system is not singular (``good``; NaN
     elsewhere), from row ``first`` on (and before it for a column without an estimate at
     ``first``; the other rows are not estimated). ``key`` names the data set (the estimate
     is still computed from the data, compared row by row with what was remembered under
-    it). Both read-only (they may be remembered)."""
+    it), or beyond ``MEMO_CELLS`` summed ``block`` columns at a time, not remembered
+    (memory stays bounded). Both read-only (they may be remembered)."""
     if Y.size > MEMO_CELLS:
-        parts = [_extend(None, 0, rows, Z, Y[:, lo:lo + CHUNK], window, min_rows, first)
-                 for lo in range(0, Y.shape[1], CHUNK)] or [
+        parts = [_extend(None, 0, rows, Z, Y[:, lo:lo + block], window, min_rows, first)
+                 for lo in range(0, Y.shape[1], block)] or [
             _extend(None, 0, rows, Z, Y, window, min_rows, first)]
         return (np.concatenate([p.slope for p in parts], axis=1),
                 np.concatenate([p.good for p in parts], axis=1))

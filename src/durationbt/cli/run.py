@@ -96,6 +96,7 @@ def run(
     """Backtest STRATEGY on a universe and write a run folder (metrics, equity, weights,
     quantstats tearsheet). Decisions on the close of day t trade on the close of t+1."""
     from ..api import run_backtest
+    from ..data.calendar import gap_notes
     from ..metrics import HEADLINE, METRICS
 
     settings = run_settings(universe=universe, start=start, end=end, rebalance=rebalance,
@@ -133,7 +134,7 @@ def run(
               f"{s['slippage_bps']:g} bps, {manifest['engine']['orders']} orders, costs paid "
               f"{manifest['engine']['costs_paid']:,.0f}{_carry_note(manifest)}; "
               f"data {manifest['data']['source']}")
-    for warning in manifest["data"]["warnings"] + manifest["data"]["gaps"]:
+    for warning in manifest["data"]["warnings"] + gap_notes(manifest["data"]["gaps"]):
         err.print(f"[yellow]note:[/] {warning}", soft_wrap=True)
     err.print(f"open {result.run_dir / 'report.html'}"
               + (" (or tearsheet.html)" if tearsheet else "") + " in a browser",

@@ -91,7 +91,7 @@ class MarketCache:
         problem = _damage(blob)
         if problem is None:
             try:
-                market = pickle.loads(blob[len(MAGIC) + 65:])
+                market = pickle.loads(memoryview(blob)[len(MAGIC) + 65:])   # no copy
             except Exception as exc:   # noqa: BLE001  any failure of a checksummed pickle
                 problem = f"it cannot be unpickled ({type(exc).__name__})"
             else:
@@ -114,8 +114,9 @@ class MarketCache:
             try:
                 payload = pickle.dumps(market, protocol=pickle.HIGHEST_PROTOCOL)
                 digest = hashlib.sha256(payload).hexdigest().encode()
-                with tmp.open("wb") as handle:
-                    handle.write(MAGIC + digest + b"\n" + payload)
+                with tmp.open("wb") as handle:       # two writes: no joined copy of it all
+                    handle.write(MAGIC + digest + b"\n")
+                    handle.write(payload)
                 os.replace(tmp, self.folder / f"{key}.pkl")
             finally:
                 tmp.unlink(missing_ok=True)
@@ -126,6 +127,6 @@ def _damage(blob: bytes) -> str | None:
     head = len(MAGIC) + 65
     if not blob.startswith(MAGIC) or len(blob) < head or blob[head - 1:head] != b"\n":
         return "no durationbt header: not an entry written by this version"
-    if hashlib.sha256(blob[head:]).hexdigest().encode() != blob[len(MAGIC):head - 1]:
+    if hashlib.sha256(memoryview(blob)[head:]).hexdigest().encode() != blob[len(MAGIC):head - 1]:
         return "its checksum does not match its content"
     return None

@@ -9,10 +9,13 @@ import errno
 import hashlib
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from ..errors import DataError, did_you_mean
 from .validate import MIN_PRICE
@@ -32,6 +35,8 @@ _DATE = re.compile(
     r"(?:[T ]\s*(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?"
     r"(?:\s*(?:Z|UTC|GMT|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?))?)?$", re.IGNORECASE)
 _MONTH = re.compile(r"^\d{4}-\d{1,2}$|^\d{4}$")
+_ONE_THREAD = pacsv.ReadOptions(use_threads=False)   # one file per thread (READERS of them)
+READERS = min(4, os.cpu_count() or 1)
 
 
 def _exchange_dates(raw: pd.Series) -> pd.Series:
@@ -93,12 +98,64 @@ def not_a_file(path: Path) -> str:
     return "is not a regular file"
 
 
+def _read_plain(path: Path, value_columns: tuple[str, ...], date_columns: tuple[str, ...],
+                limit: pd.Timestamp) -> pd.Series | None:
+    """The common file read in one pass by pyarrow, about eight times faster than pandas's
+    reader (a 2,000-asset universe is 2,000 files): ASCII, an unquoted header without
+    repeated names, YYYY-MM-DD dates from 1800 to ``limit``, each once, and decimal numbers
+    (or a MISSING mark) in the first value column present. Anything else is None and
+    ``_read_dated_csv`` reads the file with pandas, which names what is wrong; what this
+    returns is exactly what that would (tests/test_fuzz.py holds the two to it)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = data[:data.find(b"\n")].removesuffix(b"\r")
+    names = head.decode("ascii", "replace").split(",")
+    if not data.isascii() or b"\n" not in data or b'"' in head or b"\r" in head \
+            or len(set(names)) < len(names):
+        return None
+    date_column = next((c for c in date_columns if c in names), None)
+    column = next((c for c in value_columns if c in names), None)
+    if date_column is None or column is None or column == date_column:
+        return None
+    convert = pacsv.ConvertOptions(include_columns=[date_column, column],
+                                   column_types={date_column: pa.date32(), column: pa.float64()},
+                                   null_values=list(MISSING), strings_can_be_null=False)
+    try:        # a date32 column takes YYYY-MM-DD days only; a number, pandas's numbers
+        table = pacsv.read_csv(pa.py_buffer(data), read_options=_ONE_THREAD,
+                               convert_options=convert)
+    except pa.ArrowException:
+        return None
+    kept = table.column(column).is_valid()
+    values = table.column(column).filter(kept).to_numpy()
+    dated = table.column(date_column).filter(kept)
+    if not len(values) or dated.null_count or not np.isfinite(values).all() \
+            or (np.signbit(values) & (values == 0)).any():
+        return None     # only missing marks; a date left empty; inf, nan; -0 (pandas: 0)
+    days = dated.to_numpy().astype("datetime64[D]")
+    first, last = (np.datetime64(t.date(), "D") for t in (EARLIEST, limit))   # no ns overflow
+    if (days < first).any() or (days > last).any():
+        return None
+    if not (days[1:] > days[:-1]).all():
+        order = np.argsort(days)
+        values, days = values[order], days[order]
+        if not (days[1:] > days[:-1]).all():
+            return None     # a date given twice
+    index = pd.DatetimeIndex(days.astype("datetime64[ns]"), name="date")
+    return pd.Series(values, index=index, name=path.stem)
+
+
 def _read_dated_csv(path: Path, value_columns: tuple[str, ...],
                     today: dt.date | None = None,
                     date_columns: tuple[str, ...] = DATE_COLUMNS) -> pd.Series:
     """Read a date column plus the first present, non-empty column of ``value_columns``.
     Refuses what cannot be trusted: no rows, dates after ``today``, one date with two
     different values. Exact duplicate rows are merged."""
+    limit = pd.Timestamp(today or dt.datetime.now(dt.UTC).date())
+    plain = _read_plain(path, value_columns, date_columns, limit)
+    if plain is not None:
+        return plain
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
@@ -143,7 +200,6 @@ def _read_dated_csv(path: Path, value_columns: tuple[str, ...],
             raise DataError(f"{path}: date {day.date()} appears more than once with different "
                             f"values ({shown}); keep the right row and delete the other.")
         series = series[~series.index.duplicated()]
-    limit = pd.Timestamp(today or dt.datetime.now(dt.UTC).date())
     if (series.index > limit).any():
         day = series.index[series.index > limit].min()
         raise DataError(f"{path}: a row is dated {day.date()}, after today ({limit.date()}); "
@@ -158,9 +214,10 @@ def read_price_csv(path: Path) -> pd.Series:
     zero than ``MIN_PRICE`` (other than 0 itself, which a yield may be) is refused: a scaling
     mistake, and beneath the engine's tolerances."""
     series = _read_dated_csv(path, ("Adj Close", "Close"))
-    tiny = (series != 0) & (series.abs() < MIN_PRICE)
+    values = series.to_numpy()
+    tiny = (values != 0) & (np.abs(values) < MIN_PRICE)
     if tiny.any():
-        day = series.index[tiny.to_numpy()][0]
+        day = series.index[tiny][0]
         raise DataError(f"{path}: the close on {day.date()} is {series[day]:g}, below "
                         f"{MIN_PRICE:g}: no listed asset trades that low, so the file's scale "
                         "is wrong (a unit or an exponent). Fix the file.")
@@ -219,25 +276,38 @@ class CsvProvider:
         name and the SHA-256 of its bytes (content, not size and modification time: an
         edit that restores both is still seen)."""
         paths = [*map(self._path, tickers), *(self.folder / "fred" / f"{s}.csv" for s in series)]
-        return "|".join(file_digest(path) for path in paths)
+        with ThreadPoolExecutor(max_workers=READERS) as pool:    # hashing releases the GIL
+            return "|".join(pool.map(file_digest, paths))
 
     def available(self, ticker: str) -> bool:
         return self._path(ticker).is_file()
 
     def load_prices(self, tickers: list[str]) -> dict[str, pd.Series]:
+        """Each ticker's file, read by a few threads (pyarrow parses without the GIL);
+        the first problem in ticker order is the one raised, as if read one by one."""
+        paths = {ticker: self._path(ticker) for ticker in tickers}
         out: dict[str, pd.Series] = {}
-        for ticker in tickers:
-            path = self._path(ticker)
-            if not path.is_file():
-                why = not_a_file(path)
-                known = [p.stem for p in self.folder.glob("*.csv")]
-                raise DataError(f"No data for ticker {ticker}: {path} {why}."
-                                + (did_you_mean(ticker, known) if why == "does not exist" else "")
-                                + " Add the file or remove the ticker from the universe.")
-            series = read_price_csv(path)
-            if series.empty:
-                raise DataError(f"No data for ticker {ticker}: {path} has no rows with a price.")
-            out[ticker] = series.rename(ticker)
+        with ThreadPoolExecutor(max_workers=READERS) as pool:
+            reads = {ticker: pool.submit(read_price_csv, path) for ticker, path in paths.items()
+                     if path.is_file()}
+            try:
+                for ticker, path in paths.items():
+                    if ticker not in reads:
+                        why = not_a_file(path)
+                        known = [p.stem for p in self.folder.glob("*.csv")]
+                        raise DataError(f"No data for ticker {ticker}: {path} {why}."
+                                        + (did_you_mean(ticker, known)
+                                           if why == "does not exist" else "")
+                                        + " Add the file or remove the ticker from the universe.")
+                    series = reads[ticker].result()
+                    if series.empty:
+                        raise DataError(f"No data for ticker {ticker}: {path} has no rows "
+                                        "with a price.")
+                    out[ticker] = series.rename(ticker)
+            except BaseException:
+                for read in reads.values():
+                    read.cancel()
+                raise
         return out
 
     def load_fred(self, series: list[str]) -> dict[str, pd.Series]:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import DataError, UniverseError
 from ..universe import Universe
-from .calendar import MAX_FILL_DAYS, Gap, align_to_calendar, trading_calendar
+from .calendar import MAX_FILL_DAYS, Gap, align_frame, trading_calendar
 from .csv import read_user_csv
 from .moves import Suspicious, check_suspicious, find_suspicious, suspicious_notes
 from .providers import PriceProvider
@@ -72,12 +72,22 @@ class MarketData:
         return pd.DatetimeIndex(self.prices.index)
 
     def fingerprint(self) -> str:
-        """SHA-256 of every number, date and name the backtest can see."""
+        """SHA-256 of every number, date and name the backtest can see; taken once (the
+        data do not change once loaded; a run's manifest asks twice)."""
+        known = self.__dict__.get("_fingerprint")
+        if known is None:
+            known = self._digest()
+            object.__setattr__(self, "_fingerprint", known)
+        return known
+
+    def _digest(self) -> str:
         digest = hashlib.sha256()
         for frame in (self.prices, self.inputs):
             digest.update("|".join(map(str, frame.columns)).encode())
             digest.update(frame.index.asi8.tobytes())
-            digest.update(np.ascontiguousarray(frame.to_numpy(dtype=float)).tobytes())
+            values = frame.to_numpy(dtype=float)      # row by row, a block of rows at a time
+            for first in range(0, len(values), 4096):
+                digest.update(np.ascontiguousarray(values[first:first + 4096]))
         for sid in sorted(self.fred):
             series = self.fred[sid]
             digest.update(sid.encode())
@@ -153,6 +163,13 @@ def settle_range(raw: dict[str, pd.Series], universe: Universe, benchmark: str,
     return start_ts, end_ts
 
 
+def _names(tickers: list[str], shown: int = 10) -> str:
+    """Tickers for a note: all of a small bucket, the first ``shown`` of a large one and a
+    count (a note per delisting naming 2,000 members each would be quadratic text)."""
+    more = f" and {len(tickers) - shown} more" if len(tickers) > shown else ""
+    return ", ".join(tickers[:shown]) + more
+
+
 def _coverage_notes(window: pd.DataFrame, universe: Universe) -> tuple[tuple[str, ...],
                                                                           dict[str, pd.Timestamp],
                                                                           list[str]]:
@@ -164,25 +181,26 @@ def _coverage_notes(window: pd.DataFrame, universe: Universe) -> tuple[tuple[str
     for bucket in universe.buckets:
         members = list(bucket.tickers)
         priced = window[members].notna()
-        for ticker in members:
+        ever, at_end = priced.any().to_dict(), priced.iloc[-1].to_dict()
+        for ticker in [t for t in members if not (ever[t] and at_end[t])]:
             column = priced[ticker]
             others = [t for t in members if t != ticker]
-            if not column.any():
+            if not ever[ticker]:
                 absent.append(ticker)
-                rest = [t for t in others if priced[t].any()]
+                rest = [t for t in others if ever[t]]
                 notes.append(f"{ticker} has no price between {window.index[0].date()} and "
                              f"{window.index[-1].date()}: not part of this backtest; bucket "
-                             f"{bucket.name} " + (f"spreads over {', '.join(rest)}" if rest else
+                             f"{bucket.name} " + (f"spreads over {_names(rest)}" if rest else
                                                   "has no member, its weight stays in cash"))
-            elif not column.iloc[-1]:
+            else:
                 last = column[column].index[-1]
                 ended[ticker] = last
-                rest = [t for t in others if priced[t].iloc[-1]]
+                rest = [t for t in others if at_end[t]]
                 notes.append(f"{ticker}'s prices end {last.date()} (on the trading calendar), "
                              f"before the backtest's end "
                              f"{window.index[-1].date()}: treated as delisted from then on (held "
                              "at its last price until the next execution, then sold); bucket "
-                             f"{bucket.name} " + (f"continues with {', '.join(rest)}" if rest else
+                             f"{bucket.name} " + (f"continues with {_names(rest)}" if rest else
                                                   "has no member left, its weight stays in cash"))
     return tuple(absent), ended, notes
 
@@ -243,12 +261,7 @@ def load_market_data(universe: Universe, provider: PriceProvider, *,
         raise DataError(f"No trading days between {start_ts.date()} and {end_ts.date()} in the "
                         "data; choose a wider date range.")
 
-    gaps: list[Gap] = []
-    prices = {}
-    for ticker in assets:
-        prices[ticker], found = align_to_calendar(raw[ticker], calendar, max_fill)
-        gaps += found
-    price_frame = pd.DataFrame(prices, index=calendar)
+    price_frame, gaps = align_frame({ticker: raw[ticker] for ticker in assets}, calendar, max_fill)
     in_range = price_frame.loc[start_ts:end_ts]
     for gap in gaps:
         if not gap.filled and gap.last >= start_ts:
@@ -265,11 +278,8 @@ def load_market_data(universe: Universe, provider: PriceProvider, *,
     warnings += check_calendar(pd.DatetimeIndex(calendar)).notes(in_range.index[0],
                                                                  in_range.index[-1])
 
-    inputs = {}
-    for ticker, series in input_raw.items():
-        inputs[ticker], found = align_to_calendar(series, calendar, max_fill)
-        gaps += [g for g in found if g.ticker not in prices]
-    input_frame = pd.DataFrame(inputs, index=calendar, columns=list(input_raw))
+    input_frame, found = align_frame(input_raw, calendar, max_fill)
+    gaps += [g for g in found if g.ticker not in price_frame.columns]
     calendar_start = in_range.index[0]
     return MarketData(prices=price_frame, inputs=input_frame, fred=fred, start=calendar_start,
                       end=in_range.index[-1], source=provider.describe(),

@@ -115,39 +115,58 @@ def untimed_reason(done: Backtest) -> str | None:
     return None
 
 
-def _spread_arrays(done: Backtest, dates: pd.DatetimeIndex) -> np.ndarray:
-    """decision rows x decided columns x ticker columns: how a row of decided weights meets
-    the run's tickers on each date (bucket shares of the priced members, as the run spreads
-    them; identity on priced tickers for ticker strategies)."""
+def _spread(done: Backtest, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """How a row of decided weights meets the run's tickers on each date: each ticker's
+    decided column (its bucket, or itself for a ticker strategy; -1 for none) and its share
+    of that column's weight (dates x tickers: its bucket share among the priced members, as
+    the run spreads them; 1 where a ticker strategy's ticker is priced)."""
     from ..weights import bucket_shares
 
-    tickers = list(done.targets.columns)
+    position = {ticker: k for k, ticker in enumerate(done.targets.columns)}
     columns = list(done.decided.columns)
-    out = np.zeros((len(dates), len(columns), len(tickers)))
+    column = np.full(len(position), -1, dtype=np.int64)
+    share = np.zeros((len(dates), len(position)))
     if done.strategy.weights_by == "bucket":
         shares = bucket_shares(done.strategy.within_bucket, done.ctx, dates)
         for b, bucket in enumerate(columns):
-            share = shares[bucket]
-            for member in share.columns:
-                out[:, b, tickers.index(member)] = share[member].to_numpy()
-        return out
-    priced = done.ctx.prices.reindex(columns=tickers).loc[dates].notna().to_numpy()
-    for c, ticker in enumerate(columns):
-        out[:, c, tickers.index(ticker)] = priced[:, tickers.index(ticker)]
-    return out
+            members = [position[member] for member in shares[bucket].columns]
+            column[members] = b
+            share[:, members] = shares[bucket].to_numpy(dtype=float)
+        return column, share
+    members = [position[ticker] for ticker in columns]
+    column[members] = np.arange(len(columns))
+    share[:, members] = done.ctx.prices.reindex(columns=columns).loc[dates].notna().to_numpy()
+    return column, share
 
 
-def _to_targets(decided: np.ndarray, spread: np.ndarray, cash: int | None,
-                cash_priced: np.ndarray) -> np.ndarray:
-    """combos x rows x decided columns -> combos x rows x tickers, the uninvested weight
-    placed in the cash ticker where it has a price (as ``RiskFree.hold_cash``)."""
-    targets = np.einsum("prc,rck->prk", decided, spread)
-    if cash is not None:
-        residual = 1.0 - targets.sum(axis=2)
-        # net leverage (a long/short book's sum above 1) borrows in the cash ticker
-        placed = cash_priced[None] & ((residual > 1e-12) | (residual < -1e-9))
-        targets[:, :, cash] += np.where(placed, residual, 0.0)
-    return targets
+def _chunks(run: np.ndarray, decided: np.ndarray, source: np.ndarray,
+            spread: tuple[np.ndarray, np.ndarray], cash: int | None, cash_priced: np.ndarray):
+    """The books' targets (books x rows x tickers) in chunks of at most _CHUNK_FLOATS
+    weights, memory for one chunk whatever the placebos: first the run's own (``run``, rows
+    x tickers), then one book per row of ``source``, whose row ``r`` holds the decided
+    weights ``decided[source[p, r]]`` spread over that date's tickers, the uninvested
+    weight placed in the cash ticker where it has a price (as ``RiskFree.hold_cash``; net
+    leverage, a long/short book's sum above 1, borrows there). Each chunk is yielded in the
+    same array, to be simulated before the next."""
+    from .retimed import fill_targets
+
+    column, share = spread
+    # a bucket rotation decides a few distinct rows: each is spread and summed once per date
+    distinct, which = np.unique(decided, axis=0, return_inverse=True)
+    by_ticker = np.append(distinct, np.zeros((len(distinct), 1)), axis=1)[:, column]
+    source = np.ascontiguousarray(which.reshape(-1)[source], dtype=np.int64)
+    placed = np.full((len(distinct), len(run)), np.nan)
+    books = 1 + len(source)
+    per_call = min(books, max(1, _CHUNK_FLOATS // max(1, run.size)))
+    out = np.empty((per_call, *run.shape))
+    for lo in range(0, books, per_call):
+        chunk = out[:min(books, lo + per_call) - lo]
+        first = 1 if lo == 0 else 0
+        if first:
+            chunk[0] = run
+        fill_targets(by_ticker, source[lo + first - 1:lo + len(chunk) - 1], share,
+                     -1 if cash is None else cash, cash_priced, placed, chunk[first:])
+        yield chunk
 
 
 def _block_days(done: Backtest, calendar: pd.DatetimeIndex, decided: np.ndarray,
@@ -162,19 +181,21 @@ def _block_days(done: Backtest, calendar: pd.DatetimeIndex, decided: np.ndarray,
     return (len(calendar) - rows[0]) / int(changed.sum()), "the mean run of identical decisions"
 
 
-def _simulate(window: pd.DataFrame, targets: np.ndarray, rows: np.ndarray,
-              session: Session, book: Book) -> np.ndarray:
-    """Daily equity of each target set (combos x days) by the sweep kernel, in chunks, with
-    the run's borrow, financing and band (``book``)."""
+def _simulate(window: pd.DataFrame, chunks, rows: np.ndarray, session: Session,
+              book: Book) -> np.ndarray:
+    """Daily equity (books x days) of each chunk of target sets (books x rows x tickers;
+    an array is one chunk) by the sweep kernel, with the run's borrow, financing and band
+    (``book``), on prices prepared once for all of them."""
     from ..longshort import carry_rates
     from ..sweep.kernel import simulate_many
+    from ..sweep.prepared import prepare_prices
 
     carry = carry_rates(list(window.columns), book, session.risk_free.cash_ticker)
-    per_call = max(1, _CHUNK_FLOATS // max(1, targets.shape[1] * targets.shape[2]))
-    parts = [simulate_many(window, targets[lo:lo + per_call], rows, costs=session.settings.costs,
+    market = prepare_prices(window, rows)
+    parts = [simulate_many(market, chunk, rows, costs=session.settings.costs,
                            init_cash=session.settings.init_cash, carry_rate=carry,
                            band=book.band)[0]
-             for lo in range(0, len(targets), per_call)]
+             for chunk in ([chunks] if isinstance(chunks, np.ndarray) else chunks)]
     return np.concatenate(parts)
 
 
@@ -202,7 +223,7 @@ def timing_attribution(done: Backtest, session: Session, *, placebos: int = DEFA
     calendar = pd.DatetimeIndex(window.index)
     rows, dates = _executing(done, calendar)
     decided = done.decided.loc[dates].to_numpy(dtype=float)
-    spread = _spread_arrays(done, dates)
+    spread = _spread(done, dates)
     cash_ticker = session.risk_free.cash_ticker
     cash = tickers.index(cash_ticker) if cash_ticker in tickers else None
     cash_priced = (done.ctx.prices[cash_ticker].loc[dates].notna().to_numpy() if cash is not None
@@ -215,10 +236,11 @@ def timing_attribution(done: Backtest, session: Session, *, placebos: int = DEFA
     block_days, block_source = _block_days(done, calendar, decided, rows)
     block_rows = max(1, round(block_days * len(rows) / (len(calendar) - 1)))
     orders = retimed_orders(len(rows), block_rows, placebos, rng)
-    sets = np.concatenate([np.broadcast_to(mix, decided.shape)[None], decided[orders]])
-    targets = np.concatenate([done.targets.loc[dates].to_numpy(dtype=float)[None],
-                              _to_targets(sets, spread, cash, cash_priced)])
-    equity = _simulate(window, targets, rows, session, done.book)
+    # the books' decided rows: 0 the static mix, 1 + i the run's decision i
+    source = np.concatenate([np.zeros((1, len(rows)), dtype=np.int64), 1 + orders])
+    chunks = _chunks(done.targets.loc[dates].to_numpy(dtype=float), np.vstack([mix, decided]),
+                     source, spread, cash, cash_priced)
+    equity = _simulate(window, chunks, rows, session, done.book)
     returns = equity[:, 1:] / equity[:, :-1] - 1.0
     rf = done.risk_free.reindex(calendar).to_numpy(dtype=float)
     sharpes = np.asarray(sharpe(returns.T, rf[1:], PERIODS_PER_YEAR), dtype=float)

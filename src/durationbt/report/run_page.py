@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..data.calendar import gap_notes
 from ..formatting import fmt_num, fmt_pct
 from ..metrics import HEADLINE, METRICS
 from ..regimes import MIN_SPELLS, too_few_spells
@@ -31,6 +32,8 @@ from .signal_chart import regime_shapes, signal_figure
 from .timing_section import timing_section
 
 __all__ = ["write_run_report"]
+
+MEMBERS_SHOWN = 12    # tickers named per bucket in the legend
 
 def _headline(run: RunFolder) -> str:
     s, b = run.metrics["strategy"], run.metrics["benchmark"]
@@ -65,7 +68,7 @@ def _settings(run: RunFolder) -> Markup:
     rows = Markup("").join(html("<tr><td><b>{}</b></td><td>{}</td></tr>", k, str(v))
                            for k, v in pairs)
     doc = strat.get("description") or ""
-    notes = m["data"]["warnings"] + m["data"]["gaps"]
+    notes = m["data"]["warnings"] + gap_notes(m["data"]["gaps"])
     return (html('<table class="kv">{}</table>', rows)
             + (html('<div class="doc">{}</div>', doc_html(doc)) if doc else Markup(""))
             + (html('<p class="note">Data notes: {}</p>', "; ".join(notes)) if notes
@@ -161,11 +164,19 @@ def _bucket_legend(run: RunFolder) -> Markup:
         rows.append(html('<tr><td><span style="display:inline-block;width:10px;height:10px;'
                          'background:{};margin-right:6px"></span>{}</td><td>{}</td><td>{}</td>'
                          '<td>{}</td><td style="text-align:left;white-space:normal">{}</td></tr>',
-                         colour, b["name"], b["rank"], ", ".join(b["tickers"]),
+                         colour, b["name"], b["rank"], _members(b["tickers"]),
                          fmt_pct(held, 1), b.get("description", "")))
     head = Markup("<tr><th>bucket</th><th>duration rank</th><th>members</th><th>weight on the "
                   'last day</th><th style="text-align:left">what it stands for</th></tr>')
     return html("<table><thead>{}</thead><tbody>{}</tbody></table>", head, Markup("").join(rows))
+
+
+def _members(tickers: list[str], shown: int = MEMBERS_SHOWN) -> str:
+    """A bucket's members for its legend row: all of them, or the first ``shown`` and how
+    many more (a bucket of 500 stocks would fill the page; weights.csv has every one)."""
+    if len(tickers) <= shown:
+        return ", ".join(tickers)
+    return f"{len(tickers):,} tickers: {', '.join(tickers[:shown])} and {len(tickers) - shown:,} more"
 
 
 def _duration_figure(run: RunFolder):
@@ -344,8 +355,9 @@ def write_run_report(path: Path | str | RunFolder, page: Path | None = None,
     if timing is not None:
         body.append(timing)
     body.append(section("Bucket weights", figure_html(_weights_figure(run)), _bucket_legend(run),
-                        note="End-of-day weights by bucket, stacked short duration (blue, bottom) "
-                             "to long duration (red, top); the rest is cash."))
+                        note="End-of-day weights by bucket (the sum of its members' weights; "
+                             "weights.csv has each asset), stacked short duration (blue, "
+                             "bottom) to long duration (red, top); the rest is cash."))
     exposures = run.exposures
     if exposures is not None and (exposures["short"].max() > 0 or exposures["net"].max() > 1):
         body.append(section("Exposures", figure_html(_exposure_figure(exposures)),

@@ -42,15 +42,19 @@ def signal_figure(frame: pd.DataFrame, components: list[str], thresholds: tuple[
                         row_heights=[2.2] + [1.0] * (rows - 1), subplot_titles=titles)
     fig.add_trace(go.Scatter(x=frame.index, y=frame["composite"], name="composite",
                              line={"color": "black", "width": 1.4}), row=1, col=1)
-    fig.update_layout(shapes=regime_shapes(frame["regime"]))
     for level in thresholds:
-        fig.add_hline(y=level, line={"dash": "dash", "width": 1, "color": "grey"}, row=1, col=1)
+        fig.add_hline(y=level, line={"dash": "dash", "width": 1, "color": "grey"}, row=1, col=1,
+                      exclude_empty_subplots=False)
     for k, name in enumerate(components):
         row, col = 2 + k // cols, 1 + k % cols
         fig.add_trace(go.Scatter(x=frame.index, y=frame[name], name=name, showlegend=False,
                                  line={"width": 1, "color": "#44546a"}), row=row, col=col)
-        fig.add_hline(y=0, line={"width": 1, "color": "#c9d1db"}, row=row, col=col)
+        fig.add_hline(y=0, line={"width": 1, "color": "#c9d1db"}, row=row, col=col,
+                      exclude_empty_subplots=False)
         fig.update_yaxes(range=[-3.2, 3.2], row=row, col=col)
+    # the regime stretches go in once, first, at the end: each add_hline re-validates every
+    # shape already there, and 30 years hold a hundred stretches
+    fig.layout.shapes = [*regime_shapes(frame["regime"]), *fig.layout.shapes]
     fig.update_annotations(font_size=12)
     fig.update_layout(title=title, height=height or 330 + panel * (rows - 1),
                       template="plotly_white", margin={"t": 60 if title else 30},

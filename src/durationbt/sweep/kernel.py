@@ -9,22 +9,14 @@ a few hundred combinations a second; this kernel, tens of thousands. Validated a
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import numba
 import numpy as np
 import pandas as pd
 
-from ..engine import (
-    Costs,
-    close_out_to_cash,
-    delisted,
-    execution_schedule,
-    fillable,
-    valuation_prices,
-)
+from ..engine import Costs, close_out_to_cash, execution_schedule
 from ..errors import EngineError
 from .orders import rebalance
+from .prepared import PreparedPrices, prepare_prices
 from .sums import segment_values, segment_values_and_carry
 
 __all__ = ["simulate_many", "simulate_stats", "simulate_path", "STATS", "execution_rows"]
@@ -39,7 +31,7 @@ def _simulate(valuation, by_segment, live, gone, exec_rows, targets, fees, slipp
     that day) ``blocks``; fill ``equity`` only if asked, and for the first combination with
     ``keep_path`` the shares held after each rebalance (``holdings``) and each day's carry
     (``carry_day``). ``by_segment``: ``valuation`` laid out by segment between rebalances
-    (``_by_segment``), where the holdings are fixed.
+    (``prepared.segment_layout``), where the holdings are fixed.
 
     Carry (``durationbt.book``): each day, before that day's trades, cash pays
     ``carry_rate[j]`` (borrow, or financing for the cash asset) of every short position's
@@ -171,30 +163,23 @@ STATS = ("sum_r", "sum_r2", "sum_x", "sum_x2", "sum_down2", "max_drawdown", "mea
          "final_equity")
 
 
-def _prepare(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, cash: str | None):
-    """The kernel's arrays. Targets are passed as they are (no copy when already C-ordered
-    float64 and no closed-out weight moves to ``cash``: at 200 assets a chunk of them is
-    hundreds of MB); the delisted close-out is a mask the kernel applies."""
+def _prepare(prices: pd.DataFrame | PreparedPrices, targets: np.ndarray, rows: np.ndarray,
+             cash: str | None):
+    """The kernel's arrays: the prices' (``prepare_prices``, made here unless the caller
+    made them once for several calls: ``prices`` may be a ``PreparedPrices`` for ``rows``).
+    Targets are passed as they are (no copy when already C-ordered float64 and no
+    closed-out weight moves to ``cash``: at 200 assets a chunk of them is hundreds of MB);
+    the delisted close-out is a mask the kernel applies."""
     if targets.ndim != 3 or targets.shape[1:] != (len(rows), prices.shape[1]):
         raise EngineError(f"targets must be combos x {len(rows)} x {prices.shape[1]}, "
                           f"got {targets.shape}.")
-    valuation = np.ascontiguousarray(valuation_prices(prices).to_numpy(dtype=np.float64))
-    return (valuation, _by_segment(valuation, rows),
-            np.ascontiguousarray(fillable(prices).to_numpy()),
-            np.ascontiguousarray(delisted(prices).to_numpy()[rows]),
-            np.ascontiguousarray(rows, dtype=np.int64),
-            np.ascontiguousarray(close_out_to_cash(prices, rows, targets, cash),
+    if not isinstance(prices, PreparedPrices):
+        prices = prepare_prices(prices, rows)
+    elif not np.array_equal(prices.rows, rows):
+        raise EngineError("the prices were prepared for another execution schedule.")
+    return (prices.valuation, prices.by_segment, prices.live, prices.gone, prices.rows,
+            np.ascontiguousarray(close_out_to_cash(prices.prices, rows, targets, cash),
                                  dtype=np.float64))
-
-
-def _by_segment(valuation: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``valuation`` (days x assets) flattened segment by segment (day 0 to the first
-    execution row, then from each row to the next), each segment asset-major: one asset's
-    prices over a segment are contiguous, and segments follow each other in memory. A plain
-    transpose scattered each segment's reads over a row per asset, which the prefetcher
-    could not follow (several times slower at 200 assets x 5,040 days)."""
-    bounds = [0, *rows.tolist(), len(valuation)]
-    return np.concatenate([valuation[lo:hi].T.ravel() for lo, hi in pairwise(bounds)])
 
 
 def _block_of_day(days: int, n_blocks: int) -> np.ndarray:
@@ -238,12 +223,13 @@ def _run(prices, targets, rows, costs, init_cash, keep_equity, n_blocks, risk_fr
     return equity, traded, stats, blocks, paid, holdings, carry_day
 
 
-def simulate_many(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *,
+def simulate_many(prices: pd.DataFrame | PreparedPrices, targets: np.ndarray, rows: np.ndarray, *,
                   costs: Costs | None = None, init_cash: float = 1_000_000.0,
                   cash: str | None = None, carry_rate: np.ndarray | None = None,
                   band: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Daily equity (combos x days) and traded notional per combination. ``targets`` holds
     the weights traded on each execution row: combos x len(rows) x assets (prices' columns).
+    ``prices``: the frame, or a ``PreparedPrices`` made once for several calls over it.
     ``cash``: the cash asset, as in ``engine.simulate``; ``carry_rate``: each asset's daily
     borrow (or financing) rate on a short in it; ``band``: the rebalance band
     (``orders.rebalance``)."""
@@ -252,7 +238,7 @@ def simulate_many(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *
     return equity, traded
 
 
-def simulate_path(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *,
+def simulate_path(prices: pd.DataFrame | PreparedPrices, targets: np.ndarray, rows: np.ndarray, *,
                   costs: Costs | None = None, init_cash: float = 1_000_000.0,
                   cash: str | None = None, carry_rate: np.ndarray | None = None,
                   band: float = 0.0):
@@ -265,7 +251,7 @@ def simulate_path(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *
     return equity[0], holdings, carry_day
 
 
-def simulate_stats(prices: pd.DataFrame, targets: np.ndarray, rows: np.ndarray, *,
+def simulate_stats(prices: pd.DataFrame | PreparedPrices, targets: np.ndarray, rows: np.ndarray, *,
                    costs: Costs | None = None, init_cash: float = 1_000_000.0,
                    n_blocks: int = 16, keep_equity: bool = False,
                    risk_free: np.ndarray | None = None, cash: str | None = None,
