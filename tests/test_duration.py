@@ -99,6 +99,28 @@ def test_many_assets_solved_together_equal_each_solved_alone(remembered, monkeyp
         assert together[name].notna().sum() > 20
 
 
+def test_rolling_frames_are_laid_out_as_they_always_were():
+    """The frame rolling_durations returns is filled column by column, as it always was:
+    pandas sums a row of ``portfolio_duration`` in an order that follows the frames' block
+    layout, so one block of many columns would move the last bit of the runs' portfolio
+    durations (12 assets, weights in one block)."""
+    prices, tnx = synthetic(weeks=300)
+    rng = np.random.default_rng(8)
+    wide = pd.DataFrame({"MKT": prices["MKT"], **{
+        f"A{k}": prices["BOND7"] * np.exp(np.cumsum(rng.normal(0, 0.01, len(prices))))
+        for k in range(12)}})
+    for k in range(0, 12, 3):                     # listed later: no estimate for a while
+        wide.iloc[:rng.integers(400, 1200), k + 1] = np.nan
+    rolling = rolling_durations(wide, tnx, "MKT", window=60, columns=[f"A{k}" for k in range(12)])
+    before = pd.DataFrame(np.nan, index=rolling.index, columns=rolling.columns)
+    for name in rolling.columns:
+        before[name] = rolling[name].to_numpy()
+    days = wide.index[wide.index >= "2016-06-01"]
+    weights = pd.DataFrame(rng.dirichlet(np.ones(12), len(days)), index=days,
+                           columns=rolling.columns)
+    _bits_equal(portfolio_duration(weights, rolling), portfolio_duration(weights, before))
+
+
 def test_portfolio_duration_hand_computed():
     days = pd.bdate_range("2024-01-01", periods=10)
     weights = pd.DataFrame({"A": 0.5, "B": 0.3}, index=days)

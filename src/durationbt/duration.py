@@ -197,9 +197,13 @@ def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
     slope, good = trailing_slopes(("duration", benchmark, window, *names), weeks.to_numpy(), Z,
                                   y, window, MIN_WEEKS, first, ROLLING_BLOCK)
     found = np.where(good, -slope * 100, np.nan)
-    if cols != names:                          # a column asked for twice
-        found = found[:, [names.index(c) for c in cols]]
-    return pd.DataFrame(found, index=weeks, columns=cols)
+    # filled column by column, as always: the frame's block layout decides the last bit of
+    # the row sums portfolio_duration takes over it, and existing runs' numbers must not move
+    frame = pd.DataFrame(np.nan, index=weeks, columns=cols)
+    where = {name: j for j, name in enumerate(names)}
+    for name in cols:
+        frame[name] = found[:, where[name]]
+    return frame
 
 
 def known_on(rolling: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
