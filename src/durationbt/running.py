@@ -133,30 +133,41 @@ def _summed(Z, Y, prev, first, out):
 
 
 @numba.njit(cache=True)
-def _systems(S, low, window, rows, cols, k, A, b, state):
-    """At each (``rows``, ``cols``) pair: the trailing ``window`` rows' x'x into ``A`` and
-    x'y into ``b``, from the running sums ``S`` (``_summed``; row ``low`` first), each a
-    difference of two running sums as numpy formed them (``total - 0.0`` before the first
-    ``window`` rows). ``state``: 1 solvable, 0 singular (|det| <= 1e-14), -1 too near the
-    bound to tell here (``_solvable`` asks LAPACK)."""
-    for p in range(rows.shape[0]):
-        r, c, behind = rows[p], cols[p], rows[p] - window
-        for i in range(k + 1):                  # row i of x'x: (1, z_0, ...) times z_{i-1}
-            for j in range(i, k + 1):
-                if i == 0:
-                    s = 0 if j == 0 else 1 + j
-                else:
-                    s = 2 + 2 * k
-                    for m in range(i - 1):
-                        s += k - m
-                    s += j - i
+def _systems(S, low, start, window, solve, k, A, b, at, state):
+    """Where ``solve`` is set (its row 0 is row ``start``): the trailing ``window`` rows'
+    x'x into ``A`` and x'y into ``b``, from the running sums ``S`` (``_summed``; row
+    ``low`` first), each a difference of two running sums as numpy formed them (``total -
+    0.0`` before the first ``window`` rows), and where in ``solve`` (flat) into ``at``.
+    ``state``: 1 solvable, -1 too near the bound to tell here (``_solvable`` asks
+    LAPACK); a singular one (0: |det| <= 1e-14) is written over by the next. Returns how
+    many are kept."""
+    n = 0
+    for q in range(solve.shape[0]):
+        for c in range(solve.shape[1]):
+            if not solve[q, c]:
+                continue
+            r = start + q
+            behind = r - window
+            for i in range(k + 1):              # row i of x'x: (1, z_0, ...) times z_{i-1}
+                for j in range(i, k + 1):
+                    if i == 0:
+                        s = 0 if j == 0 else 1 + j
+                    else:
+                        s = 2 + 2 * k
+                        for m in range(i - 1):
+                            s += k - m
+                        s += j - i
+                    old = S[s, behind - low, c] if behind >= 0 else 0.0
+                    A[n, i, j] = S[s, r - low, c] - old
+                    A[n, j, i] = A[n, i, j]
+                s = 1 if i == 0 else 1 + k + i
                 old = S[s, behind - low, c] if behind >= 0 else 0.0
-                A[p, i, j] = S[s, r - low, c] - old
-                A[p, j, i] = A[p, i, j]
-            s = 1 if i == 0 else 1 + k + i
-            old = S[s, behind - low, c] if behind >= 0 else 0.0
-            b[p, i] = S[s, r - low, c] - old
-        state[p] = _clear(A[p]) if k == 2 else -1
+                b[n, i] = S[s, r - low, c] - old
+            state[n] = _clear(A[n]) if k == 2 else -1
+            at[n] = q * solve.shape[1] + c
+            if state[n] != 0:
+                n += 1
+    return n
 
 
 @numba.njit(cache=True)
@@ -204,17 +215,15 @@ def _extend(known: _Sums | None, start: int, rows: np.ndarray, Z: np.ndarray, Y:
     solve = enough & (np.arange(start, len(rows)) >= first)[:, None]
     if known is None and 0 < first < len(rows):
         # before ``first``: only the columns without an estimate at ``first``
-        at_first = np.nonzero(solve[first])[0]
+        at_first = _solvable(sums, low, first, window, solve[first:first + 1], k)[0]
         solve[first] = False
-        solve[first, at_first[_solvable(sums, low, window, (np.full(len(at_first), first),
-                                                            at_first), k)[0]]] = True
+        solve[first, at_first] = True
         solve[:first] = enough[:first] & ~solve[first]
-    where = np.nonzero(solve)
-    ok, A, b = _solvable(sums, low, window, (where[0] + start, where[1]), k)
+    at, A, b = _solvable(sums, low, start, window, solve, k)
     good = np.zeros(enough.shape, dtype=bool)
-    good[where[0][ok], where[1][ok]] = True
+    good.flat[at] = True
     slope = np.full(good.shape, np.nan)
-    slope[good] = np.linalg.solve(A[ok], b[ok][:, :, None])[:, 1, 0]
+    slope.flat[at] = np.linalg.solve(A, b[:, :, None])[:, 1, 0]
     if known is not None:
         slope = np.concatenate([known.slope[:start], slope])
         good = np.concatenate([known.good[:start], good])
@@ -229,15 +238,19 @@ def _behind(a: np.ndarray, lag: int, start: int) -> np.ndarray:
     return out
 
 
-def _solvable(sums: np.ndarray, low: int, window: int, at: tuple[np.ndarray, np.ndarray],
+def _solvable(sums: np.ndarray, low: int, start: int, window: int, solve: np.ndarray,
               k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """At the (row, column) pairs ``at``: whether the trailing system is solvable (|det| >
-    1e-14, as np.linalg.det tells it), its matrix x'x and its right-hand side x'y."""
-    n = len(at[0])
-    A, b, state = np.empty((n, k + 1, k + 1)), np.empty((n, k + 1)), np.empty(n, np.int8)
-    _systems(sums, low, window, at[0].astype(np.int64), at[1].astype(np.int64), k, A, b, state)
-    ok = state == 1
+    """Where ``solve`` is set (row 0 is row ``start``) and the trailing system is solvable
+    (|det| > 1e-14, as np.linalg.det tells it): where (flat in ``solve``, in order), the
+    matrix x'x and the right-hand side x'y."""
+    most = int(np.count_nonzero(solve))
+    A, b = np.empty((most, k + 1, k + 1)), np.empty((most, k + 1))
+    at, state = np.empty(most, np.int64), np.empty(most, np.int8)
+    n = _systems(sums, low, start, window, solve, k, A, b, at, state)
+    A, b, at, state = A[:n], b[:n], at[:n], state[:n]
     unclear = np.flatnonzero(state < 0)
     if len(unclear):
-        ok[unclear] = np.abs(np.linalg.det(A[unclear])) > 1e-14
-    return ok, A, b
+        keep = np.ones(n, dtype=bool)
+        keep[unclear] = np.abs(np.linalg.det(A[unclear])) > 1e-14
+        A, b, at = A[keep], b[keep], at[keep]
+    return at, A, b
