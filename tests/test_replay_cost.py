@@ -17,6 +17,7 @@ import pytest
 
 from durationbt import shipping
 from durationbt.data import CsvProvider, load_market_data
+from durationbt.errors import StrategyError
 from durationbt.futures import FUTURE_ROWS, VARIANTS, CutData
 from durationbt.sandbox import Child
 from durationbt.session import build_context
@@ -190,3 +191,102 @@ def test_the_context_reaches_each_child_through_one_sealed_shared_copy(ctx, monk
 
 def test_a_small_value_travels_in_the_message(ctx):
     assert Shared(ctx.prices.iloc[:50]).packed() is None          # 50 rows: under a MiB
+
+
+def _plain_future(values, n_past, stop, positive, variant, rng):
+    """The replaced future as it was first written (each step a new array): the
+    reference the in-place writes into the working copy are held to, bit for bit."""
+    future = values[n_past:stop]
+    if not n_past:
+        return np.full(future.shape, np.nan)
+
+    def by_kind(pos, mult, add):
+        return mult() if pos.all() else add() if not pos.any() else np.where(pos, mult(), add())
+
+    alive = ~np.isnan(values[n_past - 1])
+    gaps = np.isnan(future) & alive
+    cols = np.flatnonzero(gaps.any(axis=0))
+    if cols.size:
+        stacked = values[n_past - 1:stop, cols]
+        last = np.where(np.isnan(stacked), 0, np.arange(len(stacked))[:, None])
+        level = np.take_along_axis(stacked, np.maximum.accumulate(last, axis=0), axis=0)[1:]
+        drift = np.cumsum(rng.normal(0.0, 0.02, level.shape), axis=0)
+        fill = by_kind(positive[cols], lambda: level * np.exp(drift), lambda: level + drift)
+        future = future.copy()
+        future[:, cols] = np.where(gaps[:, cols], fill, future[:, cols])
+    anchor = values[n_past - 1]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if variant == "mirror":
+            new = by_kind(positive, lambda: anchor ** 2 / future, lambda: 2 * anchor - future)
+        elif variant == "scramble":
+            walk = np.cumsum(rng.uniform(-0.04 * 3 ** 0.5, 0.04 * 3 ** 0.5, future.shape), axis=0)
+            new = by_kind(positive, lambda: future * np.exp(walk), lambda: future + 10 * walk)
+        else:
+            factor = 10 ** (rng.uniform(1, 2, future.shape[1]) * rng.choice([-1, 1], future.shape[1]))
+            new = future * factor
+    new[:, ~alive] = np.nan
+    return new
+
+
+@pytest.mark.parametrize("kinds", ["positive", "signed", "both"])
+def test_a_future_written_in_place_is_the_same_numbers(kinds):
+    """The future is written straight into the working copy's rows (row-major, the data
+    column-major, as a run's frames are): every variant, with series that stop in the
+    future (continued by a walk), list later, have holes, or are of both kinds, gives the
+    bits of the plain formulation from the same seeded draws."""
+    from durationbt.futures import _replace_future
+
+    rng = np.random.default_rng(11)
+    rows, cols = 700, 40
+    values = np.asfortranarray(100 * np.exp(np.cumsum(rng.normal(0, 0.01, (rows, cols)), axis=0)))
+    values[400:, 3] = np.nan                       # delisted after row 400
+    values[:500, 5] = np.nan                       # listed at row 500
+    values[300:310, 7] = np.nan                    # a hole
+    values[450:, 9] = np.nan
+    values[:, 11] = np.nan                         # never priced
+    if kinds != "positive":
+        values[:, 1::2] -= 100                     # signed series (a yield spread, a z-score)
+    positive = ~(values <= 0).any(axis=0) if kinds != "signed" else np.zeros(cols, bool)
+    assert kinds != "both" or 0 < positive.sum() < cols
+    work = values.copy()                           # row-major, as _Table's working copy
+    for n_past in (0, 1, 290, 305, 399, 400, 449, 600, 699):
+        stop = min(n_past + FUTURE_ROWS, rows)
+        for k, variant in enumerate(REPLACED):
+            want = _plain_future(values, n_past, stop, positive, variant,
+                                 np.random.default_rng([7, n_past, k]))
+            out = work[n_past:stop]
+            with np.errstate(over="ignore"):
+                _replace_future(values, n_past, stop, positive, variant,
+                                np.random.default_rng([7, n_past, k]), out)
+            assert np.array_equal(out, want, equal_nan=True), (n_past, variant)
+            assert np.array_equal(np.signbit(out), np.signbit(want)), (n_past, variant)
+
+
+def test_the_walk_sums_down_rows_as_cumsum_does():
+    from durationbt.futures import _cumsum_down
+
+    steps = np.random.default_rng(2).uniform(-1, 1, (252, 301)) * 10.0 ** np.arange(-150, 151)
+    assert np.array_equal(_cumsum_down(steps.copy()), np.cumsum(steps, axis=0))
+    assert _cumsum_down(np.empty((0, 3))).shape == (0, 3)
+
+
+def test_validation_reuses_one_index_per_universe_and_refuses_as_before(ctx):
+    """The known columns' Index is made once per universe (its hash table serves every
+    replay); the checks that used it still name a repeated column, date or a missing one."""
+    from durationbt.weights import _known, tradable
+
+    assert _known(ctx.universe, "ticker")[1] is _known(ctx.universe, "ticker")[1]
+    assert tradable(ctx) == (*ctx.universe.tickers, ctx.universe.benchmark)[:len(tradable(ctx))]
+    dates = ctx.rebalance_dates
+    ok = pd.DataFrame(0.1, index=dates, columns=["SOFTA", "SOFTB"])
+    checked = validated_weights(ok, _Wide(), ctx)
+    assert list(checked.columns) == list(tradable(ctx)) and checked["SOFTA"].eq(0.1).all()
+    assert checked.drop(columns=["SOFTA", "SOFTB"]).eq(0).all().all()
+    for raw, message in (
+            (pd.DataFrame(0.1, index=dates, columns=["SOFTA", "SOFTB", "SOFTA"]),
+             'column "SOFTA" appears more than once'),
+            (ok.iloc[[0, *range(len(dates))]], f"date {dates[0].date()} appears more than once"),
+            (ok.iloc[1:], f"no row for decision date {dates[0].date()}"),
+            (ok.rename(columns={"SOFTB": "SOFTX"}), 'unknown ticker "SOFTX"')):
+        with pytest.raises(StrategyError, match=message):
+            validated_weights(raw, _Wide(), ctx)

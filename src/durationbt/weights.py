@@ -22,6 +22,7 @@ from .errors import DurationbtError, ParameterError, StrategyError, did_you_mean
 from .loading import plugin_file
 from .sandbox import MAX_TIMEOUT, PluginTimeout, in_child, plugin_call, time_limit
 from .strategy import Context, Strategy
+from .universe import Universe
 
 __all__ = ["call_strategy", "guarded", "compute_weights", "resolve_target_weights",
            "validated_weights", "spread_weights", "tradable", "time_limit", "PluginTimeout",
@@ -84,34 +85,32 @@ def _check_frame(raw: object, strategy: Strategy | type[Strategy], ctx: Context,
                  book: Book | None = None) -> pd.DataFrame:
     if not isinstance(raw, pd.DataFrame):
         raise _fail(strategy, f"expected a pandas DataFrame, got {type(raw).__name__}.")
-    if strategy.weights_by == "bucket":
-        known, kind = ctx.universe.bucket_names, "bucket"
-    else:
-        known, kind = tradable(ctx), "ticker"
+    kind = "bucket" if strategy.weights_by == "bucket" else "ticker"
+    known, columns = _known(ctx.universe, kind)
     # positions by one hash lookup per column: a universe of thousands of tickers,
     # validated once per lookahead replay, must not cost columns x known comparisons
-    columns = pd.Index(known)
     where = columns.get_indexer(raw.columns) if len(raw.columns) else np.empty(0, int)
     if (where < 0).any():
         column = raw.columns[int(np.argmax(where < 0))]
         raise _fail(strategy, f'unknown {kind} "{column}".' + did_you_mean(str(column), known)
                     + f" Known {kind}s: {', '.join(known)}.")
-    if raw.columns.has_duplicates:
+    if len(where) and np.bincount(where).max() > 1:    # known names are unique
         twice = raw.columns[raw.columns.duplicated()][0]
         raise _fail(strategy, f'column "{twice}" appears more than once; give each {kind} one '
                     "column.")
     if not isinstance(raw.index, pd.DatetimeIndex):
         raise _fail(strategy, "the index must be dates (a DatetimeIndex).")
-    missing = ctx.rebalance_dates.difference(raw.index)
+    dates = ctx.rebalance_dates
+    same_dates = raw.index.equals(dates) and dates.is_unique    # the usual answer
+    missing = dates[:0] if same_dates else dates.difference(raw.index)
     if len(missing):
         raise _fail(strategy, f"no row for decision date {missing[0].date()} "
-                    f"({len(missing)} of {len(ctx.rebalance_dates)} decision dates missing).")
-    if raw.index.has_duplicates:
+                    f"({len(missing)} of {len(dates)} decision dates missing).")
+    if not same_dates and raw.index.has_duplicates:
         dup = raw.index[raw.index.duplicated()][0]
         raise _fail(strategy, f"date {dup.date()} appears more than once.")
-    dates = ctx.rebalance_dates
     try:
-        rows = raw if raw.index.equals(dates) else raw.iloc[raw.index.get_indexer(dates)]
+        rows = raw if same_dates else raw.iloc[raw.index.get_indexer(dates)]
         values = rows.to_numpy(dtype=float)
     except (TypeError, ValueError):
         raise _fail(strategy, "weights must be numbers.") from None
@@ -134,7 +133,26 @@ def _check_frame(raw: object, strategy: Strategy | type[Strategy], ctx: Context,
 
 def tradable(ctx: Context) -> tuple[str, ...]:
     """Bucket members plus the benchmark (so benchmarks such as 60/40 SPY/IEF can trade it)."""
-    return tuple(dict.fromkeys([*ctx.universe.tickers, ctx.universe.benchmark]))
+    return _known(ctx.universe, "ticker")[0]
+
+
+_KNOWN: dict[int, tuple[Universe, dict[str, tuple[tuple[str, ...], pd.Index]]]] = {}
+
+
+def _known(universe: Universe, kind: str) -> tuple[tuple[str, ...], pd.Index]:
+    """A universe's bucket names (``kind`` "bucket") or tradable tickers ("ticker"), and
+    their Index, made once per universe (a frozen model of tuples): its hash table then
+    serves every lookahead replay's validation instead of being rebuilt for each."""
+    held = _KNOWN.get(id(universe))
+    if held is None or held[0] is not universe:     # the entry keeps its universe alive
+        if len(_KNOWN) >= 8:
+            _KNOWN.clear()
+        held = _KNOWN[id(universe)] = (universe, {})
+    if kind not in held[1]:
+        names = (universe.bucket_names if kind == "bucket"
+                 else tuple(dict.fromkeys([*universe.tickers, universe.benchmark])))
+        held[1][kind] = (names, pd.Index(names))
+    return held[1][kind]
 
 
 def bucket_shares(within_bucket: str, ctx: Context, dates: pd.DatetimeIndex) -> dict[str, pd.DataFrame]:
