@@ -290,3 +290,29 @@ def test_validation_reuses_one_index_per_universe_and_refuses_as_before(ctx):
             (ok.rename(columns={"SOFTB": "SOFTX"}), 'unknown ticker "SOFTX"')):
         with pytest.raises(StrategyError, match=message):
             validated_weights(raw, _Wide(), ctx)
+
+
+def test_a_truncated_replay_is_the_data_up_to_its_cut_between_replaced_ones(ctx):
+    """``truncate`` reads the working copy too (row-major, as the replaced futures): taken
+    between replaced futures in any order, its prices and inputs are those of
+    ``ctx.as_of(cut)``, read-only, and the replaced context after it is still the one a
+    fresh CutData gives."""
+    data = CutData(ctx)
+    dates = ctx.rebalance_dates
+    order = np.random.default_rng(4).permutation(len(dates))
+    for k, position in enumerate(order):
+        cut = dates[position]
+        data.context_at(dates[order[k - 1]], REPLACED[k % len(REPLACED)])
+        seen, want = data.context_at(cut, "truncate"), ctx.as_of(cut)
+        for name in ("prices", "inputs"):
+            assert _same(getattr(seen, name), getattr(want, name)), (cut, name)
+            assert getattr(seen, name).columns.equals(getattr(want, name).columns)
+        assert seen.end == want.end and seen.rebalance_dates.equals(want.rebalance_dates)
+        assert _same(seen.signal.components, want.signal.components)
+        with pytest.raises(ValueError, match="read-only"):
+            seen.prices.to_numpy()[0, 0] = -1.0
+        mine = seen.private()
+        mine.prices.iloc[:, :] = -1.0                # the plugin's own copy (copy-on-write)
+        assert _same(seen.prices, want.prices)
+        variant = REPLACED[(k + 1) % len(REPLACED)]
+        assert _same(data.context_at(cut, variant).prices, CutData(ctx).context_at(cut, variant).prices)

@@ -174,17 +174,9 @@ class _Table:
         index = self.frame.index
         n_past = int(index.searchsorted(cut, side="right"))
         stop = int(index.searchsorted(horizon, side="right"))
-        if self._work is None:
-            self._work = self.values.copy()           # row-major: a date's values together
-        work, taken = self._work, self._taken
-        work.flags.writeable = True
+        work = self._writable()
         try:
-            # the last future's rows that this one does not overwrite go back to the data
-            for rows in (slice(taken.start, min(taken.stop, n_past)),
-                         slice(max(taken.start, stop), taken.stop)):
-                if rows.start < rows.stop:
-                    work[rows] = self.values[rows]
-            self._taken = slice(0, 0)
+            self._put_back(n_past, stop)
             _replace_future(self.values, n_past, stop, self.positive, variant, rng,
                             work[n_past:stop])
             self._taken = slice(n_past, stop)
@@ -193,18 +185,51 @@ class _Table:
             raise
         finally:
             work.flags.writeable = False
+        return self._frame(stop)
+
+    def past(self, cut: pd.Timestamp) -> pd.DataFrame:
+        """The table up to ``cut``, its future absent (``truncate``), from the working copy
+        too: every variant hands a strategy the same layout, row-major (a date's values
+        together: reading whole dates, as ``prices.loc[dates]`` does, costs half of the
+        data's column-major layout). Valid until the next call."""
+        n_past = int(self.frame.index.searchsorted(cut, side="right"))
+        self._writable()
+        try:
+            self._put_back(n_past, len(self.values))
+        finally:
+            self._work.flags.writeable = False
+        return self._frame(n_past)
+
+    def _writable(self) -> np.ndarray:
+        if self._work is None:
+            self._work = self.values.copy()           # row-major: a date's values together
+        self._work.flags.writeable = True
+        return self._work
+
+    def _put_back(self, start: int, stop: int) -> None:
+        """The data again in the rows the last future took outside ``start:stop``."""
+        taken = self._taken
+        for rows in (slice(taken.start, min(taken.stop, start)),
+                     slice(max(taken.start, stop), taken.stop)):
+            if rows.start < rows.stop:
+                self._work[rows] = self.values[rows]
+        kept = slice(max(taken.start, start), min(taken.stop, stop))
+        self._taken = kept if kept.start < kept.stop else slice(0, 0)
+
+    def _frame(self, stop: int) -> pd.DataFrame:
         # kept until the next call: while it lives, pandas copies before any write to a
         # frame made from it (copy-on-write), as it does for the full context's frames
-        self._view = pd.DataFrame(work[:stop], index=self.frame.index[:stop],
+        self._view = pd.DataFrame(self._work[:stop], index=self.frame.index[:stop],
                                   columns=self.frame.columns, copy=False)
         return self._view
 
 
 class CutData:
     """The tables of one full context, read once, and the replays' views of them: the
-    past as it is, the future cut off (``truncate``: views of the data) or replaced over
-    at most FUTURE_ROWS trading days after the cut (``mirror``, ``scramble``,
-    ``rescale``: each table's one working copy, rewritten where the future moved). A
+    past as it is, the future cut off (``truncate``) or replaced over at most FUTURE_ROWS
+    trading days after the cut (``mirror``, ``scramble``, ``rescale``), views of each
+    table's one working copy, rewritten where the future moved (the signal's tables of a
+    ``truncate`` replay: views of the data). A
     replay therefore costs its future, not the history: linear in the data over all the
     decision dates of a run. A context it returns is valid until the next call."""
 
@@ -223,7 +248,8 @@ class CutData:
         the next call)."""
         ctx = self.ctx
         if variant == "truncate":
-            return ctx.as_of(cut)
+            return replace(ctx.as_of(cut), prices=self._tables["prices"].past(cut),
+                           inputs=self._tables["inputs"].past(cut))
         position = int(np.searchsorted(ctx.rebalance_dates, cut))
         rng = np.random.default_rng([self.seed, position, VARIANTS.index(variant)])
         index = ctx.prices.index
