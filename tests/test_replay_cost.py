@@ -234,7 +234,7 @@ def test_a_future_written_in_place_is_the_same_numbers(kinds):
     column-major, as a run's frames are): every variant, with series that stop in the
     future (continued by a walk), list later, have holes, or are of both kinds, gives the
     bits of the plain formulation from the same seeded draws."""
-    from durationbt.futures import _replace_future
+    from durationbt.futures import _replace_future, _runs
 
     rng = np.random.default_rng(11)
     rows, cols = 700, 40
@@ -242,6 +242,8 @@ def test_a_future_written_in_place_is_the_same_numbers(kinds):
     values[400:, 3] = np.nan                       # delisted after row 400
     values[:500, 5] = np.nan                       # listed at row 500
     values[300:310, 7] = np.nan                    # a hole
+    values[[420, 640], 13] = np.nan                # holes, then delisted
+    values[660:, 13] = np.nan
     values[450:, 9] = np.nan
     values[:, 11] = np.nan                         # never priced
     if kinds != "positive":
@@ -254,12 +256,13 @@ def test_a_future_written_in_place_is_the_same_numbers(kinds):
         for k, variant in enumerate(REPLACED):
             want = _plain_future(values, n_past, stop, positive, variant,
                                  np.random.default_rng([7, n_past, k]))
-            out = work[n_past:stop]
-            with np.errstate(over="ignore"):
-                _replace_future(values, n_past, stop, positive, variant,
-                                np.random.default_rng([7, n_past, k]), out)
-            assert np.array_equal(out, want, equal_nan=True), (n_past, variant)
-            assert np.array_equal(np.signbit(out), np.signbit(want)), (n_past, variant)
+            for runs in (None, _runs(values)):       # gaps found by a scan, or by the runs
+                out = work[n_past:stop]
+                with np.errstate(over="ignore"):
+                    _replace_future(values, n_past, stop, positive, variant,
+                                    np.random.default_rng([7, n_past, k]), out, runs)
+                assert np.array_equal(out, want, equal_nan=True), (n_past, variant)
+                assert np.array_equal(np.signbit(out), np.signbit(want)), (n_past, variant)
 
 
 def test_the_walk_sums_down_rows_as_cumsum_does():

@@ -39,8 +39,35 @@ def choose_cuts(dates: pd.DatetimeIndex, every: bool, seed: int,
     return dates[picks]
 
 
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: the row of its last value (-1: none), and whether it has a hole between
+    its first and last value; read once, so a replay finds the series that stop within
+    its future without scanning it."""
+    valid = ~np.isnan(values)
+    count = valid.sum(axis=0)
+    first = valid.argmax(axis=0)
+    last = np.where(count > 0, len(values) - 1 - valid[::-1].argmax(axis=0), -1)
+    return last, (count > 0) & (count != last - first + 1)
+
+
+def _stopping(values: np.ndarray, n_past: int, stop: int, alive: np.ndarray,
+              runs: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """The columns alive at the cut with a gap in rows ``n_past:stop``, in order: an
+    unbroken series has one when its last value comes before the future's end."""
+    if runs is None:
+        gaps = np.isnan(values[n_past:stop])
+        gaps &= alive
+        return np.flatnonzero(gaps.any(axis=0))
+    last, holes = runs
+    stopping = alive & ~holes & (last < stop - 1)
+    broken = np.flatnonzero(alive & holes)
+    stopping[broken] = np.isnan(values[n_past:stop, broken]).any(axis=0)
+    return np.flatnonzero(stopping)
+
+
 def _replace_future(values: np.ndarray, n_past: int, stop: int, positive: np.ndarray,
-                    variant: str, rng: np.random.Generator, out: np.ndarray) -> np.ndarray:
+                    variant: str, rng: np.random.Generator, out: np.ndarray,
+                    runs: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Rows ``n_past`` to ``stop`` of ``values`` replaced (the replay's future), written
     into ``out`` (that many rows: the working copy's, so no future is made twice);
     positive series (prices, VIX) multiplicatively, others (yields, z-scores) additively,
@@ -48,23 +75,23 @@ def _replace_future(values: np.ndarray, n_past: int, stop: int, positive: np.nda
     to the end of that future (its gaps, such as the rows after a later delisting,
     continued from its last level by a random walk); one without has no future (a later
     listing is not announced). Only the columns with such gaps get a walk. Each element is
-    the same float operation on the same seeded draws whatever the arrays' layout."""
+    the same float operation on the same seeded draws whatever the arrays' layout.
+    ``runs``: ``_runs(values)``, which spares the scan for gaps."""
     future = values[n_past:stop]
     if not n_past:               # nothing was known at the cut
         out[...] = np.nan
         return out
     alive = ~np.isnan(values[n_past - 1])
-    gaps = np.isnan(future)
-    gaps &= alive
-    cols = np.flatnonzero(gaps.any(axis=0))    # few: the series that stop later
+    cols = _stopping(values, n_past, stop, alive, runs)   # few: the series that stop later
     if cols.size:
+        gaps = np.isnan(future[:, cols])
         stacked = values[n_past - 1:stop, cols]      # the cut's row, then the future
         last = np.where(np.isnan(stacked), 0, np.arange(len(stacked))[:, None])
         level = np.take_along_axis(stacked, np.maximum.accumulate(last, axis=0), axis=0)[1:]
         drift = np.cumsum(rng.normal(0.0, 0.02, level.shape), axis=0)
         fill = _by_kind(positive[cols], lambda: level * np.exp(drift), lambda: level + drift)
         out[...] = future
-        out[:, cols] = np.where(gaps[:, cols], fill, future[:, cols])
+        out[:, cols] = np.where(gaps, fill, future[:, cols])
         future = out                                 # transformed in place below
     anchor = values[n_past - 1]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -163,7 +190,8 @@ class _Table:
         # a series is positive when no value is <= 0 (NaN is neither), read without a copy
         self.positive = (~(self.values <= 0).any(axis=0) if positive_kind
                          else np.zeros(self.values.shape[1], dtype=bool))
-        self._work: np.ndarray | None = None          # made at the first replaced future
+        self._work: np.ndarray | None = None          # made at the first replay
+        self._runs: tuple[np.ndarray, np.ndarray] | None = None
         self._taken = slice(0, 0)                     # rows the current future holds
         self._view: pd.DataFrame | None = None
 
@@ -178,7 +206,7 @@ class _Table:
         try:
             self._put_back(n_past, stop)
             _replace_future(self.values, n_past, stop, self.positive, variant, rng,
-                            work[n_past:stop])
+                            work[n_past:stop], self._runs)
             self._taken = slice(n_past, stop)
         except BaseException:                         # never leave a half-written future
             work[n_past:stop] = self.values[n_past:stop]
@@ -203,6 +231,7 @@ class _Table:
     def _writable(self) -> np.ndarray:
         if self._work is None:
             self._work = self.values.copy()           # row-major: a date's values together
+            self._runs = _runs(self.values)
         self._work.flags.writeable = True
         return self._work
 
