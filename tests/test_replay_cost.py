@@ -319,3 +319,26 @@ def test_a_truncated_replay_is_the_data_up_to_its_cut_between_replaced_ones(ctx)
         assert _same(seen.prices, want.prices)
         variant = REPLACED[(k + 1) % len(REPLACED)]
         assert _same(data.context_at(cut, variant).prices, CutData(ctx).context_at(cut, variant).prices)
+
+
+def test_a_fresh_import_runs_the_file_anew_but_compiles_it_once_per_version(tmp_path):
+    """Every replay imports the plugin afresh (module state starts empty) from code
+    compiled once; an edited file is compiled again."""
+    from durationbt.loading import fresh_class
+
+    path = tmp_path / "counting.py"
+    path.write_text("from durationbt import Strategy\nSEEN = []\n\n\nclass Counting(Strategy):\n"
+                    "    name = 'counting'\n\n    def target_weights(self, ctx):\n"
+                    "        SEEN.append(1)\n        return len(SEEN)\n")
+    first, second = fresh_class(_file_class(path)), fresh_class(_file_class(path))
+    assert first is not second and first.target_weights(None, None) == 1
+    assert second.target_weights(None, None) == 1                    # its own module's SEEN
+    assert first.target_weights.__code__ is second.target_weights.__code__
+    path.write_text(path.read_text().replace("len(SEEN)", "len(SEEN) + 100"))
+    assert fresh_class(_file_class(path)).target_weights(None, None) == 101
+
+
+def _file_class(path):
+    from durationbt.loading import import_file
+
+    return import_file(path, f"durationbt_plugin_{path.stem}", keep=True).Counting

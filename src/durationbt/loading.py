@@ -11,6 +11,7 @@ import itertools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from .errors import StrategyError
@@ -66,13 +67,31 @@ def import_file(path: Path, module_name: str, *, keep: bool):
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
+        exec(_compiled(path), module.__dict__)
     except BaseException:
         sys.modules.pop(module_name, None)
         raise
     if not keep:
         sys.modules.pop(module_name, None)
     return module
+
+
+_CODE: dict[tuple[str, int, int], CodeType] = {}
+
+
+def _compiled(path: Path) -> CodeType:
+    """``path``'s code, compiled once per version of the file (path, modification time,
+    size): a lookahead replay imports the plugin afresh for every cut, and a fresh module
+    needs a fresh run of its code, not a fresh compile (code objects are immutable)."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    code = _CODE.get(key)
+    if code is None:
+        code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+        if len(_CODE) >= 64:
+            _CODE.clear()
+        _CODE[key] = code
+    return code
 
 
 SYNTHETIC_PREFIXES = ("durationbt_plugin_", "durationbt_replay_", "durationbt_worker_")
