@@ -41,13 +41,15 @@ def write_csv(path: Path, frame: pd.DataFrame | pd.Series, parsed: bool = False
     header = frame.iloc[:0].to_csv(**_OPTIONS).encode("utf-8")
     values = np.empty(floats.shape if parsed else (0, 0), order="F")    # column by column
     fraction = np.zeros(floats.shape[1], dtype=np.bool_)
-    rows = max(1, _CHUNK // len(kinds))
+    rows = max(1, min(len(frame), _CHUNK // len(kinds)))
+    scratch = _Scratch(rows, floats.shape[1], sum(t.itemsize for t in texts), len(kinds),
+                       parsed)
     with open(path, "wb") as out:
         out.write(header)
         for start in range(0, len(frame), rows):
             part = slice(start, min(len(frame), start + rows))
             _write_rows(out, floats[part], [t[part] for t in texts], kinds,
-                        values[part] if parsed else None, fraction)
+                        values[part] if parsed else None, fraction, scratch)
     if not parsed or any(w is None for w in words):
         return None
     values[:, np.flatnonzero(~fraction)] += 0.0     # whole numbers read as integers: -0 is 0
@@ -57,20 +59,35 @@ def write_csv(path: Path, frame: pd.DataFrame | pd.Series, parsed: bool = False
                                                if k >= 0])
 
 
+class _Scratch:
+    """The kernel's arrays for a block of ``rows`` rows, made once for a table and used
+    for each block (fresh ones cost the kernel's page faults again, a tenth of a second
+    for a 2,000-asset run's weights)."""
+
+    def __init__(self, rows: int, n_floats: int, text_width: int, n_columns: int,
+                 parsed: bool) -> None:
+        from .numtext import WIDTH
+
+        self.text = np.empty(rows * (n_floats * WIDTH + text_width + n_columns), np.uint8)
+        self.cells = np.empty((rows, n_floats))
+        self.hard = np.empty((3, rows * n_floats), np.int64)
+        self.got = np.empty((rows, n_floats) if parsed else (0, 0))
+
+
 def _write_rows(out, floats: np.ndarray, texts: list[np.ndarray], kinds: np.ndarray,
-                parsed: np.ndarray | None, fraction: np.ndarray) -> None:
+                parsed: np.ndarray | None, fraction: np.ndarray, scratch: _Scratch) -> None:
     """A block of rows through the kernel into ``out``; ``parsed`` (when asked for)
     receives the numbers as read back."""
-    from .numtext import WIDTH, render_rows
+    from .numtext import render_rows
 
     n = len(texts[0])
     widths = np.array([t.itemsize for t in texts], dtype=np.int64)
     block = np.concatenate([t.view(np.uint8).reshape(n, -1) for t in texts], axis=1)
     offsets = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
-    buf = np.empty(n * (floats.shape[1] * WIDTH + int(widths.sum()) + len(kinds)), np.uint8)
-    cells = np.ascontiguousarray(floats, dtype=np.float64)
-    hard = np.empty((3, cells.size), np.int64)
-    got = np.empty(cells.shape if parsed is not None else (0, 0))
+    buf, hard = scratch.text, scratch.hard
+    cells = scratch.cells[:n]
+    cells[:] = floats
+    got = scratch.got[:n] if parsed is not None else scratch.got
     length, n_hard, n_loose = render_rows(cells, block, offsets, widths, kinds, buf, hard,
                                           got, fraction)
     _write_hard(out, memoryview(buf)[:length], hard[:2, :n_hard], cells,
