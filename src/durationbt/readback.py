@@ -176,10 +176,8 @@ def _converted(cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _distinct(cells: np.ndarray | pd.Categorical) -> tuple[pd.Series, np.ndarray]:
     """A text column's distinct cells (as ``str``) and each cell's place among them: every
     check and conversion is done once per distinct text (a date, a ticker) and spread."""
-    if isinstance(cells, pd.Categorical):
-        codes, names = cells.codes, np.asarray(cells.categories, dtype=object)
-    else:
-        codes, names = pd.factorize(np.asarray(cells, dtype=object))
+    codes, names = (cells.codes, cells.categories) if isinstance(cells, pd.Categorical) \
+        else pd.factorize(np.asarray(cells, dtype=object))
     if len(codes) and codes.min() < 0:      # a missing cell reads as an empty one
         codes = np.where(codes < 0, len(names), codes)
         names = np.append(np.asarray(names, dtype=object), "")
@@ -192,8 +190,7 @@ def _dates(path: Path, cells: np.ndarray | pd.Categorical, daily: bool) -> pd.Da
     bad = parsed.isna().to_numpy()[codes]
     if bad.any():
         row = int(np.argmax(bad))
-        raise _fail(path, f"row {row + 2} has date {names.iloc[codes[row]]!r}, not a "
-                          "YYYY-MM-DD date")
+        raise _fail(path, f"row {row + 2} has date {names.iloc[codes[row]]!r}, not a YYYY-MM-DD date")
     index = pd.DatetimeIndex(parsed.to_numpy()[codes], name="date")
     steps = np.diff(index.asi8)
     wrong = steps <= 0 if daily else steps < 0
@@ -232,9 +229,8 @@ def _texts(path: Path, column: str, cells: np.ndarray | pd.Categorical,
     bad = bad.to_numpy()[codes]
     if bad.any():
         row = int(np.argmax(bad))
-        name = names.iloc[codes[row]]
         expected = "a name" if allowed is None else f"one of {', '.join(sorted(allowed))}"
-        shown = repr(name) if name else "an empty cell"
+        shown = repr(names.iloc[codes[row]]) if names.iloc[codes[row]] else "an empty cell"
         raise _fail(path, f"column {column!r} on {index[row].date()} (row {row + 2}) holds "
                           f"{shown}, not {expected}")
     return pd.Series(names.take(codes).array, index=index, name=column)
