@@ -100,10 +100,12 @@ def test_a_file_changed_just_before_it_was_hashed_is_not_remembered(tmp_path):
     path = tmp_path / "fresh.csv"
     path.write_bytes(b"Date,Close\n2024-01-02,1\n")
     memo = tmp_path / MEMO_NAME
-    first = FileDigests(memo)              # 2 s: a write in the same clock tick could hide
+    hour = 3600 * 10**9                    # (2 s by default) so no pause of a loaded machine
+    first = FileDigests(memo, hour)        # makes the file look settled
     first.of([path])
     first.save()
-    again = FileDigests(memo)
+    assert not memo.exists()               # nothing to remember
+    again = FileDigests(memo, hour)
     again.of([path])
     assert again.hashed == 1
 
