@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from .signals.composite import Signal
 
 __all__ = ["Estimate", "weekly", "regress", "asset_durations", "liquidity_betas", "rolling_durations",
-           "known_on", "row_sum", "row_mean", "bucket_levels", "bucket_daily_returns", "portfolio_duration",
+           "known_on", "row_sum", "row_mean", "day_blocks", "bucket_levels", "bucket_daily_returns",
+           "portfolio_duration",
            "rank_contradictions", "MIN_WEEKS",
            "DurationRow", "DurationReport", "measure_durations", "OwnComponentBeta",
            "own_component_betas", "collapses"]
@@ -253,6 +254,16 @@ def row_sum(values: np.ndarray) -> np.ndarray:
     for j in range(1, filled.shape[1]):
         total = total + filled[:, j]
     return total
+
+
+def day_blocks(start: int, stop: int, size: int) -> list[slice]:
+    """Consecutive blocks of ``size`` days from ``start`` to ``stop``, the last taking in a
+    remainder under 6 days: numpy sums a block of one day in another order than pandas
+    sums the whole frame (pandas itself transposes frames under 6 days)."""
+    cuts = list(range(start, stop, size))
+    if len(cuts) > 1 and stop - cuts[-1] < 6:
+        cuts.pop()
+    return [slice(lo, hi) for lo, hi in zip(cuts, [*cuts[1:], stop], strict=True)]
 
 
 def row_mean(values: np.ndarray) -> np.ndarray:
