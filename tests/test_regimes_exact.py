@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from durationbt.book import exposures
+from durationbt.inference.bootstrap import stationary_bootstrap_indices
 from durationbt.metrics import PERIODS_PER_YEAR
 from durationbt.regimes import _held_sums, _labels, acting_regime, bucket_contribution
 
@@ -172,3 +173,23 @@ def test_exposures_are_the_pandas_formulation_bit_for_bit(layout):
             same_bits(exposures(frame, cash), old_exposures(frame, cash))
     same_bits(exposures(weights[["T000"]], "T000"), old_exposures(weights[["T000"]], "T000"))
 
+
+
+def old_indices(n, mean_block, n_boot, rng):
+    """stationary_bootstrap_indices as written before (commit 6e43eca): day by day."""
+    idx = np.empty((n_boot, n), dtype=np.int64)
+    idx[:, 0] = rng.integers(0, n, n_boot)
+    jumps = rng.random((n_boot, n)) < 1.0 / mean_block
+    starts = rng.integers(0, n, (n_boot, n))
+    for t in range(1, n):
+        idx[:, t] = np.where(jumps[:, t], starts[:, t], (idx[:, t - 1] + 1) % n)
+    return idx
+
+
+@pytest.mark.parametrize(("n", "block"), [(1, 1.0), (2, 1.0), (7, 3.5), (500, 1.0), (500, 40.0),
+                                          (300, 1e9), (1000, 250.0)])
+def test_bootstrap_indices_are_the_day_by_day_ones(n, block):
+    for seed in (0, 1):
+        new = stationary_bootstrap_indices(n, block, 300, np.random.default_rng(seed))
+        old = old_indices(n, block, 300, np.random.default_rng(seed))
+        assert new.dtype == old.dtype and np.array_equal(new, old)

@@ -31,13 +31,12 @@ def stationary_bootstrap_indices(n: int, mean_block: float, n_boot: int,
     (wrapping) with probability 1 - 1/mean_block, else jumps to a new random start."""
     if mean_block < 1:
         raise ValueError("mean_block must be at least 1")
-    idx = np.empty((n_boot, n), dtype=np.int64)
-    idx[:, 0] = rng.integers(0, n, n_boot)
+    from .runs import follow_runs
+
+    first = rng.integers(0, n, n_boot)
     jumps = rng.random((n_boot, n)) < 1.0 / mean_block
     starts = rng.integers(0, n, (n_boot, n))
-    for t in range(1, n):
-        idx[:, t] = np.where(jumps[:, t], starts[:, t], (idx[:, t - 1] + 1) % n)
-    return idx
+    return follow_runs(first, jumps, starts)
 
 
 def optimal_block(x: np.ndarray, low: float = 1.0, high: float | None = None) -> float:
