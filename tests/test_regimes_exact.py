@@ -193,3 +193,33 @@ def test_bootstrap_indices_are_the_day_by_day_ones(n, block):
         new = stationary_bootstrap_indices(n, block, 300, np.random.default_rng(seed))
         old = old_indices(n, block, 300, np.random.default_rng(seed))
         assert new.dtype == old.dtype and np.array_equal(new, old)
+
+
+def test_bucket_returns_are_row_means_of_the_whole_frame_bit_for_bit():
+    """duration's bucket returns, 64 days at a time, against ``row_mean`` over the whole
+    frame's returns as before: many members (pairwise sums would differ), one member,
+    holes, late listings, a zero price, both layouts, one to 700 days."""
+    from durationbt.duration import _bucket_returns, row_mean
+    from durationbt.weekly import change
+
+    class Bucket:
+        def __init__(self, name, tickers):
+            self.name, self.tickers = name, tickers
+
+    class Universe:
+        buckets = [Bucket("wide", tuple(f"T{i:02d}" for i in range(3, 40))),
+                   Bucket("one", ("T01",)), Bucket("pair", ("T02", "T00"))]
+
+    rng = np.random.default_rng(5)
+    days = pd.bdate_range("2001-01-01", periods=700)
+    _, prices, _ = universe_frames(rng, days=days, n=40, layout="C")
+    members = [prices.columns.get_indexer(b.tickers) for b in Universe.buckets]
+    for layout in ("C", "F"):
+        frame = framed(prices.to_numpy(), days, prices.columns, layout)
+        for n in (0, 1, 2, 3, 7, 65, 66, 67, 700):
+            part = frame.iloc[:n]
+            returns = change(part.to_numpy(dtype=float), ratio=True)
+            old = pd.DataFrame({b.name: row_mean(returns[:, at])
+                                for b, at in zip(Universe.buckets, members, strict=True)})
+            new = pd.DataFrame(_bucket_returns(part, Universe, members))
+            same_bits(new, old)
