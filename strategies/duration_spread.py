@@ -82,10 +82,10 @@ class DurationSpread(Strategy):
         rolling = rolling_durations(ctx.prices, ctx.inputs["^TNX"], ctx.universe.benchmark,
                                     self.window, columns=members, since=dates[0])
         known = known_on(rolling, dates).to_numpy()
-        known = np.where(ctx.prices[members].reindex(dates).notna().to_numpy(), known, np.nan)
+        known = np.where(ctx.prices.reindex(index=dates, columns=members).notna().to_numpy(), known, np.nan)
         out = {}
         for bucket in dict.fromkeys(buckets):
-            columns = [members.index(t) for t in ctx.universe.bucket(bucket).tickers]
+            columns = pd.Index(members).get_indexer(ctx.universe.bucket(bucket).tickers)
             out[bucket] = row_mean(known[:, columns])
         return pd.DataFrame(out, index=dates)
 

@@ -16,5 +16,5 @@ class EqualWeight(Strategy):
 
     def target_weights(self, ctx: Context) -> pd.DataFrame:
         tickers = list(ctx.universe.tickers)
-        listed = ctx.prices[tickers].loc[ctx.rebalance_dates].notna()
+        listed = ctx.prices.loc[ctx.rebalance_dates, tickers].notna()
         return listed.div(listed.sum(axis=1), axis=0).fillna(0.0)

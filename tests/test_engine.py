@@ -273,3 +273,31 @@ def test_on_the_snapshot_eth_proceeds_go_to_bil_daily_and_monthly_runs_do_not_mo
             targets.loc["2026-03-26", "BIL"] + eth, rel=1e-12)
         assert idle.cash.loc[day] > 0.9 * eth * idle.equity.loc[day]   # was idle a day
         assert moved.cash.loc[day] < 0.01 * moved.equity.loc[day]
+
+
+def test_valuation_prices_are_pandas_fills_bit_for_bit():
+    """The numba fill gives exactly ``ffill().bfill().fillna(1.0)``: leading, inner and
+    trailing gaps, an asset never priced, one priced once, inf and -0.0 carried as they are,
+    a one-block frame and one of many blocks."""
+    from durationbt.engine import valuation_prices
+
+    rng = np.random.default_rng(7)
+    values = rng.lognormal(0.0, 1.0, (300, 40))
+    values[rng.random(values.shape) < 0.3] = np.nan
+    values[:50, 3] = np.nan             # listed late
+    values[200:, 4] = np.nan            # data end
+    values[:, 5] = np.nan               # never priced
+    values[:, 6] = np.nan
+    values[123, 6] = 4.5                # priced once
+    values[10, 7], values[11, 7] = np.inf, -0.0
+    index = pd.bdate_range("2020-01-01", periods=300)
+    one_block = pd.DataFrame(values, index=index, columns=[f"A{i}" for i in range(40)])
+    many_blocks = pd.DataFrame({c: one_block[c].to_numpy().copy() for c in one_block.columns},
+                               index=index)
+    for frame in (one_block, many_blocks):
+        want = frame.ffill().bfill().fillna(1.0).to_numpy()
+        got = valuation_prices(frame)
+        assert got.index.equals(frame.index) and got.columns.equals(frame.columns)
+        assert got.to_numpy().view(np.int64).tolist() == want.view(np.int64).tolist()
+    assert valuation_prices(one_block)["A6"].eq(4.5).all()
+    assert np.isnan(values).any() and np.isnan(one_block.to_numpy()).any()   # input untouched

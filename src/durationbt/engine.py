@@ -214,12 +214,13 @@ def valuation_prices(close: pd.DataFrame) -> pd.DataFrame:
     data end (a position is worth its last price until it is sold), back-filled before its
     listing (a zero position must not value as NaN), and 1 for an asset never priced in
     the window (never held). ``close`` itself when it has no hole (nothing mutates it)."""
-    if not np.isnan(close.to_numpy(dtype=np.float64)).any():
+    values = close.to_numpy(dtype=np.float64)
+    if not np.isnan(values).any():
         return close
-    out = close.ffill()
-    out.bfill(inplace=True)
-    out.fillna(1.0, inplace=True)
-    return out
+    from .fills import filled_for_valuation
+
+    return pd.DataFrame(filled_for_valuation(values), index=close.index, columns=close.columns,
+                        copy=False)
 
 
 def simulate(prices: pd.DataFrame, targets: pd.DataFrame, *, costs: Costs = Costs(),

@@ -142,7 +142,7 @@ def bucket_shares(within_bucket: str, ctx: Context, dates: pd.DatetimeIndex) -> 
     0 where a member has no price): equal over the priced members, or by inverse 63-day
     volatility. They depend on the context only, so a sweep computes them once for every
     combination."""
-    listed = ctx.prices[list(tradable(ctx))].loc[dates].notna()
+    listed = ctx.prices.loc[dates, list(tradable(ctx))].notna()
     if within_bucket == "inverse_vol":
         vol = ctx.returns[list(tradable(ctx))].rolling(VOL_WINDOW, min_periods=20).std().loc[dates]
     shares = {}
@@ -223,10 +223,10 @@ def spread_grid(values: np.ndarray, strategy: type[Strategy], ctx: Context,
         out = np.zeros((values.shape[0], len(dates), len(tickers)))
         buckets = list(ctx.universe.bucket_names)
         for bucket, share in shares.items():
-            columns = [tickers.index(t) for t in share.columns]
+            columns = pd.Index(tickers).get_indexer(share.columns)
             out[:, :, columns] = share.to_numpy()[None] * values[:, :, buckets.index(bucket), None]
         return out
-    unpriced = ctx.prices[tickers].loc[dates].isna().to_numpy()[None] & (values != 0)
+    unpriced = ctx.prices.loc[dates, tickers].isna().to_numpy()[None] & (values != 0)
     if unpriced.any():
         combo, row, col = np.argwhere(unpriced)[0]
         raise _fail(strategy, f"weight on {tickers[col]} on {dates[row].date()}, a day on which "
@@ -282,7 +282,7 @@ def spread_weights(frame: pd.DataFrame, strategy: Strategy, ctx: Context,
         frame = _spread(frame, strategy, ctx)
     else:
         tickers = list(tradable(ctx))
-        unpriced = frame.ne(0) & ctx.prices[tickers].loc[frame.index].isna()
+        unpriced = frame.ne(0) & ctx.prices.loc[frame.index, tickers].isna()
         if unpriced.to_numpy().any():
             row, col = np.argwhere(unpriced.to_numpy())[0]
             raise _fail(strategy, f"weight on {tickers[col]} on {frame.index[row].date()}, a day "
