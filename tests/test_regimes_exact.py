@@ -223,3 +223,36 @@ def test_bucket_returns_are_row_means_of_the_whole_frame_bit_for_bit():
                                 for b, at in zip(Universe.buckets, members, strict=True)})
             new = pd.DataFrame(_bucket_returns(part, Universe, members))
             same_bits(new, old)
+
+
+def old_bootstrap_sums(data, finish, mean_block, n_boot, seed):
+    """stationary_bootstrap_sums' draws as computed before (commit 6e43eca): positions,
+    then their counts by bincount."""
+    n = len(data)
+    idx = old_indices(n, mean_block, n_boot, np.random.default_rng(seed))
+    offsets = (idx + np.arange(n_boot)[:, None] * n).ravel()
+    counts = np.bincount(offsets, minlength=n_boot * n).reshape(n_boot, n).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(finish(counts @ data), dtype=float).reshape(n_boot, -1)
+
+
+@pytest.mark.parametrize(("n", "block"), [(3, 1.0), (40, 2.5), (900, 30.0), (2600, 120.0)])
+def test_bootstrap_sums_draw_what_the_positions_gave(n, block):
+    """The regime intervals' sums bootstrap counts each replicate's days in numba; its
+    intervals are those of the counts taken from the positions, bit for bit."""
+    from durationbt.inference.bootstrap import _estimate, stationary_bootstrap_sums
+    from durationbt.regimes import _finish_scores
+
+    rng = np.random.default_rng(n)
+    r = rng.normal(0.0004, 0.01, (n, 3))
+    r[rng.random(r.shape) < 0.1] = np.nan
+    live = np.isfinite(r)
+    x = np.where(live, r, 0.0)
+    data = np.concatenate([live.astype(float), x, x * x, np.where(live, np.log1p(x), 0.0)], axis=1)
+    finish = _finish_scores(3)
+    found = stationary_bootstrap_sums(data, finish, mean_block=block, n_boot=400, seed=2)
+    draws = old_bootstrap_sums(data, finish, block, 400, 2)
+    for k, estimate in enumerate(found):
+        old = _estimate(estimate.estimate, draws[:, k], n, "", {}, 0.0, 0.95)
+        assert (estimate.ci95, estimate.p_value, estimate.stderr) == (
+            old.ci95, old.p_value, old.stderr)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["follow_runs"]
+__all__ = ["follow_runs", "count_runs"]
 
 
 @numba.njit(cache=True)
@@ -28,6 +28,22 @@ def _follow(first, jumps, starts, idx):
             idx[b, t] = at
 
 
+@numba.njit(cache=True)
+def _count(first, jumps, starts, counts):
+    n_boot, n = counts.shape
+    for b in range(n_boot):
+        at = first[b]
+        counts[b, at] += 1.0
+        for t in range(1, n):
+            if jumps[b, t]:
+                at = starts[b, t]
+            else:
+                at += 1
+                if at == n:
+                    at = 0
+            counts[b, at] += 1.0
+
+
 def follow_runs(first: np.ndarray, jumps: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """replicates x days positions: ``first`` on day 0, then ``starts`` where ``jumps``,
     else the previous position + 1 modulo the days."""
@@ -35,3 +51,12 @@ def follow_runs(first: np.ndarray, jumps: np.ndarray, starts: np.ndarray) -> np.
     _follow(np.ascontiguousarray(first, dtype=np.int64), np.ascontiguousarray(jumps),
             np.ascontiguousarray(starts, dtype=np.int64), idx)
     return idx
+
+
+def count_runs(first: np.ndarray, jumps: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """replicates x days: how often each replicate draws each day (``follow_runs``'
+    positions counted, as floats), without the positions themselves."""
+    counts = np.zeros(starts.shape)
+    _count(np.ascontiguousarray(first, dtype=np.int64), np.ascontiguousarray(jumps),
+           np.ascontiguousarray(starts, dtype=np.int64), counts)
+    return counts
