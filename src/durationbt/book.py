@@ -142,7 +142,8 @@ def exposures(weights: pd.DataFrame, cash_ticker: str | None) -> pd.DataFrame:
         long = risky.clip(lower=0.0).sum(axis=1)
         short = -risky.clip(upper=0.0).sum(axis=1)
     else:
-        long, short = pd.Series(found[0], index=weights.index), -pd.Series(found[1], index=weights.index)
+        long, short = (pd.Series(v, index=weights.index) for v in found)
+        short = -short
     frame = {"long": long, "short": short, "gross": long + short, "net": long - short}
     return pd.DataFrame(frame, columns=list(EXPOSURE_COLUMNS))
 
@@ -168,7 +169,7 @@ def _signed_sums(weights: pd.DataFrame,
     last = values.shape[1] - 1
     columns = (slice(None) if at[0] < 0 else slice(1, None) if at[0] == 0 else
                slice(0, last) if at[0] == last else np.delete(np.arange(last + 1), at[0]))
-    if not len(range(last + 1)[columns] if isinstance(columns, slice) else columns):
+    if values.shape[1] == (at[0] >= 0):     # nothing but cash
         return None
     long, short = np.empty(len(weights)), np.empty(len(weights))
     for days in day_blocks(0, len(weights), _DAYS):
