@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from durationbt import duration as duration_mod
 from durationbt.cli.app import app
 from durationbt.duration import (
     MIN_WEEKS,
@@ -399,3 +400,73 @@ def test_remembered_estimates_are_the_same_bits_as_fresh_ones(monkeypatch):
     running.forget()
     _bits_equal(late, rolling_durations(prices, tnx, "MKT", window=60, since=prices.index[900]))
     running.forget()
+
+
+def _pandas_portfolio_duration(weights, rolling):
+    """portfolio_duration as pandas computes it (the formulation before numba)."""
+    known = rolling.reindex(weights.index.union(rolling.index)).ffill().reindex(weights.index)
+    known = known.reindex(columns=weights.columns)
+    has = known.notna()
+    duration = (weights * known.fillna(0.0)).sum(axis=1)
+    invested = weights.sum(axis=1)
+    coverage = (weights.where(has, 0.0).sum(axis=1) / invested).where(invested > 0)
+    return pd.DataFrame({"duration": duration, "coverage": coverage})
+
+
+def _layout(frame):
+    return [(tuple(b.mgr_locs.as_array), b.values.shape, b.values.flags.c_contiguous)
+            for b in frame._mgr.blocks]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_portfolio_duration_sums_as_pandas_does_bit_for_bit(seed, monkeypatch):
+    """The run's layout (the engine's weights in one block, rolling_durations' frame a
+    block per column) is summed in numba and numpy in pandas' order: the same bits as
+    pandas, with shorts, zero and negative-zero weights and estimates, late listings, days
+    before any estimate, weeks past the last day, NaN or infinite products, 200 assets
+    (numpy's pairwise sums over a day's weights); any other layout goes through pandas."""
+    from durationbt import daily_duration
+
+    rng = np.random.default_rng(seed)
+    weeks = pd.date_range("2010-01-01", periods=300, freq="W-FRI")
+    cols = [f"A{k}" for k in range(200)]
+    found = rng.normal(5, 3, (300, 200))
+    found[rng.random(found.shape) < 0.02] = -0.0
+    for k in range(200):
+        found[: rng.integers(0, 300), k] = np.nan                 # listed later
+    found[:, 7] = np.nan                                          # never estimated
+    rolling = duration_mod._by_column(found, weeks, cols, cols)    # as rolling_durations makes it
+    days = pd.bdate_range("2009-10-01", "2015-06-30")
+    w = rng.dirichlet(np.ones(200), len(days)) * rng.choice([1.0, -0.5, 0.0], (len(days), 1))
+    w[rng.random(w.shape) < 0.05] = 0.0
+    w[rng.random(w.shape) < 0.01] = -0.0
+    w[:40] = -np.abs(w[:40])                    # short before any estimate: -0.0 products
+    w[50, 3] = np.inf
+    weights = pd.DataFrame(w, index=days, columns=cols, copy=False)   # a day's weights contiguous
+    assert daily_duration._one_block(weights, rolling) is not None
+    want = _pandas_portfolio_duration(weights, rolling)
+    _bits_equal(portfolio_duration(weights, rolling), want)
+    assert portfolio_duration(weights, rolling).index.equals(days)
+    # other layouts: pandas' own sums
+    one_block = pd.DataFrame(found, index=weeks, columns=cols)
+    holes = weights.copy()
+    holes.iloc[5, 5] = np.nan
+    split = pd.concat([weights.iloc[:, :100], weights.iloc[:, 100:]], axis=1)
+    by_column = pd.DataFrame(w, index=days, columns=cols)           # an asset's days contiguous
+    for wf, rf in ((weights, one_block), (holes, rolling), (split, rolling), (by_column, rolling)):
+        assert daily_duration._one_block(wf, rf) is None
+        _bits_equal(portfolio_duration(wf, rf), _pandas_portfolio_duration(wf, rf))
+    monkeypatch.setattr(daily_duration, "ROWS", 7)                 # days a block at a time
+    _bits_equal(portfolio_duration(weights, rolling), want)
+
+
+def test_rolling_frame_blocks_are_those_of_filling_column_by_column():
+    found = np.random.default_rng(3).normal(size=(30, 5))
+    weeks = pd.date_range("2020-01-03", periods=30, freq="W-FRI")
+    cols = list("abcde")
+    before = pd.DataFrame(np.nan, index=weeks, columns=cols)
+    for j, name in enumerate(cols):
+        before[name] = found[:, j]
+    made = duration_mod._by_column(found, weeks, cols, cols)
+    assert _layout(made) == _layout(before)
+    pd.testing.assert_frame_equal(made, before)

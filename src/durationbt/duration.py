@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .daily_duration import portfolio_duration
 from .errors import DataError
 from .inference.hac import hac_ols, newey_west_lags
 from .running import trailing_slopes
@@ -198,13 +199,28 @@ def rolling_durations(prices: pd.DataFrame, tnx: pd.Series, benchmark: str,
     slope, good = trailing_slopes(("duration", benchmark, window, *names), weeks.to_numpy(), Z,
                                   y, window, MIN_WEEKS, first, ROLLING_BLOCK)
     found = np.where(good, -slope * 100, np.nan)
-    # filled column by column, as always: the frame's block layout decides the last bit of
-    # the row sums portfolio_duration takes over it, and existing runs' numbers must not move
-    frame = pd.DataFrame(np.nan, index=weeks, columns=cols)
-    where = {name: j for j, name in enumerate(names)}
-    for name in cols:
-        frame[name] = found[:, where[name]]
-    return frame
+    return _by_column(found, weeks, cols, names)
+
+
+def _by_column(found: np.ndarray, weeks: pd.DatetimeIndex, cols: list[str],
+               names: list[str]) -> pd.DataFrame:
+    """The frame laid out as it always was, filled column by column into a frame of NaN: a
+    block per column, the last column's first (set in the first block's place), the
+    others in order. The block layout decides the last bit of the row sums
+    ``portfolio_duration`` takes over it, and existing runs' numbers must not move; the
+    blocks are made at once (filling 2,000 columns one by one costs 0.3 s)."""
+    from pandas.api.internals import create_dataframe_from_blocks
+
+    if cols != names or len(cols) < 2:        # repeated columns: filled as they were
+        frame = pd.DataFrame(np.nan, index=weeks, columns=cols)
+        where = {name: j for j, name in enumerate(names)}
+        for name in cols:
+            frame[name] = found[:, where[name]]
+        return frame
+    by_column = np.ascontiguousarray(found.T)
+    order = [len(cols) - 1, *range(len(cols) - 1)]
+    return create_dataframe_from_blocks([(by_column[j:j + 1], np.array([j])) for j in order],
+                                        index=weeks, columns=pd.Index(cols))
 
 
 def known_on(rolling: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
@@ -297,20 +313,6 @@ def bucket_levels(prices: pd.DataFrame, universe: Universe) -> pd.DataFrame:
         level = np.cumprod(1 + np.nan_to_num(daily[bucket.name], nan=0.0))
         levels[bucket.name] = np.where(listed[:, at].any(axis=1), level, np.nan)
     return pd.DataFrame(levels, index=prices.index)
-
-
-def portfolio_duration(weights: pd.DataFrame, rolling: pd.DataFrame) -> pd.DataFrame:
-    """Daily portfolio duration: sum of weight x the asset's latest rolling duration known
-    that day (a week's estimate is known from that Friday), cash counting as 0. Assets
-    without an estimate yet are left out; ``coverage`` is the share of invested weight
-    that has one."""
-    known = rolling.reindex(weights.index.union(rolling.index)).ffill().reindex(weights.index)
-    known = known.reindex(columns=weights.columns)
-    has = known.notna()
-    duration = (weights * known.fillna(0.0)).sum(axis=1)
-    invested = weights.sum(axis=1)
-    coverage = (weights.where(has, 0.0).sum(axis=1) / invested).where(invested > 0)
-    return pd.DataFrame({"duration": duration, "coverage": coverage})
 
 
 def rank_contradictions(universe: Universe, measured: dict[str, Estimate]) -> list[str]:

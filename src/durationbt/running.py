@@ -12,6 +12,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from itertools import combinations_with_replacement
 
+import numba
 import numpy as np
 
 __all__ = ["trailing_slopes", "forget"]
@@ -28,7 +29,7 @@ class _Sums:
     Z: np.ndarray         # rows x regressors (besides the constant)
     Y: np.ndarray         # rows x columns
     first: int            # estimated from this row on (see ``trailing_slopes``)
-    sums: dict            # running sums, rows x columns each: "n", ("y",), (i,), (i, j), (i, "y")
+    sums: np.ndarray      # running sums, terms (``_names``) x rows x columns
     slope: np.ndarray     # rows x columns: the coefficient of Z's column 0 (NaN: none)
     good: np.ndarray      # rows x columns: estimated (enough rows, a solvable system)
 
@@ -88,20 +89,112 @@ def _shared(known: _Sums, rows: np.ndarray, Z: np.ndarray, Y: np.ndarray) -> int
     return n if same.all() else int(np.argmin(same))
 
 
-def _terms(Z: np.ndarray, Y: np.ndarray) -> dict:
-    """Each row's terms of x'x and x'y (x = 1, Z), zero where the row has a NaN: the
-    constant's products are the terms themselves (1 * v is v, bit for bit) and x'x is
-    symmetric, so each distinct product is formed once."""
-    ok = np.isfinite(Y) & np.isfinite(Z).all(axis=1)[:, None]
-    z = [np.where(ok, Z[:, [i]], 0.0) for i in range(Z.shape[1])]
-    y = np.where(ok, Y, 0.0)
-    terms: dict = {"n": ok, ("y",): y}
-    for i, zi in enumerate(z):
-        terms[(i,)] = zi
-        terms[(i, "y")] = zi * y
-    for i, j in combinations_with_replacement(range(len(z)), 2):
-        terms[(i, j)] = z[i] * z[j]
-    return terms
+def _names(k: int) -> list:
+    """The running sums kept, in order: the count, y, each regressor, each regressor times
+    y, each distinct product of two regressors (x'x is symmetric)."""
+    return ["n", ("y",), *((i,) for i in range(k)), *((i, "y") for i in range(k)),
+            *combinations_with_replacement(range(k), 2)]
+
+
+@numba.njit(cache=True)
+def _summed(Z, Y, prev, first, out):
+    """Running sums of each row's terms of x'x and x'y (x = 1, Z; zero where the row has a
+    NaN) into ``out`` (terms x rows x columns, ``_names`` order) from row ``first`` on,
+    carried on from ``prev`` (the sums of the row before; none: the first row's terms
+    are the sums, as ``np.cumsum`` starts). Sequential adds in np.cumsum's order, the same
+    products as numpy forms them (1 * v is v, so the constant's products are the terms)."""
+    k = Z.shape[1]
+    z = np.empty(k)
+    for r in range(Y.shape[0]):
+        row = True                      # the regressors are all finite
+        for i in range(k):
+            row = row and np.isfinite(Z[r, i])
+        for c in range(Y.shape[1]):
+            y = Y[r, c]
+            ok = row and np.isfinite(y)
+            if not ok:
+                y = 0.0
+            for i in range(k):
+                z[i] = Z[r, i] if ok else 0.0
+            out[0, first + r, c] = 1.0 if ok else 0.0
+            out[1, first + r, c] = y
+            for i in range(k):
+                out[2 + i, first + r, c] = z[i]
+                out[2 + k + i, first + r, c] = z[i] * y
+            t = 2 + 2 * k
+            for i in range(k):
+                for j in range(i, k):
+                    out[t, first + r, c] = z[i] * z[j]
+                    t += 1
+            if r > 0 or prev.shape[0] > 0:
+                for s in range(t):
+                    out[s, first + r, c] = (out[s, first + r - 1, c] if r > 0
+                                            else prev[s, c]) + out[s, first + r, c]
+
+
+@numba.njit(cache=True)
+def _systems(S, low, start, window, solve, k, A, b, at, state):
+    """Where ``solve`` is set (its row 0 is row ``start``): the trailing ``window`` rows'
+    x'x into ``A`` and x'y into ``b``, from the running sums ``S`` (``_summed``; row
+    ``low`` first), each a difference of two running sums as numpy formed them (``total -
+    0.0`` before the first ``window`` rows), and where in ``solve`` (flat) into ``at``.
+    ``state``: 1 solvable, -1 too near the bound to tell here (``_solvable`` asks
+    LAPACK); a singular one (0: |det| <= 1e-14) is written over by the next. Returns how
+    many are kept."""
+    n = 0
+    for q in range(solve.shape[0]):
+        for c in range(solve.shape[1]):
+            if not solve[q, c]:
+                continue
+            r = start + q
+            behind = r - window
+            for i in range(k + 1):              # row i of x'x: (1, z_0, ...) times z_{i-1}
+                for j in range(i, k + 1):
+                    if i == 0:
+                        s = 0 if j == 0 else 1 + j
+                    else:
+                        s = 2 + 2 * k
+                        for m in range(i - 1):
+                            s += k - m
+                        s += j - i
+                    old = S[s, behind - low, c] if behind >= 0 else 0.0
+                    A[n, i, j] = S[s, r - low, c] - old
+                    A[n, j, i] = A[n, i, j]
+                s = 1 if i == 0 else 1 + k + i
+                old = S[s, behind - low, c] if behind >= 0 else 0.0
+                b[n, i] = S[s, r - low, c] - old
+            state[n] = _clear(A[n]) if k == 2 else -1
+            at[n] = q * solve.shape[1] + c
+            if state[n] != 0:
+                n += 1
+    return n
+
+
+@numba.njit(cache=True)
+def _clear(a):
+    """Whether |det(a)| > 1e-14 for a 3 x 3 ``a`` (1, 0), or -1 where that is too close to
+    tell without LAPACK's own determinant (np.linalg.det: LU with partial pivoting, the
+    determinant as sign * exp(log |det|)). The closed form is within 10 u per(|a|) <=
+    60 u M^3 of the exact determinant (M the largest |a_ij|, u = 2^-53); LAPACK's is the
+    determinant of a + E, |E_ij| <= gamma_3 (|L||U|)_ij <= 36 u M (|L| <= 1, growth <= 4),
+    so within 9 * 36 u M * 2 M^2 (first order) of it, times 1 + (a few u) * |log det| from
+    the exp-log: both within 1e-11 M^3 of the exact value. A margin of 1e-9 M^3 (and
+    non-finite values left to LAPACK) decides only what both sides decide alike."""
+    m = 0.0
+    for i in range(3):
+        for j in range(3):
+            m = max(m, abs(a[i, j]))
+    d = (a[0, 0] * (a[1, 1] * a[2, 2] - a[1, 2] * a[2, 1])
+         - a[0, 1] * (a[1, 0] * a[2, 2] - a[1, 2] * a[2, 0])
+         + a[0, 2] * (a[1, 0] * a[2, 1] - a[1, 1] * a[2, 0]))
+    margin = 1e-9 * m * m * m + 1e-300
+    if not (np.isfinite(d) and np.isfinite(margin)):
+        return -1
+    if abs(d) > 1e-14 + margin:
+        return 1
+    if abs(d) < 1e-14 - margin:
+        return 0
+    return -1
 
 
 def _extend(known: _Sums | None, start: int, rows: np.ndarray, Z: np.ndarray, Y: np.ndarray,
@@ -109,39 +202,28 @@ def _extend(known: _Sums | None, start: int, rows: np.ndarray, Z: np.ndarray, Y:
     """The sums and estimates of this data: ``known``'s first ``start`` rows (the same
     data, ``start`` > ``first``), the rest summed on from there. ``keep``: with every
     row's running sums (else only those the estimates read)."""
-    terms = _terms(Z[start:], Y[start:])
     low = 0 if known is None or keep else max(start - window, 0)   # the rows read from here
-    sums = {}
-    for name, term in terms.items():
-        if known is None:
-            sums[name] = np.cumsum(term, axis=0)
-        else:
-            old = known.sums[name]
-            sums[name] = np.concatenate([old[low:start], np.cumsum(np.concatenate(
-                [old[start - 1:start], term]), axis=0)[1:]])
-
-    def trailing(name: object, at: np.ndarray) -> np.ndarray:
-        """The sum over the ``window`` rows up to each row of ``at`` (rows x columns)."""
-        total, (r, c) = sums[name], at
-        behind = r - window
-        return total[r - low, c] - np.where(behind >= 0, total[np.maximum(behind, 0) - low, c], 0)
-
-    count = sums["n"][start - low:] - _behind(sums["n"], window, start - low)
+    k = Z.shape[1]
+    sums = np.empty((len(_names(k)), len(rows) - low, Y.shape[1]))
+    prev = np.empty((0, Y.shape[1]))
+    if known is not None:
+        sums[:, :start - low] = known.sums[:, low:start]
+        prev = known.sums[:, start - 1]
+    _summed(Z[start:], Y[start:], prev, start - low, sums)
+    count = sums[0, start - low:] - _behind(sums[0], window, start - low)
     enough = count >= min_rows
     solve = enough & (np.arange(start, len(rows)) >= first)[:, None]
     if known is None and 0 < first < len(rows):
         # before ``first``: only the columns without an estimate at ``first``
-        at_first = np.nonzero(solve[first])[0]
+        at_first = _solvable(sums, low, first, window, solve[first:first + 1], k)[0]
         solve[first] = False
-        solve[first, at_first[_solvable(trailing, window, (np.full(len(at_first), first),
-                                                           at_first), Z.shape[1])[0]]] = True
+        solve[first, at_first] = True
         solve[:first] = enough[:first] & ~solve[first]
-    where = np.nonzero(solve)
-    ok, A, b = _solvable(trailing, window, (where[0] + start, where[1]), Z.shape[1])
+    at, A, b = _solvable(sums, low, start, window, solve, k)
     good = np.zeros(enough.shape, dtype=bool)
-    good[where[0][ok], where[1][ok]] = True
+    good.flat[at] = True
     slope = np.full(good.shape, np.nan)
-    slope[good] = np.linalg.solve(A[ok], b[ok][:, :, None])[:, 1, 0]
+    slope.flat[at] = np.linalg.solve(A, b[:, :, None])[:, 1, 0]
     if known is not None:
         slope = np.concatenate([known.slope[:start], slope])
         good = np.concatenate([known.good[:start], good])
@@ -156,17 +238,19 @@ def _behind(a: np.ndarray, lag: int, start: int) -> np.ndarray:
     return out
 
 
-def _solvable(trailing, window: int, at: tuple[np.ndarray, np.ndarray],
+def _solvable(sums: np.ndarray, low: int, start: int, window: int, solve: np.ndarray,
               k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """At the (row, column) pairs ``at``: whether the trailing system is solvable (|det| >
-    1e-14), its matrix x'x and its right-hand side x'y."""
-    n = len(at[0])
-    A, b = np.empty((n, k + 1, k + 1)), np.empty((n, k + 1))
-    A[:, 0, 0] = trailing("n", at)
-    b[:, 0] = trailing(("y",), at)
-    for i in range(k):
-        A[:, 0, i + 1] = A[:, i + 1, 0] = trailing((i,), at)
-        b[:, i + 1] = trailing((i, "y"), at)
-        for j in range(i, k):
-            A[:, i + 1, j + 1] = A[:, j + 1, i + 1] = trailing((i, j), at)
-    return np.abs(np.linalg.det(A)) > 1e-14, A, b
+    """Where ``solve`` is set (row 0 is row ``start``) and the trailing system is solvable
+    (|det| > 1e-14, as np.linalg.det tells it): where (flat in ``solve``, in order), the
+    matrix x'x and the right-hand side x'y."""
+    most = int(np.count_nonzero(solve))
+    A, b = np.empty((most, k + 1, k + 1)), np.empty((most, k + 1))
+    at, state = np.empty(most, np.int64), np.empty(most, np.int8)
+    n = _systems(sums, low, start, window, solve, k, A, b, at, state)
+    A, b, at, state = A[:n], b[:n], at[:n], state[:n]
+    unclear = np.flatnonzero(state < 0)
+    if len(unclear):
+        keep = np.ones(n, dtype=bool)
+        keep[unclear] = np.abs(np.linalg.det(A[unclear])) > 1e-14
+        A, b, at = A[keep], b[keep], at[keep]
+    return at, A, b
