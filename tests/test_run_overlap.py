@@ -6,7 +6,9 @@ folder, linked from the report."""
 import os
 import subprocess
 import sys
+import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -94,3 +96,23 @@ def test_tearsheet_from_the_worker_lands_in_the_folder_and_is_linked(
     assert [p.name for p in (tmp_path / "r").iterdir()] == [done.run_dir.name]   # no drafts
     assert set(done.timings) >= {"liquidity_rotation: simulating with vectorbt",
                                  "Waiting for the quantstats tearsheet"}
+
+
+def test_the_tearsheet_worker_stops_at_once_when_closed(tmp_path):
+    """Told to stop, the worker exits by itself without tearing its imports down (which
+    took over the 0.5 s close() waits, so the run waited and then killed it)."""
+    from durationbt.report.worker import TearsheetWorker
+
+    days = pd.bdate_range("2024-01-01", periods=60)
+    equity = pd.Series(np.linspace(100.0, 110.0, len(days)), index=days, name="equity")
+    bench = pd.Series(np.linspace(100.0, 105.0, len(days)), index=days, name="B")
+    worker = TearsheetWorker()
+    worker.submit(tmp_path, equity, bench, {
+        "strategy": {"name": "s"}, "universe": {"name": "u", "definition": {
+            "benchmark": "B", "cash": "B"}}, "settings": {"risk_free": "zero"}},
+        tmp_path / "sheet.html")
+    assert worker.result().is_file()        # imports done, a page drawn
+    begun = time.perf_counter()
+    worker.close()
+    assert worker._process.returncode == 0      # it exited, it was not killed
+    assert time.perf_counter() - begun < 0.4

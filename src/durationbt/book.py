@@ -18,8 +18,10 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
+from .duration import day_blocks
 from .errors import ParameterError
 
 if TYPE_CHECKING:
@@ -134,8 +136,46 @@ def exposures(weights: pd.DataFrame, cash_ticker: str | None) -> pd.DataFrame:
     """Daily long, short (as a positive number), gross and net exposure of end-of-day
     weights, the cash asset left out (it is where idle capital and the leverage loan sit,
     not a position taken)."""
-    risky = weights.drop(columns=[cash_ticker], errors="ignore") if cash_ticker else weights
-    long = risky.clip(lower=0.0).sum(axis=1)
-    short = -risky.clip(upper=0.0).sum(axis=1)
+    found = _signed_sums(weights, cash_ticker)
+    if found is None:
+        risky = weights.drop(columns=[cash_ticker], errors="ignore") if cash_ticker else weights
+        long = risky.clip(lower=0.0).sum(axis=1)
+        short = -risky.clip(upper=0.0).sum(axis=1)
+    else:
+        long, short = (pd.Series(v, index=weights.index) for v in found)
+        short = -short
     frame = {"long": long, "short": short, "gross": long + short, "net": long - short}
     return pd.DataFrame(frame, columns=list(EXPOSURE_COLUMNS))
+
+
+#: days per block of ``_signed_sums``: bounds its memory at a few arrays of _DAYS x tickers
+_DAYS = 256
+
+
+def _signed_sums(weights: pd.DataFrame,
+                 cash_ticker: str | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each day's sum of the positive and of the negative weights but cash's, as pandas'
+    ``clip(...).sum(axis=1)`` gives them bit for bit, a block of days at a time instead of
+    several days x tickers frames. A one-block float frame of 6 days or more whose days
+    lie in memory as rows and holds no NaN is summed by pandas along each day's row
+    (numpy's pairwise sum), as here; any other layout (pandas copies a frame with a NaN
+    and adds its columns one by one) goes through pandas (None)."""
+    blocks = weights._mgr.blocks
+    values = weights.to_numpy() if len(blocks) == 1 else None
+    if (values is None or values.dtype != np.float64 or not values.flags.c_contiguous
+            or len(weights) < 6 or not weights.columns.is_unique):
+        return None
+    at = weights.columns.get_indexer([cash_ticker]) if cash_ticker else np.array([-1])
+    last = values.shape[1] - 1
+    columns = (slice(None) if at[0] < 0 else slice(1, None) if at[0] == 0 else
+               slice(0, last) if at[0] == last else np.delete(np.arange(last + 1), at[0]))
+    if values.shape[1] == (at[0] >= 0):     # nothing but cash
+        return None
+    long, short = np.empty(len(weights)), np.empty(len(weights))
+    for days in day_blocks(0, len(weights), _DAYS):
+        block = values[days][:, columns]
+        if np.isnan(block).any():
+            return None
+        long[days] = np.where(block >= 0.0, block, 0.0).sum(axis=1)
+        short[days] = np.where(block <= 0.0, block, 0.0).sum(axis=1)
+    return long, short

@@ -41,13 +41,15 @@ def write_csv(path: Path, frame: pd.DataFrame | pd.Series, parsed: bool = False
     header = frame.iloc[:0].to_csv(**_OPTIONS).encode("utf-8")
     values = np.empty(floats.shape if parsed else (0, 0), order="F")    # column by column
     fraction = np.zeros(floats.shape[1], dtype=np.bool_)
-    rows = max(1, _CHUNK // len(kinds))
+    rows = max(1, min(len(frame), _CHUNK // len(kinds)))
+    scratch = _Scratch(rows, floats.shape[1], sum(t.itemsize for t in texts), len(kinds),
+                       parsed)
     with open(path, "wb") as out:
         out.write(header)
         for start in range(0, len(frame), rows):
             part = slice(start, min(len(frame), start + rows))
             _write_rows(out, floats[part], [t[part] for t in texts], kinds,
-                        values[part] if parsed else None, fraction)
+                        values[part] if parsed else None, fraction, scratch)
     if not parsed or any(w is None for w in words):
         return None
     values[:, np.flatnonzero(~fraction)] += 0.0     # whole numbers read as integers: -0 is 0
@@ -57,20 +59,35 @@ def write_csv(path: Path, frame: pd.DataFrame | pd.Series, parsed: bool = False
                                                if k >= 0])
 
 
+class _Scratch:
+    """The kernel's arrays for a block of ``rows`` rows, made once for a table and used
+    for each block (fresh ones cost the kernel's page faults again, a tenth of a second
+    for a 2,000-asset run's weights)."""
+
+    def __init__(self, rows: int, n_floats: int, text_width: int, n_columns: int,
+                 parsed: bool) -> None:
+        from .numtext import WIDTH
+
+        self.text = np.empty(rows * (n_floats * WIDTH + text_width + n_columns), np.uint8)
+        self.cells = np.empty((rows, n_floats))
+        self.hard = np.empty((3, rows * n_floats), np.int64)
+        self.got = np.empty((rows, n_floats) if parsed else (0, 0))
+
+
 def _write_rows(out, floats: np.ndarray, texts: list[np.ndarray], kinds: np.ndarray,
-                parsed: np.ndarray | None, fraction: np.ndarray) -> None:
+                parsed: np.ndarray | None, fraction: np.ndarray, scratch: _Scratch) -> None:
     """A block of rows through the kernel into ``out``; ``parsed`` (when asked for)
     receives the numbers as read back."""
-    from .numtext import WIDTH, render_rows
+    from .numtext import render_rows
 
     n = len(texts[0])
     widths = np.array([t.itemsize for t in texts], dtype=np.int64)
     block = np.concatenate([t.view(np.uint8).reshape(n, -1) for t in texts], axis=1)
     offsets = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
-    buf = np.empty(n * (floats.shape[1] * WIDTH + int(widths.sum()) + len(kinds)), np.uint8)
-    cells = np.ascontiguousarray(floats, dtype=np.float64)
-    hard = np.empty((3, cells.size), np.int64)
-    got = np.empty(cells.shape if parsed is not None else (0, 0))
+    buf, hard = scratch.text, scratch.hard
+    cells = scratch.cells[:n]
+    cells[:] = floats
+    got = scratch.got[:n] if parsed is not None else scratch.got
     length, n_hard, n_loose = render_rows(cells, block, offsets, widths, kinds, buf, hard,
                                           got, fraction)
     _write_hard(out, memoryview(buf)[:length], hard[:2, :n_hard], cells,
@@ -126,39 +143,43 @@ def _columns(frame: pd.DataFrame):
             np.array(kinds, dtype=np.int64))
 
 
-def _text(values: pd.Index | pd.Series) -> tuple[np.ndarray, np.ndarray | None] | None:
+def _text(values: pd.Index | pd.Series
+          ) -> tuple[np.ndarray, np.ndarray | pd.Categorical | None] | None:
     """A column (or the index) as pandas writes its cells: a fixed-width bytes array and
-    the cells as text (None when one needed quoting), or None for a kind left to pandas."""
+    the cells as text (None when one needed quoting), or None for a kind left to pandas.
+    Dates, integers and names are made text once per distinct value and spread."""
     dtype = values.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "iub":
-        written = np.asarray(values).astype("S")
-        return written, written.astype(str).astype(object)
+        codes, distinct = pd.factorize(np.asarray(values))
+        written = distinct.astype("S")
+        return _spread(codes, written, written.astype(str).astype(object))
     if isinstance(dtype, np.dtype) and dtype.kind == "M":
-        stamps = np.asarray(values)
-        known = ~np.isnat(stamps)
-        days = stamps.astype("datetime64[D]")
-        years = days[known].astype("datetime64[Y]").astype(np.int64) + 1970
+        codes, distinct = pd.factorize(np.asarray(values))      # NaT: -1, written empty
+        days = distinct.astype("datetime64[D]")
+        years = days.astype("datetime64[Y]").astype(np.int64) + 1970
         if len(years) and (years.min() < 1000 or years.max() > 9999):
             return None         # pandas writes the year 999 unpadded
         written = days.astype("S10")
-        written[~known] = b""
-        return _wide(written), written.astype(str).astype(object)
+        return _spread(codes, written, written.astype(str).astype(object))
     if isinstance(dtype, np.dtype) and dtype.kind != "O" or isinstance(
             dtype, pd.DatetimeTZDtype | pd.PeriodDtype | pd.IntervalDtype | pd.SparseDtype):
         return None             # floats in the index, complex, timedelta, time zones...
     if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype.kind in "mM":
         return None
+    if isinstance(dtype, pd.StringDtype) or pd.api.types.infer_dtype(
+            dtype.categories if isinstance(dtype, pd.CategoricalDtype) else values,
+            skipna=True) == "string":                     # names, the usual case
+        codes, distinct = pd.factorize(values)            # missing: -1, written empty
+        words = np.asarray(distinct, dtype=object)
+        if any("\x00" in w for w in words):
+            return None
+        quoted = [_quoted(w) for w in words]
+        written = np.array([q.encode("utf-8") for q in quoted], dtype="S")
+        texts, cells = _spread(codes, written, words)
+        return texts, None if any(q is not w for q, w in zip(quoted, words, strict=True)) \
+            else cells
     cells = np.array(values, dtype=object)
     cells[pd.isna(cells)] = ""
-    if pd.api.types.infer_dtype(cells, skipna=False) == "string":    # names, the usual case
-        joined = "".join(cells)
-        if "\x00" in joined:
-            return None
-        if not any(c in joined for c in _SPECIAL):
-            try:
-                return _wide(cells.astype("S")), cells
-            except UnicodeEncodeError:
-                pass
     words = [_cell(v) for v in cells]
     if any("\x00" in w for w in words):
         return None
@@ -166,6 +187,18 @@ def _text(values: pd.Index | pd.Series) -> tuple[np.ndarray, np.ndarray | None] 
     quoted = any(q is not w for q, w in zip(written, words, strict=True))
     return (_wide(np.array([q.encode("utf-8") for q in written], dtype="S")),
             None if quoted else np.array(words, dtype=object))
+
+
+def _spread(codes: np.ndarray, written: np.ndarray, words: np.ndarray
+            ) -> tuple[np.ndarray, pd.Categorical]:
+    """Each row's bytes and text from its distinct value's (``codes``: the row's value
+    among them, -1 for a missing one, written empty)."""
+    if len(codes) and codes.min() < 0:
+        codes = np.where(codes < 0, len(written), codes)
+        written = np.append(written, np.array([b""], dtype="S1"))
+        words = np.append(words, np.array([""], dtype=object))
+    again, names = pd.factorize(words)      # values written alike (two times of a day)
+    return _wide(written[codes]), pd.Categorical.from_codes(again[codes], names)
 
 
 def _wide(texts: np.ndarray) -> np.ndarray:

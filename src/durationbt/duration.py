@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from .signals.composite import Signal
 
 __all__ = ["Estimate", "weekly", "regress", "asset_durations", "liquidity_betas", "rolling_durations",
-           "known_on", "row_sum", "row_mean", "bucket_levels", "bucket_daily_returns", "portfolio_duration",
+           "known_on", "row_sum", "row_mean", "day_blocks", "bucket_levels", "bucket_daily_returns",
+           "portfolio_duration",
            "rank_contradictions", "MIN_WEEKS",
            "DurationRow", "DurationReport", "measure_durations", "OwnComponentBeta",
            "own_component_betas", "collapses"]
@@ -245,9 +246,23 @@ def bucket_daily_returns(prices: pd.DataFrame, universe: Universe) -> pd.DataFra
 
 def _bucket_returns(prices: pd.DataFrame, universe: Universe,
                     members: list[np.ndarray]) -> dict[str, np.ndarray]:
-    returns = change(prices.to_numpy(dtype=float), ratio=True)
-    return {b.name: row_mean(returns[:, at]) for b, at in zip(universe.buckets, members,
-                                                              strict=True)}
+    """``row_mean`` of each bucket's ``change(..., ratio=True)`` bit for bit, 64 days at a
+    time (no days x tickers copies): ``np.add.reduce`` over the members of a members x days
+    block adds in row_sum's order from 0.0, which differs only where every addend is -0.0."""
+    values = prices.to_numpy(dtype=float)
+    out = {b.name: np.full(len(values), np.nan) for b in universe.buckets}
+    for days in day_blocks(1, len(values), 64):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            block = np.ascontiguousarray((values[days] / values[days.start - 1:days.stop - 1] - 1).T)
+        for bucket, at in zip(universe.buckets, members, strict=True):
+            x = block[at]
+            live = ~np.isnan(x)
+            filled = np.where(live, x, 0.0)
+            total = (np.add.reduce(filled, axis=0) if filled.shape[1] > 1 else row_sum(filled.T))
+            total[((filled == 0) & np.signbit(filled)).all(axis=0) & (len(at) > 0)] = -0.0
+            count = live.sum(axis=0)
+            out[bucket.name][days] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return out
 
 
 def _positions(frame: pd.DataFrame, *groups: Sequence[str]) -> list[np.ndarray]:
@@ -269,6 +284,16 @@ def row_sum(values: np.ndarray) -> np.ndarray:
     for j in range(1, filled.shape[1]):
         total = total + filled[:, j]
     return total
+
+
+def day_blocks(start: int, stop: int, size: int) -> list[slice]:
+    """Consecutive blocks of ``size`` days from ``start`` to ``stop``, the last taking in a
+    remainder under 6 days: numpy sums a block of one day in another order than pandas
+    sums the whole frame (pandas itself transposes frames under 6 days)."""
+    cuts = list(range(start, stop, size))
+    if len(cuts) > 1 and stop - cuts[-1] < 6:
+        cuts.pop()
+    return [slice(lo, hi) for lo, hi in zip(cuts, [*cuts[1:], stop][:len(cuts)], strict=True)]
 
 
 def row_mean(values: np.ndarray) -> np.ndarray:

@@ -108,41 +108,37 @@ def _put(v, buf, p, digits):
         return p + 3, v, False
     if a < 1e-290 or a > 1e290:
         return -1, v, False
-    n, e = _rounded(a)
-    if n < 0:
+    signed, e = _rounded(a)
+    if signed < 0:
         return -1, v, False
-    for i in range(8, -1, -2):     # two digits a division
-        pair = 2 * (n % 100)
-        n //= 100
-        digits[i], digits[i + 1] = _PAIRS[pair], _PAIRS[pair + 1]
-    shown = 10      # significant digits once trailing zeros go
-    while shown > 1 and digits[shown - 1] == 48:
+    # unsigned: a division by a constant is a multiplication (a signed one, Python's
+    # floor semantics, cost twice the whole number's formatting)
+    n = np.uint64(signed)
+    significand = n     # the digits once trailing zeros go
+    shown = 10
+    while significand % np.uint64(10) == 0:
+        significand //= np.uint64(10)
         shown -= 1
-    significand = np.int64(0)
-    for i in range(shown):
-        significand = significand * 10 + (digits[i] - 48)
-    value = _parsed(significand, e - shown + 1, negative)
-    if -4 <= e < 10:
-        if e >= 0:
-            for i in range(e + 1):
-                buf[p] = digits[i]
-                p += 1
-            start = e + 1
-        else:
-            buf[p], buf[p + 1] = 48, 46     # '0.'
-            p += 2
-            for _ in range(-e - 1):
-                buf[p] = 48
-                p += 1
-            start = 0
-        if shown > start:
-            if start > 0:
-                buf[p] = 46
-                p += 1
-            for i in range(start, shown):
-                buf[p] = digits[i]
-                p += 1
-        return p, value, start > 0 and shown <= start
+    for i in range(8, -1, -2):     # two digits a division
+        pair = np.uint64(2) * (n % np.uint64(100))
+        n //= np.uint64(100)
+        digits[i], digits[i + 1] = _PAIRS[pair], _PAIRS[pair + np.uint64(1)]
+    value = _parsed(np.int64(significand), e - shown + 1, negative)
+    # all ten digits are written (a fixed count, unrolled), the end set after them: the
+    # bytes past it are written over by what follows
+    if -4 <= e < 0:     # '0.', -e-1 zeros, the digits
+        buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4] = 48, 46, 48, 48, 48
+        p += 1 - e
+        for i in range(10):
+            buf[p + i] = digits[i]
+        return p + shown, value, False
+    if 0 <= e < 10:     # the integer part, a '.' and the fraction if there is one
+        for i in range(10):
+            buf[p + i + (i > e)] = digits[i]
+        if shown > e + 1:
+            buf[p + e + 1] = 46
+            return p + shown + 1, value, False
+        return p + e + 1, value, True
     buf[p] = digits[0]
     p += 1
     if shown > 1:

@@ -107,6 +107,10 @@ def _backtest(strategy: Strategy, session: Session,
     say(f"{strategy.name}: computing target weights on {len(ctx.rebalance_dates)} decision dates")
     book = session.book(strategy)
     checked = plugin.weights(session.shared_ctx, session.lookahead, book)   # validated there and here
+    # the replay starts in the plugin's process at once and runs while this one checks,
+    # simulates and scores; nothing is written before it passes, so a refusal still
+    # leaves nothing behind
+    plugin.start_check()
     decided = validated_weights(checked.frame, strategy, ctx, book)
     targets = spread_weights(decided, strategy, ctx, book)
     targets = session.risk_free.hold_cash(strategy.traded(targets), ctx.prices)
@@ -123,11 +127,7 @@ def _backtest(strategy: Strategy, session: Session,
     bench_traded.loc[first_fill] = settings.init_cash
     if on_equity is not None:
         on_equity(result.equity, bench)
-    # replayed after the simulation in the plugin's process while this one scores and the
-    # tearsheet is drawn; nothing is written before it passes, so a refusal still leaves
-    # nothing behind
     say(f"{strategy.name}: scoring while its lookahead replay runs (point-in-time replay)")
-    plugin.start_check()
     metrics = score_run(result.equity, result.traded, bench, bench_traded, rf_returns,
                         session.risk_free_conventions())
     exposure = exposures(result.weights, cash)

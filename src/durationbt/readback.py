@@ -67,11 +67,12 @@ class Table:
     """A CSV file's cells as parsed, before any check: the header as pandas reads it (a
     repeated name gets '.1'), the cells of the ``numeric`` columns as one float64 block
     (the values pandas' ``to_numeric`` makes of their text, NaN for an empty cell) and
-    every other column's as text ("" for an empty cell). ``csvwrite`` makes one of a file
-    it has just written."""
+    every other column's as text ("" for an empty cell): an array of ``str``, or a
+    ``pd.Categorical`` of them (a column of few distinct names is checked once per name).
+    ``csvwrite`` makes one of a file it has just written."""
 
     columns: list[str]
-    texts: dict[str, np.ndarray]
+    texts: dict[str, np.ndarray | pd.Categorical]
     numbers: np.ndarray
     numeric: list[str]
 
@@ -172,13 +173,25 @@ def _converted(cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, np.isnan(values) & ~empty.to_numpy()
 
 
-def _dates(path: Path, cells: pd.Series, daily: bool) -> pd.DatetimeIndex:
-    parsed = pd.to_datetime(cells, format="%Y-%m-%d", errors="coerce")
-    bad = parsed.isna()
+def _distinct(cells: np.ndarray | pd.Categorical) -> tuple[pd.Series, np.ndarray]:
+    """A text column's distinct cells (as ``str``) and each cell's place among them: every
+    check and conversion is done once per distinct text (a date, a ticker) and spread."""
+    codes, names = (cells.codes, cells.categories) if isinstance(cells, pd.Categorical) \
+        else pd.factorize(np.asarray(cells, dtype=object))
+    if len(codes) and codes.min() < 0:      # a missing cell reads as an empty one
+        codes = np.where(codes < 0, len(names), codes)
+        names = np.append(np.asarray(names, dtype=object), "")
+    return pd.Series(np.asarray(names, dtype=object), dtype="str"), codes
+
+
+def _dates(path: Path, cells: np.ndarray | pd.Categorical, daily: bool) -> pd.DatetimeIndex:
+    names, codes = _distinct(cells)
+    parsed = pd.to_datetime(names, format="%Y-%m-%d", errors="coerce")
+    bad = parsed.isna().to_numpy()[codes]
     if bad.any():
-        row = int(np.argmax(bad.to_numpy()))
-        raise _fail(path, f"row {row + 2} has date {cells.iloc[row]!r}, not a YYYY-MM-DD date")
-    index = pd.DatetimeIndex(parsed, name="date")
+        row = int(np.argmax(bad))
+        raise _fail(path, f"row {row + 2} has date {names.iloc[codes[row]]!r}, not a YYYY-MM-DD date")
+    index = pd.DatetimeIndex(parsed.to_numpy()[codes], name="date")
     steps = np.diff(index.asi8)
     wrong = steps <= 0 if daily else steps < 0
     if wrong.any():
@@ -204,20 +217,23 @@ def _numbers(path: Path, column: str, cells: np.ndarray, index: pd.DatetimeIndex
     return values
 
 
-def _texts(path: Path, column: str, cells: pd.Series, index: pd.DatetimeIndex,
-           allowed: frozenset[str] | None, required: bool) -> pd.Series:
+def _texts(path: Path, column: str, cells: np.ndarray | pd.Categorical,
+           index: pd.DatetimeIndex, allowed: frozenset[str] | None, required: bool
+           ) -> pd.Series:
     """A column of names (``allowed``: the only values it may hold)."""
-    cells = cells.str.strip()
-    bad = (cells == "") if allowed is None else ~cells.isin(allowed)
+    names, codes = _distinct(cells)
+    names = names.str.strip()
+    bad = (names == "") if allowed is None else ~names.isin(allowed)
     if not required:
-        bad &= cells != ""
+        bad &= names != ""
+    bad = bad.to_numpy()[codes]
     if bad.any():
-        row = int(np.argmax(bad.to_numpy()))
+        row = int(np.argmax(bad))
         expected = "a name" if allowed is None else f"one of {', '.join(sorted(allowed))}"
-        shown = repr(cells.iloc[row]) if cells.iloc[row] else "an empty cell"
+        shown = repr(names.iloc[codes[row]]) if names.iloc[codes[row]] else "an empty cell"
         raise _fail(path, f"column {column!r} on {index[row].date()} (row {row + 2}) holds "
                           f"{shown}, not {expected}")
-    return pd.Series(cells.to_numpy(), index=index, name=column)
+    return pd.Series(names.take(codes).array, index=index, name=column)
 
 
 def read_frame(path: Path, layout: CsvLayout, span: tuple[str, str] | None = None,
@@ -254,7 +270,7 @@ def _checked(path: Path, layout: CsvLayout, table: Table, span: tuple[str, str] 
         # a run that never traded (all cash earning nothing) writes its orders' header only
         return pd.DataFrame({c: pd.Series(dtype=object if c in dict(layout.texts) else float)
                              for c in columns[1:]}, index=pd.DatetimeIndex([], name="date"))
-    index = _dates(path, pd.Series(table.texts["date"], dtype="str"), layout.daily)
+    index = _dates(path, table.texts["date"], layout.daily)
     first, last = str(index[0].date()), str(index[-1].date())
     if span is not None and ((first, last) != span if layout.daily
                              else first < span[0] or last > span[1]):
@@ -283,18 +299,19 @@ def _checked(path: Path, layout: CsvLayout, table: Table, span: tuple[str, str] 
     out: dict[str, Any] = {}
     for column in columns[1:]:      # in order: the first thing wrong is the one said
         if column in texts:
-            out[column] = _texts(path, column, pd.Series(table.texts[column], dtype="str"),
-                                 index, texts[column], required(column))
+            out[column] = _texts(path, column, table.texts[column], index, texts[column],
+                                 required(column))
         elif column in layout.numbers or layout.rest_numeric:
             out[column] = values = block[:, parsed[column]] if column in parsed else \
-                _numbers(path, column, table.texts[column], index, required(column))
+                _numbers(path, column, np.asarray(table.texts[column], dtype=object), index,
+                         required(column))
             if column in layout.positive and (values <= 0).any():
                 row = int(np.argmax(values <= 0))
                 raise _fail(path, f"column {column!r} on {index[row].date()} (row {row + 2}) "
                                   f"is {values[row]:g}; it must be above 0")
         else:
-            out[column] = pd.Series(pd.Series(table.texts[column], dtype="str").to_numpy(),
-                                    index=index, name=column)
+            names, codes = _distinct(table.texts[column])
+            out[column] = pd.Series(names.take(codes).array, index=index, name=column)
     if table.numeric == columns[1:]:
         # numbers only, in one block laid out as pandas lays out a frame of columns (one
         # column after another), so sums across a row round as they always did

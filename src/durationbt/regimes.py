@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from .duration import bucket_daily_returns, own_component_betas
+from .duration import bucket_daily_returns, day_blocks, own_component_betas
 from .inference import (
     count_spells,
     hac_mean_difference,
@@ -243,20 +243,68 @@ def bucket_contribution(weights: pd.DataFrame, prices: pd.DataFrame,
     regime's days of sum(weight at the previous close x asset return) over the bucket's
     tickers, times 252 (annualised, arithmetic, before costs). Buckets add up to ``total``."""
     tickers = [t for t in weights.columns if t in prices.columns]
-    asset_returns = prices[tickers].pct_change(fill_method=None).reindex(weights.index)
-    daily = weights[tickers].shift(1) * asset_returns.fillna(0.0)
-    per_bucket = pd.DataFrame({name: daily[[t for t in members if t in daily.columns]].sum(axis=1)
-                               for name, members in buckets.items()}).iloc[1:]
+    held = set(tickers)
     listed = {t for members in buckets.values() for t in members}
+    groups = {name: [t for t in members if t in held] for name, members in buckets.items()}
     extra = [t for t in tickers if t not in listed]
     if extra:  # a ticker strategy may hold the benchmark, which is in no bucket
-        per_bucket["other"] = daily[extra].sum(axis=1).iloc[1:]
+        groups["other"] = extra
+    sums = _held_sums(weights, prices, tickers, groups)
+    per_bucket = pd.DataFrame({name: sums[name] for name in buckets}).iloc[1:]
+    if extra:
+        per_bucket["other"] = sums["other"].iloc[1:]
     per_bucket["total"] = per_bucket.sum(axis=1)
     acting = acting_regime(regime, per_bucket.index)
     out = {label: per_bucket[acting.eq(label).to_numpy()].mean() * PERIODS_PER_YEAR
            for label in _labels(acting)[:-1]}
     out["all"] = per_bucket[acting.notna().to_numpy()].mean() * PERIODS_PER_YEAR
     return pd.DataFrame(out)
+
+
+#: days per block of ``_held_sums``: bounds its memory at a few arrays of _DAYS x tickers
+_DAYS = 64
+
+
+def _held_sums(weights: pd.DataFrame, prices: pd.DataFrame, tickers: list[str],
+               groups: dict[str, list[str]]) -> dict[str, pd.Series]:
+    """Per group, each day's sum over its tickers of weight at the previous close x the
+    day's return (a missing return counts 0): pandas' ``(weights[tickers].shift(1) *
+    prices[tickers].pct_change().reindex(weights.index).fillna(0))[group].sum(axis=1)`` bit
+    for bit, a block of days at a time instead of several days x tickers frames. Pandas sums
+    a one-block float frame of 6 days or more as ``np.add.reduce`` of its tickers x days
+    copy over tickers (the first day, NaN everywhere, forces the copy), which is what is
+    done here; any other layout goes through pandas."""
+    blocks = [weights._mgr.blocks, prices._mgr.blocks]
+    if not (all(len(b) == 1 and b[0].dtype == np.float64 for b in blocks) and len(weights) >= 6
+            and prices.index.is_unique and weights.columns.is_unique
+            and prices.columns.is_unique):
+        returns = prices[tickers].pct_change(fill_method=None).reindex(weights.index)
+        daily = weights[tickers].shift(1) * returns.fillna(0.0)
+        return {name: daily[group].sum(axis=1) for name, group in groups.items()}
+    w, p = weights.to_numpy(), prices.to_numpy()        # views
+    wat, pat = (_run(f.columns.get_indexer(tickers)) for f in (weights, prices))
+    at = pd.Index(tickers)
+    where = {name: at.get_indexer(group) for name, group in groups.items()}
+    rows = prices.index.get_indexer(weights.index)     # -1: no price that day
+    sums = {name: np.zeros(len(weights)) for name in groups}   # day 0: nothing held before
+    for days in day_blocks(1, len(weights), _DAYS):
+        k = rows[days]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = p[_run(np.maximum(k, 0))][:, pat] / p[_run(np.maximum(k - 1, 0))][:, pat] - 1.0
+            r[np.isnan(r) | (k <= 0)[:, None]] = 0.0     # no return without two prices
+            held = w[days.start - 1:days.stop - 1][:, wat] * r
+        held[np.isnan(held)] = 0.0
+        held = np.ascontiguousarray(held.T)             # tickers x days, as pandas sums it
+        for name, at_group in where.items():
+            sums[name][days] = np.add.reduce(held[at_group], axis=0)
+    return {name: pd.Series(total, index=weights.index) for name, total in sums.items()}
+
+
+def _run(at: np.ndarray) -> np.ndarray | slice:
+    """``at`` as a slice when it is a run of consecutive positions (a view, not a copy)."""
+    if len(at) and at[0] >= 0 and (at == np.arange(at[0], at[0] + len(at))).all():
+        return slice(int(at[0]), int(at[0]) + len(at))
+    return at
 
 
 def regime_tables(equity: pd.DataFrame, weights: pd.DataFrame, prices: pd.DataFrame,

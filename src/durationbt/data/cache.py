@@ -7,9 +7,11 @@ provider and the content (a SHA-256 of the bytes) of every file it reads, so an 
 keeps a file's size and modification time still makes a new key and a ``touch`` does not;
 the universe's definition, the requested range, the validation switches, today's date
 (rows after today are refused) and the versions of durationbt and pandas. Hashing the 30
-files the default universe reads from the snapshot takes about 26 ms (a cache hit went
-from 27 to 54 ms). Providers without a ``stamp`` (yahoo: it has its own cache) are not
-cached here.
+files the default universe reads from the snapshot takes about 26 ms, a 2,000-asset
+folder's 535 MB 0.95 s: each file's digest is remembered beside the entries
+(``data.digests``: kept while the file's size, times, inode and status-change time are
+unchanged), so a warm run reads only files that changed. Providers without a ``stamp``
+(yahoo: it has its own cache) are not cached here.
 
 An entry carries a SHA-256 of its own bytes, checked before it is unpickled: a damaged
 entry (flipped bytes, a truncated write, another pickle put in its place) is discarded and
@@ -30,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from .csv import file_digest
+from .digests import MEMO_NAME, FileDigests
 from .market import MarketData
 
 __all__ = ["MarketCache", "CACHE_VERSION"]
@@ -65,16 +67,18 @@ class MarketCache:
         tickers = series.tickers if series is not None else universe.signal.tickers
         fred = series.fred if series is not None else universe.signal.fred
         assets = list(dict.fromkeys([*universe.tickers, universe.benchmark, *tickers]))
+        digests = FileDigests(self.folder / MEMO_NAME)
         identity = {
             "version": CACHE_VERSION, "durationbt": _version("durationbt"),
             "pandas": _version("pandas"), "source": provider.describe(),
-            "files": stamp(assets, list(fred)),
-            "custom": [file_digest(Path(spec.csv)) for spec in universe.signal.custom],
+            "files": stamp(assets, list(fred), digests.of),
+            "custom": digests.of([Path(spec.csv) for spec in universe.signal.custom]),
             "components": ({name: components.source(name) for name in components}
                            if components is not None else None),
             "universe": universe.model_dump(mode="json", exclude={"path"}),
             "request": request, "today": str(pd.Timestamp.now(tz="UTC").date()),
         }
+        digests.save()
         blob = json.dumps(identity, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:32]
 

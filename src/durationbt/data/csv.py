@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import hashlib
 import os
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,10 +18,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ..errors import DataError, did_you_mean
+from .digests import digest_files
 from .validate import MIN_PRICE
 
-__all__ = ["CsvProvider", "read_price_csv", "read_fred_csv", "read_user_csv", "not_a_file",
-           "file_digest"]
+__all__ = ["CsvProvider", "read_price_csv", "read_fred_csv", "read_user_csv", "not_a_file"]
 
 
 DATE_COLUMNS = ("Date", "observation_date", "DATE", "date")  # Yahoo's, FRED's own headers
@@ -71,15 +71,6 @@ def _not_a_date(path: Path, column: str, text: str, row: int) -> DataError:
                      f"{row}: {text!r}, {why}. Write dates as YYYY-MM-DD, optionally followed "
                      "by a time and a UTC offset (2024-01-02 00:00:00-05:00); fix or delete "
                      "that row.")
-
-
-def file_digest(path: Path) -> str:
-    """``path:sha256`` of a file's bytes, ``path:absent`` when it cannot be read."""
-    try:
-        with path.open("rb") as handle:
-            return f"{path}:{hashlib.file_digest(handle, 'sha256').hexdigest()}"
-    except OSError:
-        return f"{path}:absent"
 
 
 def not_a_file(path: Path) -> str:
@@ -271,13 +262,14 @@ class CsvProvider:
     def _path(self, ticker: str) -> Path:
         return self.folder / f"{ticker}.csv"
 
-    def stamp(self, tickers: list[str], series: list[str]) -> str:
+    def stamp(self, tickers: list[str], series: list[str],
+              digests: Callable[[list[Path]], list[str]] = digest_files) -> str:
         """The identity of the files behind ``tickers`` and FRED ``series``: each one's
         name and the SHA-256 of its bytes (content, not size and modification time: an
-        edit that restores both is still seen)."""
+        edit that restores both is still seen). ``digests``: how the files' are had
+        (``data.digests.FileDigests.of`` remembers those of unchanged files)."""
         paths = [*map(self._path, tickers), *(self.folder / "fred" / f"{s}.csv" for s in series)]
-        with ThreadPoolExecutor(max_workers=READERS) as pool:    # hashing releases the GIL
-            return "|".join(pool.map(file_digest, paths))
+        return "|".join(digests(paths))
 
     def available(self, ticker: str) -> bool:
         return self._path(ticker).is_file()

@@ -29,15 +29,20 @@ def stationary_bootstrap_indices(n: int, mean_block: float, n_boot: int,
                                  rng: np.random.Generator) -> np.ndarray:
     """``n_boot`` x ``n`` index arrays: each run starts at a random point and continues
     (wrapping) with probability 1 - 1/mean_block, else jumps to a new random start."""
+    from .runs import follow_runs
+
+    return follow_runs(*_draws(n, mean_block, n_boot, rng))
+
+
+def _draws(n: int, mean_block: float, n_boot: int,
+           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The random numbers behind ``stationary_bootstrap_indices``, in their order: first
+    days, run breaks, new starts."""
     if mean_block < 1:
         raise ValueError("mean_block must be at least 1")
-    idx = np.empty((n_boot, n), dtype=np.int64)
-    idx[:, 0] = rng.integers(0, n, n_boot)
+    first = rng.integers(0, n, n_boot)
     jumps = rng.random((n_boot, n)) < 1.0 / mean_block
-    starts = rng.integers(0, n, (n_boot, n))
-    for t in range(1, n):
-        idx[:, t] = np.where(jumps[:, t], starts[:, t], (idx[:, t - 1] + 1) % n)
-    return idx
+    return first, jumps, rng.integers(0, n, (n_boot, n))
 
 
 def optimal_block(x: np.ndarray, low: float = 1.0, high: float | None = None) -> float:
@@ -133,9 +138,9 @@ def stationary_bootstrap_sums(data: np.ndarray, finish: Callable[[np.ndarray], n
     method, extra = _described(mean_block, n_boot, seed)
     if n < 3:
         return [_estimate(float(e), np.empty(0), n, method, extra, null, level) for e in estimates]
-    idx = stationary_bootstrap_indices(n, mean_block, n_boot, np.random.default_rng(seed))
-    offsets = (idx + np.arange(n_boot)[:, None] * n).ravel()
-    counts = np.bincount(offsets, minlength=n_boot * n).reshape(n_boot, n).astype(float)
+    from .runs import count_runs
+
+    counts = count_runs(*_draws(n, mean_block, n_boot, np.random.default_rng(seed)))
     with np.errstate(invalid="ignore", divide="ignore"):
         draws = np.asarray(finish(counts @ data), dtype=float).reshape(n_boot, -1)
     return [_estimate(float(e), draws[:, k], n, method, extra, null, level)
