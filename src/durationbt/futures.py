@@ -43,10 +43,10 @@ def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per column: the row of its last value (-1: none), and whether it has a hole between
     its first and last value; read once, so a replay finds the series that stop within
     its future without scanning it."""
-    valid = ~np.isnan(values)
-    count = valid.sum(axis=0)
-    first = valid.argmax(axis=0)
-    last = np.where(count > 0, len(values) - 1 - valid[::-1].argmax(axis=0), -1)
+    missing = np.isnan(values)
+    count = len(values) - np.count_nonzero(missing, axis=0)
+    first = missing.argmin(axis=0)
+    last = np.where(count > 0, len(values) - 1 - missing[::-1].argmin(axis=0), -1)
     return last, (count > 0) & (count != last - first + 1)
 
 
