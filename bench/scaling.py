@@ -12,7 +12,10 @@ run down). The growth exponent of assets (years) is the slope of log work beyond
 smallest case's, over log assets (years), between the two largest sizes; work is the CPU
 seconds of the run's whole process tree (user + system, the plugin's child included),
 which other work on the machine barely moves, where wall time beyond a few seconds of
-floor swings with it (exponents from -0.9 to 3.7 between two loaded runs of wall times)"""
+floor swings with it (exponents from -0.9 to 3.7 between two loaded runs of wall times).
+An exponent is only read where the work beyond the floor is well above the spread of a
+case's repeated runs (``MEASURABLE`` times it): below that it is noise over noise (0.2 s
+beyond a 9 s floor gave 5.4)."""
 
 from __future__ import annotations
 
@@ -74,7 +77,9 @@ def write_market(folder: Path, assets: int, years: int, seed: int = 0) -> Path:
     return universe
 
 
-REPEATS = 2      # warm runs of each case
+REPEATS = 3      # warm runs of each case
+MEASURABLE = 3   # work beyond the floor, in spreads of repeated runs, for an exponent
+MIN_SPREAD = 0.3  # CPU seconds: the least spread assumed (three runs can agree by chance)
 
 
 def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
@@ -108,8 +113,10 @@ def run_once(assets: int, years: int, strategy: str = "equal_weight",
                "DURATIONBT_CACHE": str(Path(tmp) / "cache")}
         cold, cold_cpu, cold_mb = _timed(command, env)
         warm = [_timed(command, env) for _ in range(repeats)]
+    cpu = [w[1] for w in warm]
     return {"assets": assets, "years": years, "seconds": min(w[0] for w in warm),
-            "cpu_seconds": min(w[1] for w in warm), "peak_mb": max(w[2] for w in warm),
+            "cpu_seconds": min(cpu), "cpu_spread": max(cpu) - min(cpu),
+            "peak_mb": max(w[2] for w in warm),
             "cold_seconds": cold, "cold_cpu_seconds": cold_cpu, "cold_peak_mb": cold_mb}
 
 
@@ -118,6 +125,13 @@ def exponent(small: dict, large: dict, key: str, floor: float,
     """Slope of log(measure - floor) against log(size) between two cases."""
     return (math.log(max(large[measure] - floor, 1e-3) / max(small[measure] - floor, 1e-3))
             / math.log(large[key] / small[key]))
+
+
+def measurable(small: dict, large: dict, floor: dict) -> bool:
+    """Whether the smaller case's work beyond the floor stands above the noise: ``MEASURABLE``
+    times the largest spread of the three cases' repeated runs (at least ``MIN_SPREAD``)."""
+    spread = max(MIN_SPREAD, *(c.get("cpu_spread", 0.0) for c in (small, large, floor)))
+    return small["cpu_seconds"] - floor["cpu_seconds"] >= MEASURABLE * spread
 
 
 def table(assets: list[int], years: list[int]) -> list[dict]:
@@ -148,22 +162,37 @@ def report(rows: list[dict], assets: list[int], years: list[int], *,
             f"{by[(a, y)]['peak_mb']:>7,.0f}"
             f"{by[(a, y)]['cold_seconds']:>9.1f}{by[(a, y)]['cold_peak_mb']:>7,.0f}" for y in years))
     exponents = []
+    smallest = by[(assets[0], years[0])]
+
+    def growth(small: dict, large: dict, key: str, what: str) -> float | None:
+        if not measurable(small, large, smallest):
+            print(f"{what}: not measurable (the smaller case's work beyond the floor, "
+                  f"{small['cpu_seconds'] - floor:.1f} s, is within the noise of repeated runs)")
+            return None
+        e = exponent(small, large, key, floor)
+        exponents.append(e)
+        print(f"{what}: exponent {e:.2f}")
+        return e
+
+    # the verdict needs the growth where the work is largest: in assets over the longest
+    # span, in years at the most assets
+    headline = []
     if len(assets) > 1:
         for y in years:
-            e = exponent(by[(assets[-2], y)], by[(assets[-1], y)], "assets", floor)
-            exponents.append(e)
-            print(f"growth in assets, {assets[-2]:,} -> {assets[-1]:,} over {y} years: exponent {e:.2f}")
+            headline.append(growth(by[(assets[-2], y)], by[(assets[-1], y)], "assets",
+                                   f"growth in assets, {assets[-2]:,} -> {assets[-1]:,} over "
+                                   f"{y} years"))
+        headline = headline[-1:]
     if len(years) > 1:
         a = assets[-1]
-        e = exponent(by[(a, years[-2])], by[(a, years[-1])], "years", floor)
-        exponents.append(e)
-        print(f"growth in years, {years[-2]} -> {years[-1]} at {a:,} assets: exponent {e:.2f}")
+        headline.append(growth(by[(a, years[-2])], by[(a, years[-1])], "years",
+                               f"growth in years, {years[-2]} -> {years[-1]} at {a:,} assets"))
     print(f"(warm: the market data in the cache, as a second run finds them, fastest of "
           f"{REPEATS}; exponents of the warm CPU seconds of the run's processes beyond the "
           f"smallest case's {floor:.1f} s, the fixed cost of a command)")
     big = by[(assets[-1], years[-1])]
     meets = (big["seconds"] <= goal_seconds and big["peak_mb"] <= goal_mb
-             and all(e <= goal_exponent for e in exponents))
+             and None not in headline and all(e <= goal_exponent for e in exponents))
     print(f"goal: {assets[-1]:,} assets x {years[-1]} years <= {goal_seconds:.0f} s and "
           f"<= {goal_mb:,.0f} MB, exponents <= {goal_exponent}: {'meets' if meets else 'MISSES'} "
           f"({big['seconds']:.1f} s, {big['peak_mb']:,.0f} MB; cold {big['cold_seconds']:.1f} s, "
