@@ -23,7 +23,7 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest
 
-## bench: single-run time, sweep throughput, peak memory vs a numpy reference, and the scaling table (assets x years; about 8 minutes)
+## bench: single-run time, sweep throughput, peak memory vs a numpy reference, and the scaling table (assets x years, each case cold and three times warm; about 10 minutes, 7 of them the scaling table)
 bench: setup
 	DURATIONBT_DATA=$(DATA) $(BIN)/python bench/bench.py
 
