@@ -256,13 +256,12 @@ def test_a_future_written_in_place_is_the_same_numbers(kinds):
         for k, variant in enumerate(REPLACED):
             want = _plain_future(values, n_past, stop, positive, variant,
                                  np.random.default_rng([7, n_past, k]))
-            for runs in (None, _runs(values)):       # gaps found by a scan, or by the runs
-                out = work[n_past:stop]
-                with np.errstate(over="ignore"):
-                    _replace_future(values, n_past, stop, positive, variant,
-                                    np.random.default_rng([7, n_past, k]), out, runs)
-                assert np.array_equal(out, want, equal_nan=True), (n_past, variant)
-                assert np.array_equal(np.signbit(out), np.signbit(want)), (n_past, variant)
+            out = work[n_past:stop]
+            with np.errstate(over="ignore"):
+                _replace_future(values, n_past, stop, positive, variant,
+                                np.random.default_rng([7, n_past, k]), out, _runs(values))
+            assert np.array_equal(out, want, equal_nan=True), (n_past, variant)
+            assert np.array_equal(np.signbit(out), np.signbit(want)), (n_past, variant)
 
 
 def test_the_walk_sums_down_rows_as_cumsum_does():

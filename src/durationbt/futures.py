@@ -51,13 +51,9 @@ def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _stopping(values: np.ndarray, n_past: int, stop: int, alive: np.ndarray,
-              runs: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+              runs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """The columns alive at the cut with a gap in rows ``n_past:stop``, in order: an
     unbroken series has one when its last value comes before the future's end."""
-    if runs is None:
-        gaps = np.isnan(values[n_past:stop])
-        gaps &= alive
-        return np.flatnonzero(gaps.any(axis=0))
     last, holes = runs
     stopping = alive & ~holes & (last < stop - 1)
     broken = np.flatnonzero(alive & holes)
@@ -67,7 +63,7 @@ def _stopping(values: np.ndarray, n_past: int, stop: int, alive: np.ndarray,
 
 def _replace_future(values: np.ndarray, n_past: int, stop: int, positive: np.ndarray,
                     variant: str, rng: np.random.Generator, out: np.ndarray,
-                    runs: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                    runs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """Rows ``n_past`` to ``stop`` of ``values`` replaced (the replay's future), written
     into ``out`` (that many rows: the working copy's, so no future is made twice);
     positive series (prices, VIX) multiplicatively, others (yields, z-scores) additively,
@@ -76,7 +72,7 @@ def _replace_future(values: np.ndarray, n_past: int, stop: int, positive: np.nda
     continued from its last level by a random walk); one without has no future (a later
     listing is not announced). Only the columns with such gaps get a walk. Each element is
     the same float operation on the same seeded draws whatever the arrays' layout.
-    ``runs``: ``_runs(values)``, which spares the scan for gaps."""
+    ``runs``: ``_runs(values)``, which spares a scan of the future for gaps."""
     future = values[n_past:stop]
     if not n_past:               # nothing was known at the cut
         out[...] = np.nan
