@@ -12,6 +12,15 @@ import numpy as np
 __all__ = ["follow_runs", "count_runs"]
 
 
+@numba.njit(cache=True, inline="always")
+def _next(at, jump, start, n):
+    """The day after ``at``: ``start`` where a new run begins, else ``at + 1`` wrapping
+    to 0 (``(at + 1) % n`` for ``at < n``, without the division)."""
+    if jump:
+        return start
+    return 0 if at + 1 == n else at + 1
+
+
 @numba.njit(cache=True)
 def _follow(first, jumps, starts, idx):
     n_boot, n = idx.shape
@@ -19,12 +28,7 @@ def _follow(first, jumps, starts, idx):
         at = first[b]
         idx[b, 0] = at
         for t in range(1, n):
-            if jumps[b, t]:
-                at = starts[b, t]
-            else:
-                at += 1          # (at + 1) % n, as at < n: no division
-                if at == n:
-                    at = 0
+            at = _next(at, jumps[b, t], starts[b, t], n)
             idx[b, t] = at
 
 
@@ -35,12 +39,7 @@ def _count(first, jumps, starts, counts):
         at = first[b]
         counts[b, at] += 1.0
         for t in range(1, n):
-            if jumps[b, t]:
-                at = starts[b, t]
-            else:
-                at += 1
-                if at == n:
-                    at = 0
+            at = _next(at, jumps[b, t], starts[b, t], n)
             counts[b, at] += 1.0
 
 
